@@ -1,0 +1,67 @@
+"""Application assembly: routes, middleware, error pages. No logic lives here."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from portal import i18n
+from portal.db import make_engine, make_sessionmaker
+from portal.errors import N_, Msg
+from portal.settings import Settings, from_environment
+from portal.web.employer import routes as employer
+from portal.web.endpoint import error_page
+from portal.web.middleware import LocaleMiddleware, SecurityHeadersMiddleware
+from portal.web.person import routes as person
+from portal.web.public import pages, signin
+from portal.web.staff import routes as staff
+from portal.web.templating import STATIC_DIR
+
+log = logging.getLogger("portal")
+
+
+def all_routes() -> list:
+    return [
+        *pages.routes,
+        *signin.routes,
+        Mount("/me", routes=person.routes, name="person"),
+        Mount("/employer", routes=employer.routes, name="employer"),
+        Mount("/staff", routes=staff.routes, name="staff"),
+        Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
+    ]
+
+
+async def _http_error(request: Request, exc: HTTPException):
+    i18n.set_locale(request.scope.get("state", {}).get("locale", i18n.DEFAULT_LOCALE))
+    if exc.status_code == 404:
+        return error_page(request, 404)
+    if exc.status_code == 405:
+        return error_page(request, 405, Msg(N_("This address does not accept that kind of request.")))
+    return error_page(request, exc.status_code)
+
+
+async def _server_error(request: Request, exc: Exception):
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    i18n.set_locale(request.scope.get("state", {}).get("locale", i18n.DEFAULT_LOCALE))
+    return error_page(request, 500)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or from_environment()
+    engine = make_engine(settings.database_url)
+    app = Starlette(
+        debug=False,
+        routes=all_routes(),
+        exception_handlers={HTTPException: _http_error, 500: _server_error},
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.add_middleware(LocaleMiddleware, secure_cookies=settings.secure_cookies)
+    app.add_middleware(SecurityHeadersMiddleware, production=settings.production)
+    return app

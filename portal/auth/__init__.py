@@ -1,0 +1,1 @@
+"""Sessions, passwords, roles, CSRF and (later) OpenID Connect."""

@@ -1,0 +1,103 @@
+"""Server-side sessions: a random token in an HttpOnly cookie, its hash in the database."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, delete, select
+
+from portal.auth.principal import Principal
+from portal.models import Employer, EmployerOperator, Person, PersonAccount, StaffMember, WebSession
+
+COOKIE = "portal_session"
+# Writing last_seen on every request would make every page a write; a minute's precision is enough.
+TOUCH_AFTER = timedelta(seconds=60)
+
+
+def _key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start(*, session: Session, kind: str, account_id: int, address: str, now: datetime) -> str:
+    """Creates a new session and returns the cookie token (a fresh one at every sign-in)."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        WebSession(
+            id=_key(token),
+            account_kind=kind,
+            account_id=account_id,
+            created_at=now,
+            last_seen_at=now,
+            client_address=address[:45],
+        )
+    )
+    session.flush()
+    return token
+
+
+def end(*, session: Session, token: str | None) -> None:
+    if token:
+        session.exec(delete(WebSession).where(WebSession.id == _key(token)))
+
+
+def end_all(*, session: Session, kind: str, account_id: int) -> None:
+    """Signs an account out everywhere (disabled operator, password change)."""
+    session.exec(delete(WebSession).where(WebSession.account_kind == kind, WebSession.account_id == account_id))
+
+
+def resume(*, session: Session, token: str | None, now: datetime, idle: timedelta) -> WebSession | None:
+    """The live session for a cookie, or None if unknown or idle too long (then it is removed)."""
+    if not token:
+        return None
+    row = session.get(WebSession, _key(token))
+    if row is None:
+        return None
+    if now - row.last_seen_at > idle:
+        session.delete(row)
+        session.flush()
+        return None
+    if now - row.last_seen_at > TOUCH_AFTER:
+        row.last_seen_at = now
+        session.add(row)
+        session.flush()
+    return row
+
+
+def principal_for(*, session: Session, row: WebSession) -> Principal | None:
+    """Loads the account behind a session; None when it no longer may sign in."""
+    if row.account_kind == "person":
+        found = session.exec(
+            select(PersonAccount, Person).join(Person, Person.id == PersonAccount.person_id)
+            .where(PersonAccount.id == row.account_id)
+        ).first()
+        if not found:
+            return None
+        account, person = found
+        return Principal(kind="person", account_id=account.id, display_name=person.name, person_id=person.id)
+    if row.account_kind == "employer":
+        found = session.exec(
+            select(EmployerOperator, Employer).join(Employer, Employer.id == EmployerOperator.employer_id)
+            .where(EmployerOperator.id == row.account_id)
+        ).first()
+        if not found or not found[0].active:
+            return None
+        operator, employer = found
+        return Principal(
+            kind="employer",
+            account_id=operator.id,
+            display_name=f"{operator.name} · {employer.name}",
+            employer_id=employer.id,
+            employer_status=employer.status,
+            is_employer_admin=operator.is_admin,
+            region=employer.region,
+        )
+    if row.account_kind == "staff":
+        staff = session.get(StaffMember, row.account_id)
+        if staff is None or not staff.active:
+            return None
+        return Principal(
+            kind="staff", account_id=staff.id, display_name=staff.name, roles=staff.role_set, region=staff.region
+        )
+    return None

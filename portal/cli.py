@@ -1,0 +1,185 @@
+"""The ``portal`` command: database, demo data, staff accounts, audit and policy tools."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+
+from portal import clock
+
+
+def _settings():
+    from portal.settings import from_environment
+
+    return from_environment()
+
+
+def _sessionmaker():
+    from portal.db import make_engine, make_sessionmaker
+
+    return make_sessionmaker(make_engine(_settings().database_url))
+
+
+def cmd_db_upgrade(args) -> int:
+    from portal.migrate import upgrade
+
+    upgrade(_settings().database_url, args.revision)
+    print(f"database at {args.revision}")
+    return 0
+
+
+def cmd_db_revision(args) -> int:
+    from portal.migrate import revision
+
+    revision(_settings().database_url, args.message, args.rev_id)
+    return 0
+
+
+def cmd_seed(args) -> int:
+    from portal.db import transaction
+    from portal.services import demo
+
+    if not args.demo:
+        print("nothing to seed: pass --demo", file=sys.stderr)
+        return 2
+    with transaction(_sessionmaker()) as session:
+        created = demo.seed(session=session, now=clock.now(), today=clock.today())
+    if args.json:
+        print(json.dumps([account.as_json() for account in created], ensure_ascii=False, indent=2))
+    else:
+        print(f"Demo accounts (password for all: {demo.DEMO_PASSWORD})")
+        for account in created:
+            extra = f"  credit code {account.employer_code}" if account.employer_code else ""
+            extra += f"  TOTP secret {account.totp_secret}" if account.totp_secret else ""
+            print(f"  {account.kind:<8} {account.label:<10} {account.username}{extra}")
+        print("Staff one-time codes: portal staff otp STAFF_NUMBER (development only)")
+    return 0
+
+
+def cmd_staff_create(args) -> int:
+    from portal.auth.principal import SYSTEM
+    from portal.auth.totp import provisioning_uri
+    from portal.db import transaction
+    from portal.errors import ValidationFailed
+    from portal.services import accounts
+
+    password = args.password or getpass.getpass("Password for the new staff member: ")
+    try:
+        with transaction(_sessionmaker()) as session:
+            staff = accounts.create_staff(session=session, actor=SYSTEM, staff_number=args.staff_number,
+                                          name=args.name, roles=args.role, password=password, now=clock.now(),
+                                          region=args.region)
+    except ValidationFailed as error:
+        for field, message in error.errors.items():
+            print(f"{field}: {message.text}", file=sys.stderr)
+        return 2
+    print(f"created staff {staff.staff_number} with roles {staff.roles}")
+    print(f"TOTP secret (enrol it in an authenticator app now; it is not shown again): {staff.totp_secret}")
+    print(provisioning_uri(staff.totp_secret, staff.staff_number))
+    return 0
+
+
+def cmd_staff_roles(args) -> int:
+    from portal.auth.principal import SYSTEM
+    from portal.db import transaction
+    from portal.services import accounts
+
+    with transaction(_sessionmaker()) as session:
+        staff = accounts.set_staff_roles(session=session, actor=SYSTEM, staff_number=args.staff_number,
+                                         roles=args.role, now=clock.now())
+    print(f"{staff.staff_number}: {staff.roles}")
+    return 0
+
+
+def cmd_staff_otp(args) -> int:
+    """Development aid: the current code for a staff member, as their authenticator app would show."""
+    from sqlmodel import select
+
+    from portal.auth.totp import code_at
+    from portal.models import StaffMember
+
+    if _settings().production:
+        print("refused: not available in production", file=sys.stderr)
+        return 2
+    with _sessionmaker()() as session:
+        staff = session.exec(select(StaffMember).where(StaffMember.staff_number == args.staff_number)).first()
+        if staff is None:
+            print("no such staff member", file=sys.stderr)
+            return 1
+        print(code_at(staff.totp_secret, clock.now()))
+    return 0
+
+
+def cmd_audit_verify(args) -> int:
+    from portal.services import audit
+
+    with _sessionmaker()() as session:
+        report = audit.verify(session=session)
+    if report.intact:
+        print(f"audit log intact: {report.events} events")
+        return 0
+    print(f"audit log broken at event {report.first_broken} (after {report.events} intact events)")
+    return 1
+
+
+def cmd_policy(args) -> int:
+    from portal.policy import cli as policy_cli
+
+    return policy_cli.main(args.rest)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="portal", description="Jilin pension portal administration")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    up = db.add_parser("upgrade", help="apply migrations")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(func=cmd_db_upgrade)
+    rev = db.add_parser("revision", help="generate a migration from model changes")
+    rev.add_argument("-m", "--message", required=True)
+    rev.add_argument("--rev-id", required=True, help="the next number, e.g. 0002")
+    rev.set_defaults(func=cmd_db_revision)
+
+    seed = commands.add_parser("seed", help="create demo data (idempotent)")
+    seed.add_argument("--demo", action="store_true")
+    seed.add_argument("--json", action="store_true")
+    seed.set_defaults(func=cmd_seed)
+
+    staff = commands.add_parser("staff", help="staff accounts").add_subparsers(dest="staff_command", required=True)
+    create = staff.add_parser("create", help="create a staff account with a TOTP second factor")
+    create.add_argument("staff_number")
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", action="append", required=True,
+                        choices=["handler", "reviewer", "supervisor", "admin"])
+    create.add_argument("--region", default="220000")
+    create.add_argument("--password", help="omit to be asked without echo")
+    create.set_defaults(func=cmd_staff_create)
+    roles = staff.add_parser("roles", help="replace a staff member's roles")
+    roles.add_argument("staff_number")
+    roles.add_argument("--role", action="append", required=True,
+                       choices=["handler", "reviewer", "supervisor", "admin"])
+    roles.set_defaults(func=cmd_staff_roles)
+    otp = staff.add_parser("otp", help="show the current one-time code (development only)")
+    otp.add_argument("staff_number")
+    otp.set_defaults(func=cmd_staff_otp)
+
+    audit = commands.add_parser("audit", help="audit log").add_subparsers(dest="audit_command", required=True)
+    audit.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
+
+    policy = commands.add_parser("policy", help="evaluate a policy rule: JSON in on stdin, JSON out",
+                                 add_help=False)
+    policy.add_argument("rest", nargs=argparse.REMAINDER)
+    policy.set_defaults(func=cmd_policy)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Languages: negotiation, catalogs, and locale-aware formatting of dates, numbers and money."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date as _format_date
+from babel.dates import format_datetime as _format_datetime
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+from portal.clock import CHINA
+
+I18N_DIR = Path(__file__).resolve().parent.parent / "i18n"
+LOCALES = ("zh_CN", "en")
+DEFAULT_LOCALE = "zh_CN"
+LANG_COOKIE = "portal_lang"
+
+_current: ContextVar[str] = ContextVar("portal_locale", default=DEFAULT_LOCALE)
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    return Translations.load(str(I18N_DIR), [locale], domain="messages")
+
+
+def set_locale(locale: str) -> None:
+    _current.set(locale if locale in LOCALES else DEFAULT_LOCALE)
+
+
+def current_locale() -> str:
+    return _current.get()
+
+
+def gettext(message: str, **params) -> str:
+    text = translations(current_locale()).gettext(message)
+    return text % params if params else text
+
+
+def ngettext(singular: str, plural: str, n: int, **params) -> str:
+    text = translations(current_locale()).ngettext(singular, plural, n)
+    return text % ({"num": n} | params)
+
+
+def pgettext(context: str, message: str, **params) -> str:
+    text = translations(current_locale()).pgettext(context, message)
+    return text % params if params else text
+
+
+def normalise(tag: str | None) -> str | None:
+    """Map a language tag such as ``en-GB`` or ``zh-Hans-CN`` to a locale we serve."""
+    if not tag:
+        return None
+    tag = tag.strip().replace("-", "_")
+    if tag in LOCALES:
+        return tag
+    primary = tag.split("_")[0].lower()
+    if primary == "zh":
+        return "zh_CN"
+    if primary == "en":
+        return "en"
+    return None
+
+
+def negotiate(*, query: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """The ``lang`` query wins, then the remembered cookie, then the browser's preference."""
+    for candidate in (query, cookie):
+        found = normalise(candidate)
+        if found:
+            return found
+    if accept_language:
+        weighted = []
+        for part in accept_language.split(","):
+            pieces = part.strip().split(";q=")
+            try:
+                quality = Decimal(pieces[1]) if len(pieces) > 1 else Decimal(1)
+            except ArithmeticError:
+                quality = Decimal(0)
+            weighted.append((quality, pieces[0]))
+        for _quality, tag in sorted(weighted, key=lambda item: -item[0]):
+            found = normalise(tag)
+            if found:
+                return found
+    return DEFAULT_LOCALE
+
+
+def babel_locale(locale: str | None = None) -> Locale:
+    return Locale.parse(locale or current_locale())
+
+
+def format_money(amount: Decimal | int | None, locale: str | None = None) -> str:
+    """¥1,234.56 in both languages: the yuan sign is what people in Jilin read."""
+    if amount is None:
+        return ""
+    value = Decimal(amount).quantize(Decimal("0.01"))
+    sign = "-" if value < 0 else ""
+    return f"{sign}¥{format_decimal(abs(value), format='#,##0.00', locale=locale or current_locale())}"
+
+
+def format_number(value, locale: str | None = None, *, places: int | None = None) -> str:
+    fmt = None if places is None else "#,##0." + "0" * places if places else "#,##0"
+    return format_decimal(value, format=fmt, locale=locale or current_locale())
+
+
+def format_date(value: date | None, locale: str | None = None, *, style: str = "long") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(CHINA).date()
+    return _format_date(value, format=style, locale=locale or current_locale())
+
+
+def format_datetime(value: datetime | None, locale: str | None = None) -> str:
+    if value is None:
+        return ""
+    return _format_datetime(value.astimezone(CHINA), format="medium", locale=locale or current_locale())
+
+
+def format_month(value: date | str | None, locale: str | None = None) -> str:
+    """A contribution month: 2026年7月 / July 2026."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        year, month = value.split("-")[:2]
+        value = date(int(year), int(month), 1)
+    locale = locale or current_locale()
+    return _format_date(value, format="MMMM y" if locale == "en" else "y年M月", locale=locale)

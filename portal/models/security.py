@@ -1,0 +1,48 @@
+"""Server-side sessions and the tamper-evident audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Text
+from sqlmodel import Field, SQLModel
+
+from portal.models.base import utc_field
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in session. Only a hash of the cookie value is stored."""
+
+    __tablename__ = "web_session"
+    id: str = Field(primary_key=True, max_length=64)  # sha256 hex of the cookie token
+    account_kind: str = Field(max_length=10)  # person | employer | staff
+    account_id: int = Field(index=True)
+    created_at: datetime = utc_field()
+    last_seen_at: datetime = utc_field()
+    client_address: str = Field(default="", max_length=45)
+
+
+class AuditEvent(SQLModel, table=True):
+    """One security or business event. Rows are only ever appended; each hashes the previous."""
+
+    __tablename__ = "audit_event"
+    seq: int = Field(primary_key=True)
+    at: datetime = utc_field(index=True)
+    actor_kind: str = Field(max_length=10)  # person | employer | staff | system | anonymous
+    actor_id: str = Field(default="", max_length=40)
+    client_address: str = Field(default="", max_length=45, index=True)
+    action: str = Field(max_length=60, index=True)
+    object_type: str = Field(default="", max_length=40)
+    object_id: str = Field(default="", max_length=60)
+    detail: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """The chain's tip, one row, locked while appending so the chain has no forks."""
+
+    __tablename__ = "audit_head"
+    id: int = Field(default=1, primary_key=True)
+    last_seq: int = 0
+    last_hash: str = Field(default="0" * 64, max_length=64)

@@ -1,0 +1,80 @@
+"""The only reader of the environment.
+
+Everything configurable comes from ``PORTAL_*`` variables; code elsewhere receives a
+``Settings`` object and never looks at ``os.environ`` itself.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = ROOT / "var"
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class SettingsError(RuntimeError):
+    """The environment does not describe a runnable portal."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    env: str = "development"
+    payment_secret: str = ""
+    session_idle_minutes: int = 30
+    lockout_attempts: int = 5
+    lockout_minutes: int = 15
+    # Many failures from one address in a short time are an attack on many accounts at once.
+    address_attempts: int = 30
+    address_window_minutes: int = 15
+    base_url: str = "http://127.0.0.1:8000"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.env != "development" and self.env != "test"
+
+
+def _development_secret(path: Path) -> str:
+    """Generate the development secret once and keep it, so sessions survive a restart."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment(environ: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if environ is None else environ)
+    name = env.get("PORTAL_ENV", "development")
+    if name not in ENVIRONMENTS:
+        raise SettingsError(f"PORTAL_ENV must be one of {', '.join(ENVIRONMENTS)}, not {name!r}")
+    secret = env.get("PORTAL_SECRET_KEY", "")
+    if not secret:
+        if name == "production":
+            raise SettingsError("PORTAL_SECRET_KEY is required when PORTAL_ENV=production")
+        secret = _development_secret(VAR_DIR / "secret_key")
+    payment_secret = env.get("PORTAL_PAYMENT_SECRET", "")
+    if not payment_secret:
+        if name == "production":
+            raise SettingsError("PORTAL_PAYMENT_SECRET is required when PORTAL_ENV=production")
+        payment_secret = _development_secret(VAR_DIR / "payment_secret")
+    url = env.get("PORTAL_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'portal.db'}"
+    host = env.get("PORTAL_HOST", "127.0.0.1")
+    port = env.get("PORTAL_PORT", "8000")
+    return Settings(
+        database_url=url,
+        secret_key=secret,
+        env=name,
+        payment_secret=payment_secret,
+        base_url=env.get("PORTAL_BASE_URL", f"http://{host}:{port}"),
+    )

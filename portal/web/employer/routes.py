@@ -1,0 +1,64 @@
+"""Employer operators' pages (/employer)."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from portal.errors import ValidationFailed
+from portal.models import Employer
+from portal.services import accounts
+from portal.web.access import EMPLOYER, EMPLOYER_ADMIN
+from portal.web.endpoint import Ctx, endpoint
+
+
+@endpoint(EMPLOYER)
+def dashboard(ctx: Ctx):
+    employer = ctx.db.get(Employer, ctx.principal.employer_id)
+    return ctx.render("employer/dashboard.html", employer=employer)
+
+
+def _operators_page(ctx: Ctx, **extra):
+    operators = accounts.list_operators(session=ctx.db, actor=ctx.actor)
+    return ctx.render("employer/operators.html", operators=operators, **extra)
+
+
+@endpoint(EMPLOYER_ADMIN)
+def operators(ctx: Ctx):
+    return _operators_page(ctx)
+
+
+@endpoint(EMPLOYER_ADMIN)
+def add_operator(ctx: Ctx):
+    try:
+        accounts.add_operator(
+            session=ctx.db, actor=ctx.actor, username=ctx.value("username"), name=ctx.value("name"),
+            mobile=ctx.value("mobile"), password=ctx.form.get("password") or "",
+            password_confirm=ctx.form.get("password_confirm") or "", now=ctx.now,
+        )
+    except ValidationFailed as error:
+        ctx.db.rollback()
+        operators = accounts.list_operators(session=ctx.db, actor=ctx.actor)
+        return ctx.render_invalid("employer/operators.html", error, operators=operators)
+    ctx.flash("The operator was added. Give them their user name and password in person.")
+    return ctx.redirect("/employer/operators")
+
+
+@endpoint(EMPLOYER_ADMIN)
+def set_operator_active(ctx: Ctx):
+    try:
+        operator_id = int(ctx.path_params["operator_id"])
+    except ValueError:
+        operator_id = 0
+    active = ctx.value("active") == "1"
+    accounts.set_operator_active(session=ctx.db, actor=ctx.actor, operator_id=operator_id, active=active,
+                                 now=ctx.now)
+    ctx.flash("The operator was enabled." if active else "The operator was disabled and signed out.")
+    return ctx.redirect("/employer/operators")
+
+
+routes = [
+    Route("/", dashboard, name="dashboard"),
+    Route("/operators", operators, methods=["GET"], name="operators"),
+    Route("/operators", add_operator, methods=["POST"], name="add_operator"),
+    Route("/operators/{operator_id:int}/active", set_operator_active, methods=["POST"], name="set_operator_active"),
+]

@@ -1,0 +1,268 @@
+"""The request boundary: access check, CSRF, one transaction, and rendering in the visitor's language.
+
+Endpoints are plain functions ``def view(ctx: Ctx) -> Response``. They run in a worker thread with
+their own database session, so blocking database work never stalls the event loop, and the
+transaction is committed before the response leaves (or rolled back if anything failed).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from urllib.parse import quote, urlencode
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from portal import clock, i18n
+from portal.auth import csrf, sessions
+from portal.auth.principal import Actor, Principal
+from portal.errors import N_, Msg, PortalError, ValidationFailed
+from portal.web.access import Access
+from portal.web.templating import render
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FLASH_COOKIE = "portal_flash"
+DISPLAY_COOKIE = "portal_display"
+log = logging.getLogger("portal.web")
+
+
+@dataclass
+class Ctx:
+    """Everything an endpoint needs from the request, already parsed and checked."""
+
+    request: Request
+    db: object
+    principal: Principal | None
+    form: FormData | None
+    csrf_token: str
+    now: datetime
+    settings: object
+    cookies: list[tuple[str, str | None, dict]] = field(default_factory=list)
+    flash_message: str | None = None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(principal=self.principal, address=client_address(self.request))
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(clock.CHINA).date()
+
+    @property
+    def locale(self) -> str:
+        return i18n.current_locale()
+
+    @property
+    def path_params(self) -> dict:
+        return self.request.path_params
+
+    @property
+    def query(self):
+        return self.request.query_params
+
+    @property
+    def is_htmx(self) -> bool:
+        return self.request.headers.get("hx-request") == "true"
+
+    def value(self, name: str, default: str = "") -> str:
+        """A submitted text field, stripped of surrounding space; never an upload."""
+        source = self.form if self.form is not None else self.request.query_params
+        raw = source.get(name, default)
+        return raw.strip() if isinstance(raw, str) else default
+
+    def values(self) -> dict[str, str]:
+        """All text fields, to put back into a form that failed validation."""
+        if self.form is None:
+            return {}
+        return {key: value for key, value in self.form.items() if isinstance(value, str) and key != csrf.FIELD}
+
+    def flash(self, message: str, **params) -> None:
+        """A one-time confirmation shown on the next page (message id, translated when shown)."""
+        signer = URLSafeSerializer(self.settings.secret_key, salt="flash")
+        self.set_cookie(FLASH_COOKIE, signer.dumps([message, params]), max_age=120)
+
+    def set_cookie(self, name: str, value: str | None, **options) -> None:
+        self.cookies.append((name, value, options))
+
+    def context(self, **extra) -> dict:
+        principal = self.principal
+        base = {
+            "request": self.request,
+            "current_user": principal,
+            "csrf_token": self.csrf_token,
+            "locale": self.locale,
+            "large_text": self.request.cookies.get(DISPLAY_COOKIE) == "large",
+            "flash": self.flash_message,
+            "errors": {},
+            "values": {},
+            "path": self.request.url.path,
+            "lang_url": lambda lang: _with_query(self.request, lang=lang),
+            "url_for": self.request.url_for,
+            "today": self.today,
+        }
+        base.update(extra)
+        return base
+
+    def render(self, template: str, *, status: int = 200, **extra) -> HTMLResponse:
+        return HTMLResponse(render(template, self.context(**extra)), status_code=status)
+
+    def render_invalid(self, template: str, error: ValidationFailed, **extra) -> HTMLResponse:
+        """Re-show a form with the visitor's values, an error summary and a message at each field."""
+        messages = {name: message.render(i18n.gettext) for name, message in error.errors.items()}
+        return self.render(template, status=422, errors=messages, values=self.values(), **extra)
+
+    def redirect(self, url: str, status: int = 303) -> Response:
+        if self.is_htmx:
+            return Response(status_code=200, headers={"HX-Redirect": url})
+        return RedirectResponse(url, status_code=status)
+
+
+def _with_query(request: Request, **params) -> str:
+    query = dict(request.query_params)
+    query.update(params)
+    return f"{request.url.path}?{urlencode(query)}"
+
+
+def client_address(request: Request) -> str:
+    # Behind the province's reverse proxy uvicorn's --proxy-headers sets the client from X-Forwarded-For.
+    return request.client.host if request.client else ""
+
+
+def error_page(request: Request, status: int, message: Msg | None = None, principal: Principal | None = None,
+               csrf_token: str = "") -> HTMLResponse:
+    template = {403: "errors/403.html", 404: "errors/404.html"}.get(status, "errors/error.html")
+    if status >= 500:
+        template = "errors/500.html"
+    context = {
+        "request": request,
+        "current_user": principal,
+        "csrf_token": csrf_token,
+        "locale": i18n.current_locale(),
+        "large_text": request.cookies.get(DISPLAY_COOKIE) == "large",
+        "flash": None,
+        "errors": {},
+        "values": {},
+        "path": request.url.path,
+        "lang_url": lambda lang: _with_query(request, lang=lang),
+        "url_for": request.url_for,
+        "status": status,
+        "message": message.render(i18n.gettext) if message else None,
+    }
+    return HTMLResponse(render(template, context), status_code=status)
+
+
+def endpoint(access: Access, *, csrf_protected: bool = True):
+    """Declare who may call an endpoint and wrap it in the request boundary."""
+
+    def decorate(view):
+        async def asgi_endpoint(request: Request) -> Response:
+            form = None
+            if request.method not in SAFE_METHODS:
+                form = await request.form(max_files=1, max_fields=20000, max_part_size=50 * 1024 * 1024)
+            try:
+                return await run_in_threadpool(_run, view, access, request, form, csrf_protected)
+            except Exception:
+                # Rendered here rather than by Starlette's outermost handler so the page keeps its headers.
+                log.exception("unhandled error on %s %s", request.method, request.url.path)
+                i18n.set_locale(request.state.locale)
+                return error_page(request, 500)
+            finally:
+                if form is not None:
+                    await form.close()
+
+        asgi_endpoint.__access__ = access
+        asgi_endpoint.__wrapped__ = view
+        asgi_endpoint.__name__ = view.__name__
+        asgi_endpoint.__doc__ = view.__doc__
+        return asgi_endpoint
+
+    return decorate
+
+
+def _run(view, access: Access, request: Request, form: FormData | None, csrf_protected: bool) -> Response:
+    app = request.app
+    settings = app.state.settings
+    i18n.set_locale(request.state.locale)
+    now = clock.now()
+    db = app.state.sessionmaker()
+    try:
+        response = _handle(view, access, request, form, csrf_protected, db, settings, now)
+        db.commit()
+        return response
+    except BaseException:
+        db.rollback()
+        raise
+    finally:
+        db.close()
+
+
+def _handle(view, access, request, form, csrf_protected, db, settings, now) -> Response:
+    token = request.cookies.get(sessions.COOKIE)
+    row = sessions.resume(session=db, token=token, now=now, idle=timedelta(minutes=settings.session_idle_minutes))
+    principal = sessions.principal_for(session=db, row=row) if row else None
+    if principal is None and row is not None:
+        db.delete(row)
+        row = None
+    anonymous_seed = request.cookies.get(csrf.ANON_COOKIE)
+    new_seed = None
+    if row is None and not anonymous_seed:
+        anonymous_seed = new_seed = csrf.new_anonymous_seed()
+    session_key = row.id if row else None
+    csrf_token = csrf.token_for(settings.secret_key, session_key=session_key, anonymous_seed=anonymous_seed)
+
+    response = _guarded(view, access, request, form, csrf_protected, db, settings, now, principal, csrf_token,
+                        session_key, None if new_seed else anonymous_seed)
+    secure = settings.secure_cookies
+    setting_session = any(h.startswith(f"{sessions.COOKIE}=") for h in response.headers.getlist("set-cookie"))
+    if token and row is None and not setting_session:
+        response.delete_cookie(sessions.COOKIE, path="/", secure=secure, httponly=True, samesite="lax")
+    if new_seed:
+        response.set_cookie(csrf.ANON_COOKIE, new_seed, path="/", secure=secure, httponly=True, samesite="lax")
+    return response
+
+
+def _guarded(view, access, request, form, csrf_protected, db, settings, now, principal, csrf_token,
+             session_key, anonymous_seed) -> Response:
+    if not access.allows(principal):
+        if principal is None:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        return error_page(request, 403, principal=principal, csrf_token=csrf_token)
+    if form is not None and csrf_protected:
+        sent = form.get(csrf.FIELD) or request.headers.get(csrf.HEADER)
+        if not csrf.valid(settings.secret_key, sent if isinstance(sent, str) else None,
+                          session_key=session_key, anonymous_seed=anonymous_seed):
+            return error_page(request, 403, Msg(N_(
+                "This form has expired or did not come from this site. Go back, reload the page and try again.")),
+                principal=principal, csrf_token=csrf_token)
+
+    flash_message = None
+    flash_cookie = request.cookies.get(FLASH_COOKIE)
+    if flash_cookie:
+        try:
+            message, params = URLSafeSerializer(settings.secret_key, salt="flash").loads(flash_cookie)
+            flash_message = Msg(message, params).render(i18n.gettext)
+        except (BadSignature, ValueError, TypeError, KeyError):
+            flash_message = None
+    ctx = Ctx(request=request, db=db, principal=principal, form=form, csrf_token=csrf_token, now=now,
+              settings=settings, flash_message=flash_message)
+    try:
+        response = view(ctx)
+    except PortalError as error:
+        db.rollback()
+        response = error_page(request, error.status_code, error.message, principal=principal, csrf_token=csrf_token)
+    secure = settings.secure_cookies
+    if flash_cookie and request.method in SAFE_METHODS and not any(c[0] == FLASH_COOKIE for c in ctx.cookies):
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    for name, value, options in ctx.cookies:
+        if value is None:
+            response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="lax")
+        else:
+            options = {"path": "/", "secure": secure, "httponly": True, "samesite": "lax"} | options
+            response.set_cookie(name, value, **options)
+    return response

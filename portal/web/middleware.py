@@ -1,0 +1,75 @@
+"""Pure ASGI middleware: the visitor's language and the security headers on every response."""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qs
+
+from starlette.datastructures import MutableHeaders
+
+from portal import i18n
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+ONE_YEAR = 365 * 24 * 3600
+
+
+class LocaleMiddleware:
+    """Chooses the language for the request; ``?lang=`` also remembers the choice in a cookie."""
+
+    def __init__(self, app, *, secure_cookies: bool):
+        self.app = app
+        self.secure = secure_cookies
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [None])[0]
+        cookie = SimpleCookie(headers.get("cookie", ""))
+        remembered = cookie[i18n.LANG_COOKIE].value if i18n.LANG_COOKIE in cookie else None
+        locale = i18n.negotiate(query=query, cookie=remembered, accept_language=headers.get("accept-language"))
+        scope.setdefault("state", {})["locale"] = locale
+        i18n.set_locale(locale)
+        chosen = i18n.normalise(query)
+
+        async def send_with_cookie(message):
+            if message["type"] == "http.response.start":
+                out = MutableHeaders(scope=message)
+                out.append("Content-Language", locale.replace("_", "-"))
+                out.append("Vary", "Accept-Language, Cookie")
+                if chosen:
+                    flags = "; Secure" if self.secure else ""
+                    out.append("Set-Cookie", f"{i18n.LANG_COOKIE}={chosen}; Path=/; Max-Age={ONE_YEAR}; SameSite=Lax{flags}")
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app, *, production: bool):
+        self.app = app
+        self.production = production
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", CSP)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+                headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+                if self.production:
+                    headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+                if not scope["path"].startswith("/static/"):
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,62 @@
+"""Public pages: home, health, accessibility statement, privacy notice, display preferences."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from sqlalchemy import text
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from portal.web.access import PUBLIC
+from portal.web.endpoint import DISPLAY_COOKIE, Ctx, endpoint
+
+ONE_YEAR = 365 * 24 * 3600
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only ever return to a path on this site, never to another host."""
+    if not target:
+        return default
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+@endpoint(PUBLIC)
+def home(ctx: Ctx):
+    return ctx.render("public/home.html")
+
+
+@endpoint(PUBLIC)
+def healthz(ctx: Ctx):
+    ctx.db.execute(text("SELECT 1"))
+    return JSONResponse({"status": "ok", "db": "ok"})
+
+
+@endpoint(PUBLIC)
+def accessibility(ctx: Ctx):
+    return ctx.render("public/accessibility.html")
+
+
+@endpoint(PUBLIC)
+def privacy(ctx: Ctx):
+    return ctx.render("public/privacy.html")
+
+
+@endpoint(PUBLIC)
+def display(ctx: Ctx):
+    """Switch the large-text, high-contrast mode (适老化) on or off; remembered for a year."""
+    mode = ctx.value("mode")
+    ctx.set_cookie(DISPLAY_COOKIE, "large" if mode == "large" else "standard", max_age=ONE_YEAR)
+    return ctx.redirect(safe_next(ctx.value("next"), "/"))
+
+
+routes = [
+    Route("/", home, name="home"),
+    Route("/healthz", healthz, name="healthz"),
+    Route("/accessibility", accessibility, name="accessibility"),
+    Route("/privacy", privacy, name="privacy"),
+    Route("/display", display, methods=["POST"], name="display"),
+]

@@ -1,0 +1,47 @@
+"""Provincial staff pages (/staff)."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from portal.errors import ValidationFailed
+from portal.services import accounts
+from portal.web.access import STAFF
+from portal.web.endpoint import Ctx, endpoint
+
+ANY_STAFF = STAFF()
+DECIDERS = STAFF("handler", "reviewer", "supervisor", "admin")
+
+
+@endpoint(ANY_STAFF)
+def dashboard(ctx: Ctx):
+    pending = accounts.pending_employers(session=ctx.db)
+    return ctx.render("staff/dashboard.html", pending_count=len(pending))
+
+
+@endpoint(DECIDERS)
+def employers(ctx: Ctx):
+    return ctx.render("staff/employers.html", employers=accounts.pending_employers(session=ctx.db))
+
+
+@endpoint(DECIDERS)
+def decide_employer(ctx: Ctx):
+    employer_id = ctx.path_params["employer_id"]
+    approve = ctx.value("decision") == "approve"
+    try:
+        employer = accounts.decide_employer(session=ctx.db, actor=ctx.actor, employer_id=employer_id,
+                                            approve=approve, note=ctx.value("note"), now=ctx.now)
+    except ValidationFailed as error:
+        ctx.db.rollback()
+        return ctx.render_invalid("staff/employers.html", error, employers=accounts.pending_employers(session=ctx.db),
+                                  failed_id=employer_id)
+    ctx.flash("%(name)s is verified." if approve else "%(name)s was rejected.", name=employer.name)
+    return ctx.redirect("/staff/employers")
+
+
+routes = [
+    Route("/", dashboard, name="dashboard"),
+    Route("/employers", employers, methods=["GET"], name="employers"),
+    Route("/employers/{employer_id:int}/decision", decide_employer, methods=["POST"], name="decide_employer"),
+]
+

@@ -1,0 +1,48 @@
+"""The one Jinja2 environment: autoescaping, gettext per request, locale-aware filters."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from portal import i18n
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
+
+
+def _field_error(errors: dict | None, name: str) -> str | None:
+    if not errors:
+        return None
+    return errors.get(name)
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        auto_reload=True,
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext)
+    env.filters.update(
+        money=lambda v: i18n.format_money(v),
+        date=lambda v, style="long": i18n.format_date(v, style=style),
+        datetime=lambda v: i18n.format_datetime(v),
+        month=lambda v: i18n.format_month(v),
+        number=lambda v, places=None: i18n.format_number(v, places=places),
+    )
+    env.globals.update(field_error=_field_error, Markup=Markup)
+    return env
+
+
+def render(name: str, context: dict) -> str:
+    return environment().get_template(name).render(context)
