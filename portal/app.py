@@ -29,9 +29,9 @@ def all_routes() -> list:
     return [
         *pages.routes,
         *signin.routes,
-        Mount("/me", routes=person.routes, name="person"),
-        Mount("/employer", routes=employer.routes, name="employer"),
-        Mount("/staff", routes=staff.routes, name="staff"),
+        *person.routes,
+        *employer.routes,
+        *staff.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
 

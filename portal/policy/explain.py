@@ -60,7 +60,11 @@ class Explainer:
     used: list[Used] = field(default_factory=list)
 
     def use(self, name: str, on: date, *, region: str | None = None, field_name: str = "date") -> Any:
-        """Looks a parameter up, records it, and returns its value.
+        """Looks a parameter up, records it, and returns its value."""
+        return self.lookup(name, on, region=region, field_name=field_name).value
+
+    def lookup(self, name: str, on: date, *, region: str | None = None, field_name: str = "date") -> Used:
+        """Looks a parameter up, records it, and returns the ``Used`` record.
 
         A date the parameter does not cover is the caller's input problem, so it is reported against
         ``field_name`` (the input that supplied the date).
@@ -70,7 +74,7 @@ class Explainer:
         except ParameterNotDefined as error:
             raise PolicyInputError(field_name, str(error)) from None
         self.record(used)
-        return used.value
+        return used
 
     def record(self, used: Used) -> None:
         if used not in self.used:

@@ -58,7 +58,9 @@ class WorkingCalendar:
             count += self.is_working_day(d)
         return count
 
-    def due_date(self, submitted_on: date, service_days: int, paused: Iterable[tuple[date, date]] = ()) -> date:
+    def due_date(
+        self, submitted_on: date, service_days: int, paused: Iterable[tuple[date, date]] = ()
+    ) -> date:
         """Deadline for a case, with paused intervals not counting against the service time.
 
         A pause (start, end) is the day the case was returned to the applicant and the

@@ -60,8 +60,19 @@ def test_public_holidays_on_weekdays_are_days_off(day, name):
 
 @pytest.mark.parametrize(
     "day",
-    [D(2025, 1, 26), D(2025, 2, 8), D(2025, 4, 27), D(2025, 9, 28), D(2025, 10, 11),
-     D(2026, 1, 4), D(2026, 2, 14), D(2026, 2, 28), D(2026, 5, 9), D(2026, 9, 20), D(2026, 10, 10)],
+    [
+        D(2025, 1, 26),
+        D(2025, 2, 8),
+        D(2025, 4, 27),
+        D(2025, 9, 28),
+        D(2025, 10, 11),
+        D(2026, 1, 4),
+        D(2026, 2, 14),
+        D(2026, 2, 28),
+        D(2026, 5, 9),
+        D(2026, 9, 20),
+        D(2026, 10, 10),
+    ],
 )
 def test_adjusted_weekend_days_are_working_days(day):
     assert day.weekday() >= 5
@@ -151,8 +162,9 @@ def calendar_data(**year):
 
 
 def test_a_calendar_with_a_day_both_off_and_worked_fails_to_load():
-    data = calendar_data(holidays=[{"name": "x", "from": D(2025, 2, 8), "to": D(2025, 2, 8)}],
-                         working_weekends=[D(2025, 2, 8)])
+    data = calendar_data(
+        holidays=[{"name": "x", "from": D(2025, 2, 8), "to": D(2025, 2, 8)}], working_weekends=[D(2025, 2, 8)]
+    )
     with pytest.raises(CalendarError, match="both holiday and working"):
         parse_calendar(data)
 

@@ -52,7 +52,13 @@ def test_everyone_is_tier_b_until_credit_ratings_arrive():
 
 
 def test_service_times_match_the_provincial_standards():
-    expected = {"employer_verification": 5, "deferral": 10, "back_payment": 15, "transfer": 45, "retirement_claim": 20}
+    expected = {
+        "employer_verification": 5,
+        "deferral": 10,
+        "back_payment": 15,
+        "transfer": 45,
+        "retirement_claim": 20,
+    }
     assert {k: service_days_for(k) for k in expected} == expected
 
 
@@ -100,7 +106,10 @@ def test_a_file_with_a_nonsense_service_time_fails_to_load(raw, days):
 
 
 route_maps = st.fixed_dictionaries(
-    {str(k): st.fixed_dictionaries({str(t): st.sampled_from([str(r) for r in Route]) for t in Tier}) for k in Kind}
+    {
+        str(k): st.fixed_dictionaries({str(t): st.sampled_from([str(r) for r in Route]) for t in Tier})
+        for k in Kind
+    }
 )
 
 

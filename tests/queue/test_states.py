@@ -43,7 +43,9 @@ SYSTEM = Actor("system", ActorKind.SYSTEM)
 STAFF_APPLICANT = Actor("app-1", ActorKind.STAFF, frozenset(Role))
 
 
-def case(state: State, *, path: Route = Route.AUTO, kind: str = Kind.EMPLOYER_VERIFICATION, **kw) -> CaseFacts:
+def case(
+    state: State, *, path: Route = Route.AUTO, kind: str = Kind.EMPLOYER_VERIFICATION, **kw
+) -> CaseFacts:
     """A plausible case in ``state``: held by HANDLER once past the queue."""
     held = state in (S.IN_PROGRESS, S.WAITING_FOR_APPLICANT, S.IN_REVIEW)
     defaults = dict(
@@ -210,7 +212,9 @@ def test_an_assigned_reviewer_owns_the_review():
 
 @pytest.mark.parametrize("action", [A.TAKE, A.REVIEW_APPROVE, A.REASSIGN, A.CLOSE])
 def test_staff_may_never_act_on_their_own_case(action):
-    state = {A.TAKE: S.CHECKED, A.REVIEW_APPROVE: S.IN_REVIEW, A.REASSIGN: S.CHECKED, A.CLOSE: S.APPROVED}[action]
+    state = {A.TAKE: S.CHECKED, A.REVIEW_APPROVE: S.IN_REVIEW, A.REASSIGN: S.CHECKED, A.CLOSE: S.APPROVED}[
+        action
+    ]
     facts = case(state)
     assert refusal(facts, action, STAFF_APPLICANT, assignee=HANDLER) == Refusal.ACTOR_IS_APPLICANT
 
@@ -341,7 +345,10 @@ def test_the_return_reason_is_passed_on_for_the_record():
 
 
 def test_approval_may_carry_an_approval_reason_but_not_another_kind():
-    assert transition(case(S.IN_PROGRESS), A.APPROVE, HANDLER, reason="conditions_met").reason == "conditions_met"
+    assert (
+        transition(case(S.IN_PROGRESS), A.APPROVE, HANDLER, reason="conditions_met").reason
+        == "conditions_met"
+    )
     assert refusal(case(S.IN_PROGRESS), A.APPROVE, HANDLER, reason="not_eligible") == Refusal.UNKNOWN_REASON
 
 
@@ -357,9 +364,18 @@ def test_only_a_supervisor_reassigns():
 
 
 def test_a_case_is_reassigned_only_to_someone_with_the_role_for_the_slot():
-    assert refusal(case(S.IN_PROGRESS), A.REASSIGN, SUPERVISOR, assignee=REVIEWER) == Refusal.ASSIGNEE_NOT_ELIGIBLE
-    assert refusal(case(S.IN_REVIEW), A.REASSIGN, SUPERVISOR, assignee=HANDLER_2) == Refusal.ASSIGNEE_NOT_ELIGIBLE
-    assert refusal(case(S.IN_PROGRESS), A.REASSIGN, SUPERVISOR, assignee=APPLICANT) == Refusal.ASSIGNEE_NOT_ELIGIBLE
+    assert (
+        refusal(case(S.IN_PROGRESS), A.REASSIGN, SUPERVISOR, assignee=REVIEWER)
+        == Refusal.ASSIGNEE_NOT_ELIGIBLE
+    )
+    assert (
+        refusal(case(S.IN_REVIEW), A.REASSIGN, SUPERVISOR, assignee=HANDLER_2)
+        == Refusal.ASSIGNEE_NOT_ELIGIBLE
+    )
+    assert (
+        refusal(case(S.IN_PROGRESS), A.REASSIGN, SUPERVISOR, assignee=APPLICANT)
+        == Refusal.ASSIGNEE_NOT_ELIGIBLE
+    )
 
 
 def test_a_review_is_never_reassigned_to_the_handler():
@@ -368,7 +384,10 @@ def test_a_review_is_never_reassigned_to_the_handler():
 
 
 def test_a_case_is_never_reassigned_to_its_applicant():
-    assert refusal(case(S.IN_PROGRESS), A.REASSIGN, SUPERVISOR, assignee=STAFF_APPLICANT) == Refusal.ACTOR_IS_APPLICANT
+    assert (
+        refusal(case(S.IN_PROGRESS), A.REASSIGN, SUPERVISOR, assignee=STAFF_APPLICANT)
+        == Refusal.ACTOR_IS_APPLICANT
+    )
 
 
 def test_reassigning_a_review_changes_only_the_reviewer():
@@ -435,8 +454,18 @@ def test_a_full_dual_path_runs_from_submission_to_close():
 
 # --- properties over random action sequences ---------------------------------------------------
 
-ACTORS = [APPLICANT, OTHER_APPLICANT, HANDLER, HANDLER_2, REVIEWER, ALL_ROUNDER, SUPERVISOR, ADMIN, SYSTEM,
-          STAFF_APPLICANT]
+ACTORS = [
+    APPLICANT,
+    OTHER_APPLICANT,
+    HANDLER,
+    HANDLER_2,
+    REVIEWER,
+    ALL_ROUNDER,
+    SUPERVISOR,
+    ADMIN,
+    SYSTEM,
+    STAFF_APPLICANT,
+]
 # Refusals that depend only on the arguments, which allowed_actions does not see.
 ARGUMENT_REFUSALS = {
     Refusal.CHECK_RESULT_REQUIRED,

@@ -40,12 +40,13 @@ def average_contribution_index(history: Sequence[tuple[date, Decimal]]) -> Index
     for month, base in sorted(history):
         if base < 0:
             raise PolicyInputError("history", f"base for {fmt_month(month)} must not be negative")
-        wage = ex.use("average_wage", month, field_name="history")
+        wage_used = ex.lookup("average_wage", month, field_name="history")
+        wage = wage_used.value
         limits = ex.use("base_limit_percent", month, field_name="history")
         low, high = Decimal(limits["floor"]) / 100, Decimal(limits["cap"]) / 100
         index = min(max(base / wage, low), high)
         total += index
-        by_year.setdefault(ex.used[-2].effective_from, []).append(index)
+        by_year.setdefault(wage_used.effective_from, []).append(index)
     for year_start, indices in by_year.items():
         ex.step(
             "index.year",

@@ -30,13 +30,15 @@ def divisor_for(age: Age, on: date, ex: Explainer, field_name: str = "age_at_ret
         raise PolicyInputError(field_name, f"the divisor table covers ages {youngest} to {oldest}")
     if age.months == 0:
         divisor = round_places(Decimal(table[age.years]), 1)
-        ex.step("divisor.whole_age", age=age, divisor=divisor)
+        ex.step("divisor.whole_age", years=age.years, divisor=divisor)
         return divisor
     # Between whole ages the divisor falls linearly month by month (public calculators; official notice not found).
     places = ex.use("annuity_divisor_interpolation", on, field_name="retirement_month")
     lower, upper = Decimal(table[age.years]), Decimal(table[age.years + 1])
     divisor = round_places(lower - (lower - upper) * age.months / 12, places)
-    ex.step("divisor.interpolated", age=age, lower=lower, upper=upper, months=age.months, divisor=divisor)
+    ex.step(
+        "divisor.interpolated", years=age.years, months=age.months, lower=lower, upper=upper, divisor=divisor
+    )
     return divisor
 
 

@@ -92,7 +92,9 @@ def retirement(birth_date: date, category: str) -> RetirementResult:
         ex.step("retirement.no_delay", age=original_years)
     statutory = Age.from_months(original.total_months + delay)
     statutory_month = add_months(birth_month, statutory.total_months)
-    ex.step("retirement.statutory", age=statutory, month=fmt_month(statutory_month))
+    ex.step(
+        "retirement.statutory", years=statutory.years, months=statutory.months, month=fmt_month(statutory_month)
+    )
     if statutory_month >= REFORM_START:
         window = ex.use("flexible_retirement_window", statutory_month, field_name="birth_date")
         earliest = max(

@@ -52,13 +52,16 @@ def set_operator_active(ctx: Ctx):
     active = ctx.value("active") == "1"
     accounts.set_operator_active(session=ctx.db, actor=ctx.actor, operator_id=operator_id, active=active,
                                  now=ctx.now)
-    ctx.flash("The operator was enabled." if active else "The operator was disabled and signed out.")
+    if active:
+        ctx.flash("The operator was enabled.")
+    else:
+        ctx.flash("The operator was disabled and signed out.")
     return ctx.redirect("/employer/operators")
 
 
 routes = [
-    Route("/", dashboard, name="dashboard"),
-    Route("/operators", operators, methods=["GET"], name="operators"),
-    Route("/operators", add_operator, methods=["POST"], name="add_operator"),
-    Route("/operators/{operator_id:int}/active", set_operator_active, methods=["POST"], name="set_operator_active"),
+    Route("/employer", dashboard, name="employer_dashboard"),
+    Route("/employer/operators", operators, methods=["GET"], name="employer_operators"),
+    Route("/employer/operators", add_operator, methods=["POST"], name="employer_add_operator"),
+    Route("/employer/operators/{operator_id:int}/active", set_operator_active, methods=["POST"], name="employer_set_operator_active"),
 ]

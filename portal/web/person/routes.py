@@ -16,4 +16,4 @@ def dashboard(ctx: Ctx):
     return ctx.render("person/dashboard.html", person=person, account=account)
 
 
-routes = [Route("/", dashboard, name="dashboard")]
+routes = [Route("/me", dashboard, name="person_dashboard")]

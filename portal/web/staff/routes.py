@@ -35,13 +35,16 @@ def decide_employer(ctx: Ctx):
         ctx.db.rollback()
         return ctx.render_invalid("staff/employers.html", error, employers=accounts.pending_employers(session=ctx.db),
                                   failed_id=employer_id)
-    ctx.flash("%(name)s is verified." if approve else "%(name)s was rejected.", name=employer.name)
+    if approve:
+        ctx.flash("%(name)s is verified.", name=employer.name)
+    else:
+        ctx.flash("%(name)s was rejected.", name=employer.name)
     return ctx.redirect("/staff/employers")
 
 
 routes = [
-    Route("/", dashboard, name="dashboard"),
-    Route("/employers", employers, methods=["GET"], name="employers"),
-    Route("/employers/{employer_id:int}/decision", decide_employer, methods=["POST"], name="decide_employer"),
+    Route("/staff", dashboard, name="staff_dashboard"),
+    Route("/staff/employers", employers, methods=["GET"], name="staff_employers"),
+    Route("/staff/employers/{employer_id:int}/decision", decide_employer, methods=["POST"], name="staff_decide_employer"),
 ]
 

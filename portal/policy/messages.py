@@ -1,0 +1,217 @@
+"""Message catalogue for explanation steps: id -> (Chinese, English), with named placeholders.
+
+Steps keep the id and the values, so a translation layer can render them again; the texts here are the
+default rendering. Keep placeholders identical in both languages.
+"""
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # contribution base and contributions
+    "base.raised_to_floor": (
+        "申报工资 {wage} 元低于 {month} 所在缴费年度的基数下限 {floor} 元，按下限核定。",
+        "The declared wage {wage} is below the floor {floor} for the contribution year of {month}; the floor is used.",
+    ),
+    "base.lowered_to_cap": (
+        "申报工资 {wage} 元高于 {month} 所在缴费年度的基数上限 {cap} 元，按上限核定。",
+        "The declared wage {wage} is above the cap {cap} for the contribution year of {month}; the cap is used.",
+    ),
+    "base.within_limits": (
+        "申报工资 {wage} 元在 {month} 所在缴费年度的上下限（{floor}–{cap} 元）之内，按申报工资核定。",
+        "The declared wage {wage} is within the limits {floor}-{cap} for {month}; it is the base.",
+    ),
+    "contribution.employer": (
+        "单位缴费 = {base} × {rate} = {amount} 元（四舍五入到分）。",
+        "Employer contribution = {base} × {rate} = {amount} (rounded half up to the fen).",
+    ),
+    "contribution.individual": (
+        "个人缴费 = {base} × {rate} = {amount} 元（四舍五入到分）。",
+        "Individual contribution = {base} × {rate} = {amount} (rounded half up to the fen).",
+    ),
+    "contribution.personal_account": (
+        "记入个人账户 = {base} × {rate} = {amount} 元。",
+        "Credited to the personal account = {base} × {rate} = {amount}.",
+    ),
+    "contribution.total": ("合计缴费 {total} 元。", "Total contribution {total}."),
+    "contribution.flexible_base": (
+        "灵活就业缴费基数 = {percent}% × 核定基数所用月平均工资 {average} 元 = {base} 元。",
+        "Flexible base = {percent}% × the average wage used for the limits ({average}) = {base}.",
+    ),
+    "contribution.flexible_total": (
+        "灵活就业人员全部由本人缴纳：{base} × {rate} = {amount} 元。",
+        "A flexible worker pays it all: {base} × {rate} = {amount}.",
+    ),
+    # late fee
+    "late_fee.on_time": (
+        "应缴日期 {due}，缴纳日期 {paid}，未逾期，不收滞纳金。",
+        "Due {due}, paid {paid}: not late, no late fee.",
+    ),
+    "late_fee.window_excluded": (
+        "缓缴/补缴期 {start} 至 {end} 内的 {days} 天不计滞纳金。",
+        "{days} days inside the deferral/repayment window {start} to {end} are not charged.",
+    ),
+    "late_fee.window_long": (
+        "注意：{start} 至 {end} 超过2020年缓缴最长 {months} 个月，请核对所依据的文件。",
+        "Note: {start} to {end} is longer than the 2020 relief's {months}-month maximum; check which notice allows it.",
+    ),
+    "late_fee.fee": (
+        "滞纳金 = {amount} × {rate} × {days} 天（逾期 {overdue} 天扣除缓缴期）= {fee} 元。",
+        "Late fee = {amount} × {rate} × {days} days ({overdue} days late less deferral days) = {fee}.",
+    ),
+    # retirement
+    "retirement.no_delay": (
+        "该出生年月不在延迟退休范围内，法定退休年龄为原退休年龄 {age} 周岁。",
+        "This birth month is not affected by the reform; the statutory age is the original {age}.",
+    ),
+    "retirement.delay": (
+        "自 {start} 起第 {k} 个月出生，每 {step} 个月延迟1个月，最多 {cap} 个月：延迟 {delay} 个月。",
+        "Born {k} months after {start}; one month of delay per {step} months of birth, at most {cap}: {delay} months.",
+    ),
+    "retirement.statutory": (
+        "法定退休年龄 {years} 岁 {months} 个月，退休时间 {month}。",
+        "Statutory retirement age {years} years {months} months, in {month}.",
+    ),
+    "retirement.window": (
+        "弹性退休：最早 {earliest}（最多提前 {early} 个月，且不低于原退休年龄），最晚 {latest}（最多推迟 {late} 个月）。",
+        "Flexible retirement: earliest {earliest} (up to {early} months early, never below the original age), "
+        "latest {latest} (up to {late} months late).",
+    ),
+    "retirement.no_window": (
+        "法定退休时间 {month} 早于改革实施，不适用弹性退休。",
+        "The statutory month {month} is before the reform, so flexible retirement does not apply.",
+    ),
+    "retirement.min_months": (
+        "{year} 年达到法定退休年龄，按月领取养老金最低缴费 {months} 个月。",
+        "Statutory age reached in {year}: at least {months} months of contributions for a monthly pension.",
+    ),
+    # divisor
+    "divisor.whole_age": (
+        "{years} 周岁退休，个人账户计发月数 {divisor}。",
+        "Retiring at {years}, the personal-account divisor is {divisor}.",
+    ),
+    "divisor.interpolated": (
+        "{years} 岁 {months} 个月退休：在 {lower} 与 {upper} 之间按月线性插值，计发月数 {divisor}。",
+        "Retiring at {years} years {months} months: interpolated by month between {lower} and {upper}, "
+        "divisor {divisor}.",
+    ),
+    # pension
+    "pension.years": (
+        "实际缴费 {actual} 个月、视同缴费 {deemed} 个月，累计缴费年限 {years} 年；平均缴费指数 {index}。",
+        "{actual} months paid and {deemed} deemed months: {years} years in all; average index {index}.",
+    ),
+    "pension.base_override": (
+        "使用输入的 {which} = {base} 元。",
+        "Using the {which} given as input: {base}.",
+    ),
+    "pension.bases": (
+        "{month} 退休（地区 {region}）：当地计发基数 {local} 元，全省计发基数 {provincial} 元。",
+        "Retiring {month} (region {region}): local base {local}, province-wide base {provincial}.",
+    ),
+    "pension.basic": (
+        "基础养老金 = ({local} + {provincial} × {index}) ÷ 2 × {years} × 1% = {amount} 元。",
+        "Basic pension = ({local} + {provincial} × {index}) ÷ 2 × {years} × 1% = {amount}.",
+    ),
+    "pension.extra": (
+        "增发基础养老金：按 {years} 年中超过20年的部分计增发比例 {rate}，= {amount} 元。",
+        "Extra pension: service beyond 20 of {years} years gives a rate of {rate}, = {amount}.",
+    ),
+    "pension.transitional": (
+        "过渡性养老金 = {provincial} × {deemed} 年 × {index} × {coefficient} = {amount} 元。",
+        "Transitional pension = {provincial} × {deemed} years × {index} × {coefficient} = {amount}.",
+    ),
+    "pension.no_transitional": ("无视同缴费年限，无过渡性养老金。", "No deemed years, so no transitional pension."),
+    "pension.personal_account": (
+        "个人账户养老金 = {balance} ÷ {divisor} = {amount} 元。",
+        "Personal-account pension = {balance} ÷ {divisor} = {amount}.",
+    ),
+    "pension.total": (
+        "月基本养老金 = {basic} + {extra} + {transitional} + {account} = {total} 元。",
+        "Monthly pension = {basic} + {extra} + {transitional} + {account} = {total}.",
+    ),
+    # interest
+    "interest.opening": (
+        "上年末余额 {balance} × 记账利率 {rate} = {amount} 元。",
+        "Opening balance {balance} × crediting rate {rate} = {amount}.",
+    ),
+    "interest.monthly_product": (
+        "当年记账额按月积数法计息：月积数 {product} × {rate} ÷ 12 = {amount} 元。",
+        "Current-year contributions by the monthly-product method: {product} × {rate} ÷ 12 = {amount}.",
+    ),
+    "interest.approximation": (
+        "当年记账额按近似法计息：{paid} × {rate} × {factor} = {amount} 元。",
+        "Current-year contributions by the approximation: {paid} × {rate} × {factor} = {amount}.",
+    ),
+    "interest.closing": (
+        "年末余额 = {opening} + {paid} + {interest} = {closing} 元。",
+        "Closing balance = {opening} + {paid} + {interest} = {closing}.",
+    ),
+    # contribution index
+    "index.year": (
+        "{year} 起的缴费年度：{months} 个月，平均指数 {mean}。",
+        "Contribution year from {year}: {months} months, mean index {mean}.",
+    ),
+    "index.average": (
+        "{months} 个月的平均缴费指数 {index}（保留两位小数）。",
+        "Average index over {months} months: {index} (two decimals).",
+    ),
+    # transfer
+    "transfer.account": (
+        "个人账户储存额 {balance} 元全部转移。",
+        "The whole personal-account balance {balance} moves.",
+    ),
+    "transfer.pooled": (
+        "统筹基金：{start} 起 {months} 个月缴费基数合计 {bases} × {rate} = {amount} 元。",
+        "Pooled fund: {months} months from {start}, bases totalling {bases} × {rate} = {amount}.",
+    ),
+    "transfer.claim_rule_1": (
+        "基本养老保险关系在户籍地，在户籍地 {place} 领取待遇。",
+        "The relationship is in the hukou place, so benefits are claimed in {place}.",
+    ),
+    "transfer.claim_rule_2": (
+        "最后参保地 {place} 累计缴费 {months} 个月，满 {threshold} 个月，在该地领取。",
+        "The last insured place {place} has {months} months, at least {threshold}: benefits are claimed there.",
+    ),
+    "transfer.claim_rule_3": (
+        "最后参保地不满 {threshold} 个月，回到最近一个满 {threshold} 个月的参保地 {place}（{months} 个月）领取。",
+        "The last place has fewer than {threshold} months; benefits go back to the most recent place with at "
+        "least {threshold}: {place} ({months} months).",
+    ),
+    "transfer.claim_rule_4": (
+        "没有任何参保地累计满 {threshold} 个月，在户籍地 {place} 领取。",
+        "No place has {threshold} months or more, so benefits are claimed in the hukou place {place}.",
+    ),
+    "transfer.temporary_account": (
+        "跨省（{cross_province}）流动到非户籍地（户籍地：{hukou}），年龄 {age} 已满 {threshold} 周岁：建立临时缴费账户。",
+        "Moving across provinces ({cross_province}) to a non-hukou place (hukou: {hukou}) at {age}, "
+        "{threshold} or older: a temporary contribution account is opened.",
+    ),
+    "transfer.general_account": (
+        "跨省：{cross_province}；转入户籍地：{hukou}；年龄 {age}（门槛 {threshold}）：建立一般缴费账户。",
+        "Cross-province: {cross_province}; to the hukou place: {hukou}; age {age} (threshold {threshold}): "
+        "an ordinary account.",
+    ),
+    # gap sharing
+    "gap.split": (
+        "基金缺口 {shortfall} 元：省级分担 {share}，即 {provincial} 元，市县分担 {local} 元。",
+        "Shortfall {shortfall}: the province bears {share}, i.e. {provincial}; the prefectures {local}.",
+    ),
+    # estimate
+    "estimate.assumptions": (
+        "假设：今后按相同缴费指数连续缴费至退休；每多缴1个月，个人账户增加 8% × 指数 × 月平均工资 {wage} 元；"
+        "不预测利息、工资增长和计发基数增长（未公布年度沿用最新基数）；视同缴费 {deemed} 个月。",
+        "Assumptions: contributions continue at the same index until retirement; each extra month adds 8% × index "
+        "× the average wage {wage} to the account; no interest, wage or base growth is projected (years not yet "
+        "published use the latest base); {deemed} deemed months.",
+    ),
+    "estimate.months": (
+        "{month} 退休时计入缴费 {counted} 个月（已缴 {paid}，今后 {future}）。",
+        "Retiring {month}: {counted} months counted ({paid} paid, {future} still to pay).",
+    ),
+    "estimate.expected_capped": (
+        "预计缴费 {expected} 个月超过到法定退休前可缴的 {available} 个月，按 {available} 个月计。",
+        "The {expected} expected months exceed the {available} months left before statutory retirement; "
+        "{available} are counted.",
+    ),
+    "estimate.minimum_not_met": (
+        "{month} 退休时缴费 {counted} 个月，不足最低 {minimum} 个月，不能按月领取养老金（还差 {short} 个月）。",
+        "Retiring {month}: {counted} months is below the minimum {minimum}; no monthly pension ({short} months short).",
+    ),
+}

@@ -1,0 +1,132 @@
+"""Test set-up: a real database built by the migrations, emptied after every test.
+
+SQLite by default; ``PORTAL_TEST_DB=postgres`` runs the same tests on ``PORTAL_TEST_PG_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("PORTAL_ENV", "test")
+os.environ.setdefault("PORTAL_SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("PORTAL_PAYMENT_SECRET", "test-payment-secret")
+
+import re  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+
+import pytest  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from sqlmodel import SQLModel  # noqa: E402
+
+from portal import clock  # noqa: E402
+from portal.settings import Settings  # noqa: E402
+
+DB_FIXTURES = {"engine", "database_url", "db", "app", "client", "settings"}
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "db: uses the database (run again on PostgreSQL)")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    from portal.migrate import upgrade
+
+    if os.environ.get("PORTAL_TEST_DB") == "postgres":
+        url = os.environ.get("PORTAL_TEST_PG_URL")
+        if not url:
+            pytest.exit("PORTAL_TEST_DB=postgres needs PORTAL_TEST_PG_URL", returncode=3)
+        from sqlalchemy import create_engine
+
+        try:
+            engine = create_engine(url)
+            with engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+            engine.dispose()
+        except Exception as error:  # an unreachable database is a failure, never a skip
+            pytest.exit(f"PostgreSQL at {url} is unreachable: {error}", returncode=3)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    from portal.db import make_engine
+
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def _empty_all_tables(engine) -> None:
+    tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                connection.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608 - names from our metadata
+
+
+@pytest.fixture
+def settings(database_url) -> Settings:
+    return Settings(database_url=database_url, secret_key="test-secret-key-not-for-production", env="test",
+                    payment_secret="test-payment-secret")
+
+
+@pytest.fixture
+def db(engine):
+    """A session for arranging and checking data; commit what the app should see."""
+    from portal.db import make_sessionmaker
+
+    session = make_sessionmaker(engine)()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+        _empty_all_tables(engine)
+
+
+@pytest.fixture
+def app(settings, db):
+    from portal.app import create_app
+
+    application = create_app(settings)
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    from starlette.testclient import TestClient
+
+    with TestClient(app, base_url="http://testserver", follow_redirects=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def frozen_clock():
+    """Pins the wall clock; call the returned function to move it."""
+    def move(at: datetime) -> None:
+        clock.freeze(at)
+
+    move(datetime(2026, 11, 28, 2, 0, tzinfo=UTC))
+    yield move
+    clock.freeze(None)
+
+
+def csrf_token(html: str) -> str:
+    found = CSRF_FIELD.search(html)
+    assert found, "the page has no CSRF token"
+    return found.group(1)

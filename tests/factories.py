@@ -1,0 +1,61 @@
+"""Plain factory functions with keyword defaults: build what a test needs, nothing more."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime
+
+from portal.auth.passwords import hash_password
+from portal.identifiers import make_credit_code, make_resident_id
+from portal.models import Employer, EmployerOperator, Person, PersonAccount, StaffMember
+
+PASSWORD = "Correct-Horse-Battery-9"
+NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+_sequence = itertools.count(1)
+_HASH = hash_password(PASSWORD)  # hashing once keeps the suite fast
+
+
+def person(db, *, name="王小明", birth=date(1985, 3, 15), region="220102", id_number=None) -> Person:
+    number = id_number or make_resident_id(region, birth, next(_sequence) % 1000)
+    row = Person(id_number=number, name=name, birth_date=birth, sex="male" if int(number[16]) % 2 else "female",
+                 created_at=NOW)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def person_account(db, *, password_hash=_HASH, mobile="13900000001", **person_kwargs) -> PersonAccount:
+    owner = person(db, **person_kwargs)
+    account = PersonAccount(person_id=owner.id, mobile=mobile, password_hash=password_hash, created_at=NOW)
+    db.add(account)
+    db.flush()
+    return account
+
+
+def employer(db, *, name="长春测试有限公司", region="220100", status="verified", code=None) -> Employer:
+    serial = next(_sequence)
+    organisation = f"MA{serial:07d}"
+    row = Employer(credit_code=code or make_credit_code(region, organisation), name=name, region=region,
+                   status=status, created_at=NOW)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def operator(db, *, employer_row=None, username="admin", name="赵丽", is_admin=True, active=True,
+             password_hash=_HASH) -> EmployerOperator:
+    employer_row = employer_row or employer(db)
+    row = EmployerOperator(employer_id=employer_row.id, username=username, name=name, mobile="13900000002",
+                           password_hash=password_hash, is_admin=is_admin, active=active, created_at=NOW)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def staff(db, *, staff_number=None, name="刘经办", roles="handler", secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+          password_hash=_HASH) -> StaffMember:
+    row = StaffMember(staff_number=staff_number or f"T{next(_sequence):04d}", name=name, roles=roles,
+                      password_hash=password_hash, totp_secret=secret, created_at=NOW)
+    db.add(row)
+    db.flush()
+    return row

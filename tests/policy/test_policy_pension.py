@@ -1,0 +1,137 @@
+"""Annuity divisor and the Jilin pension award."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from portal.policy.errors import PolicyInputError
+from portal.policy.rules.divisor import annuity_divisor
+from portal.policy.rules.pension import pension_award
+from portal.policy.rules.retirement import Age
+
+D = Decimal
+
+
+@pytest.mark.parametrize(
+    ("age", "divisor", "provisional"),
+    [
+        (Age(60, 0), "139.0", False),
+        (Age(60, 1), "138.4", True),  # 139 - 7/12
+        (Age(60, 8), "134.3", True),  # 139 - 56/12 = 134.33
+        (Age(55, 0), "170.0", False),
+        (Age(50, 6), "192.5", True),
+        (Age(63, 0), "117.0", False),
+        (Age(69, 11), "56.8", True),
+        (Age(70, 0), "56.0", False),
+    ],
+)
+def test_the_divisor_is_the_table_value_or_a_monthly_interpolation_to_one_decimal(age, divisor, provisional):
+    result = annuity_divisor(age, date(2026, 1, 1))
+    assert result.divisor == D(divisor)
+    assert result.provisional is provisional  # the interpolation itself is low confidence
+
+
+@pytest.mark.parametrize("age", [Age(39, 11), Age(70, 1), Age(60, 12)])
+def test_ages_outside_the_table_are_refused(age):
+    with pytest.raises(PolicyInputError) as error:
+        annuity_divisor(age, date(2026, 1, 1))
+    assert error.value.field == "age_at_retirement"
+
+
+def award(**changes):
+    inputs = dict(
+        region="220300",
+        retirement_month=date(2025, 3, 1),
+        age_at_retirement=Age(60, 0),
+        actual_months=300,
+        deemed_months=60,
+        average_index=D("0.85"),
+        account_balance=D("60000.00"),
+    )
+    inputs.update(changes)
+    return pension_award(**inputs)
+
+
+def test_a_siping_retiree_in_2025_uses_the_province_wide_base_for_both_parts():
+    result = award()
+    assert result.base_local == result.base_provincial == D("7322.08")
+    # (7322.08 + 7322.08 × 0.85) / 2 × 30.00 × 1% = 2031.88
+    assert result.basic == D("2031.88")
+    # 10 years beyond 20: 5 × 0.15% + 5 × 0.20% = 1.75% of 6772.924
+    assert result.extra == D("118.53")
+    # 7322.08 × 5.00 × 0.85 × 1.4%
+    assert result.transitional == D("435.66")
+    assert result.personal_account == D("431.65")  # 60000 / 139
+    assert result.total == result.basic + result.extra + result.transitional + result.personal_account
+    assert result.divisor_months == D("139.0")
+    assert not result.provisional
+
+
+def test_a_changchun_retiree_uses_the_changchun_base_for_the_local_part_only():
+    result = award(region="220100")
+    assert result.base_local == D("7978.25") and result.base_provincial == D("7322.08")
+    assert result.basic == D("2130.30")  # (7978.25 + 6223.768) / 2 × 30 × 1%
+    assert result.transitional == D("435.66")  # the transitional part always uses the province-wide base
+
+
+@pytest.mark.parametrize(
+    ("months", "extra_rate_note", "extra"),
+    [
+        (240, "exactly 20 years earns nothing extra", "0.00"),
+        (246, "half a year beyond 20 earns half of 0.15%", "5.08"),  # 6772.924 × 0.00075
+        (300, "25 years: 5 × 0.15%", "50.80"),
+        (372, "31 years: 0.75% + 1.00% + 0.25%", "135.46"),
+    ],
+)
+def test_the_extra_pension_rises_by_brackets_beyond_20_years(months, extra_rate_note, extra):
+    result = award(actual_months=months, deemed_months=0)
+    assert result.extra == D(extra), extra_rate_note
+
+
+def test_years_are_rounded_to_two_decimals_before_use():
+    result = award(actual_months=301, deemed_months=0)  # 25.0833 -> 25.08
+    assert result.cumulative_years == D("25.08")
+
+
+def test_the_index_is_rounded_to_two_decimals_before_use():
+    assert award(average_index=D("0.8549")).basic == award(average_index=D("0.85")).basic
+
+
+def test_without_deemed_years_there_is_no_transitional_pension():
+    assert award(deemed_months=0).transitional == D("0.00")
+
+
+def test_a_2026_retirement_uses_the_2026_base_and_is_provisional():
+    result = award(retirement_month=date(2026, 3, 1))
+    assert result.base_provincial == D("7481.50") and result.provisional
+
+
+def test_changchun_in_2026_carries_the_2025_base_forward_and_is_provisional():
+    result = award(region="220100", retirement_month=date(2026, 3, 1))
+    assert result.base_local == D("7978.25") and result.provisional
+    assert any(used.carried_forward for used in result.explanation.parameters)
+
+
+def test_a_base_override_replaces_the_table_and_outside_changchun_applies_to_both_parts():
+    result = award(base_provincial=D("8000.00"))
+    assert result.base_local == result.base_provincial == D("8000.00")
+    result = award(region="220100", base_provincial=D("8000.00"))
+    assert result.base_local == D("7978.25")
+    result = award(region="220100", base_local=D("9000.00"))
+    assert result.base_local == D("9000.00") and result.base_provincial == D("7322.08")
+
+
+def test_an_unknown_region_is_refused():
+    with pytest.raises(PolicyInputError) as error:
+        award(region="110000")
+    assert error.value.field == "region"
+
+
+def test_every_step_has_chinese_and_english_text_and_every_parameter_a_source():
+    result = award()
+    assert [step.key for step in result.explanation.steps][-1] == "pension.total"
+    for step in result.explanation.steps:
+        assert step.text_zh and step.text_en and "{" not in step.text_en + step.text_zh
+    for used in result.explanation.parameters:
+        assert used.source and used.confidence and used.effective_from

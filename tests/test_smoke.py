@@ -1,0 +1,21 @@
+from tests import factories
+from tests.conftest import csrf_token
+
+
+def test_the_health_check_reports_the_database(client):
+    response = client.get("/healthz")
+    assert response.json() == {"status": "ok", "db": "ok"}
+
+
+def test_a_person_signs_in_and_lands_on_their_page(client, db):
+    account = factories.person_account(db)
+    number = db.get(factories.Person, account.person_id).id_number
+    db.commit()
+    page = client.get("/login")
+    response = client.post("/login", data={"account_type": "person", "username": number,
+                                           "password": factories.PASSWORD, "csrf_token": csrf_token(page.text)})
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/me"
+    me = client.get("/me")
+    assert me.status_code == 200
+    assert "王小明" in me.text
