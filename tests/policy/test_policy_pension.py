@@ -65,6 +65,13 @@ def test_a_siping_retiree_in_2025_uses_the_province_wide_base_for_both_parts():
     assert result.personal_account == D("431.65")  # 60000 / 139
     assert result.total == result.basic + result.extra + result.transitional + result.personal_account
     assert result.divisor_months == D("139.0")
+    # Deemed years take service past 20, and whether they count for the extra pension is low confidence.
+    assert result.provisional
+    assert "extra_pension_trigger" in {used.name for used in result.explanation.parameters}
+
+
+def test_a_2025_award_on_published_figures_at_a_whole_age_is_not_provisional():
+    result = award(actual_months=360, deemed_months=0)
     assert not result.provisional
 
 

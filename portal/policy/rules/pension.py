@@ -117,9 +117,13 @@ def pension_award(
     basic = round_fen(mean_base * years * rate)
     ex.step("pension.basic", local=base_local, provincial=base_provincial, index=index, years=years, amount=basic)
 
-    trigger = ex.use("extra_pension_trigger", retirement_month, field_name="retirement_month")
-    extra_years = years if trigger == "cumulative" else _years(actual_months)
     brackets = ex.use("extra_pension_brackets", retirement_month, field_name="retirement_month")
+    extra_years = years
+    if _extra_rate(years, brackets) != _extra_rate(_years(actual_months), brackets):
+        # Only when deemed years change the answer does the (low-confidence) trigger matter, so only then is
+        # it recorded and the result marked provisional.
+        trigger = ex.use("extra_pension_trigger", retirement_month, field_name="retirement_month")
+        extra_years = years if trigger == "cumulative" else _years(actual_months)
     extra_rate = _extra_rate(extra_years, brackets)
     extra = round_fen(mean_base * extra_rate)
     ex.step("pension.extra", years=extra_years, rate=extra_rate, amount=extra)
