@@ -18,7 +18,7 @@ from portal.web.employer import routes as employer
 from portal.web.endpoint import error_page
 from portal.web.middleware import LocaleMiddleware, SecurityHeadersMiddleware
 from portal.web.person import routes as person
-from portal.web.public import pages, signin
+from portal.web.public import estimate, pages, policy, signin
 from portal.web.staff import routes as staff
 from portal.web.templating import STATIC_DIR
 
@@ -29,6 +29,7 @@ def all_routes() -> list:
     return [
         *pages.routes,
         *signin.routes,
+        *estimate.routes, *policy.routes,
         *person.routes,
         *employer.routes,
         *staff.routes,

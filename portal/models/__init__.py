@@ -1,13 +1,42 @@
 """SQLModel tables, one module per aggregate. Import from here: ``from portal.models import Person``."""
 
 from portal.models.accounts import Employer, EmployerOperator, Person, PersonAccount, StaffMember
+from portal.models.queue import Case, CaseCounter, CaseEvent, Notice
+from portal.models.records import (
+    BaseDeclaration,
+    Bill,
+    BillLine,
+    ContributionMonth,
+    EmploymentSpell,
+    FlexibleBaseChoice,
+    FlexibleEnrolment,
+    Payment,
+    PaymentOrder,
+    PaymentOrderBill,
+    PersonalAccountYear,
+)
 from portal.models.security import AuditEvent, AuditHead, WebSession
 
 __all__ = [
+    "BaseDeclaration",
+    "Bill",
+    "BillLine",
+    "ContributionMonth",
+    "EmploymentSpell",
+    "FlexibleBaseChoice",
+    "FlexibleEnrolment",
+    "Payment",
+    "PaymentOrder",
+    "PaymentOrderBill",
+    "PersonalAccountYear",
     "AuditEvent",
     "AuditHead",
+    "Case",
+    "CaseCounter",
+    "CaseEvent",
     "Employer",
     "EmployerOperator",
+    "Notice",
     "Person",
     "PersonAccount",
     "StaffMember",

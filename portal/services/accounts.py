@@ -149,7 +149,19 @@ def register_employer(
     session.flush()
     audit.record(session=session, actor=actor, action="account.employer_registered", now=now,
                  object_type="employer", object_id=employer.id, detail={"credit_code": code})
+    _submit_verification(session=session, actor=actor, employer=employer, operator=operator, now=now)
     return operator
+
+
+def _submit_verification(*, session: Session, actor: Actor, employer: Employer, operator: EmployerOperator,
+                         now: datetime) -> None:
+    """The verification goes through the handling queue like every other request."""
+    from portal.queue import service as queue  # the queue's service imports this package's modules
+
+    queue.submit(session, kind="employer_verification", now=now, actor=actor, prefecture=employer.region,
+                 applicant=queue.Applicant("employer", employer.id, operator.id), channel="web",
+                 payload={"credit_code": employer.credit_code, "name": employer.name, "region": employer.region},
+                 idempotency_key=f"employer-registration:{employer.id}")
 
 
 def _check_username(errors: dict, username: str) -> str:

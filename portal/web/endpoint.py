@@ -22,6 +22,7 @@ from portal import clock, i18n
 from portal.auth import csrf, sessions
 from portal.auth.principal import Actor, Principal
 from portal.errors import N_, Msg, PortalError, ValidationFailed
+from portal.services import notices
 from portal.web.access import Access
 from portal.web.templating import render
 
@@ -104,6 +105,7 @@ class Ctx:
             "lang_url": lambda lang: _with_query(self.request, lang=lang),
             "url_for": self.request.url_for,
             "today": self.today,
+            "unread_notices": notices.unread_count(session=self.db, principal=principal),
         }
         base.update(extra)
         return base

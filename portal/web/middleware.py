@@ -6,8 +6,10 @@ from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
 
 from portal import i18n
+from portal.web.endpoint import error_page
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -42,7 +44,7 @@ class LocaleMiddleware:
                 out.append("Vary", "Accept-Language, Cookie")
                 if chosen:
                     flags = "; Secure" if self.secure else ""
-                    out.append("Set-Cookie", f"{i18n.LANG_COOKIE}={chosen}; Path=/; Max-Age={ONE_YEAR}; SameSite=Lax{flags}")
+                    out.append("Set-Cookie", f"{i18n.LANG_COOKIE}={chosen}; Path=/; Max-Age={ONE_YEAR}; HttpOnly; SameSite=Lax{flags}")
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
@@ -57,8 +59,12 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
 
+        started = False
+
         async def send_with_headers(message):
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("Content-Security-Policy", CSP)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -72,4 +78,12 @@ class SecurityHeadersMiddleware:
                     headers.setdefault("Cache-Control", "no-store")
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # Starlette's outermost error handler sits outside this middleware, so its 500 page would
+            # leave without these headers: send the page from here, then let the error go on to be logged.
+            if not started:
+                i18n.set_locale(scope.get("state", {}).get("locale", i18n.DEFAULT_LOCALE))
+                await error_page(Request(scope), 500)(scope, receive, send_with_headers)
+            raise

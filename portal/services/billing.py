@@ -1,0 +1,394 @@
+"""The monthly billing run, arrears, payment orders and payments.
+
+``run_billing`` is set-based: a handful of INSERT ... SELECT / UPDATE statements bill every spell and
+flexible enrolment covering the month, whatever their number. The month's floor, cap and rates are read
+from the policy engine and passed in as bound parameters; rounding is done in integer fen exactly as
+``portal.policy.rules.contribution`` does it (each part rounded half up on its own), so the SQL and the
+policy functions agree to the fen (tests compare them). Every statement skips what already exists, so a
+second run for the same month changes nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Date, Integer, bindparam, text
+from sqlmodel import Session, select
+
+from portal.auth.principal import SYSTEM, Actor
+from portal.clock import CHINA
+from portal.db import UTCDateTime
+from portal.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFailed
+from portal.models import Bill, ContributionMonth, Payment, PaymentOrder, PaymentOrderBill
+from portal.money import from_fen, rate_fraction, to_fen
+from portal.policy.parameters import param
+from portal.policy.rules.late_fee import late_fee
+from portal.services import audit
+
+EMPLOYER_FILING = "employer_filing"
+FLEXIBLE_PAYMENT = "flexible_payment"
+
+
+def contribution_year(month: date) -> int:
+    """The contribution year (July-June) containing ``month``, named by the year of its July."""
+    return month.year if month.month >= 7 else month.year - 1
+
+
+@dataclass(frozen=True)
+class MonthTerms:
+    """Everything the billing SQL needs for one month, read from the policy parameters for that month."""
+
+    month: date
+    contribution_year: int
+    floor_fen: int
+    cap_fen: int
+    employer_rate: Decimal
+    individual_rate: Decimal
+    account_rate: Decimal
+    flexible_total_rate: Decimal
+    flexible_account_rate: Decimal
+    floor_percent: int
+    flexible_min_percent: int
+    flexible_max_percent: int
+    due_date: date
+
+    def sql_params(self) -> dict[str, object]:
+        params: dict[str, object] = {
+            "month": self.month, "cy": self.contribution_year, "floor": self.floor_fen, "cap": self.cap_fen,
+            "floor_pct": self.floor_percent, "flex_min": self.flexible_min_percent, "due": self.due_date,
+        }
+        for name, rate in (("er", self.employer_rate), ("ir", self.individual_rate), ("ar", self.account_rate),
+                           ("ft", self.flexible_total_rate), ("fa", self.flexible_account_rate)):
+            params[f"{name}_n"], params[f"{name}_d"] = rate_fraction(rate)
+        return params
+
+
+def month_terms(month: date) -> MonthTerms:
+    """The policy in force for ``month`` (first day of the month)."""
+    month = month.replace(day=1)
+    percent = param("base_limit_percent").at(month).value
+    bounds = param("flexible_base_percent").at(month).value
+    due_day = param("contribution_due_day").at(month).value
+    last_day = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return MonthTerms(
+        month=month,
+        contribution_year=contribution_year(month),
+        floor_fen=to_fen(param("base_floor").at(month).value),
+        cap_fen=to_fen(param("base_cap").at(month).value),
+        employer_rate=param("employer_rate").at(month).value,
+        individual_rate=param("individual_rate").at(month).value,
+        account_rate=param("personal_account_rate").at(month).value,
+        flexible_total_rate=param("flexible_total_rate").at(month).value,
+        flexible_account_rate=param("flexible_personal_account_rate").at(month).value,
+        floor_percent=int(percent["floor"]),
+        flexible_min_percent=int(bounds["min"]),
+        flexible_max_percent=int(bounds["max"]),
+        due_date=month.replace(day=min(int(due_day), last_day.day)),
+    )
+
+
+def _round(expr: str, rate: str) -> str:
+    """SQL for round-half-up(expr × rate) in integer fen, the rate given as the fraction :rate_n / :rate_d."""
+    return f"((2 * ({expr}) * CAST(:{rate}_n AS BIGINT) + CAST(:{rate}_d AS BIGINT)) / (2 * CAST(:{rate}_d AS BIGINT)))"
+
+
+# The base for each spell covering the month: the wage declared for the contribution year, else the wage
+# given at enrolment, clamped to the month's floor and cap.
+_EMPLOYEE_BASES = """
+SELECT w.person_id AS person_id, w.employer_id AS employer_id,
+       CASE WHEN w.wage < CAST(:floor AS BIGINT) THEN CAST(:floor AS BIGINT)
+            WHEN w.wage > CAST(:cap AS BIGINT) THEN CAST(:cap AS BIGINT)
+            ELSE w.wage END AS base
+FROM (SELECT s.person_id AS person_id, s.employer_id AS employer_id, COALESCE(d.wage_fen, s.wage_fen) AS wage
+      FROM employment_spell s
+      LEFT JOIN base_declaration d
+        ON d.employer_id = s.employer_id AND d.person_id = s.person_id AND d.contribution_year = :cy
+      WHERE s.start_month <= :month AND (s.end_month IS NULL OR s.end_month >= :month)) w
+"""
+
+_INSERT_EMPLOYEE = f"""
+INSERT INTO contribution_month (person_id, month, base_fen, employer_part_fen, individual_part_fen,
+                                personal_account_fen, source, status, employer_id, bill_id, created_at)
+SELECT b.person_id, :month, b.base, {_round("b.base", "er")}, {_round("b.base", "ir")}, {_round("b.base", "ar")},
+       'employer_filing', 'billed', b.employer_id, NULL, :now
+FROM ({_EMPLOYEE_BASES}) b
+WHERE NOT EXISTS (SELECT 1 FROM contribution_month c
+                  WHERE c.person_id = b.person_id AND c.month = :month AND c.source = 'employer_filing')
+ON CONFLICT (person_id, month, source) DO NOTHING
+"""  # noqa: S608 - built from this module's constant fragments, values are bound
+
+# A flexible worker's base is the chosen percent of the average wage behind the published floor
+# (floor ÷ floor percent), i.e. floor × percent ÷ floor percent, rounded half up to the fen. The percent is
+# the one chosen for the contribution year, else the latest earlier choice, else the minimum.
+_FLEXIBLE_BASES = """
+SELECT p.person_id AS person_id,
+       (2 * CAST(:floor AS BIGINT) * p.percent + CAST(:floor_pct AS BIGINT)) / (2 * CAST(:floor_pct AS BIGINT)) AS base
+FROM (SELECT e.person_id AS person_id,
+             COALESCE((SELECT ch.base_percent FROM flexible_base_choice ch
+                       WHERE ch.enrolment_id = e.id AND ch.contribution_year <= :cy
+                       ORDER BY ch.contribution_year DESC LIMIT 1), CAST(:flex_min AS BIGINT)) AS percent
+      FROM flexible_enrolment e
+      WHERE e.start_month <= :month AND (e.end_month IS NULL OR e.end_month >= :month)) p
+"""
+
+_INSERT_FLEXIBLE = f"""
+INSERT INTO contribution_month (person_id, month, base_fen, employer_part_fen, individual_part_fen,
+                                personal_account_fen, source, status, employer_id, bill_id, created_at)
+SELECT f.person_id, :month, f.base, 0, {_round("f.base", "ft")}, {_round("f.base", "fa")},
+       'flexible_payment', 'billed', NULL, NULL, :now
+FROM ({_FLEXIBLE_BASES}) f
+WHERE NOT EXISTS (SELECT 1 FROM contribution_month c
+                  WHERE c.person_id = f.person_id AND c.month = :month
+                    AND c.source IN ('flexible_payment', 'employer_filing'))
+ON CONFLICT (person_id, month, source) DO NOTHING
+"""  # noqa: S608 - built from this module's constant fragments, values are bound
+
+# One open bill per payer and month; rows added after a bill was paid or fell into arrears get a new part.
+_INSERT_BILLS = """
+INSERT INTO bill (payer_kind, payer_id, employer_id, person_id, month, part, due_date, total_fen, status, created_at)
+SELECT u.payer_kind, u.payer_id,
+       CASE WHEN u.payer_kind = 'employer' THEN u.payer_id END,
+       CASE WHEN u.payer_kind = 'person' THEN u.payer_id END,
+       :month,
+       COALESCE((SELECT MAX(b.part) FROM bill b
+                 WHERE b.payer_kind = u.payer_kind AND b.payer_id = u.payer_id AND b.month = :month), 0) + 1,
+       :due, 0, 'open', :now
+FROM (SELECT DISTINCT CASE WHEN c.source = 'employer_filing' THEN 'employer' ELSE 'person' END AS payer_kind,
+                      CASE WHEN c.source = 'employer_filing' THEN c.employer_id ELSE c.person_id END AS payer_id
+      FROM contribution_month c
+      WHERE c.month = :month AND c.bill_id IS NULL AND c.status = 'billed'
+        AND c.source IN ('employer_filing', 'flexible_payment')) u
+WHERE NOT EXISTS (SELECT 1 FROM bill b WHERE b.payer_kind = u.payer_kind AND b.payer_id = u.payer_id
+                  AND b.month = :month AND b.status = 'open')
+"""
+
+_ATTACH_EMPLOYER_ROWS = """
+UPDATE contribution_month SET bill_id = b.id
+FROM bill b
+WHERE contribution_month.month = :month AND contribution_month.bill_id IS NULL
+  AND contribution_month.status = 'billed' AND contribution_month.source = 'employer_filing'
+  AND b.payer_kind = 'employer' AND b.payer_id = contribution_month.employer_id
+  AND b.month = :month AND b.status = 'open'
+"""
+
+_ATTACH_PERSON_ROWS = """
+UPDATE contribution_month SET bill_id = b.id
+FROM bill b
+WHERE contribution_month.month = :month AND contribution_month.bill_id IS NULL
+  AND contribution_month.status = 'billed' AND contribution_month.source = 'flexible_payment'
+  AND b.payer_kind = 'person' AND b.payer_id = contribution_month.person_id
+  AND b.month = :month AND b.status = 'open'
+"""
+
+_INSERT_LINES = """
+INSERT INTO bill_line (bill_id, contribution_month_id, person_id, base_fen, employer_part_fen,
+                       individual_part_fen, amount_fen)
+SELECT c.bill_id, c.id, c.person_id, c.base_fen, c.employer_part_fen, c.individual_part_fen,
+       c.employer_part_fen + c.individual_part_fen
+FROM contribution_month c
+WHERE c.month = :month AND c.bill_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM bill_line l WHERE l.contribution_month_id = c.id)
+"""
+
+_TOTALS = """
+UPDATE bill SET total_fen = (SELECT COALESCE(SUM(l.amount_fen), 0) FROM bill_line l WHERE l.bill_id = bill.id)
+WHERE month = :month AND status = 'open'
+  AND total_fen <> (SELECT COALESCE(SUM(l.amount_fen), 0) FROM bill_line l WHERE l.bill_id = bill.id)
+"""
+
+_TYPES = {
+    "month": Date(), "due": Date(), "today": Date(), "now": UTCDateTime(), "cy": Integer(),
+    "floor": BigInteger(), "cap": BigInteger(),
+}
+
+
+def _exec(session: Session, sql: str, params: dict[str, object]) -> int:
+    statement = text(sql)
+    binds = [bindparam(name, type_=kind) for name, kind in _TYPES.items() if f":{name}" in sql]
+    if binds:
+        statement = statement.bindparams(*binds)
+    used = {name: value for name, value in params.items() if f":{name}" in sql}
+    result = session.execute(statement, used)
+    return max(result.rowcount or 0, 0)
+
+
+@dataclass(frozen=True)
+class BillingReport:
+    month: date
+    employee_months: int
+    flexible_months: int
+    bills: int
+    lines: int
+
+
+def run_billing(session: Session, *, month: date, now: datetime, actor: Actor = SYSTEM) -> BillingReport:
+    """Bills every employment spell and flexible enrolment covering ``month``; a rerun changes nothing."""
+    terms = month_terms(month)
+    params = terms.sql_params() | {"now": now}
+    employees = _exec(session, _INSERT_EMPLOYEE, params)
+    flexible = _exec(session, _INSERT_FLEXIBLE, params)
+    bills = _exec(session, _INSERT_BILLS, params)
+    _exec(session, _ATTACH_EMPLOYER_ROWS, params)
+    _exec(session, _ATTACH_PERSON_ROWS, params)
+    lines = _exec(session, _INSERT_LINES, params)
+    _exec(session, _TOTALS, params)
+    report = BillingReport(terms.month, employees, flexible, bills, lines)
+    if employees or flexible or bills or lines:
+        audit.record(session=session, actor=actor, action="billing.run", now=now, object_type="month",
+                     object_id=f"{terms.month:%Y-%m}",
+                     detail={"employee_months": employees, "flexible_months": flexible, "bills": bills,
+                             "lines": lines})
+    return report
+
+
+def mark_arrears(session: Session, *, today: date) -> int:
+    """Open bills past their due date, and their months, go into arrears. Returns the number of bills."""
+    params: dict[str, object] = {"today": today}
+    _exec(session, """
+        UPDATE contribution_month SET status = 'arrears'
+        WHERE status = 'billed'
+          AND bill_id IN (SELECT id FROM bill WHERE status = 'open' AND due_date < :today)""", params)
+    return _exec(session, "UPDATE bill SET status = 'arrears' WHERE status = 'open' AND due_date < :today", params)
+
+
+# --- Payment orders and payments ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BillDue:
+    bill: Bill
+    amount: Decimal
+    late_fee: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.amount + self.late_fee
+
+
+def bill_due(bill: Bill, *, pay_on: date) -> BillDue:
+    """What paying ``bill`` on ``pay_on`` costs: the contributions plus the late fee accrued by then."""
+    amount = from_fen(bill.total_fen)
+    fee = late_fee(amount, bill.due_date, pay_on).fee if pay_on > bill.due_date else Decimal("0.00")
+    return BillDue(bill, amount, fee)
+
+
+def _payer_of(actor: Actor) -> tuple[str, int]:
+    principal = actor.principal
+    if principal is not None and principal.kind == "employer" and principal.employer_id:
+        return "employer", principal.employer_id
+    if principal is not None and principal.kind == "person" and principal.person_id:
+        return "person", principal.person_id
+    raise Forbidden()
+
+
+def create_payment_order(
+    session: Session, *, actor: Actor, bill_ids: list[int], pay_on: date, now: datetime
+) -> PaymentOrder:
+    """An order for the payer's own unpaid bills, with the late fee to ``pay_on``; the reference is what the
+    collector confirms."""
+    payer_kind, payer_id = _payer_of(actor)
+    if not bill_ids:
+        raise ValidationFailed({"bills": Msg(N_("Choose at least one bill to pay."))})
+    bills = list(session.exec(select(Bill).where(Bill.id.in_(set(bill_ids)))).all())
+    if len(bills) != len(set(bill_ids)) or any(
+            bill.payer_kind != payer_kind or bill.payer_id != payer_id for bill in bills):
+        raise NotFound()
+    if any(bill.status == "paid" for bill in bills):
+        raise Conflict(Msg(N_("One of these bills has already been paid.")))
+    dues = [bill_due(bill, pay_on=pay_on) for bill in bills]
+    contributions = sum((due.amount for due in dues), Decimal("0.00"))
+    fees = sum((due.late_fee for due in dues), Decimal("0.00"))
+    order = PaymentOrder(
+        reference=f"JLP{pay_on:%Y%m%d}{secrets.token_hex(5).upper()}", payer_kind=payer_kind, payer_id=payer_id,
+        contributions_fen=to_fen(contributions), late_fee_fen=to_fen(fees), amount_fen=to_fen(contributions + fees),
+        pay_by=pay_on, status="pending", created_at=now,
+    )
+    session.add(order)
+    session.flush()
+    for due in dues:
+        session.add(PaymentOrderBill(order_id=order.id, bill_id=due.bill.id, amount_fen=to_fen(due.amount),
+                                     late_fee_fen=to_fen(due.late_fee)))
+    session.flush()
+    audit.record(session=session, actor=actor, action="payment.order_created", now=now,
+                 object_type="payment_order", object_id=order.reference,
+                 detail={"bills": sorted(bill_ids), "amount": str(from_fen(order.amount_fen))})
+    return order
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    order: PaymentOrder
+    payment: Payment
+    duplicate: bool  # True when this external id was already applied: nothing was credited again
+
+
+def apply_payment(
+    session: Session, *, reference: str, amount: Decimal, external_id: str, paid_at: datetime,
+    actor: Actor = SYSTEM,
+) -> PaymentResult:
+    """Records the collector's confirmation of a payment and marks the order's bills and months paid.
+
+    Refuses unknown orders (NotFound), amounts other than the order's (ValidationFailed), an order already
+    paid under another external id, and a payment after the order's pay-by date (Conflict). The same
+    confirmation sent again is answered with ``duplicate=True`` and credits nothing.
+    """
+    external_id = (external_id or "").strip()
+    if not external_id or len(external_id) > 64:
+        raise ValidationFailed({"external_id": Msg(N_("The payment has no valid transaction number."))})
+    order = session.exec(
+        select(PaymentOrder).where(PaymentOrder.reference == reference).with_for_update()).first()
+    if order is None:
+        raise NotFound(Msg(N_("No payment order has this reference.")))
+    fen = to_fen(amount)
+    earlier = session.exec(select(Payment).where(Payment.external_id == external_id)).first()
+    if earlier is not None:
+        if earlier.order_id == order.id and earlier.amount_fen == fen:
+            return PaymentResult(order, earlier, duplicate=True)
+        raise Conflict(Msg(N_("This transaction number was already used for another payment.")))
+    if fen != order.amount_fen:
+        raise ValidationFailed({"amount": Msg(N_("The amount paid does not match the payment order."))})
+    if order.status != "pending":
+        raise Conflict(Msg(N_("This payment order has already been paid.")))
+    if paid_at.astimezone(CHINA).date() > order.pay_by:
+        raise Conflict(Msg(N_("This payment order expired; the late fee has grown. Create a new order.")))
+    payment = Payment(order_id=order.id, amount_fen=fen, paid_at=paid_at, external_id=external_id,
+                      created_at=paid_at)
+    session.add(payment)
+    order.status = "paid"
+    order.paid_at = paid_at
+    session.add(order)
+    session.flush()
+    bill_ids = [link.bill_id for link in session.exec(
+        select(PaymentOrderBill).where(PaymentOrderBill.order_id == order.id)).all()]
+    paid_bills = session.exec(select(Bill).where(Bill.id.in_(bill_ids), Bill.status != "paid")).all()
+    if len(paid_bills) != len(bill_ids):
+        raise Conflict(Msg(N_("One of these bills has already been paid.")))
+    for bill in paid_bills:
+        bill.status = "paid"
+        bill.paid_at = paid_at
+        session.add(bill)
+    session.flush()
+    session.execute(
+        text("UPDATE contribution_month SET status = 'paid' WHERE bill_id IN :ids AND status <> 'paid'")
+        .bindparams(bindparam("ids", expanding=True)),
+        {"ids": bill_ids},
+    )
+    audit.record(session=session, actor=actor, action="payment.applied", now=paid_at,
+                 object_type="payment_order", object_id=order.reference,
+                 detail={"external_id": external_id, "amount": str(amount)})
+    return PaymentResult(order, payment, duplicate=False)
+
+
+def bills_for(session: Session, *, actor: Actor) -> list[Bill]:
+    """The signed-in payer's own bills, newest month first."""
+    payer_kind, payer_id = _payer_of(actor)
+    return list(session.exec(select(Bill).where(Bill.payer_kind == payer_kind, Bill.payer_id == payer_id)
+                             .order_by(Bill.month.desc(), Bill.part.desc())).all())
+
+
+def months_on_bill(session: Session, *, bill_id: int) -> list[ContributionMonth]:
+    return list(session.exec(select(ContributionMonth).where(ContributionMonth.bill_id == bill_id)
+                             .order_by(ContributionMonth.person_id)).all())

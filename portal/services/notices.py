@@ -1,0 +1,89 @@
+"""Notices to applicants: an inbox per person or employer, with an unread count for the header.
+
+A notice's title is an English message id with named parameters, translated when shown,
+so each reader sees it in their own language.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlmodel import Session, select
+
+from portal.auth.principal import Principal
+from portal.models import Case, Notice
+
+RECIPIENT_KINDS = ("person", "employer")
+
+
+def recipient_of(principal: Principal | None) -> tuple[str, int] | None:
+    """Whose inbox a signed-in account reads: a person's own, or their employer's (shared by its operators)."""
+    if principal is None:
+        return None
+    if principal.kind == "person" and principal.person_id is not None:
+        return "person", principal.person_id
+    if principal.kind == "employer" and principal.employer_id is not None:
+        return "employer", principal.employer_id
+    return None
+
+
+def notify(*, session: Session, recipient_kind: str, recipient_id: int, title: str, now: datetime,
+           params: dict | None = None, case_id: int | None = None) -> Notice:
+    if recipient_kind not in RECIPIENT_KINDS:
+        raise ValueError(f"unknown recipient kind {recipient_kind!r}")
+    notice = Notice(recipient_kind=recipient_kind, recipient_id=recipient_id, case_id=case_id, at=now, title=title,
+                    params=json.dumps(params or {}, ensure_ascii=False, sort_keys=True))
+    session.add(notice)
+    session.flush()
+    return notice
+
+
+def unread_count(*, session: Session, principal: Principal | None) -> int:
+    """The number shown in the header; 0 for staff and visitors."""
+    recipient = recipient_of(principal)
+    if recipient is None:
+        return 0
+    kind, rid = recipient
+    return session.exec(
+        select(func.count()).select_from(Notice)
+        .where(Notice.recipient_kind == kind, Notice.recipient_id == rid, Notice.read_at.is_(None))
+    ).one()
+
+
+def inbox(*, session: Session, principal: Principal, limit: int = 100) -> list[tuple[Notice, str | None]]:
+    """The newest notices first, each with its case reference (or None)."""
+    recipient = recipient_of(principal)
+    if recipient is None:
+        return []
+    kind, rid = recipient
+    rows = session.exec(
+        select(Notice, Case.reference).outerjoin(Case, Case.id == Notice.case_id)
+        .where(Notice.recipient_kind == kind, Notice.recipient_id == rid)
+        .order_by(Notice.at.desc(), Notice.id.desc()).limit(limit)
+    ).all()
+    return [(notice, reference) for notice, reference in rows]
+
+
+def mark_all_read(*, session: Session, principal: Principal, now: datetime) -> int:
+    """Marks the inbox read (called when it is viewed); returns how many were unread.
+
+    Notices already loaded keep their old ``read_at``, so the page can still mark which ones are new.
+    """
+    recipient = recipient_of(principal)
+    if recipient is None:
+        return 0
+    kind, rid = recipient
+    result = session.execute(
+        update(Notice).where(Notice.recipient_kind == kind, Notice.recipient_id == rid, Notice.read_at.is_(None))
+        .values(read_at=now).execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def params_of(notice: Notice) -> dict:
+    try:
+        return json.loads(notice.params or "{}")
+    except ValueError:
+        return {}
