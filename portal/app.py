@@ -14,11 +14,14 @@ from portal import i18n
 from portal.db import make_engine, make_sessionmaker
 from portal.errors import N_, Msg
 from portal.settings import Settings, from_environment
+from portal.web.employer import requests as employer_requests
 from portal.web.employer import routes as employer
 from portal.web.endpoint import error_page
 from portal.web.middleware import LocaleMiddleware, SecurityHeadersMiddleware
+from portal.web.person import requests as person_requests
 from portal.web.person import routes as person
 from portal.web.public import estimate, pages, policy, signin
+from portal.web.staff import queue as staff_queue
 from portal.web.staff import routes as staff
 from portal.web.templating import STATIC_DIR
 
@@ -31,8 +34,11 @@ def all_routes() -> list:
         *signin.routes,
         *estimate.routes, *policy.routes,
         *person.routes,
+        *person_requests.routes,
         *employer.routes,
+        *employer_requests.routes,
         *staff.routes,
+        *staff_queue.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
 

@@ -124,6 +124,60 @@ def cmd_audit_verify(args) -> int:
     return 1
 
 
+def cmd_queue_auto(args) -> int:
+    """Runs the automatic checks and approvals for every case left in ``submitted``."""
+    from portal.db import transaction
+    from portal.queue import service
+
+    with transaction(_sessionmaker()) as session:
+        counts = service.run_auto(session, now=clock.now())
+    print(f"checked {counts['checked']} case(s), approved {counts['approved']} automatically")
+    return 0
+
+
+def cmd_billing_run(args) -> int:
+    from portal.db import transaction
+    from portal.policy.dates import parse_month
+    from portal.services import billing
+
+    try:
+        month = parse_month(args.month)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    with transaction(_sessionmaker()) as session:
+        report = billing.run_billing(session, month=month, now=clock.now())
+        arrears = billing.mark_arrears(session, today=clock.today())
+    print(f"billed {args.month}: {report.employee_months} employee months, {report.flexible_months} flexible "
+          f"months, {report.bills} new bills, {report.lines} new lines; {arrears} bills fell into arrears")
+    return 0
+
+
+def cmd_accounts_credit_interest(args) -> int:
+    from portal.db import transaction
+    from portal.services.personal_accounts import credit_interest
+
+    with transaction(_sessionmaker()) as session:
+        run = credit_interest(session, year=args.year, now=clock.now())
+    note = " (rate provisional)" if run.provisional else ""
+    print(f"credited {args.year} interest at {run.rate}{note}: {run.accounts} accounts written or changed")
+    return 0
+
+
+def cmd_synth(args) -> int:
+    from portal.db import transaction
+    from portal.services import synth
+
+    with transaction(_sessionmaker()) as session:
+        report = synth.generate(session, persons=args.persons, seed=args.seed, today=clock.today(),
+                                now=clock.now())
+    print(f"synthetic province: {report.persons} persons, {report.employers} employers, {report.months} "
+          f"insured months, {report.account_years} account years in {report.seconds} s")
+    for phase, seconds in report.phases:
+        print(f"  {phase:<26} {seconds} s")
+    return 0
+
+
 def cmd_policy(args) -> int:
     from portal.policy import cli as policy_cli
 
@@ -168,6 +222,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="audit log").add_subparsers(dest="audit_command", required=True)
     audit.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
+
+    queue = commands.add_parser("queue", help="the handling queue").add_subparsers(dest="queue_command",
+                                                                                 required=True)
+    queue.add_parser("auto", help="run automatic checks and approvals for submitted cases (idempotent)"
+                     ).set_defaults(func=cmd_queue_auto)
+
+    billing_cmd = commands.add_parser("billing", help="monthly billing").add_subparsers(
+        dest="billing_command", required=True)
+    run = billing_cmd.add_parser("run", help="bill every open spell and flexible enrolment for a month (idempotent)")
+    run.add_argument("--month", required=True, help="YYYY-MM")
+    run.set_defaults(func=cmd_billing_run)
+
+    accounts_cmd = commands.add_parser("accounts", help="personal accounts").add_subparsers(
+        dest="accounts_command", required=True)
+    interest = accounts_cmd.add_parser("credit-interest", help="credit a year's interest to every account (idempotent)")
+    interest.add_argument("--year", required=True, type=int)
+    interest.set_defaults(func=cmd_accounts_credit_interest)
+
+    synth = commands.add_parser("synth", help="add a synthetic province (demo and benchmarks)")
+    synth.add_argument("--persons", type=int, default=10000)
+    synth.add_argument("--seed", type=int, default=1)
+    synth.set_defaults(func=cmd_synth)
 
     policy = commands.add_parser("policy", help="evaluate a policy rule: JSON in on stdin, JSON out",
                                  add_help=False)

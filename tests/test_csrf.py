@@ -59,27 +59,30 @@ def test_every_post_without_the_right_token_gets_a_403_page_in_english_and_chang
         app, engine, cast, sent):
     with cast.browser(app, "anonymous") as stranger:
         strangers_token = token_from(stranger, "/")
+    browsers = {}
     for template, endpoint in post_routes(app):
         kind = who_may_post(endpoint.__access__)
-        with cast.browser(app, kind) as browser:
-            path = fill_path(template, cast.path_values)
-            data = dict(FORMS.get(template.replace(":int", ""), {}))
-            if template == "/login":
-                data["username"] = cast.number
-            if sent == "wrong":
-                data["csrf_token"] = "0" * 64
-            elif sent == "another visitor's":
-                data["csrf_token"] = strangers_token
-            before = snapshot(engine)
+        browser = browsers.get(kind) or browsers.setdefault(kind, cast.browser(app, kind))
+        path = fill_path(template, cast.path_values)
+        data = dict(FORMS.get(template.replace(":int", ""), {}))
+        if template == "/login":
+            data["username"] = cast.number
+        if sent == "wrong":
+            data["csrf_token"] = "0" * 64
+        elif sent == "another visitor's":
+            data["csrf_token"] = strangers_token
+        before = snapshot(engine)
 
-            response = browser.post(path, data=data, headers={"Accept-Language": "en"})
+        response = browser.post(path, data=data, headers={"Accept-Language": "en"})
 
-            assert response.status_code == 403, (path, kind, response.status_code)
-            assert EXPIRED in response.text, path
-            assert html_lang(response.text) == "en", path
-            assert snapshot(engine) == before, path
-            changed = [h for h in set_cookie_headers(response) if h.startswith(CHANGE_COOKIES)]
-            assert changed == [], (path, changed)
+        assert response.status_code == 403, (path, kind, response.status_code)
+        assert EXPIRED in response.text, path
+        assert html_lang(response.text) == "en", path
+        assert snapshot(engine) == before, path
+        changed = [h for h in set_cookie_headers(response) if h.startswith(CHANGE_COOKIES)]
+        assert changed == [], (path, changed)
+    for browser in browsers.values():
+        browser.close()
 
 
 def test_the_403_page_is_in_chinese_by_default(client):

@@ -38,7 +38,7 @@ def test_a_new_employer_waits_for_verification_and_its_administrator_can_sign_in
     operator = db.exec(select(EmployerOperator)).one()
     assert (employer.credit_code, employer.status) == (CODE, "pending")
     assert (operator.employer_id, operator.username, operator.is_admin) == (employer.id, "zhaoli", True)
-    assert db.exec(select(AuditEvent.action)).all() == ["account.employer_registered"]
+    assert "account.employer_registered" in db.exec(select(AuditEvent.action)).all()
     db.commit()
 
     signed_in = sign_in_operator(client, operator, CODE.lower(), PASSWORD)

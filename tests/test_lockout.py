@@ -11,11 +11,13 @@ from tests import factories
 from tests.helpers import (
     WRONG_PASSWORD,
     another_browser,
+    error_links,
     new_person,
     session_cookie,
     sign_in_operator,
     sign_in_person,
     sign_in_staff,
+    token_from,
 )
 
 LOCKED = "This account is locked after too many failed attempts."
@@ -140,3 +142,20 @@ def test_twenty_nine_failures_are_not_yet_throttled(client, db, frozen_clock):
         fail(client, number, 5)
     fail(client, numbers[5], 4)
     assert sign_in_person(client, new_person(db)).headers["location"] == "/me"
+
+
+def test_a_refused_sign_in_keeps_the_account_name_but_never_the_password(client, db, frozen_clock):
+    number = new_person(db)
+    response = sign_in_person(client, number, WRONG_PASSWORD, headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert f'value="{number}"' in response.text
+    assert WRONG_PASSWORD not in response.text
+    assert 'id="sign-in-problem"' in response.text and WRONG in response.text
+
+
+def test_an_empty_sign_in_form_lists_what_is_missing(client):
+    client.get("/login")
+    response = client.post("/login?lang=en", data={"account_type": "employer",
+                                                   "csrf_token": token_from(client, "/login")})
+    assert response.status_code == 422
+    assert error_links(response.text) == ["employer_code", "username", "password"]  # the order of the form

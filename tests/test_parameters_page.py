@@ -68,12 +68,12 @@ def test_low_confidence_and_unsourced_parameters_are_marked_in_words_and_with_a_
         heading = part.split("</h2>")[0]
         levels = {parameter.confidence} | {v.confidence for vs in parameter.series.values() for v in vs}
         if "unsourced" in levels:
-            assert '<strong class="tag tag--warning">Unsourced</strong>' in heading, parameter.name
+            assert '<strong class="tag tag--red">Unsourced</strong>' in heading, parameter.name
             assert "No official source found" in part
         elif levels & PROVISIONAL_CONFIDENCE:
-            assert '<strong class="tag tag--warning">Low confidence</strong>' in heading, parameter.name
+            assert '<strong class="tag tag--yellow">Low confidence</strong>' in heading, parameter.name
         else:
-            assert "tag--warning" not in heading, parameter.name
+            assert "tag--yellow" not in heading and "tag--red" not in heading, parameter.name
     assert "High confidence" in section(english, "employer_rate") or "Medium confidence" in section(
         english, "employer_rate")
 

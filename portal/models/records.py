@@ -101,9 +101,10 @@ class ContributionMonth(SQLModel, table=True):
     __tablename__ = "contribution_month"
     __table_args__ = (
         UniqueConstraint("person_id", "month", "source", name="uq_contribution_month"),
-        Index("ix_contribution_month_month_source", "month", "source"),
-        Index("ix_contribution_month_bill", "bill_id"),
-        Index("ix_contribution_month_employer_month", "employer_id", "month"),
+        # Only months billed and not yet paid: what the billing run and arrears work on. Paid history (the
+        # bulk of the table) stays out of it; the person index serves the record and the interest run.
+        Index("ix_contribution_month_billed", "month",
+              sqlite_where=text("status = 'billed'"), postgresql_where=text("status = 'billed'")),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -89,6 +89,8 @@ def verify(*, session: Session, batch: int = 5000) -> ChainReport:
     while True:
         rows = session.exec(
             select(AuditEvent).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
+            # What is stored now, not copies the session loaded earlier (they would hide tampering).
+            .execution_options(populate_existing=True)
         ).all()
         if not rows:
             break
@@ -96,7 +98,7 @@ def verify(*, session: Session, batch: int = 5000) -> ChainReport:
             if event.seq != expected_seq or event.prev_hash != previous or _digest(event) != event.hash:
                 return ChainReport(events=count, first_broken=event.seq)
             previous, expected_seq, count, last = event.hash, event.seq + 1, count + 1, event.seq
-    head = session.get(AuditHead, 1)
+    head = session.get(AuditHead, 1, populate_existing=True)
     if head is not None and (head.last_seq != count or head.last_hash != previous):
         # Rows were deleted from the end: the head remembers more than the table holds.
         return ChainReport(events=count, first_broken=count + 1)

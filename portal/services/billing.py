@@ -22,7 +22,7 @@ from portal.auth.principal import SYSTEM, Actor
 from portal.clock import CHINA
 from portal.db import UTCDateTime
 from portal.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFailed
-from portal.models import Bill, ContributionMonth, Payment, PaymentOrder, PaymentOrderBill
+from portal.models import Bill, BillLine, ContributionMonth, Payment, PaymentOrder, PaymentOrderBill
 from portal.money import from_fen, rate_fraction, to_fen
 from portal.policy.parameters import param
 from portal.policy.rules.late_fee import late_fee
@@ -189,7 +189,7 @@ INSERT INTO bill_line (bill_id, contribution_month_id, person_id, base_fen, empl
 SELECT c.bill_id, c.id, c.person_id, c.base_fen, c.employer_part_fen, c.individual_part_fen,
        c.employer_part_fen + c.individual_part_fen
 FROM contribution_month c
-WHERE c.month = :month AND c.bill_id IS NOT NULL
+WHERE c.month = :month AND c.status = 'billed' AND c.bill_id IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM bill_line l WHERE l.contribution_month_id = c.id)
 """
 
@@ -249,8 +249,9 @@ def mark_arrears(session: Session, *, today: date) -> int:
     params: dict[str, object] = {"today": today}
     _exec(session, """
         UPDATE contribution_month SET status = 'arrears'
-        WHERE status = 'billed'
-          AND bill_id IN (SELECT id FROM bill WHERE status = 'open' AND due_date < :today)""", params)
+        WHERE id IN (SELECT l.contribution_month_id FROM bill_line l JOIN bill b ON b.id = l.bill_id
+                     WHERE b.status = 'open' AND b.due_date < :today)
+          AND status = 'billed'""", params)
     return _exec(session, "UPDATE bill SET status = 'arrears' WHERE status = 'open' AND due_date < :today", params)
 
 
@@ -372,7 +373,8 @@ def apply_payment(
         session.add(bill)
     session.flush()
     session.execute(
-        text("UPDATE contribution_month SET status = 'paid' WHERE bill_id IN :ids AND status <> 'paid'")
+        text("UPDATE contribution_month SET status = 'paid' WHERE status <> 'paid' AND id IN "
+             "(SELECT contribution_month_id FROM bill_line WHERE bill_id IN :ids)")
         .bindparams(bindparam("ids", expanding=True)),
         {"ids": bill_ids},
     )
@@ -390,5 +392,6 @@ def bills_for(session: Session, *, actor: Actor) -> list[Bill]:
 
 
 def months_on_bill(session: Session, *, bill_id: int) -> list[ContributionMonth]:
-    return list(session.exec(select(ContributionMonth).where(ContributionMonth.bill_id == bill_id)
-                             .order_by(ContributionMonth.person_id)).all())
+    return list(session.exec(select(ContributionMonth).join(BillLine, BillLine.contribution_month_id ==
+                                                            ContributionMonth.id)
+                             .where(BillLine.bill_id == bill_id).order_by(ContributionMonth.person_id)).all())

@@ -49,8 +49,8 @@ FROM (SELECT t.person_id AS person_id, t.opening AS opening, t.paid AS paid,
                   UNION ALL
                   SELECT c.person_id, 0, c.personal_account_fen,
                          c.personal_account_fen * (CAST(:first AS BIGINT) + 1 - {month_number})
-                  FROM contribution_month c
-                  WHERE c.month >= :start AND c.month < :next AND c.status = 'paid'
+                  FROM person pe CROSS JOIN contribution_month c
+                  WHERE c.person_id = pe.id AND c.month >= :start AND c.month < :next AND c.status = 'paid'
                     AND c.personal_account_fen > 0) u
             GROUP BY u.person_id) t) r
 WHERE true

@@ -351,3 +351,19 @@ def test_a_reviewer_sends_back_and_the_case_returns_to_its_handler(db):
 def test_due_dates_beyond_the_calendar_fall_back_to_weekdays(db):
     due = service.due_on(date(2026, 12, 20), "transfer")
     assert due > date(2026, 12, 31) and due.weekday() < 5
+
+
+def test_the_queue_auto_command_runs_the_automatic_work(db, database_url, monkeypatch, capsys):
+    from portal import cli
+
+    p = people(db)
+    db.add(Case(reference="JL20261130999998", kind="deferral", applicant_kind="person",
+                applicant_id=p["applicant"].principal.person_id, prefecture="220100", route="single",
+                state="submitted", submitted_at=NOW, due_on=date(2026, 12, 14), idempotency_key="cli",
+                updated_at=NOW))
+    db.commit()
+    monkeypatch.setenv("PORTAL_DATABASE_URL", database_url)
+    assert cli.main(["queue", "auto"]) == 0
+    assert "checked 1 case(s)" in capsys.readouterr().out
+    assert cli.main(["queue", "auto"]) == 0
+    assert "checked 0 case(s)" in capsys.readouterr().out

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-28 04:02:07.231638
+Create Date: 2026-11-28 04:11:15.194698
 """
 from alembic import op
 import sqlalchemy as sa
@@ -163,9 +163,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('person_id', 'month', 'source', name='uq_contribution_month')
     )
     with op.batch_alter_table('contribution_month', schema=None) as batch_op:
-        batch_op.create_index('ix_contribution_month_bill', ['bill_id'], unique=False)
-        batch_op.create_index('ix_contribution_month_employer_month', ['employer_id', 'month'], unique=False)
-        batch_op.create_index('ix_contribution_month_month_source', ['month', 'source'], unique=False)
+        batch_op.create_index('ix_contribution_month_billed', ['month'], unique=False, sqlite_where=sa.text("status = 'billed'"), postgresql_where=sa.text("status = 'billed'"))
 
     op.create_table('payment_order_bill',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -215,9 +213,7 @@ def downgrade() -> None:
 
     op.drop_table('payment_order_bill')
     with op.batch_alter_table('contribution_month', schema=None) as batch_op:
-        batch_op.drop_index('ix_contribution_month_month_source')
-        batch_op.drop_index('ix_contribution_month_employer_month')
-        batch_op.drop_index('ix_contribution_month_bill')
+        batch_op.drop_index('ix_contribution_month_billed', sqlite_where=sa.text("status = 'billed'"), postgresql_where=sa.text("status = 'billed'"))
 
     op.drop_table('contribution_month')
     op.drop_table('flexible_base_choice')

@@ -40,12 +40,13 @@ def login(ctx: Ctx):
     errors = {}
     if account_type not in ACCOUNT_TYPES:
         errors["account_type"] = i18n.gettext("Choose who you are signing in as.")
+    # In the order of the form, so the error summary reads top to bottom like the fields.
+    if account_type == "employer" and not ctx.value("employer_code"):
+        errors["employer_code"] = i18n.gettext("Enter the employer's unified social credit code.")
     if not ctx.value("username"):
         errors["username"] = i18n.gettext("Enter your account name.")
     if not (ctx.form.get("password") or ""):
         errors["password"] = i18n.gettext("Enter your password.")
-    if account_type == "employer" and not ctx.value("employer_code"):
-        errors["employer_code"] = i18n.gettext("Enter the employer's unified social credit code.")
     if account_type == "staff" and not ctx.value("otp"):
         errors["otp"] = i18n.gettext("Enter the 6-digit code from your authenticator app.")
     if errors:

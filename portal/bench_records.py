@@ -1,0 +1,92 @@
+"""Benchmark figures for the records and billing batch work (wired into ``make bench`` by portal/bench.py).
+
+    from portal.bench_records import run
+    for label, value in run(): print(f"{label:<50} {value}")
+
+Builds a synthetic province of 100,000 persons on a fresh SQLite file and on the PostgreSQL database
+``portal_bench_records`` (PORTAL_BENCH_RECORDS_PG_URL overrides; the schema is dropped and rebuilt), then
+times one billing run for the current month and one year's interest crediting for every account.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_records"
+TODAY = date(2026, 11, 28)
+NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+
+
+def _fresh(url: str) -> None:
+    from portal.migrate import upgrade
+
+    if url.startswith("postgresql"):
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    upgrade(url)
+
+
+def _timed(factory, work):
+    from portal.db import transaction
+
+    started = time.perf_counter()
+    with transaction(factory) as session:
+        result = work(session)
+    return time.perf_counter() - started, result
+
+
+def measure(url: str, *, persons: int) -> list[tuple[str, str]]:
+    from portal.db import make_engine, make_sessionmaker
+    from portal.services import billing, synth
+    from portal.services.personal_accounts import credit_interest
+
+    _fresh(url)
+    engine = make_engine(url)
+    factory = make_sessionmaker(engine)
+    backend = engine.dialect.name
+    figures: list[tuple[str, str]] = []
+    seconds, report = _timed(factory, lambda s: synth.generate(s, persons=persons, seed=1, today=TODAY, now=NOW))
+    figures.append((f"[{backend}] synth {persons:,} persons ({report.months:,} insured months)", f"{seconds:.1f} s"))
+    figures += [(f"[{backend}]   {phase}", f"{value} s") for phase, value in report.phases]
+    month = TODAY.replace(day=1)
+    seconds, run = _timed(factory, lambda s: billing.run_billing(s, month=month, now=NOW))
+    figures.append((f"[{backend}] billing run {month:%Y-%m} ({run.employee_months + run.flexible_months:,} months, "
+                    f"{run.bills:,} bills)", f"{seconds:.2f} s"))
+    seconds, _ = _timed(factory, lambda s: billing.run_billing(s, month=month, now=NOW))
+    figures.append((f"[{backend}] billing rerun (changes nothing)", f"{seconds:.2f} s"))
+    year = TODAY.year - 1
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM personal_account_year WHERE year = :y"), {"y": year})
+    seconds, credited = _timed(factory, lambda s: credit_interest(s, year=year, now=NOW))
+    figures.append((f"[{backend}] credit interest {year} ({credited.accounts:,} accounts)", f"{seconds:.2f} s"))
+    seconds, _ = _timed(factory, lambda s: credit_interest(s, year=year, now=NOW))
+    figures.append((f"[{backend}] credit interest rerun (changes nothing)", f"{seconds:.2f} s"))
+    engine.dispose()
+    return figures
+
+
+def run(persons: int | None = None) -> list[tuple[str, str]]:
+    """The records section of the benchmark: (label, figure) pairs, ready to print."""
+    persons = persons or int(os.environ.get("PORTAL_BENCH_RECORDS_PERSONS", "100000"))
+    figures: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory() as directory:
+        figures += measure(f"sqlite:///{Path(directory) / 'bench_records.db'}", persons=persons)
+    try:
+        figures += measure(os.environ.get("PORTAL_BENCH_RECORDS_PG_URL", PG_URL), persons=persons)
+    except Exception as error:  # reported, not hidden: the figure says why there is none
+        figures.append(("[postgresql] records benchmark", f"not run: {type(error).__name__}: {error}"[:200]))
+    return figures
+
+
+if __name__ == "__main__":
+    for label, value in run():
+        print(f"{label:<60} {value}")

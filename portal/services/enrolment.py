@@ -1,0 +1,322 @@
+"""Enrolment: employers add (增员) and end (减员) employment spells; flexible workers enrol and choose a base.
+
+Rules: a person has at most one open enterprise spell, and spells never overlap; a clash names the month
+the other spell started but never the other employer. An operator acts only for their own employer. A
+flexible worker must be of working age (before the statutory retirement month of the policy engine) and have
+no open employee spell.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import or_
+from sqlmodel import Session, select
+
+from portal.auth.principal import Actor
+from portal.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFailed
+from portal.identifiers import InvalidIdentifier, parse_resident_id
+from portal.models import Employer, EmploymentSpell, FlexibleBaseChoice, FlexibleEnrolment, Person
+from portal.money import from_fen, to_fen
+from portal.policy.dates import add_months, fmt_month, month_of
+from portal.policy.parameters import param
+from portal.policy.rules.retirement import retirement
+from portal.services import audit
+from portal.services.accounts import ID_MESSAGES, MINIMUM_AGE, NAME
+from portal.services.billing import contribution_year
+
+END_REASONS = ("resigned", "dismissed", "contract_ended", "retired", "died", "transferred", "other")
+# A declared wage above this many times the month's base cap is refused as implausible (a typing error
+# such as an annual figure or extra zeros); it is a plausibility check on input, not a policy figure.
+PLAUSIBLE_CAP_MULTIPLE = 10
+
+
+def _operator_employer(session: Session, actor: Actor) -> Employer:
+    principal = actor.principal
+    if principal is None or principal.kind != "employer" or not principal.employer_id:
+        raise Forbidden()
+    employer = session.get(Employer, principal.employer_id)
+    if employer is None:
+        raise Forbidden()
+    if employer.status != "verified":
+        raise Forbidden(Msg(N_("Your employer has not been verified yet.")))
+    return employer
+
+
+def _own_person(actor: Actor) -> int:
+    principal = actor.principal
+    if principal is None or principal.kind != "person" or not principal.person_id:
+        raise Forbidden()
+    return principal.person_id
+
+
+def _age_in_months(birth: date, month: date) -> int:
+    return (month.year - birth.year) * 12 + (month.month - birth.month)
+
+
+def parse_wage(value: object) -> Decimal | None:
+    """A wage typed by a person: a positive amount in yuan with at most two decimals, else None."""
+    if isinstance(value, Decimal):
+        amount = value
+    else:
+        text_value = str(value or "").strip().replace(",", "")
+        if not re.fullmatch(r"\d{1,9}(\.\d{1,2})?", text_value):
+            return None
+        try:
+            amount = Decimal(text_value)
+        except InvalidOperation:
+            return None
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        return None
+    return amount
+
+
+def wage_problem(wage: Decimal | None, month: date) -> Msg | None:
+    """Why a declared monthly wage is refused (not positive, not in fen, or implausibly large)."""
+    if wage is None:
+        return Msg(N_("Enter the monthly wage in yuan, such as 5200 or 5200.50."))
+    cap = param("base_cap").at(month).value
+    if wage > cap * PLAUSIBLE_CAP_MULTIPLE:
+        return Msg(N_("This wage is implausibly high for a month. Enter the monthly wage, not the yearly one."))
+    return None
+
+
+def add_employee(
+    session: Session, *, actor: Actor, id_number: str, name: str, start_month: date, wage: object,
+    now: datetime, today: date,
+) -> EmploymentSpell:
+    """增员: opens an employment spell at the operator's employer (creating the person if unknown)."""
+    employer = _operator_employer(session, actor)
+    errors: dict[str, Msg] = {}
+    try:
+        resident = parse_resident_id(id_number, today=today)
+    except InvalidIdentifier as error:
+        errors["id_number"] = Msg(ID_MESSAGES[error.code])
+        resident = None
+    name = (name or "").strip()
+    if not name or not NAME.match(name):
+        errors["name"] = Msg(N_("Enter the name as it is written on the identity card."))
+    start_month = month_of(start_month)
+    first_month = param("account_start_month").at(month_of(today)).value
+    if not first_month <= start_month <= add_months(month_of(today), 1):
+        errors["start_month"] = Msg(N_("Choose a start month from %(first)s to next month."),
+                                    {"first": fmt_month(first_month)})
+    elif resident is not None and _age_in_months(resident.birth_date, start_month) < MINIMUM_AGE * 12:
+        errors["start_month"] = Msg(N_("The person is younger than %(age)s in that month."), {"age": MINIMUM_AGE})
+    amount = parse_wage(wage)
+    problem = wage_problem(amount, start_month) if "start_month" not in errors else None
+    if problem:
+        errors["wage"] = problem
+    if errors:
+        raise ValidationFailed(errors)
+
+    person = session.exec(select(Person).where(Person.id_number == resident.number)).first()
+    if person is not None and person.name != name:
+        raise ValidationFailed({"name": Msg(N_("The name does not match our records for this identity number."))})
+    if person is None:
+        person = Person(id_number=resident.number, name=name, birth_date=resident.birth_date, sex=resident.sex,
+                        created_at=now)
+        session.add(person)
+        session.flush()
+    clash = session.exec(
+        select(EmploymentSpell).where(
+            EmploymentSpell.person_id == person.id,
+            or_(EmploymentSpell.end_month.is_(None), EmploymentSpell.end_month >= start_month),
+        ).order_by(EmploymentSpell.start_month.desc())
+    ).first()
+    if clash is not None:
+        if clash.end_month is None:
+            message = Msg(N_("This person already has an open employment that started in %(month)s. It must be "
+                             "ended before they can be added here."), {"month": fmt_month(clash.start_month)})
+        else:
+            message = Msg(N_("This person has an employment from %(start)s to %(end)s; choose a start month "
+                             "after it."), {"start": fmt_month(clash.start_month), "end": fmt_month(clash.end_month)})
+        raise Conflict(message)
+    spell = EmploymentSpell(person_id=person.id, employer_id=employer.id, start_month=start_month,
+                            wage_fen=to_fen(amount), created_at=now)
+    session.add(spell)
+    flexible = session.exec(select(FlexibleEnrolment).where(FlexibleEnrolment.person_id == person.id,
+                                                            FlexibleEnrolment.end_month.is_(None))).first()
+    if flexible is not None:
+        # Employment ends flexible contributions; billing never bills both for one month either.
+        flexible.end_month = max(flexible.start_month, add_months(start_month, -1))
+        flexible.end_reason = "employed"
+        session.add(flexible)
+    session.flush()
+    audit.record(session=session, actor=actor, action="employment.added", now=now, object_type="employment_spell",
+                 object_id=spell.id, detail={"person_id": person.id, "start_month": fmt_month(start_month)})
+    return spell
+
+
+def end_spell(
+    session: Session, *, actor: Actor, spell_id: int, end_month: date, reason: str, now: datetime, today: date,
+) -> EmploymentSpell:
+    """减员: ends one of the operator's own employer's open spells (``end_month`` is the last month covered)."""
+    employer = _operator_employer(session, actor)
+    spell = session.get(EmploymentSpell, spell_id)
+    if spell is None or spell.employer_id != employer.id:
+        raise NotFound()
+    if spell.end_month is not None:
+        raise Conflict(Msg(N_("This employment has already ended.")))
+    errors: dict[str, Msg] = {}
+    end_month = month_of(end_month)
+    if end_month < spell.start_month:
+        errors["end_month"] = Msg(N_("The end month cannot be before the start month (%(month)s)."),
+                                  {"month": fmt_month(spell.start_month)})
+    elif end_month > add_months(month_of(today), 1):
+        errors["end_month"] = Msg(N_("Choose an end month no later than next month."))
+    if reason not in END_REASONS:
+        errors["reason"] = Msg(N_("Choose why the employment ends."))
+    if errors:
+        raise ValidationFailed(errors)
+    spell.end_month = end_month
+    spell.end_reason = reason
+    spell.ended_at = now
+    session.add(spell)
+    session.flush()
+    audit.record(session=session, actor=actor, action="employment.ended", now=now, object_type="employment_spell",
+                 object_id=spell.id, detail={"end_month": fmt_month(end_month), "reason": reason})
+    return spell
+
+
+@dataclass(frozen=True)
+class EmployeeRow:
+    spell: EmploymentSpell
+    person: Person
+
+    @property
+    def wage(self) -> Decimal:
+        return from_fen(self.spell.wage_fen)
+
+
+def employees(session: Session, *, actor: Actor, search: str = "", include_ended: bool = False) -> list[EmployeeRow]:
+    """The operator's own employer's employees, optionally filtered by name or identity number."""
+    employer = _operator_employer(session, actor)
+    query = select(EmploymentSpell, Person).join(Person, Person.id == EmploymentSpell.person_id).where(
+        EmploymentSpell.employer_id == employer.id)
+    if not include_ended:
+        query = query.where(EmploymentSpell.end_month.is_(None))
+    search = (search or "").strip()
+    if search:
+        query = query.where(or_(Person.name.contains(search), Person.id_number.startswith(search.upper())))
+    rows = session.exec(query.order_by(EmploymentSpell.start_month.desc(), EmploymentSpell.id)).all()
+    return [EmployeeRow(spell, person) for spell, person in rows]
+
+
+# --- Flexible workers --------------------------------------------------------------------------------------
+
+
+def retirement_category(person: Person) -> str:
+    # Women insured as individuals (灵活就业) are treated like women cadres (original age 55), as is usual
+    # practice for individual contributors; unconfirmed for Jilin.
+    return "male" if person.sex == "male" else "female_cadre"
+
+
+def flexible_eligibility_problem(session: Session, *, person: Person, month: date) -> Msg | None:
+    """Why ``person`` may not enrol as a flexible worker from ``month``, or None."""
+    if _age_in_months(person.birth_date, month) < MINIMUM_AGE * 12:
+        return Msg(N_("You must be at least %(age)s years old to enrol."), {"age": MINIMUM_AGE})
+    statutory = retirement(person.birth_date, retirement_category(person)).statutory_month
+    if month >= statutory:
+        return Msg(N_("You reach the statutory retirement age in %(month)s, so you cannot enrol from this month."),
+                   {"month": fmt_month(statutory)})
+    if session.exec(select(EmploymentSpell).where(EmploymentSpell.person_id == person.id,
+                                                  EmploymentSpell.end_month.is_(None))).first():
+        return Msg(N_("You are insured through an employer now. Flexible enrolment is possible once that employment ends."))
+    if session.exec(select(FlexibleEnrolment).where(FlexibleEnrolment.person_id == person.id,
+                                                    FlexibleEnrolment.end_month.is_(None))).first():
+        return Msg(N_("You are already enrolled as a flexible worker."))
+    return None
+
+
+def _percent_problem(base_percent: object, month: date) -> Msg | None:
+    bounds = param("flexible_base_percent").at(month).value
+    if isinstance(base_percent, bool) or not isinstance(base_percent, int) or not (
+            bounds["min"] <= base_percent <= bounds["max"]):
+        return Msg(N_("Choose a whole percent from %(min)s to %(max)s."), {"min": bounds["min"], "max": bounds["max"]})
+    return None
+
+
+def enrol_flexible(
+    session: Session, *, actor: Actor, start_month: date, base_percent: int, now: datetime, today: date,
+) -> FlexibleEnrolment:
+    """Enrols the signed-in person as a flexible worker from this month or the next."""
+    person = session.get(Person, _own_person(actor))
+    if person is None:
+        raise NotFound()
+    start_month = month_of(start_month)
+    errors: dict[str, Msg] = {}
+    if not month_of(today) <= start_month <= add_months(month_of(today), 1):
+        errors["start_month"] = Msg(N_("Enrolment starts this month or next month."))
+    else:
+        problem = _percent_problem(base_percent, start_month)
+        if problem:
+            errors["base_percent"] = problem
+    if errors:
+        raise ValidationFailed(errors)
+    problem = flexible_eligibility_problem(session, person=person, month=start_month)
+    if problem:
+        raise Conflict(problem)
+    enrolment = FlexibleEnrolment(person_id=person.id, start_month=start_month, created_at=now)
+    session.add(enrolment)
+    session.flush()
+    session.add(FlexibleBaseChoice(enrolment_id=enrolment.id, contribution_year=contribution_year(start_month),
+                                   base_percent=base_percent, created_at=now))
+    session.flush()
+    audit.record(session=session, actor=actor, action="flexible.enrolled", now=now, object_type="flexible_enrolment",
+                 object_id=enrolment.id, detail={"start_month": fmt_month(start_month), "base_percent": base_percent})
+    return enrolment
+
+
+def set_flexible_base_percent(
+    session: Session, *, actor: Actor, contribution_year_start: int, base_percent: int, now: datetime, today: date,
+) -> FlexibleBaseChoice:
+    """Chooses the base percent for a contribution year (the current one or the next)."""
+    person_id = _own_person(actor)
+    enrolment = session.exec(select(FlexibleEnrolment).where(FlexibleEnrolment.person_id == person_id,
+                                                             FlexibleEnrolment.end_month.is_(None))).first()
+    if enrolment is None:
+        raise Conflict(Msg(N_("You are not enrolled as a flexible worker.")))
+    current = contribution_year(month_of(today))
+    if contribution_year_start not in (current, current + 1):
+        raise ValidationFailed({"contribution_year": Msg(N_("Choose the current or the next contribution year."))})
+    problem = _percent_problem(base_percent, date(contribution_year_start, 7, 1))
+    if problem:
+        raise ValidationFailed({"base_percent": problem})
+    choice = session.exec(select(FlexibleBaseChoice).where(
+        FlexibleBaseChoice.enrolment_id == enrolment.id,
+        FlexibleBaseChoice.contribution_year == contribution_year_start)).first()
+    before = choice.base_percent if choice else None
+    if choice is None:
+        choice = FlexibleBaseChoice(enrolment_id=enrolment.id, contribution_year=contribution_year_start,
+                                    base_percent=base_percent, created_at=now)
+    choice.base_percent = base_percent
+    session.add(choice)
+    session.flush()
+    audit.record(session=session, actor=actor, action="flexible.base_percent_set", now=now,
+                 object_type="flexible_enrolment", object_id=enrolment.id,
+                 detail={"contribution_year": contribution_year_start, "before": before, "after": base_percent})
+    return choice
+
+
+def end_flexible(session: Session, *, actor: Actor, end_month: date, now: datetime) -> FlexibleEnrolment:
+    """The person stops flexible contributions after ``end_month`` (inclusive)."""
+    person_id = _own_person(actor)
+    enrolment = session.exec(select(FlexibleEnrolment).where(FlexibleEnrolment.person_id == person_id,
+                                                             FlexibleEnrolment.end_month.is_(None))).first()
+    if enrolment is None:
+        raise Conflict(Msg(N_("You are not enrolled as a flexible worker.")))
+    end_month = month_of(end_month)
+    if end_month < enrolment.start_month:
+        raise ValidationFailed({"end_month": Msg(N_("The end month cannot be before the start month (%(month)s)."),
+                                                 {"month": fmt_month(enrolment.start_month)})})
+    enrolment.end_month = end_month
+    enrolment.end_reason = "stopped"
+    session.add(enrolment)
+    session.flush()
+    audit.record(session=session, actor=actor, action="flexible.ended", now=now, object_type="flexible_enrolment",
+                 object_id=enrolment.id, detail={"end_month": fmt_month(end_month)})
+    return enrolment

@@ -1,0 +1,193 @@
+"""The personal record (权益记录): a person's insured months, gaps, personal account and contribution index.
+
+A read model for ``/me/records`` and its CSV: one query for the months, one for the spans (spells and
+flexible enrolments, to explain gaps), one for the account years. A person reads only their own record;
+staff read any.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlmodel import Session, select
+
+from portal.auth.principal import Actor
+from portal.errors import Forbidden, NotFound
+from portal.models import ContributionMonth, EmploymentSpell, FlexibleEnrolment, Person
+from portal.money import from_fen
+from portal.policy.dates import add_months, fmt_month, month_of
+from portal.policy.errors import ParameterNotDefined
+from portal.policy.parameters import param
+from portal.policy.rules.contribution_index import average_contribution_index
+from portal.services.personal_accounts import AccountYear, account_years
+
+# What a month shows in the grid, from the row's status and source.
+COUNTED = ("paid", "transferred_in", "deemed")
+SOURCE_ORDER = ("employer_filing", "flexible_payment", "back_payment", "transfer_in", "deemed")
+STATUS_ORDER = ("paid", "deferred", "arrears", "billed")
+CSV_HEADER = ("month", "status", "source", "base", "employer_part", "individual_part", "personal_account")
+
+
+@dataclass(frozen=True)
+class MonthCell:
+    month: date
+    state: str  # paid | unpaid | arrears | deferred | transferred_in | deemed | gap
+    source: str | None = None
+    base: Decimal | None = None
+    employer_part: Decimal | None = None
+    individual_part: Decimal | None = None
+    personal_account: Decimal | None = None
+    gap_reason: str | None = None  # for gaps: not_insured | not_billed
+
+    @property
+    def counted(self) -> bool:
+        return self.state in COUNTED
+
+
+@dataclass(frozen=True)
+class Gap:
+    start: date
+    end: date
+    months: int
+    reason: str  # not_insured | not_billed | unpaid | arrears | deferred
+
+
+@dataclass(frozen=True)
+class YearRow:
+    year: int
+    cells: tuple[MonthCell | None, ...]  # twelve, None before the first or after the last month
+    base_average: Decimal | None  # mean base of the counted months, for the chart
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    person: Person
+    first_month: date | None
+    last_month: date | None
+    years: tuple[YearRow, ...]
+    gaps: tuple[Gap, ...]
+    cumulative_months: int
+    account_years: tuple[AccountYear, ...]
+    average_index: Decimal | None
+    index_months: int  # months the index covers (those with a published average wage)
+    index_provisional: bool
+    cells: tuple[MonthCell, ...] = field(repr=False, default=())
+
+    @property
+    def account_balance(self) -> Decimal:
+        return self.account_years[-1].closing_balance if self.account_years else Decimal("0.00")
+
+    def csv_rows(self) -> list[tuple[str, ...]]:
+        rows: list[tuple[str, ...]] = [CSV_HEADER]
+        for cell in self.cells:
+            rows.append((fmt_month(cell.month), cell.state, cell.source or cell.gap_reason or "",
+                         *("" if value is None else str(value) for value in (
+                             cell.base, cell.employer_part, cell.individual_part, cell.personal_account))))
+        return rows
+
+
+def _readable_person_id(actor: Actor, person_id: int | None) -> int:
+    principal = actor.principal
+    if principal is None:
+        raise Forbidden()
+    if principal.kind == "person":
+        if person_id is not None and person_id != principal.person_id:
+            raise NotFound()
+        return principal.person_id
+    if principal.has_role("handler", "reviewer", "supervisor", "admin") and person_id is not None:
+        return person_id
+    raise Forbidden()
+
+
+def _state(row: ContributionMonth) -> str:
+    if row.status == "paid":
+        return {"transfer_in": "transferred_in", "deemed": "deemed"}.get(row.source, "paid")
+    return {"billed": "unpaid"}.get(row.status, row.status)
+
+
+def _pick(rows: list[ContributionMonth]) -> ContributionMonth:
+    return min(rows, key=lambda row: (STATUS_ORDER.index(row.status) if row.status in STATUS_ORDER else 9,
+                                      SOURCE_ORDER.index(row.source) if row.source in SOURCE_ORDER else 9))
+
+
+def _covered(spans: list[tuple[date, date | None]], month: date) -> bool:
+    return any(start <= month and (end is None or month <= end) for start, end in spans)
+
+
+def person_record(session: Session, *, actor: Actor, today: date, person_id: int | None = None) -> PersonRecord:
+    """The record of the signed-in person (or, for staff, of ``person_id``)."""
+    person = session.get(Person, _readable_person_id(actor, person_id))
+    if person is None:
+        raise NotFound()
+    return build_record(session, person=person, today=today)
+
+
+def build_record(session: Session, *, person: Person, today: date) -> PersonRecord:
+    rows = session.exec(select(ContributionMonth).where(ContributionMonth.person_id == person.id)
+                        .order_by(ContributionMonth.month)).all()
+    spans = [(start, end) for start, end in session.exec(
+        select(EmploymentSpell.start_month, EmploymentSpell.end_month).where(EmploymentSpell.person_id == person.id))]
+    spans += [(start, end) for start, end in session.exec(
+        select(FlexibleEnrolment.start_month, FlexibleEnrolment.end_month)
+        .where(FlexibleEnrolment.person_id == person.id))]
+    by_month: dict[date, list[ContributionMonth]] = {}
+    for row in rows:
+        by_month.setdefault(row.month, []).append(row)
+    current = month_of(today)
+    started = [(start, end) for start, end in spans if start <= current]
+    starts = list(by_month) + [start for start, _ in started]
+    ends = list(by_month) + [min(end or current, current) for _, end in started]
+    first = min(starts) if starts else None
+    last = max(ends) if ends else None
+
+    cells: list[MonthCell] = []
+    month = first
+    while month is not None and month <= last:
+        found = by_month.get(month)
+        if found:
+            row = _pick(found)
+            cells.append(MonthCell(month, _state(row), row.source, from_fen(row.base_fen),
+                                   from_fen(row.employer_part_fen), from_fen(row.individual_part_fen),
+                                   from_fen(row.personal_account_fen)))
+        else:
+            reason = "not_billed" if _covered(spans, month) else "not_insured"
+            cells.append(MonthCell(month, "gap", gap_reason=reason))
+        month = add_months(month, 1)
+
+    gaps: list[Gap] = []
+    for cell in cells:
+        if cell.counted:
+            continue
+        reason = cell.gap_reason or cell.state
+        if gaps and gaps[-1].reason == reason and add_months(gaps[-1].end, 1) == cell.month:
+            previous = gaps[-1]
+            gaps[-1] = Gap(previous.start, cell.month, previous.months + 1, reason)
+        else:
+            gaps.append(Gap(cell.month, cell.month, 1, reason))
+
+    years: list[YearRow] = []
+    for year in sorted({cell.month.year for cell in cells}):
+        in_year = {cell.month.month: cell for cell in cells if cell.month.year == year}
+        bases = [cell.base for cell in in_year.values() if cell.counted and cell.base]
+        average = (sum(bases, Decimal(0)) / len(bases)).quantize(Decimal("0.01")) if bases else None
+        years.append(YearRow(year, tuple(in_year.get(number) for number in range(1, 13)), average))
+
+    counted = [cell for cell in cells if cell.counted]
+    history = [(cell.month, cell.base) for cell in counted if cell.base and _has_average_wage(cell.month)]
+    index = average_contribution_index(history) if history else None
+    return PersonRecord(
+        person=person, first_month=first, last_month=last, years=tuple(years), gaps=tuple(gaps),
+        cumulative_months=len(counted), account_years=tuple(account_years(session, person_id=person.id)),
+        average_index=index.average_index if index else None, index_months=len(history),
+        index_provisional=index.provisional if index else False, cells=tuple(cells),
+    )
+
+
+def _has_average_wage(month: date) -> bool:
+    try:
+        param("average_wage").at(month)
+    except ParameterNotDefined:
+        return False
+    return True

@@ -1,0 +1,388 @@
+"""A synthetic province for the demo and the benchmarks (``portal synth --persons N --seed S``).
+
+Employers in the nine prefecture-level units with valid credit codes; employees, flexible workers and
+retirees with valid identity numbers and monthly histories from the month Jilin's personal accounts began.
+Deterministic for a seed on an empty database (``random.Random(seed)``, integers only).
+
+How it is built, quickly:
+- persons, employers and spans (employment spells and flexible enrolments) are generated in Python and
+  bulk-inserted (one executemany per table);
+- the monthly history is generated set-based: one INSERT ... SELECT joins the spans with a small table of
+  months carrying each month's average wage, floor, cap and rates, and rounds exactly as billing does;
+- the personal accounts are then credited year by year with ``credit_interest``.
+
+Synthetic assumptions (not policy): wages are the person's index (0.4-3.5) × the month's average wage; where
+a parameter has no value yet for an early month, the average wage is extended backwards at the mean yearly
+growth of the published series, the floor and cap are that average × the base-limit percents, and a rate
+takes its first published value. These figures only shape demo data; billing and crediting use the policy.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import lru_cache
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    func,
+    insert,
+    text,
+)
+from sqlmodel import Session, select
+
+from portal.db import UTCDateTime
+from portal.identifiers import make_credit_code, make_resident_id
+from portal.models import Employer, EmploymentSpell, FlexibleBaseChoice, FlexibleEnrolment, Person
+from portal.money import rate_fraction, to_fen
+from portal.policy.dates import add_months, month_of
+from portal.policy.errors import ParameterNotDefined, PolicyInputError
+from portal.policy.money import round_fen
+from portal.policy.parameters import param
+from portal.policy.rules.retirement import retirement
+from portal.services.billing import contribution_year
+from portal.services.personal_accounts import credit_interest
+
+# Prefecture-level units (GB/T 2260), a real district or city code in each for identity numbers, and a
+# synthetic weight (share of employers and insured persons).
+PREFECTURES = (
+    ("220100", "长春", "220102", 35), ("220200", "吉林", "220202", 15), ("220300", "四平", "220302", 8),
+    ("220400", "辽源", "220402", 4), ("220500", "通化", "220502", 7), ("220600", "白山", "220602", 5),
+    ("220700", "松原", "220702", 10), ("220800", "白城", "220802", 6), ("222400", "延边", "222401", 10),
+)
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文朴"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国志红玉梅春雪飞鹏辉宇浩然凤兵林海峰波云燕晶欣雨婷博文佳琳宏东亮成昌德"
+INDUSTRIES = ("机械制造", "汽车零部件", "商贸", "食品", "建筑工程", "物流", "医药", "信息技术", "农业发展", "化工",
+              "物业服务", "餐饮管理", "木业", "旅游", "电力设备")
+SUFFIXES = ("有限公司", "有限责任公司", "股份有限公司")
+PERSONS_PER_EMPLOYER = 20
+KINDS = (("employee", 55), ("flexible", 15), ("retiree", 30))
+
+
+@dataclass(frozen=True)
+class SynthReport:
+    persons: int
+    employers: int
+    spans: int
+    months: int
+    account_years: int
+    seconds: str  # wall time, formatted
+    phases: tuple[tuple[str, str], ...] = ()  # (phase, seconds) for the benchmark
+
+
+def _weighted(rng: random.Random, table) -> int:
+    total = sum(row[-1] for row in table)
+    pick = rng.randrange(total)
+    for index, row in enumerate(table):
+        pick -= row[-1]
+        if pick < 0:
+            return index
+    return len(table) - 1
+
+
+def _value_or_first(name: str, month: date):
+    try:
+        return param(name).at(month).value
+    except ParameterNotDefined:
+        return param(name).values()[0].value
+
+
+@dataclass(frozen=True)
+class _MonthRow:
+    month: date
+    seq: int
+    average_fen: int
+    floor_fen: int
+    cap_fen: int
+    rates: dict[str, tuple[int, int]]
+
+
+def _average_wage(month: date) -> Decimal:
+    try:
+        return param("average_wage").at(month).value
+    except ParameterNotDefined:
+        values = param("average_wage").values()
+        first, last = values[0], values[-1]
+        years = last.effective_from.year - first.effective_from.year
+        growth = (last.value / first.value) ** (Decimal(1) / years)
+        back = first.effective_from.year - contribution_year(month)
+        return round_fen(first.value / growth**back)
+
+
+def _month_rows(first: date, last: date) -> list[_MonthRow]:
+    rows = []
+    month, seq = first, 0
+    while month <= last:
+        average = _average_wage(month)
+        percent = param("base_limit_percent").at(month).value
+        try:
+            floor, cap = param("base_floor").at(month).value, param("base_cap").at(month).value
+        except ParameterNotDefined:
+            floor, cap = round_fen(average * percent["floor"] / 100), round_fen(average * percent["cap"] / 100)
+        rates = {key: rate_fraction(_value_or_first(name, month)) for key, name in (
+            ("er", "employer_rate"), ("ir", "individual_rate"), ("ar", "personal_account_rate"),
+            ("ft", "flexible_total_rate"), ("fa", "flexible_personal_account_rate"))}
+        rows.append(_MonthRow(month, seq, to_fen(average), to_fen(floor), to_fen(cap), rates))
+        month, seq = add_months(month, 1), seq + 1
+    return rows
+
+
+@lru_cache(maxsize=8192)
+def _statutory_month(birth_month: date, category: str) -> date:
+    try:
+        return retirement(birth_month, category).statutory_month
+    except PolicyInputError:  # retired before the minimum-months table begins: the original age applies
+        years = param("retirement_original_age").values()[-1].value[category]
+        return add_months(birth_month, 12 * years)
+
+
+_META = MetaData()
+SPAN = Table(
+    "synth_span", _META,
+    Column("person_id", BigInteger), Column("employer_id", BigInteger), Column("kind", String(8)),
+    Column("start_month", Date), Column("end_month", Date), Column("idx", Integer),
+    Column("skip_mod", Integer), Column("skip_rem", Integer),
+    prefixes=["TEMPORARY"],
+)
+MONTH = Table(
+    "synth_month", _META,
+    Column("month", Date, primary_key=True), Column("seq", Integer), Column("avg_fen", BigInteger),
+    Column("floor_fen", BigInteger), Column("cap_fen", BigInteger), Column("floor_pct", Integer),
+    *[Column(f"{key}_{part}", BigInteger) for key in ("er", "ir", "ar", "ft", "fa") for part in ("n", "d")],
+    prefixes=["TEMPORARY"],
+)
+
+
+def _round(expr: str, rate: str) -> str:
+    return f"((2 * ({expr}) * x.{rate}_n + x.{rate}_d) / (2 * x.{rate}_d))"
+
+
+_RATES = ", ".join(f"m.{key}_{part} AS {key}_{part}" for key in ("er", "ir", "ar", "ft", "fa") for part in "nd")
+
+# Spans drive the join (CROSS JOIN keeps SQLite from scanning every span for every month); spans are stored
+# in person order and do not overlap, so rows arrive in (person, month) order, kind to the unique index.
+_EMPLOYEE_HISTORY = f"""
+INSERT INTO contribution_month (person_id, month, base_fen, employer_part_fen, individual_part_fen,
+                                personal_account_fen, source, status, employer_id, bill_id, created_at)
+SELECT x.person_id, x.month, x.base, {_round("x.base", "er")}, {_round("x.base", "ir")}, {_round("x.base", "ar")},
+       'employer_filing', 'paid', x.employer_id, NULL, :now
+FROM (SELECT s.person_id AS person_id, s.employer_id AS employer_id, m.month AS month, {_RATES},
+             CASE WHEN (m.avg_fen * s.idx + 500) / 1000 < m.floor_fen THEN m.floor_fen
+                  WHEN (m.avg_fen * s.idx + 500) / 1000 > m.cap_fen THEN m.cap_fen
+                  ELSE (m.avg_fen * s.idx + 500) / 1000 END AS base
+      FROM synth_span s CROSS JOIN synth_month m
+      WHERE m.month >= s.start_month AND m.month <= s.end_month
+        AND s.kind = 'employer' AND (s.skip_mod = 0 OR (m.seq + s.skip_rem) % s.skip_mod <> 0)) x
+"""  # noqa: S608 - constant fragments
+
+_FLEXIBLE_HISTORY = f"""
+INSERT INTO contribution_month (person_id, month, base_fen, employer_part_fen, individual_part_fen,
+                                personal_account_fen, source, status, employer_id, bill_id, created_at)
+SELECT x.person_id, x.month, x.base, 0, {_round("x.base", "ft")}, {_round("x.base", "fa")},
+       'flexible_payment', 'paid', NULL, NULL, :now
+FROM (SELECT s.person_id AS person_id, m.month AS month, {_RATES},
+             (2 * m.floor_fen * s.idx + m.floor_pct) / (2 * m.floor_pct) AS base
+      FROM synth_span s CROSS JOIN synth_month m
+      WHERE m.month >= s.start_month AND m.month <= s.end_month
+        AND s.kind = 'flexible' AND (s.skip_mod = 0 OR (m.seq + s.skip_rem) % s.skip_mod <> 0)) x
+"""  # noqa: S608 - constant fragments
+
+
+def _name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+
+
+def _index(rng: random.Random) -> int:
+    """A contribution index in thousandths: mostly 0.4-1.6, a tail of high earners."""
+    value = 400 + rng.randint(0, 600) + rng.randint(0, 600)
+    if rng.randrange(12) == 0:
+        value += rng.randint(0, 2000)
+    return value
+
+
+def _next_id(session: Session, model) -> int:
+    return (session.exec(select(func.max(model.id))).one() or 0) + 1
+
+
+def generate(session: Session, *, persons: int, seed: int, today: date, now: datetime | None = None,
+             credit_years: bool = True) -> SynthReport:
+    """Adds a synthetic province of ``persons`` persons to the database (flushes; the caller commits)."""
+    started = time.perf_counter()
+    now = now or datetime.combine(today, datetime.min.time(), tzinfo=UTC)
+    rng = random.Random(seed)
+    current = month_of(today)
+    last_history = add_months(current, -1)
+    account_start = param("account_start_month").at(current).value
+    months = _month_rows(account_start, last_history)
+    flexible_from = param("flexible_total_rate").values()[0].effective_from
+    flexible_min = param("flexible_base_percent").at(current).value["min"]
+
+    dialect = session.get_bind().dialect.name
+    connection = session.connection()
+    if dialect == "sqlite":
+        connection.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MB page cache for the bulk build
+    existing = set(connection.execute(text("SELECT id_number FROM person")).scalars())
+    existing_codes = set(connection.execute(text("SELECT credit_code FROM employer")).scalars())
+
+    # Employers.
+    employer_count = max(1, persons // PERSONS_PER_EMPLOYER)
+    employer_id = _next_id(session, Employer)
+    employers, by_prefecture = [], {code: [] for code, *_ in PREFECTURES}
+    serial = 0
+    for _ in range(employer_count):
+        prefecture = PREFECTURES[_weighted(rng, PREFECTURES)]
+        while True:
+            serial += 1
+            code = make_credit_code(prefecture[0], f"MA{serial:07d}")
+            if code not in existing_codes:
+                break
+        name = f"{prefecture[1]}{rng.choice(SURNAMES)}{rng.choice(GIVEN)}{rng.choice(INDUSTRIES)}{rng.choice(SUFFIXES)}"
+        employers.append({"id": employer_id, "credit_code": code, "name": name, "region": prefecture[0],
+                          "status": "verified", "created_at": now, "decided_at": now, "decision_note": "synthetic"})
+        by_prefecture[prefecture[0]].append(employer_id)
+        employer_id += 1
+    all_employers = [row["id"] for row in employers]
+
+    # Persons and their spans.
+    person_id = _next_id(session, Person)
+    person_rows, spans = [], []
+    for _ in range(persons):
+        kind = KINDS[_weighted(rng, KINDS)][0]
+        prefecture = PREFECTURES[_weighted(rng, PREFECTURES)]
+        if kind == "retiree":
+            birth = date(rng.randint(1936, 1966), rng.randint(1, 12), rng.randint(1, 28))
+        else:
+            birth = date(rng.randint(1966, 2004), rng.randint(1, 12), rng.randint(1, 28))
+        sequence = rng.randrange(1000)
+        number = make_resident_id(prefecture[2], birth, sequence)
+        while number in existing:
+            sequence = (sequence + 2) % 1000
+            number = make_resident_id(prefecture[2], birth, sequence)
+        existing.add(number)
+        sex = "male" if sequence % 2 else "female"
+        category = "male" if sex == "male" else ("female_worker" if kind != "flexible" else "female_cadre")
+        statutory = _statutory_month(month_of(birth), category)
+        if kind != "retiree" and statutory <= current:
+            kind = "retiree"
+        elif kind == "retiree" and statutory > current:
+            kind = "employee"
+        person_rows.append({"id": person_id, "id_number": number, "name": _name(rng), "birth_date": birth,
+                            "sex": sex, "created_at": now})
+        local = by_prefecture[prefecture[0]] or all_employers
+        start = max(account_start, add_months(month_of(birth), 12 * rng.randint(18, 26) + rng.randrange(12)))
+        end_of_work = add_months(statutory, -1) if kind == "retiree" else None
+        index = _index(rng)
+        cursor = start
+        # Earlier, closed employment spells with gaps between them.
+        for _ in range(rng.choice((0, 0, 1, 1, 2, 3))):
+            length = rng.randint(6, 120)
+            stop = add_months(cursor, length - 1)
+            if stop >= (end_of_work or current) or stop >= last_history:
+                break
+            spans.append(("employer", person_id, rng.choice(local), cursor, stop, index, 0, 0, "resigned"))
+            cursor = add_months(stop, 1 + rng.choice((0, 0, 0, 1, 3, 6, 12, 24)))
+            index = max(400, index + rng.randint(-150, 250))
+        if kind == "retiree":
+            if cursor <= end_of_work:
+                spans.append(("employer", person_id, rng.choice(local), cursor, end_of_work, index, 0, 0,
+                              "retired"))
+        elif kind == "employee":
+            if cursor > current:
+                cursor = current
+            spans.append(("employer", person_id, rng.choice(local), cursor, None, index, 0, 0, ""))
+        else:
+            cursor = min(max(cursor, flexible_from), current)
+            percent = rng.choice((flexible_min, flexible_min, flexible_min, 70, 80, 100, 150, 200, 300))
+            skip = rng.choice((0, 0, 17, 29, 41))
+            spans.append(("flexible", person_id, None, cursor, None, percent * 10, skip, rng.randrange(skip or 1),
+                          ""))
+        person_id += 1
+
+    span_rows, spell_rows, enrolment_rows, choice_rows = [], [], [], []
+    spell_id, enrolment_id = _next_id(session, EmploymentSpell), _next_id(session, FlexibleEnrolment)
+    current_cy = contribution_year(current)
+    average_at = {row.month: row.average_fen for row in months}
+    latest_average = to_fen(_average_wage(current))
+    for kind, pid, eid, start, end, idx, skip_mod, skip_rem, reason in spans:
+        if kind == "employer":
+            wage = average_at.get(end, latest_average) if end else latest_average
+            spell_rows.append({"id": spell_id, "person_id": pid, "employer_id": eid, "start_month": start,
+                               "end_month": end, "end_reason": reason,
+                               "wage_fen": (wage * idx + 500) // 1000, "created_at": now,
+                               "ended_at": now if end else None})
+            spell_id += 1
+        else:
+            enrolment_rows.append({"id": enrolment_id, "person_id": pid, "start_month": start, "end_month": None,
+                                   "end_reason": "", "created_at": now})
+            choice_rows.append({"enrolment_id": enrolment_id, "contribution_year": current_cy,
+                                "base_percent": idx // 10, "created_at": now})
+            enrolment_id += 1
+        history_end = min(end or last_history, last_history)
+        if start <= history_end:
+            span_rows.append({"person_id": pid, "employer_id": eid, "kind": kind, "start_month": start,
+                              "end_month": history_end, "idx": idx, "skip_mod": skip_mod, "skip_rem": skip_rem})
+
+    phases = [("generate", f"{time.perf_counter() - started:.1f}")]
+    mark = time.perf_counter()
+    session.execute(insert(Employer.__table__), employers)
+    session.execute(insert(Person.__table__), person_rows)
+    if spell_rows:
+        session.execute(insert(EmploymentSpell.__table__), spell_rows)
+    if enrolment_rows:
+        session.execute(insert(FlexibleEnrolment.__table__), enrolment_rows)
+        session.execute(insert(FlexibleBaseChoice.__table__), choice_rows)
+    if dialect == "postgresql":
+        for table in ("employer", "person", "employment_spell", "flexible_enrolment"):
+            connection.execute(text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"))  # noqa: S608
+
+    phases.append(("insert persons and spans", f"{time.perf_counter() - mark:.1f}"))
+    mark = time.perf_counter()
+    # The monthly history, set-based.
+    SPAN.create(connection)
+    MONTH.create(connection)
+    try:
+        floor_pct = param("base_limit_percent").at(current).value["floor"]
+        connection.execute(insert(MONTH), [
+            {"month": row.month, "seq": row.seq, "avg_fen": row.average_fen, "floor_fen": row.floor_fen,
+             "cap_fen": row.cap_fen, "floor_pct": int(floor_pct),
+             **{f"{key}_{part}": value for key, (num, den) in row.rates.items()
+                for part, value in (("n", num), ("d", den))}}
+            for row in months])
+        if span_rows:
+            connection.execute(insert(SPAN), span_rows)
+        if dialect == "postgresql":
+            connection.execute(text("ANALYZE synth_span"))
+            connection.execute(text("ANALYZE synth_month"))
+        stamp = {"now": now}
+        created = connection.execute(_with_now(_EMPLOYEE_HISTORY), stamp).rowcount
+        created += connection.execute(_with_now(_FLEXIBLE_HISTORY), stamp).rowcount
+    finally:
+        SPAN.drop(connection)
+        MONTH.drop(connection)
+    if dialect == "postgresql":
+        connection.execute(text("ANALYZE contribution_month"))
+
+    phases.append(("monthly history", f"{time.perf_counter() - mark:.1f}"))
+    mark = time.perf_counter()
+    account_years = 0
+    if credit_years:
+        for year in range(account_start.year, current.year):
+            account_years += credit_interest(session, year=year, now=now).accounts
+    return SynthReport(persons=persons, employers=employer_count, spans=len(spans), months=created,
+                       account_years=account_years, seconds=f"{time.perf_counter() - started:.1f}",
+                       phases=(*phases, ("personal accounts", f"{time.perf_counter() - mark:.1f}")))
+
+
+def _with_now(sql: str):
+    return text(sql).bindparams(bindparam("now", type_=UTCDateTime()))

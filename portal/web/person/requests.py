@@ -1,0 +1,161 @@
+"""An applicant's requests and notices (/me/requests, /me/notices).
+
+The page functions take the area (``me`` or ``employer``) so the employer's pages in
+portal/web/employer/requests.py are the same code with their own access and layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.routing import Route
+
+from portal import i18n
+from portal.errors import N_, ValidationFailed
+from portal.queue import queries, reasons, service
+from portal.queue.service import ActionRefused, StaleCase
+from portal.queue.states import Action, State
+from portal.services import notices
+from portal.web.access import PERSON
+from portal.web.endpoint import Ctx, endpoint
+
+
+@dataclass(frozen=True)
+class Area:
+    prefix: str  # /me or /employer
+    folder: str  # templates/<folder>/
+
+    def url(self, reference: str = "", tail: str = "") -> str:
+        base = f"{self.prefix}/requests"
+        return f"{base}/{reference}{tail}" if reference else base
+
+
+ME = Area("/me", "person")
+
+
+def _page(ctx: Ctx) -> int:
+    try:
+        return max(1, int(ctx.query.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _labels(ctx: Ctx) -> dict:
+    return {"reason_label": lambda code: reasons.label(code, ctx.locale) if code in reasons.BY_CODE else code}
+
+
+def request_list(ctx: Ctx, area: Area):
+    page = _page(ctx)
+    cases, total = queries.applicant_cases(ctx.db, applicant=service.applicant_of(ctx.principal), page=page)
+    pages = max(1, -(-total // queries.PAGE_SIZE))
+    return ctx.render(f"{area.folder}/requests.html", cases=cases, total=total, page=page, pages=pages, area=area)
+
+
+def _detail_context(ctx: Ctx, area: Area, case) -> dict:
+    events = service.events_of(ctx.db, case)
+    allowed = service.actions_for(case, ctx.actor)
+    return dict(case=case, events=events, area=area, asked=service.last_return(events),
+                can_resubmit=Action.RESUBMIT in allowed, can_withdraw=Action.WITHDRAW in allowed,
+                paused=case.state == State.WAITING_FOR_APPLICANT, **_labels(ctx))
+
+
+def request_detail(ctx: Ctx, area: Area, *, case=None, status: int = 200, problem: str | None = None,
+                   errors: dict | None = None, values: dict | None = None):
+    case = case or service.load_case(ctx.db, reference=ctx.path_params["reference"], actor=ctx.actor)
+    return ctx.render(f"{area.folder}/requests_detail.html", status=status, problem=problem, errors=errors or {},
+                      values=values or {}, **_detail_context(ctx, area, case))
+
+
+def request_status(ctx: Ctx, area: Area):
+    """htmx: the state panel alone, polled every 10 seconds while the page is open."""
+    case = service.load_case(ctx.db, reference=ctx.path_params["reference"], actor=ctx.actor)
+    return ctx.render(f"{area.folder}/requests_status.html", **_detail_context(ctx, area, case))
+
+
+def _version(ctx: Ctx) -> int | None:
+    try:
+        return int(ctx.value("version"))
+    except ValueError:
+        return None
+
+
+def _applicant_action(ctx: Ctx, area: Area, do, done_message: str):
+    reference = ctx.path_params["reference"]
+    try:
+        case = do(reference)
+    except StaleCase as stale:
+        ctx.db.rollback()
+        return request_detail(ctx, area, status=409, problem=stale.message.render(i18n.gettext))
+    except ActionRefused as refused:
+        ctx.db.rollback()
+        return request_detail(ctx, area, status=refused.status_code, problem=refused.message.render(i18n.gettext))
+    except ValidationFailed as invalid:
+        ctx.db.rollback()
+        messages = {name: message.render(i18n.gettext) for name, message in invalid.errors.items()}
+        return request_detail(ctx, area, status=422, errors=messages, values=ctx.values())
+    ctx.flash(done_message, reference=case.reference)
+    return ctx.redirect(area.url(case.reference))
+
+
+def resubmit(ctx: Ctx, area: Area):
+    return _applicant_action(
+        ctx, area,
+        lambda reference: service.resubmit(ctx.db, reference=reference, actor=ctx.actor,
+                                           expected_version=_version(ctx), note=ctx.value("note"), now=ctx.now),
+        N_("You sent %(reference)s back. The handler will continue with it."))
+
+
+def withdraw(ctx: Ctx, area: Area):
+    return _applicant_action(
+        ctx, area,
+        lambda reference: service.withdraw(ctx.db, reference=reference, actor=ctx.actor,
+                                           expected_version=_version(ctx), note=ctx.value("note"), now=ctx.now),
+        N_("You withdrew %(reference)s."))
+
+
+def notice_inbox(ctx: Ctx, area: Area):
+    rows = notices.inbox(session=ctx.db, principal=ctx.principal)
+    items = [(notice, reference, notices.params_of(notice)) for notice, reference in rows]
+    notices.mark_all_read(session=ctx.db, principal=ctx.principal, now=ctx.now)
+    # The header shows the count after reading: nothing is unread now.
+    return ctx.render(f"{area.folder}/notices.html", items=items, area=area, unread_notices=0)
+
+
+@endpoint(PERSON)
+def my_requests(ctx: Ctx):
+    return request_list(ctx, ME)
+
+
+@endpoint(PERSON)
+def my_request(ctx: Ctx):
+    return request_detail(ctx, ME)
+
+
+@endpoint(PERSON)
+def my_request_status(ctx: Ctx):
+    return request_status(ctx, ME)
+
+
+@endpoint(PERSON)
+def my_resubmit(ctx: Ctx):
+    return resubmit(ctx, ME)
+
+
+@endpoint(PERSON)
+def my_withdraw(ctx: Ctx):
+    return withdraw(ctx, ME)
+
+
+@endpoint(PERSON)
+def my_notices(ctx: Ctx):
+    return notice_inbox(ctx, ME)
+
+
+routes = [
+    Route("/me/requests", my_requests, methods=["GET"], name="person_requests"),
+    Route("/me/requests/{reference:str}", my_request, methods=["GET"], name="person_request"),
+    Route("/me/requests/{reference:str}/status", my_request_status, methods=["GET"], name="person_request_status"),
+    Route("/me/requests/{reference:str}/resubmit", my_resubmit, methods=["POST"], name="person_request_resubmit"),
+    Route("/me/requests/{reference:str}/withdraw", my_withdraw, methods=["POST"], name="person_request_withdraw"),
+    Route("/me/notices", my_notices, methods=["GET"], name="person_notices"),
+]
