@@ -35,6 +35,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SERVER_START_SECONDS = 15
+ACTION_TIMEOUT_MS = 10_000  # a page on loopback answers in well under a second; fail fast when it does not
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -168,18 +169,34 @@ def base_url(live_server) -> str:
 # axe-core on every page
 
 
-@pytest.fixture
-def page(page):
-    """pytest-playwright's page, watched: every navigation must be checked with axe (see e2e/a11y.py)."""
-    watch = a11y.watch(page)
-    yield page
-    problems = watch.problems()
-    a11y.forget(page)
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.e2e_call_failed = report.failed
+    return report
+
+
+def _assert_watched(request, watches: list[a11y.PageWatch]) -> None:
+    problems = [problem for watch in watches for problem in watch.problems()]
+    for watch in watches:
+        a11y.forget(watch.page)
+    if getattr(request.node, "e2e_call_failed", False):
+        return  # the test's own failure says what went wrong; pages after it were never reached
     assert not problems, "\n".join(problems)
 
 
 @pytest.fixture
-def open_page(new_context):
+def page(page, request):
+    """pytest-playwright's page, watched: every page load must be checked with axe (see e2e/a11y.py)."""
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
+    watch = a11y.watch(page)
+    yield page
+    _assert_watched(request, [watch])
+
+
+@pytest.fixture
+def open_page(new_context, request):
     """Another visitor with their own browser context, e.g. ``open_page(java_script_enabled=False)``.
 
     The page is watched like ``page``: every navigation must be checked with axe.
@@ -189,14 +206,12 @@ def open_page(new_context):
     def make(**context_options):
         context = new_context(**context_options)
         new = context.new_page()
+        new.set_default_timeout(ACTION_TIMEOUT_MS)
         watches.append(a11y.watch(new, js_enabled=context_options.get("java_script_enabled", True)))
         return new
 
     yield make
-    problems = [problem for watch in watches for problem in watch.problems()]
-    for watch in watches:
-        a11y.forget(watch.page)
-    assert not problems, "\n".join(problems)
+    _assert_watched(request, watches)
 
 
 # ---------------------------------------------------------------------------------------------------------

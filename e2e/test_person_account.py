@@ -6,6 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
+from e2e.a11y import check_a11y
 from e2e.pages import Portal
 
 
@@ -77,20 +78,14 @@ def test_the_identity_number_is_checked_as_the_visitor_leaves_the_field(page, ne
     portal.field("id_number").press("Tab")  # leaving the field fires htmx's "change" trigger
     expect(check.locator(".field__error")).to_be_visible()
     expect(check.locator(".field__error")).not_to_be_empty()
-    check_a11y_after_swap(page)
+    check_a11y(page)  # the swapped-in message too
 
     portal.field("id_number").fill(new_person.id_number)
     portal.field("id_number").press("Tab")
     expect(check.locator(".field__ok")).to_be_visible()
     expect(check.locator(".field__error")).to_have_count(0)
-    check_a11y_after_swap(page)
+    check_a11y(page)  # the swapped-in message too
     assert page.url.endswith("/register")  # no page load: htmx swapped the message in
-
-
-def check_a11y_after_swap(page):
-    from e2e.a11y import check_a11y
-
-    check_a11y(page)
 
 
 def test_an_account_is_locked_after_five_wrong_passwords(page, person):

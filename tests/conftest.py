@@ -130,3 +130,14 @@ def csrf_token(html: str) -> str:
     found = CSRF_FIELD.search(html)
     assert found, "the page has no CSRF token"
     return found.group(1)
+
+
+@pytest.fixture
+def cheap_hashing(monkeypatch):
+    """Argon2id at its lowest cost for tests that create passwords (registration, demo seed): the same
+    code path in a fraction of the time. Checking a password follows the cost stored in its hash."""
+    from argon2 import PasswordHasher
+
+    from portal.auth import passwords
+
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))

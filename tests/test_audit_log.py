@@ -13,6 +13,8 @@ from portal.services import audit
 from tests import factories
 from tests.helpers import WRONG_PASSWORD, new_person, sign_in_person, token_from
 
+pytestmark = pytest.mark.usefixtures("cheap_hashing")  # these tests create passwords
+
 
 def events(db, action: str | None = None) -> list[AuditEvent]:
     query = select(AuditEvent).order_by(AuditEvent.seq)

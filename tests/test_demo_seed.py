@@ -3,10 +3,8 @@
 import json
 
 import pytest
-from argon2 import PasswordHasher
 from sqlmodel import func, select
 
-from portal.auth import passwords
 from portal.cli import main as portal
 from portal.models import Employer, EmployerOperator, Person, PersonAccount, StaffMember
 from tests.helpers import another_browser, current_code, sign_in
@@ -20,12 +18,6 @@ KEYS = {"person": {"kind", "label", "username", "password"},
 def cli_database(database_url, monkeypatch):
     monkeypatch.setenv("PORTAL_DATABASE_URL", database_url)
     monkeypatch.setenv("PORTAL_ENV", "test")
-
-
-@pytest.fixture
-def cheap_hashing(monkeypatch):
-    """Argon2id at its lowest cost while seeding: the same code path, a hundredth of the time."""
-    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture

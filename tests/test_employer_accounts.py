@@ -1,10 +1,13 @@
 """Employers register with their credit code; the first operator administers the others."""
 
+import pytest
 from sqlmodel import func, select
 
 from portal.models import AuditEvent, Employer, EmployerOperator
 from tests import factories
 from tests.helpers import another_browser, error_links, field_error, sign_in_operator, token_from
+
+pytestmark = pytest.mark.usefixtures("cheap_hashing")  # these tests create passwords
 
 CODE = "91350100M000100Y43"
 PASSWORD = "Harbour-Lights-Evening"

@@ -1,9 +1,9 @@
 """A person opens an account with their identity number; bad input comes back explained, nothing saved."""
 
 from datetime import date
-from html import escape
 
 import pytest
+from markupsafe import escape
 from sqlmodel import func, select
 
 from portal import i18n
@@ -11,6 +11,8 @@ from portal.identifiers import make_resident_id
 from portal.models import AuditEvent, Person, PersonAccount
 from tests import factories
 from tests.helpers import error_links, field_error, html_lang, sign_in_person, token_from
+
+pytestmark = pytest.mark.usefixtures("cheap_hashing")  # these tests create passwords
 
 NUMBER = make_resident_id("220102", date(1988, 6, 1), 21)
 NEW_PASSWORD = "Spring-Garden-Lantern"

@@ -99,8 +99,6 @@ def test_staff_verify_a_pending_employer(client, db, frozen_clock):
     assert (event.actor_kind, event.actor_id, event.object_id) == ("staff", str(member.id), str(pending.id))
 
 
-@pytest.mark.xfail(strict=True, reason="templates/staff/employers.html reads failed_id, which the GET view "
-                   "(portal/web/staff/routes.py:employers) does not pass: a 500 whenever an employer is pending")
 def test_the_verification_page_lists_the_employers_still_pending(client, db, frozen_clock):
     member = staff_member(db)
     factories.employer(db, name="待核单位有限公司", status="pending")

@@ -59,6 +59,11 @@ class Portal:
     def sign_out(self) -> Response | None:
         return self.submit(self.account_nav.locator("form[action='/logout']"))
 
+    def verify_employers_link(self) -> Locator:
+        """Staff: the way from the workbench to employer verification (a plain page, or the handling queue)."""
+        return self.page.locator("main a[href='/staff/employers'], header nav.area-nav a[href='/staff/employers'], "
+                                 "header nav.area-nav a[href*='kind=employer_verification']").first
+
     def flash(self) -> Locator:
         return self.main.locator(".notice--success[role=status]")
 

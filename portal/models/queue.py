@@ -21,6 +21,8 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("applicant_kind", "applicant_id", "idempotency_key", name="uq_queue_case_idempotency"),
         Index("ix_queue_case_state_due", "state", "due_on", "submitted_at"),
+        # The workbench lists every open case most urgent first: walk this index and stop after a page.
+        Index("ix_queue_case_due", "due_on", "submitted_at", "id"),
         Index("ix_queue_case_kind_state", "kind", "state"),
         Index("ix_queue_case_handler_state", "handler_id", "state"),
         Index("ix_queue_case_applicant", "applicant_kind", "applicant_id"),

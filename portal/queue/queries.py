@@ -5,6 +5,8 @@ Staff see only the prefectures they cover (provincial staff see all). Nothing he
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -92,17 +94,13 @@ class Workbench:
 
 def workbench(session: Session, *, staff: Principal, filters: Filters, today: date,
               page_size: int = PAGE_SIZE) -> Workbench:
-    counts: dict[str, dict[str, int]] = {}
+    counts, overdue = open_counts(session, staff=staff, today=today)
     state_totals: dict[str, int] = {}
     kind_totals: dict[str, int] = {}
-    grouped = _visible(select(Case.state, Case.kind, func.count()).where(Case.state.in_(OPEN))
-                       .group_by(Case.state, Case.kind), staff)
-    for state, kind, n in session.exec(grouped).all():
-        counts.setdefault(state, {})[kind] = n
-        state_totals[state] = state_totals.get(state, 0) + n
-        kind_totals[kind] = kind_totals.get(kind, 0) + n
-    overdue = session.exec(_visible(select(func.count()).select_from(Case).where(overdue_clause(today)),
-                                    staff)).one()
+    for state, by_kind in counts.items():
+        for kind, n in by_kind.items():
+            state_totals[state] = state_totals.get(state, 0) + n
+            kind_totals[kind] = kind_totals.get(kind, 0) + n
 
     query = _visible(select(Case), staff)
     if filters.state == "all":
@@ -119,7 +117,13 @@ def workbench(session: Session, *, staff: Principal, filters: Filters, today: da
         query = query.where(overdue_clause(today))
     if filters.mine:
         query = query.where(or_(Case.handler_id == staff.account_id, Case.reviewer_id == staff.account_id))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    if filters.state != "all" and not (filters.prefecture or filters.overdue or filters.mine):
+        # Filtered by state and kind only: the counts above already hold the total.
+        states = [filters.state] if filters.state else OPEN
+        total = sum(n for state in states for kind, n in counts.get(state, {}).items()
+                    if not filters.kind or kind == filters.kind)
+    else:
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
     pages = max(1, -(-total // page_size))
     page = min(filters.page, pages)
     rows = list(session.exec(query.order_by(Case.due_on, Case.submitted_at, Case.id)
@@ -127,6 +131,38 @@ def workbench(session: Session, *, staff: Principal, filters: Filters, today: da
     ids = {i for row in rows for i in (row.handler_id, row.reviewer_id) if i}
     return Workbench(counts=counts, state_totals=state_totals, kind_totals=kind_totals, overdue=overdue, rows=rows,
                      total=total, page=page, pages=pages, names=staff_names(session, ids))
+
+
+# Counting a large queue reads every open case, so above this many the counts are reused for a few
+# seconds (the list of cases below them is always live). Small queues are always counted afresh.
+COUNTS_CACHE_ABOVE = 20_000
+COUNTS_CACHE_SECONDS = 10.0
+_counts_cache: dict[tuple, tuple[float, dict[str, dict[str, int]], int]] = {}
+_counts_lock = threading.Lock()
+
+
+def open_counts(session: Session, *, staff: Principal, today: date) -> tuple[dict[str, dict[str, int]], int]:
+    """Open cases by state and kind, and how many are overdue, in one pass over the table."""
+    key = (str(session.get_bind().url), staff.region if not covers(staff.region, "") else "", today)
+    with _counts_lock:
+        cached = _counts_cache.get(key)
+    if cached and cached[0] > time.monotonic():
+        return cached[1], cached[2]
+    late = func.sum(sql_case((overdue_clause(today), 1), else_=0))
+    grouped = _visible(select(Case.state, Case.kind, func.count(), late).where(Case.state.in_(OPEN))
+                       .group_by(Case.state, Case.kind), staff)
+    counts: dict[str, dict[str, int]] = {}
+    overdue = 0
+    for state, kind, n, n_late in session.exec(grouped).all():
+        counts.setdefault(state, {})[kind] = n
+        overdue += int(n_late or 0)
+    total = sum(n for by_kind in counts.values() for n in by_kind.values())
+    with _counts_lock:
+        if total > COUNTS_CACHE_ABOVE:
+            _counts_cache[key] = (time.monotonic() + COUNTS_CACHE_SECONDS, counts, overdue)
+        else:
+            _counts_cache.pop(key, None)
+    return counts, overdue
 
 
 def staff_names(session: Session, ids) -> dict[int, str]:

@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text, update
+from sqlalchemy import bindparam, func, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from portal import clock
 from portal.auth.principal import SYSTEM, Actor, Principal
+from portal.db import UTCDateTime
 from portal.errors import N_, Conflict, Msg, NotFound, PortalError, ValidationFailed
 from portal.identifiers import InvalidIdentifier, parse_credit_code
 from portal.models import Case, CaseEvent, Employer, StaffMember
@@ -584,37 +585,45 @@ def take_next(session: Session, *, staff: Actor, now: datetime) -> Case | None:
     return None
 
 
-def _candidates(session: Session, *, queue: str, me: int, region: str | None, limit: int):
-    if queue == "handle":
-        query = select(Case.id).where(Case.state == State.CHECKED, Case.handler_id.is_(None))
-    else:
-        query = select(Case.id).where(Case.state == State.IN_REVIEW, Case.reviewer_id.is_(None),
-                                      Case.handler_id != me)
-    query = query.where((Case.counter_staff_id.is_(None)) | (Case.counter_staff_id != me))
+def _candidates(*, queue: str, me: int, region: str | None):
+    """The cases this member of staff may claim, most urgent first (a query, not yet run)."""
+    query = select(Case.id).where(*_guard(queue, me)).where((Case.counter_staff_id.is_(None)) | (Case.counter_staff_id != me))
     if not covers(region, ""):
         query = query.where(Case.prefecture == region)
-    query = query.order_by(Case.due_on, Case.submitted_at, Case.id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True).limit(1)
-    else:
-        query = query.limit(limit)
-    return session.exec(query).all()
+    return query.order_by(Case.due_on, Case.submitted_at, Case.id)
+
+
+def _guard(queue: str, me: int) -> tuple:
+    """What must still hold when the claim is written: nobody took the case meanwhile."""
+    if queue == "handle":
+        return (Case.state == State.CHECKED, Case.handler_id.is_(None))
+    return (Case.state == State.IN_REVIEW, Case.reviewer_id.is_(None), Case.handler_id != me)
+
+
+def _claim_values(queue: str, me: int, now: datetime) -> dict:
+    if queue == "handle":
+        first_opened = func.coalesce(Case.opened_at, bindparam("first_opened", now, type_=UTCDateTime()))
+        return {"handler_id": me, "state": State.IN_PROGRESS, "opened_at": first_opened,
+                "version": Case.version + 1, "updated_at": now}
+    return {"reviewer_id": me, "version": Case.version + 1, "updated_at": now}
 
 
 def _claim(session: Session, *, queue: str, me: int, region: str | None, now: datetime) -> Case | None:
+    candidates = _candidates(queue=queue, me=me, region=region)
+    values = _claim_values(queue, me, now)
+    options = {"synchronize_session": False, "populate_existing": True}
+    if session.get_bind().dialect.name == "postgresql":
+        # One round trip: lock the most urgent free row, skipping rows other handlers are locking, and claim it.
+        locked = candidates.with_for_update(skip_locked=True).limit(1).scalar_subquery()
+        claim = update(Case).where(Case.id == locked, *_guard(queue, me)).values(**values).returning(Case)
+        return session.execute(claim.execution_options(**options)).scalars().first()
+    # SQLite has no row locks: claim with a guarded conditional update, and try the next one if it changed nothing.
     for _attempt in range(5):
-        ids = _candidates(session, queue=queue, me=me, region=region, limit=10)
+        ids = session.exec(candidates.limit(10)).all()
         if not ids:
             return None
         for case_id in ids:
-            if queue == "handle":
-                claim = (update(Case).where(Case.id == case_id, Case.state == State.CHECKED,
-                                            Case.handler_id.is_(None))
-                         .values(handler_id=me, state=State.IN_PROGRESS, version=Case.version + 1, updated_at=now))
-            else:
-                claim = (update(Case).where(Case.id == case_id, Case.state == State.IN_REVIEW,
-                                            Case.reviewer_id.is_(None), Case.handler_id != me)
-                         .values(reviewer_id=me, version=Case.version + 1, updated_at=now))
+            claim = update(Case).where(Case.id == case_id, *_guard(queue, me)).values(**values)
             if session.execute(claim.execution_options(synchronize_session=False)).rowcount == 1:
                 return session.exec(select(Case).where(Case.id == case_id)
                                     .execution_options(populate_existing=True)).one()
@@ -624,9 +633,6 @@ def _claim(session: Session, *, queue: str, me: int, region: str | None, now: da
 def _after_claim(session: Session, case: Case, staff: Actor, queue: str, now: datetime) -> None:
     if queue == "handle":
         before = State.CHECKED
-        if case.opened_at is None:
-            case.opened_at = now
-            session.add(case)
         action = Action.TAKE
     else:
         before = State.IN_REVIEW

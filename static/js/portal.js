@@ -10,11 +10,19 @@
     }
   });
 
-  // Move focus to the error summary so keyboard and screen-reader users hear what went wrong.
-  document.addEventListener("DOMContentLoaded", function () {
-    var summary = document.querySelector("[data-autofocus]");
-    if (summary) {
-      summary.focus();
+  // Move focus to the error summary (or fresh results) so keyboard and screen-reader users hear what changed.
+  function focusFirst(root) {
+    var target = (root || document).querySelector("[data-autofocus]");
+    if (target) {
+      if (!target.hasAttribute("tabindex")) {
+        target.setAttribute("tabindex", "-1");
+      }
+      target.focus();
     }
+  }
+  document.addEventListener("DOMContentLoaded", function () { focusFirst(document); });
+  document.addEventListener("htmx:after:swap", function (evt) {
+    var ctx = evt.detail && evt.detail.ctx;
+    focusFirst(ctx && ctx.target instanceof Element ? ctx.target : document);
   });
 })();

@@ -72,7 +72,9 @@ def test_eight_handlers_take_every_case_exactly_once(db, engine):
     all_taken = [case_id for ids in taken for case_id in ids]
     counts = Counter(all_taken)
     assert len(counts) == n and max(counts.values()) == 1
-    assert sum(1 for ids in taken if ids) > 1  # the work really was shared
+    if engine.dialect.name == "postgresql":
+        # The work really was shared. (SQLite serialises writers, so one thread may win every round.)
+        assert sum(1 for ids in taken if ids) > 1
     db.expire_all()
     assert db.exec(select(func.count()).select_from(Case).where(Case.state == "in_progress")).one() == n
     assert db.exec(select(func.count()).select_from(CaseEvent).where(CaseEvent.action == "take")).one() == n

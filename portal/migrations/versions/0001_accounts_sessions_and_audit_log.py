@@ -37,12 +37,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_event_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_client_address'), ['client_address'], unique=False)
 
-    op.create_table('audit_head',
+    audit_head = op.create_table('audit_head',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('last_seq', sa.Integer(), nullable=False),
     sa.Column('last_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    # The chain's tip exists from the start, so the first writers lock it instead of racing to create it.
+    op.bulk_insert(audit_head, [{'id': 1, 'last_seq': 0, 'last_hash': '0' * 64}])
     op.create_table('person',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('id_number', sqlmodel.sql.sqltypes.AutoString(length=18), nullable=False),

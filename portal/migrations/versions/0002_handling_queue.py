@@ -62,6 +62,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('queue_case', schema=None) as batch_op:
         batch_op.create_index('ix_queue_case_applicant', ['applicant_kind', 'applicant_id'], unique=False)
+        batch_op.create_index('ix_queue_case_due', ['due_on', 'submitted_at', 'id'], unique=False)
         batch_op.create_index('ix_queue_case_handler_state', ['handler_id', 'state'], unique=False)
         batch_op.create_index('ix_queue_case_kind_state', ['kind', 'state'], unique=False)
         batch_op.create_index('ix_queue_case_state_due', ['state', 'due_on', 'submitted_at'], unique=False)
@@ -113,6 +114,7 @@ def downgrade() -> None:
     op.drop_table('case_event')
     with op.batch_alter_table('queue_case', schema=None) as batch_op:
         batch_op.drop_index('ix_queue_case_state_due')
+        batch_op.drop_index('ix_queue_case_due')
         batch_op.drop_index('ix_queue_case_kind_state')
         batch_op.drop_index('ix_queue_case_handler_state')
         batch_op.drop_index('ix_queue_case_applicant')

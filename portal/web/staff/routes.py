@@ -21,7 +21,7 @@ def dashboard(ctx: Ctx):
 
 @endpoint(DECIDERS)
 def employers(ctx: Ctx):
-    return ctx.render("staff/employers.html", employers=accounts.pending_employers(session=ctx.db))
+    return ctx.render("staff/employers.html", employers=accounts.pending_employers(session=ctx.db), failed_id=None)
 
 
 @endpoint(DECIDERS)

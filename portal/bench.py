@@ -1,0 +1,330 @@
+"""Measured performance figures (``make bench``, i.e. ``python -m portal.bench``).
+
+Each section is a function that gets a ``Bench`` (a scratch database of its own) and returns
+figures; ``SECTIONS`` lists them, so other issues add theirs alongside. The benchmark never
+touches the test or application database: on PostgreSQL it uses a database named
+``portal_bench`` on the same server (created when missing, its schema rebuilt on every run);
+when PostgreSQL is unreachable it says so and measures on a scratch SQLite file instead.
+
+    python -m portal.bench                  # every section
+    python -m portal.bench --only queue     # one section
+    python -m portal.bench --cases 20000    # a smaller queue, for a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+BENCH_DATABASE = "portal_bench"
+BENCH_NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # a Monday morning in China
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    value: float
+    unit: str
+    target: float | None = None  # an upper bound from the issue, when there is one
+
+    def line(self) -> str:
+        verdict = ""
+        if self.target is not None:
+            verdict = f"  (target < {self.target:g} {self.unit}: {'met' if self.value < self.target else 'NOT MET'})"
+        return f"  {self.name:<58} {self.value:>10.2f} {self.unit}{verdict}"
+
+
+@dataclass
+class Bench:
+    url: str
+    backend: str  # postgresql | sqlite
+    notes: list[str] = field(default_factory=list)
+    options: argparse.Namespace | None = None
+
+    def engine(self) -> Engine:
+        from portal.db import make_engine
+
+        return make_engine(self.url)
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    if not ordered:
+        return float("nan")
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+# --- the scratch database ------------------------------------------------------------------------
+
+
+def _postgres_url() -> str:
+    base = os.environ.get("PORTAL_BENCH_PG_URL") or os.environ.get("PORTAL_TEST_PG_URL") or DEFAULT_PG_URL
+    return make_url(base).set(database=BENCH_DATABASE).render_as_string(hide_password=False)
+
+
+def prepare_database() -> Bench:
+    """An empty, migrated database for the benchmark: PostgreSQL when reachable, SQLite otherwise."""
+    from portal.migrate import upgrade
+
+    url = _postgres_url()
+    try:
+        admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                        {"name": BENCH_DATABASE}).first()
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{BENCH_DATABASE}"'))
+        admin.dispose()
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        bench = Bench(url=url, backend="postgresql")
+    except Exception as error:  # unreachable, or no rights: say so and measure SQLite instead
+        path = Path(tempfile.gettempdir()) / "portal_bench.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        bench = Bench(url=f"sqlite:///{path}", backend="sqlite")
+        bench.notes.append(f"PostgreSQL unreachable ({type(error).__name__}: {str(error).splitlines()[0][:120]}); "
+                           "these are SQLite figures, not the PostgreSQL targets")
+    upgrade(bench.url)
+    return bench
+
+
+# --- section: the handling queue -----------------------------------------------------------------
+
+KINDS = ("employer_verification", "enrolment_correction", "deferral", "back_payment", "flexible_exception",
+         "transfer", "retirement_claim", "certification_exception", "survivor_claim", "credit_objection")
+PREFECTURES = ("220100", "220200", "220300", "220400", "220500", "220600", "220700", "220800", "222400")
+HANDLERS = 8
+
+
+def _sql_choice(values: tuple[str, ...], expr: str) -> str:
+    whens = " ".join(f"WHEN {i} THEN '{v}'" for i, v in enumerate(values))
+    return f"CASE ({expr}) % {len(values)} {whens} END"
+
+
+# 70% waiting for a handler, 15% held, 5% with the applicant, 10% in review: all open.
+_STATE = "CASE WHEN i % 20 < 14 THEN 'checked' WHEN i % 20 < 17 THEN 'in_progress' " \
+         "WHEN i % 20 = 17 THEN 'waiting_for_applicant' ELSE 'in_review' END"
+
+
+def fill_queue(engine: Engine, n: int, staff_ids: list[int]) -> None:
+    """``n`` open cases in one set-based statement (generate_series / a recursive CTE)."""
+    holder = f"CASE WHEN ({_STATE}) = 'checked' THEN NULL ELSE {staff_ids[0]} + (i % {len(staff_ids)}) END"
+    columns = (
+        "reference, kind, applicant_kind, applicant_id, prefecture, channel, payload, risk_tier, route, state, "
+        "handler_id, checks_passed, check_results, submitted_at, opened_at, due_on, pauses, version, "
+        "idempotency_key, updated_at"
+    )
+    if engine.dialect.name == "postgresql":
+        source = "generate_series(1, :n) AS i"
+        reference = "'JL20261128' || lpad(i::text, 6, '0')"
+        submitted = "timestamptz '2026-11-27 00:00:00+00' - (i || ' seconds')::interval"
+        due = "date '2026-11-16' + (i % 45)"
+        true = "true"
+        prefix = ""
+    else:
+        source = "seq"
+        reference = "'JL20261128' || printf('%06d', i)"
+        submitted = "datetime('2026-11-27 00:00:00', '-' || i || ' seconds')"
+        due = "date('2026-11-16', '+' || (i % 45) || ' days')"
+        true = "1"
+        prefix = "WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < :n) "
+    opened = f"CASE WHEN ({_STATE}) = 'checked' THEN NULL ELSE {submitted} END"
+    statement = (
+        f"{prefix}INSERT INTO queue_case ({columns}) "  # noqa: S608 - no user input; constants only
+        f"SELECT {reference}, {_sql_choice(KINDS, 'i')}, 'person', 1 + i % 5000, "
+        f"{_sql_choice(PREFECTURES, 'i / 10')}, 'web', '{{}}', 'B', 'single', {_STATE}, {holder}, {true}, '[]', "
+        f"{submitted}, {opened}, {due}, '[]', 2, 'bench-' || i, {submitted} FROM {source}"
+    )
+    with engine.begin() as connection:
+        connection.execute(text(statement), {"n": n})
+    # What autovacuum would do shortly after a bulk load: statistics, and the visibility map for index-only scans.
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE queue_case"))
+    else:
+        with engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
+
+
+def _make_staff(engine: Engine) -> tuple[list[int], int, str]:
+    from portal.auth.passwords import hash_password
+    from portal.auth.principal import SYSTEM
+    from portal.db import make_sessionmaker
+    from portal.models import StaffMember
+    from portal.services import audit
+
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    password = "Bench-Password-2026"
+    digest = hash_password(password)
+    with make_sessionmaker(engine)() as session:
+        handlers = [StaffMember(staff_number=f"B{i:03d}", name=f"经办{i}", roles="handler", password_hash=digest,
+                                totp_secret=secret, created_at=BENCH_NOW) for i in range(HANDLERS)]
+        boss = StaffMember(staff_number="B900", name="主管", roles="supervisor handler", password_hash=digest,
+                           totp_secret=secret, created_at=BENCH_NOW)
+        session.add_all([*handlers, boss])
+        session.flush()
+        audit.record(session=session, actor=SYSTEM, action="bench.start", now=BENCH_NOW)
+        session.commit()
+        return [h.id for h in handlers], boss.id, password
+
+
+def _take_next_latencies(engine: Engine, handler_ids: list[int], per_handler: int) -> tuple[list[float], float]:
+    from portal.auth.principal import Actor, Principal
+    from portal.db import make_sessionmaker
+    from portal.queue import service
+
+    factory = make_sessionmaker(engine)
+    results: list[list[float]] = [[] for _ in handler_ids]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(handler_ids))
+
+    def work(index: int) -> None:
+        actor = Actor(Principal(kind="staff", account_id=handler_ids[index], display_name="h",
+                                roles=frozenset({"handler"}), region="220000"))
+        try:
+            # Warm the connection and the statement cache before timing.
+            with factory() as session:
+                session.execute(text("SELECT 1"))
+            barrier.wait()
+            for _ in range(per_handler):
+                started = time.perf_counter()
+                with factory() as session:
+                    case = service.take_next(session, staff=actor, now=BENCH_NOW)
+                    session.commit()
+                results[index].append((time.perf_counter() - started) * 1000)
+                if case is None:
+                    return
+        except BaseException as error:  # noqa: BLE001 - reported by the caller
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(handler_ids))]
+    wall = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - wall
+    if errors:
+        raise errors[0]
+    samples = [s for per in results for s in per]
+    return samples, len(samples) / wall
+
+
+def _workbench_times(bench: Bench, supervisor_id: int, password: str, rounds: int) -> dict[str, list[float]]:
+    from starlette.testclient import TestClient
+
+    from portal import clock
+    from portal.app import create_app
+    from portal.auth.totp import code_at
+    from portal.settings import Settings
+
+    settings = Settings(database_url=bench.url, secret_key="bench-secret-key-not-for-production", env="test")
+    app = create_app(settings)
+    pages = {
+        "workbench /staff/queue": "/staff/queue",
+        "workbench filtered (kind, prefecture, overdue)": "/staff/queue?kind=deferral&prefecture=220100&overdue=1",
+        "workbench page 200 of the open list": "/staff/queue?page=200",
+    }
+    timings: dict[str, list[float]] = {name: [] for name in pages}
+    clock.freeze(BENCH_NOW)
+    try:
+        with TestClient(app, base_url="http://testserver", follow_redirects=False) as client:
+            login = client.get("/login?account_type=staff")
+            token = login.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+            signed = client.post("/login", data={"account_type": "staff", "username": "B900", "password": password,
+                                                 "otp": code_at("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", BENCH_NOW),
+                                                 "csrf_token": token})
+            if signed.status_code != 303:
+                raise RuntimeError(f"bench sign-in failed: {signed.status_code}")
+            for name, path in pages.items():
+                client.get(path)  # warm templates and caches
+                for _ in range(rounds):
+                    started = time.perf_counter()
+                    response = client.get(path)
+                    timings[name].append((time.perf_counter() - started) * 1000)
+                    if response.status_code != 200:
+                        raise RuntimeError(f"{path}: {response.status_code}")
+    finally:
+        clock.freeze(None)
+        app.state.engine.dispose()
+    return timings
+
+
+def section_queue(bench: Bench) -> list[Figure]:
+    options = bench.options
+    n = options.cases if options else 100_000
+    per_handler = options.takes if options else 250
+    engine = bench.engine()
+    try:
+        handler_ids, supervisor_id, password = _make_staff(engine)
+        started = time.perf_counter()
+        fill_queue(engine, n, handler_ids)
+        fill_seconds = time.perf_counter() - started
+        samples, rate = _take_next_latencies(engine, handler_ids, per_handler)
+    finally:
+        engine.dispose()
+    timings = _workbench_times(bench, supervisor_id, password, rounds=options.rounds if options else 30)
+    on_pg = bench.backend == "postgresql"
+    figures = [
+        Figure(f"open cases inserted (set-based), {n:,}", fill_seconds, "s"),
+        Figure(f"take next p50, {HANDLERS} concurrent handlers ({len(samples)} takes)",
+               statistics.median(samples), "ms"),
+        Figure(f"take next p99, {HANDLERS} concurrent handlers", percentile(samples, 99), "ms",
+               target=20 if on_pg else None),
+        Figure("take next throughput, all handlers together", rate, "takes/s"),
+    ]
+    for name, values in timings.items():
+        figures.append(Figure(f"{name} p50", statistics.median(values), "ms"))
+        figures.append(Figure(f"{name} p99", percentile(values, 99), "ms",
+                              target=100 if on_pg and name == "workbench /staff/queue" else None))
+    return figures
+
+
+SECTIONS: dict[str, Callable[[Bench], list[Figure]]] = {
+    "queue": section_queue,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m portal.bench", description="Print measured figures")
+    parser.add_argument("--only", choices=sorted(SECTIONS), action="append", help="run only these sections")
+    parser.add_argument("--cases", type=int, default=100_000, help="open cases in the queue section")
+    parser.add_argument("--takes", type=int, default=250, help="take-next calls per handler")
+    parser.add_argument("--rounds", type=int, default=30, help="page loads per workbench view")
+    options = parser.parse_args(argv)
+    import logging
+
+    logging.getLogger("portal.queue").setLevel(logging.ERROR)
+    status = 0
+    for name in options.only or list(SECTIONS):
+        bench = prepare_database()
+        bench.options = options
+        print(f"== {name} ({bench.backend}: {make_url(bench.url).render_as_string(hide_password=True)})")
+        for note in bench.notes:
+            print(f"  note: {note}")
+        for figure in SECTIONS[name](bench):
+            print(figure.line())
+            if figure.target is not None and not figure.value < figure.target:
+                status = 1
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
