@@ -2,8 +2,8 @@
 
 How it is automatic: each Playwright page gets a ``PageWatch``. It counts the documents the page loads
 (``domcontentloaded``) and ``check_a11y(page)`` marks the current one as checked; when the test ends the
-fixture fails the test for any navigation that was never checked, so a new page in a test cannot slip
-through unchecked. The page objects in ``e2e/pages`` call ``check_a11y`` after every navigation they make.
+fixture fails the test for any page load that was never checked, so a new page in a test cannot slip
+through unchecked. The page objects in ``e2e/pages`` call ``check_a11y`` after every page load they cause.
 
 The watch also fails the test on Content-Security-Policy violations, uncaught script errors and any 5xx
 answer from the portal, whatever page the test is on.
@@ -144,5 +144,5 @@ def forget(page: Page) -> None:
 
 
 def check_a11y(page: Page) -> None:
-    """Check the page the browser shows now with axe-core (call after every navigation)."""
+    """Check the page the browser shows now with axe-core (call after every page load)."""
     watch(page).check()

@@ -14,6 +14,7 @@ when PostgreSQL is unreachable it says so and measures on a scratch SQLite file 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import tempfile
@@ -62,7 +63,7 @@ class Bench:
 def percentile(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
     if not ordered:
-        return float("nan")
+        return math.nan
     k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
     return ordered[k]
 

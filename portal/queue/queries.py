@@ -136,7 +136,7 @@ def workbench(session: Session, *, staff: Principal, filters: Filters, today: da
 # Counting a large queue reads every open case, so above this many the counts are reused for a few
 # seconds (the list of cases below them is always live). Small queues are always counted afresh.
 COUNTS_CACHE_ABOVE = 20_000
-COUNTS_CACHE_SECONDS = 10.0
+COUNTS_CACHE_SECONDS = 10
 _counts_cache: dict[tuple, tuple[float, dict[str, dict[str, int]], int]] = {}
 _counts_lock = threading.Lock()
 
