@@ -47,7 +47,7 @@ def test_a_staff_member_signs_in_with_a_one_time_code_and_sees_the_workbench_and
                    otp=one_time_code(handler.totp_secret), open_form=False)
     expect(page).to_have_url(re.compile(r"/staff$"))
     expect(page.locator("body")).to_have_class(re.compile(r"\bstaff\b"))
-    expect(portal.main.locator("a[href='/staff/employers']")).to_be_visible()
+    expect(portal.main.locator("a[href='/staff/queue?kind=employer_verification']")).to_be_visible()
     expect(portal.main.locator(".big-number")).to_have_text(re.compile(r"^\d+$"))
 
     portal.follow(portal.verify_employers_link())

@@ -31,7 +31,6 @@ FORMS = {
     "/employer/operators": {"name": "钱多多", "username": "qian", "mobile": "13700000003",
                             "password": "Harbour-Lights-Evening", "password_confirm": "Harbour-Lights-Evening"},
     "/employer/operators/{operator_id}/active": {"active": "0"},
-    "/staff/employers/{employer_id}/decision": {"decision": "approve"},
 }
 CHANGE_COOKIES = (SESSION_COOKIE, "portal_flash", "portal_display")
 
@@ -50,7 +49,7 @@ def cast(db, frozen_clock):
 
 
 def test_the_app_has_forms_to_protect(app):
-    assert {"/login", "/logout", "/register", "/staff/employers/{employer_id:int}/decision"} <= {
+    assert {"/login", "/logout", "/register", "/staff/queue/take"} <= {
         path for path, _ in post_routes(app)}
 
 

@@ -2,11 +2,7 @@
 
 from datetime import timedelta
 
-import pytest
-from sqlmodel import select
-
 from portal import clock
-from portal.models import AuditEvent, Employer
 from tests import factories
 from tests.helpers import (
     WRONG_PASSWORD,
@@ -17,7 +13,6 @@ from tests.helpers import (
     sign_in,
     sign_in_person,
     sign_in_staff,
-    token_from,
 )
 
 
@@ -83,91 +78,24 @@ def test_a_code_can_be_used_only_once(client, app, db, frozen_clock):
         assert sign_in_staff(eavesdropper, member).status_code == 303
 
 
-def test_staff_verify_a_pending_employer(client, db, frozen_clock):
-    member = staff_member(db)
-    pending = factories.employer(db, name="待核单位有限公司", status="pending")
-    db.commit()
-    sign_in_staff(client, member)
-
-    response = client.post(f"/staff/employers/{pending.id}/decision",
-                           data={"decision": "approve", "note": "", "csrf_token": token_from(client, "/staff")})
-
-    assert response.status_code == 303 and response.headers["location"] == "/staff/employers"
-    db.refresh(pending)
-    assert (pending.status, pending.decided_by, pending.decided_at) == ("verified", member.id, clock.now())
-    event = db.exec(select(AuditEvent).where(AuditEvent.action == "employer.verified")).one()
-    assert (event.actor_kind, event.actor_id, event.object_id) == ("staff", str(member.id), str(pending.id))
-
-
-def test_the_verification_page_lists_the_employers_still_pending(client, db, frozen_clock):
-    member = staff_member(db)
-    factories.employer(db, name="待核单位有限公司", status="pending")
-    factories.employer(db, name="已核单位有限公司", status="verified")
-    db.commit()
-    sign_in_staff(client, member)
-
-    listing = client.get("/staff/employers")
-
-    assert listing.status_code == 200
-    assert "待核单位有限公司" in listing.text and "已核单位有限公司" not in listing.text
-
-
-def test_rejecting_an_employer_needs_a_note(client, db, frozen_clock):
-    member = staff_member(db, roles="reviewer")
-    pending = factories.employer(db, name="待核单位有限公司", status="pending")
-    db.commit()
-    sign_in_staff(client, member)
-    path = f"/staff/employers/{pending.id}/decision?lang=en"
-
-    refused = client.post(path, data={"decision": "reject", "note": " ",
-                                      "csrf_token": token_from(client, "/staff")})
-
-    assert refused.status_code == 422
-    assert error_links(refused.text) == ["note"]
-    assert 'id="field-note"' in refused.text
-    assert "Say why the registration is rejected" in refused.text
-    assert db.get(Employer, pending.id).status == "pending"
-    db.commit()
-
-    rejected = client.post(path, data={"decision": "reject", "note": "营业执照与名称不符",
-                                       "csrf_token": token_from(client, "/staff")})
-
-    assert rejected.status_code == 303
-    db.refresh(pending)
-    assert (pending.status, pending.decision_note) == ("rejected", "营业执照与名称不符")
-
-
-def test_an_employer_cannot_be_decided_twice(client, db, frozen_clock):
-    member = staff_member(db)
-    decided = factories.employer(db, status="verified")
-    db.commit()
-    sign_in_staff(client, member)
-
-    response = client.post(f"/staff/employers/{decided.id}/decision",
-                           data={"decision": "reject", "note": "x", "csrf_token": token_from(client, "/staff")})
-
-    assert response.status_code == 409
-    assert db.get(Employer, decided.id).status == "verified"
-
-
 def test_a_person_may_not_open_the_staff_pages(client, db, frozen_clock):
     sign_in_person(client, new_person(db))
     assert client.get("/staff").status_code == 403
-    assert client.get("/staff/employers").status_code == 403
+    assert client.get("/staff/queue").status_code == 403
 
 
 def test_an_anonymous_visitor_is_sent_to_sign_in_and_then_back(client, db, frozen_clock):
     member = staff_member(db)
 
-    first = client.get("/staff/employers?page=2")
+    first = client.get("/staff/queue?page=2")
 
     assert first.status_code == 303
-    assert first.headers["location"] == "/login?next=%2Fstaff%2Femployers%3Fpage%3D2"
+    assert first.headers["location"] == "/login?next=%2Fstaff%2Fqueue%3Fpage%3D2"
     login_page = client.get(first.headers["location"] + "&account_type=staff")
-    assert 'name="next" value="/staff/employers?page=2"' in login_page.text
-    signed_in = sign_in_staff(client, member, next_page="/staff/employers?page=2")
-    assert signed_in.headers["location"] == "/staff/employers?page=2"
-    assert client.get("/staff/employers?page=2").status_code == 200
+    assert 'name="next" value="/staff/queue?page=2"' in login_page.text
+    signed_in = sign_in_staff(client, member, next_page="/staff/queue?page=2")
+    assert signed_in.headers["location"] == "/staff/queue?page=2"
+    assert client.get("/staff/queue?page=2").status_code == 200
 
 
 def test_a_next_address_on_another_site_is_ignored(client, db, frozen_clock):
@@ -178,3 +106,12 @@ def test_a_next_address_on_another_site_is_ignored(client, db, frozen_clock):
                                otp=current_code(), next_page=target)
             assert response.headers["location"] == "/staff", target
         frozen_clock(clock.now() + timedelta(seconds=30))  # a fresh code for the next attempt
+
+
+def test_the_old_verification_address_leads_to_the_verification_queue(client, db, frozen_clock):
+    sign_in_staff(client, staff_member(db))
+
+    response = client.get("/staff/employers")
+
+    assert response.status_code == 301
+    assert response.headers["location"] == "/staff/queue?kind=employer_verification"

@@ -271,28 +271,3 @@ def set_staff_roles(*, session: Session, actor: Actor, staff_number: str, roles:
 
 def pending_employers(*, session: Session) -> list[Employer]:
     return list(session.exec(select(Employer).where(Employer.status == "pending").order_by(Employer.created_at)).all())
-
-
-def decide_employer(*, session: Session, actor: Actor, employer_id: int, approve: bool, note: str,
-                    now: datetime) -> Employer:
-    """A staff member verifies or rejects a newly registered employer."""
-    principal = actor.principal
-    if principal is None or not principal.has_role("handler", "reviewer", "supervisor", "admin"):
-        raise Forbidden()
-    employer = session.get(Employer, employer_id)
-    if employer is None:
-        raise NotFound()
-    if employer.status != "pending":
-        raise Conflict(Msg(N_("This employer has already been decided.")))
-    note = (note or "").strip()[:500]
-    if not approve and not note:
-        raise ValidationFailed({"note": Msg(N_("Say why the registration is rejected; the employer will see it."))})
-    employer.status = "verified" if approve else "rejected"
-    employer.decided_at = now
-    employer.decided_by = principal.account_id
-    employer.decision_note = note
-    session.add(employer)
-    session.flush()
-    audit.record(session=session, actor=actor, action="employer.verified" if approve else "employer.rejected",
-                 now=now, object_type="employer", object_id=employer.id)
-    return employer

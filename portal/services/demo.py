@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlmodel import Session, select
 
 from portal.auth.passwords import hash_password
-from portal.auth.principal import SYSTEM
+from portal.auth.principal import SYSTEM, Actor
 from portal.identifiers import make_credit_code, make_resident_id
 from portal.models import (
     Bill,
@@ -83,6 +83,27 @@ def demo_accounts() -> list[DemoAccount]:
     return found
 
 
+def _verify_through_the_queue(*, session: Session, employer: Employer, now: datetime) -> None:
+    """The demo employer is verified the way every employer is: its case taken and approved by the handler."""
+    from portal.auth import sessions
+    from portal.models import WebSession
+    from portal.models.queue import Case
+    from portal.queue import service as queue
+
+    handler = session.exec(select(StaffMember).where(StaffMember.staff_number == STAFF[0][1])).one()
+    principal = sessions.principal_for(session=session, row=WebSession(
+        id="demo", account_kind="staff", account_id=handler.id, created_at=now, last_seen_at=now))
+    actor = Actor(principal=principal, address="demo")
+    case = session.exec(select(Case).where(Case.kind == "employer_verification", Case.applicant_id == employer.id)
+                        ).one()
+    if case.state == "checked":
+        case = queue.act(session, reference=case.reference, action="take", actor=actor,
+                         expected_version=case.version, now=now)
+    if case.state == "in_progress":
+        queue.act(session, reference=case.reference, action="approve", actor=actor, expected_version=case.version,
+                  now=now, reason_code="conditions_met", note="demo")
+
+
 def seed(*, session: Session, now: datetime, today: date) -> list[DemoAccount]:
     """Creates whatever of the demo data is missing; running it again changes nothing."""
     for _label, number, name, mobile in PERSONS:
@@ -93,6 +114,11 @@ def seed(*, session: Session, now: datetime, today: date) -> list[DemoAccount]:
             accounts.register_person(session=session, actor=SYSTEM, id_number=number, name=name, mobile=mobile,
                                      password=DEMO_PASSWORD, password_confirm=DEMO_PASSWORD, now=now, today=today)
 
+    for label, number, name, roles in STAFF:
+        if not session.exec(select(StaffMember).where(StaffMember.staff_number == number)).first():
+            accounts.create_staff(session=session, actor=SYSTEM, staff_number=number, name=name, roles=roles,
+                                  password=DEMO_PASSWORD, now=now, totp_secret=demo_totp_secret(label))
+
     employer = session.exec(select(Employer).where(Employer.credit_code == EMPLOYER_CODE)).first()
     if employer is None:
         label, name, mobile, _ = OPERATORS[0]
@@ -101,10 +127,7 @@ def seed(*, session: Session, now: datetime, today: date) -> list[DemoAccount]:
             username=label, operator_name=name, mobile=mobile, password=DEMO_PASSWORD,
             password_confirm=DEMO_PASSWORD, now=now)
         employer = session.get(Employer, operator.employer_id)
-        employer.status = "verified"
-        employer.decided_at = now
-        employer.decision_note = "demo"
-        session.add(employer)
+        _verify_through_the_queue(session=session, employer=employer, now=now)
     for label, name, mobile, is_admin in OPERATORS:
         exists = session.exec(select(EmployerOperator).where(
             EmployerOperator.employer_id == employer.id, EmployerOperator.username == label)).first()
@@ -112,10 +135,6 @@ def seed(*, session: Session, now: datetime, today: date) -> list[DemoAccount]:
             session.add(EmployerOperator(employer_id=employer.id, username=label, name=name, mobile=mobile,
                                          password_hash=hash_password(DEMO_PASSWORD), is_admin=is_admin,
                                          created_at=now))
-    for label, number, name, roles in STAFF:
-        if not session.exec(select(StaffMember).where(StaffMember.staff_number == number)).first():
-            accounts.create_staff(session=session, actor=SYSTEM, staff_number=number, name=name, roles=roles,
-                                  password=DEMO_PASSWORD, now=now, totp_secret=demo_totp_secret(label))
     session.flush()
     seed_records(session, employer=employer, now=now, today=today)
     return demo_accounts()
