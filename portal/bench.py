@@ -298,8 +298,16 @@ def section_queue(bench: Bench) -> list[Figure]:
     return figures
 
 
-SECTIONS: dict[str, Callable[[Bench], list[Figure]]] = {
+def section_records(bench: Bench) -> list[tuple[str, str]]:
+    """Synthetic province, billing and interest on SQLite and PostgreSQL (issue 4's figures)."""
+    from portal import bench_records
+
+    return bench_records.run(persons=bench.options.persons if bench.options else None)
+
+
+SECTIONS: dict[str, Callable[[Bench], list]] = {
     "queue": section_queue,
+    "records": section_records,
 }
 
 
@@ -309,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=100_000, help="open cases in the queue section")
     parser.add_argument("--takes", type=int, default=250, help="take-next calls per handler")
     parser.add_argument("--rounds", type=int, default=30, help="page loads per workbench view")
+    parser.add_argument("--persons", type=int, default=100_000, help="synthetic persons in the records section")
     options = parser.parse_args(argv)
     import logging
 
@@ -321,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
         for note in bench.notes:
             print(f"  note: {note}")
         for figure in SECTIONS[name](bench):
+            if isinstance(figure, tuple):
+                print(f"  {figure[0]}: {figure[1]}")
+                continue
             print(figure.line())
             if figure.target is not None and not figure.value < figure.target:
                 status = 1
