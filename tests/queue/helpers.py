@@ -27,7 +27,7 @@ def staff_actor(staff) -> Actor:
                            region=staff.region))
 
 
-def submit(db, actor, *, kind="deferral", key=None, prefecture="220100", now=NOW, tier="B", payload=None):
+def submit(db, actor, *, kind="enrolment_correction", key=None, prefecture="220100", now=NOW, tier="B", payload=None):
     return service.submit(db, kind=kind, applicant=actor, payload=payload or {"months": 3},
                           prefecture=prefecture, channel="web", idempotency_key=key or f"k{next(_keys)}",
                           now=now, tier=tier)

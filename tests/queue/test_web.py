@@ -18,7 +18,7 @@ from tests.queue.helpers import operator_actor, person_actor, staff_actor
 VERSION = re.compile(r'name="version" value="(\d+)"')
 
 
-def _person_case(db, kind="deferral", **kwargs):
+def _person_case(db, kind="enrolment_correction", **kwargs):
     account = factories.person_account(db, **kwargs)
     case = service.submit(db, kind=kind, applicant=person_actor(account), payload={"months": 3},
                           prefecture="220100", idempotency_key=f"web-{account.id}", now=clock.now())
