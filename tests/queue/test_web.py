@@ -54,7 +54,7 @@ def test_the_workbench_counts_filters_and_marks_overdue_cases_in_words(client, d
 
     only_overdue = client.get("/staff/queue?overdue=1&lang=en")
     assert late.reference in only_overdue.text and case.reference not in only_overdue.text
-    by_kind = client.get("/staff/queue/list?kind=deferral&lang=en")
+    by_kind = client.get("/staff/queue/list?kind=enrolment_correction&lang=en")
     assert case.reference in by_kind.text and late.reference not in by_kind.text and "<html" not in by_kind.text
     ignored = client.get("/staff/queue?kind=nonsense&state=bogus&page=x")
     assert ignored.status_code == 200
