@@ -75,3 +75,7 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+    from portal.services import audit  # here: the audit module needs the models, which need this module
+
+    if audit.pending_seal(session):
+        audit.seal_soon(factory)

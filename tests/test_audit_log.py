@@ -1,4 +1,8 @@
-"""The audit log: who did what, when, from where, to what; a hash chain that shows tampering."""
+"""The audit log: who did what, when, from where, to what; a hash chain that shows tampering.
+
+Events are written without a lock and sealed into the chain right after the request commits
+(or by ``portal audit seal``); the chain protects sealed events and counts the others apart.
+"""
 
 import json
 
@@ -7,8 +11,10 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from portal import clock
+from portal.auth.principal import SYSTEM
 from portal.cli import main as portal
-from portal.models import AuditEvent, PersonAccount
+from portal.db import make_sessionmaker
+from portal.models import AuditEvent, AuditHead, PersonAccount
 from portal.services import audit
 from tests import factories
 from tests.helpers import WRONG_PASSWORD, new_person, sign_in_person, token_from
@@ -118,6 +124,7 @@ def test_a_role_change_is_recorded_with_before_and_after(db, cli_database, froze
 
 def test_each_event_carries_the_hash_of_the_one_before(busy_chain):
     assert [event.seq for event in busy_chain] == [1, 2, 3, 4]
+    assert [event.chain_pos for event in busy_chain] == [1, 2, 3, 4]  # sealed right after each request
     assert busy_chain[0].prev_hash == audit.GENESIS
     for previous, event in zip(busy_chain, busy_chain[1:], strict=False):
         assert event.prev_hash == previous.hash
@@ -171,3 +178,135 @@ def test_the_command_reports_the_first_broken_event_with_exit_code_1(db, engine,
         connection.execute(text("UPDATE audit_event SET action = 'auth.nothing_happened' WHERE seq = 3"))
     assert portal(["audit", "verify"]) == 1
     assert "broken at event 3" in capsys.readouterr().out
+
+
+# --- sealing: written without a lock, linked into the chain just after -------------------------------
+
+
+def write(db, action: str = "test.happened", **fields) -> AuditEvent:
+    """One event written and committed the way a service writes it, not sealed yet."""
+    event = audit.record(session=db, actor=SYSTEM, action=action, now=clock.now())
+    for name, value in fields.items():
+        setattr(event, name, value)
+    db.commit()
+    return event
+
+
+def seal(engine) -> int | None:
+    return audit.seal_if_free(make_sessionmaker(engine))
+
+
+def head(db) -> tuple | None:
+    row = db.get(AuditHead, 1, populate_existing=True)
+    db.commit()
+    return None if row is None else (row.last_seq, row.last_pos, row.last_hash)
+
+
+def test_a_written_event_takes_no_chain_lock_and_waits_unsealed(db, frozen_clock):
+    before = head(db)
+    event = write(db)
+    assert (event.chain_pos, event.prev_hash, event.hash) == (None, None, None)
+    assert head(db) == before  # the writer never touched the chain's head
+    report = verify(db)
+    assert (report.intact, report.events, report.unsealed) == (True, 0, 1)
+
+
+def test_sealing_links_new_events_in_order_and_a_second_run_changes_nothing(db, engine, busy_chain,
+                                                                             frozen_clock):
+    write(db, "test.first")
+    write(db, "test.second")
+
+    assert seal(engine) == 2
+    assert seal(engine) == 0
+
+    chain = events(db)
+    assert [(event.chain_pos, event.action) for event in chain[4:]] == [(5, "test.first"), (6, "test.second")]
+    assert chain[4].prev_hash == chain[3].hash and chain[5].prev_hash == chain[4].hash
+    report = verify(db)
+    assert (report.intact, report.events, report.unsealed) == (True, 6, 0)
+
+
+def test_a_crash_while_sealing_leaves_the_chain_as_it_was_and_a_rerun_finishes(db, engine, busy_chain,
+                                                                               frozen_clock):
+    write(db)
+    factory = make_sessionmaker(engine)
+    with factory() as sealer:
+        assert audit.seal(sealer) == 1
+        sealer.rollback()  # the sealer died before committing
+    assert verify(db).unsealed == 1
+
+    assert seal(engine) == 1
+    report = verify(db)
+    assert (report.intact, report.events, report.unsealed) == (True, 5, 0)
+
+
+def test_gaps_in_sequence_numbers_from_rolled_back_writes_do_not_break_the_chain(db, engine, busy_chain,
+                                                                                frozen_clock):
+    write(db, seq=9)  # numbers 5 to 8 went to transactions that rolled back
+    seal(engine)
+    report = verify(db)
+    assert (report.intact, report.events) == (True, 5)
+    assert events(db)[-1].chain_pos == 5
+
+
+def test_an_event_that_commits_after_a_later_numbered_one_was_sealed_joins_the_chain_after_it(
+        db, engine, busy_chain, frozen_clock):
+    write(db, "test.quick", seq=11)
+    seal(engine)
+    write(db, "test.slow", seq=10)  # numbered first, committed last
+    seal(engine)
+
+    sealed = sorted(events(db), key=lambda event: event.chain_pos)
+    assert [(event.seq, event.chain_pos) for event in sealed[4:]] == [(11, 5), (10, 6)]
+    assert verify(db).intact
+
+
+def test_a_sealer_that_finds_another_at_work_returns_at_once_and_leaves_the_events(db, engine, frozen_clock):
+    write(db)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as other_sealer:
+            other_sealer.execute(text("SELECT pg_advisory_lock(:key)"), {"key": audit.SEAL_LOCK})
+            assert seal(engine) is None
+            assert verify(db).unsealed == 1
+            other_sealer.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": audit.SEAL_LOCK})
+    # SQLite serializes writers: a sealer's own write transaction is the lock.
+    assert seal(engine) == 1
+    assert verify(db).unsealed == 0
+
+
+def test_clearing_a_sealed_events_position_to_pass_it_off_as_unsealed_is_noticed(db, engine, busy_chain):
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE audit_event SET chain_pos = NULL, prev_hash = NULL, hash = NULL "
+                                "WHERE seq = 2"))
+    report = verify(db)
+    assert (report.intact, report.first_broken, report.unsealed) == (False, 3, 1)
+
+
+def test_deleting_several_events_at_the_end_is_noticed_and_named_as_missing(db, engine, busy_chain):
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_event WHERE seq >= 3"))
+    report = verify(db)
+    assert (report.intact, report.missing_tail, report.events, report.first_broken) == (False, True, 2, 4)
+
+
+def test_the_seal_command_seals_what_is_waiting_and_verify_counts_what_is_not(db, busy_chain, cli_database,
+                                                                              capsys, frozen_clock):
+    write(db)
+    write(db)
+    assert portal(["audit", "verify"]) == 0
+    assert "intact: 4 events; 2 newer events not sealed yet" in capsys.readouterr().out
+
+    assert portal(["audit", "seal"]) == 0
+    assert "sealed 2 audit event(s)" in capsys.readouterr().out
+    assert portal(["audit", "seal"]) == 0
+    assert "sealed 0 audit event(s)" in capsys.readouterr().out
+    assert portal(["audit", "verify"]) == 0
+    assert "intact: 6 events" in capsys.readouterr().out
+
+
+def test_the_command_says_when_sealed_events_are_missing_from_the_end(db, engine, busy_chain, cli_database,
+                                                                      capsys):
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_event WHERE seq = 4"))
+    assert portal(["audit", "verify"]) == 1
+    assert "sealed events are missing from the end" in capsys.readouterr().out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from portal.models.base import utc_field
@@ -96,3 +96,23 @@ class Notice(SQLModel, table=True):
     title: str = Field(max_length=200)  # English message id
     params: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     read_at: datetime | None = utc_field(nullable=True)
+
+
+class CaseAttachment(SQLModel, table=True):
+    """A document the applicant attached to a case (a PDF or a photo), stored in the database.
+
+    The content lives in the row so every worker on every host serves it from the one database;
+    the service caps each file's size. List attachments without loading ``content``.
+    """
+
+    __tablename__ = "case_attachment"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="queue_case.id", index=True)
+    filename: str = Field(max_length=200)  # as the applicant named it, for display and download only
+    content_type: str = Field(max_length=40)  # decided from the file's first bytes, not its name
+    size: int
+    sha256: str = Field(max_length=64)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    uploaded_at: datetime = utc_field()
+    uploaded_by_kind: str = Field(max_length=10)  # person | employer
+    uploaded_by_id: int | None = None  # the account that uploaded it

@@ -23,10 +23,14 @@ class WebSession(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """One security or business event. Rows are only ever appended; each hashes the previous."""
+    """One security or business event. Rows are only ever appended; once sealed, each hashes the previous.
+
+    ``seq`` is given by the database on insert; ``chain_pos``, ``prev_hash`` and ``hash`` are
+    filled in by the sealer (portal.services.audit), empty until then.
+    """
 
     __tablename__ = "audit_event"
-    seq: int = Field(primary_key=True)
+    seq: int | None = Field(default=None, primary_key=True)
     at: datetime = utc_field(index=True)
     actor_kind: str = Field(max_length=10)  # person | employer | staff | system | anonymous
     actor_id: str = Field(default="", max_length=40)
@@ -35,14 +39,16 @@ class AuditEvent(SQLModel, table=True):
     object_type: str = Field(default="", max_length=40)
     object_id: str = Field(default="", max_length=60)
     detail: str = Field(default="{}", sa_column=Column(Text, nullable=False))
-    prev_hash: str = Field(max_length=64)
-    hash: str = Field(max_length=64)
+    chain_pos: int | None = Field(default=None, unique=True)  # 1, 2, 3, … in sealing order
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
 
 
 class AuditHead(SQLModel, table=True):
-    """The chain's tip, one row, locked while appending so the chain has no forks."""
+    """The sealed chain's tip, one row; only the sealer locks it, so the chain has no forks."""
 
     __tablename__ = "audit_head"
     id: int = Field(default=1, primary_key=True)
-    last_seq: int = 0
+    last_seq: int = 0  # the seq of the last sealed event
+    last_pos: int = 0  # its chain position: how many events are sealed
     last_hash: str = Field(default="0" * 64, max_length=64)

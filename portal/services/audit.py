@@ -1,18 +1,59 @@
-"""The append-only, hash-chained audit log."""
+"""The append-only, hash-chained audit log: written without a lock, sealed into a chain just after.
+
+Writing. ``record`` only inserts a row. Its ``seq`` comes from the database (a PostgreSQL
+sequence, SQLite's rowid) and its ``chain_pos``, ``prev_hash`` and ``hash`` stay empty, so
+concurrent requests never wait for each other on the audit log.
+
+Sealing. ``seal`` takes the committed rows that are not sealed yet, in ``seq`` order, and links
+each to the chain's tip kept in ``audit_head``: the next chain position (1, 2, 3, … with no
+gaps), the previous row's hash, and a SHA-256 over the row's content and that previous hash.
+Only one sealer runs at a time (a PostgreSQL advisory lock; SQLite serializes writers anyway).
+The request boundary seals once its response has gone, and only when the lock is free, so a
+sealer never makes a request wait (threads of one process that find a sealer at work leave their
+events to it); ``portal audit seal`` (run it from cron) seals whatever is left.
+Sealing a batch and moving the head happen in one transaction, so a crash leaves the chain as
+it was and a rerun simply carries on: sealing is idempotent.
+
+Why the chain follows the sealing order and not ``seq``: sequence numbers are handed out when a
+row is inserted but become visible when its transaction commits, so a row with a lower ``seq``
+can commit after a higher one has been sealed; and rolled-back transactions leave gaps. The
+sealer's own counter ``chain_pos`` has neither problem.
+
+What ``verify`` guarantees, for sealed rows: walking them by ``chain_pos``, a changed field
+breaks that row's hash; a rewritten hash breaks the next row's link; a deleted row leaves a gap
+in the positions and breaks the next link; rows deleted from the end no longer reach the
+head's ``last_pos`` / ``last_hash``; a row "unsealed" again (its position cleared) is a gap
+too. It reports the first such row, by ``seq``. Unsealed rows are counted separately: until
+they are sealed (normally within moments of their commit) they are not yet protected. As with
+any hash chain kept in the same database, someone able to rewrite every row after a point and
+the head together is not detected; exporting the head's hash elsewhere from time to time
+closes that gap.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
+from sqlalchemy import bindparam, func
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
 from portal.auth.principal import Actor
 from portal.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
+# Marks a session that appended events, so its owner seals after committing.
+UNSEALED = "audit_unsealed"
+# The PostgreSQL advisory lock held by whoever is sealing ("audit" in ASCII).
+SEAL_LOCK = 0x6175646974
+log = logging.getLogger("portal.audit")
 
 
 def _digest(event: AuditEvent) -> str:
@@ -45,14 +86,8 @@ def record(
     object_id: str | int = "",
     detail: dict | None = None,
 ) -> AuditEvent:
-    """Appends one event to the chain. The head row is locked so concurrent writers queue."""
-    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
-    if head is None:
-        head = AuditHead(id=1, last_seq=0, last_hash=GENESIS)
-        session.add(head)
-        session.flush()
+    """Appends one event (unsealed; see the module docstring). Takes no lock."""
     event = AuditEvent(
-        seq=head.last_seq + 1,
         at=now,
         actor_kind=actor.kind,
         actor_id=actor.id,
@@ -61,22 +96,118 @@ def record(
         object_type=object_type,
         object_id=str(object_id),
         detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str),
-        prev_hash=head.last_hash,
-        hash="",
     )
-    event.hash = _digest(event)
-    head.last_seq = event.seq
-    head.last_hash = event.hash
-    session.add(event)
-    session.add(head)
-    session.flush()
+    session.add(event)  # inserted with the transaction's next flush; no round trip of its own
+    session.info[UNSEALED] = True
     return event
+
+
+_EVENT = AuditEvent.__table__
+_HEAD = AuditHead.__table__
+# Built once: the sealer runs after every writing request, and building statements costs more than running them.
+_TRY_LOCK = sa_select(func.pg_try_advisory_xact_lock(SEAL_LOCK))
+_WAIT_LOCK = sa_select(func.pg_advisory_xact_lock(SEAL_LOCK))
+_TIP = sa_select(_HEAD.c.last_seq, _HEAD.c.last_pos, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
+_NEW_HEAD = _HEAD.insert().values(id=1, last_seq=0, last_pos=0, last_hash=GENESIS)
+_UNSEALED = (sa_select(_EVENT).where(_EVENT.c.chain_pos.is_(None)).order_by(_EVENT.c.seq)
+             .limit(bindparam("limit", literal_execute=False)))
+_LINK = (_EVENT.update().where(_EVENT.c.seq == bindparam("b_seq"))
+         .values(chain_pos=bindparam("b_pos"), prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")))
+_MOVE_TIP = (_HEAD.update().where(_HEAD.c.id == 1)
+             .values(last_seq=bindparam("b_seq"), last_pos=bindparam("b_pos"), last_hash=bindparam("b_hash")))
+
+
+def _lock(session: Session, *, wait: bool) -> bool:
+    if session.get_bind().dialect.name != "postgresql":
+        return True  # SQLite: this transaction already holds the database's only write lock
+    if wait:
+        session.execute(_WAIT_LOCK)
+        return True
+    return bool(session.execute(_TRY_LOCK).scalar())
+
+
+def seal(session: Session, *, wait: bool = True, limit: int = 1000) -> int | None:
+    """Seals up to ``limit`` committed, unsealed events in ``seq`` order, in the caller's transaction.
+
+    Returns how many were sealed, or None when ``wait`` is false and another sealer is at work.
+    Plain SQL rather than ORM objects: it runs after every writing request, so it is kept cheap.
+    """
+    if not _lock(session, wait=wait):
+        return None
+    tip = session.execute(_TIP).first()
+    if tip is None:
+        session.execute(_NEW_HEAD)
+        tip = (0, 0, GENESIS)
+    last_seq, last_pos, last_hash = tip
+    rows = session.execute(_UNSEALED, {"limit": limit}).all()
+    if not rows:
+        return 0
+    links = []
+    for row in rows:
+        event = SimpleNamespace(**{**row._mapping, "prev_hash": last_hash})
+        last_pos, last_seq, last_hash = last_pos + 1, event.seq, _digest(event)
+        links.append({"b_seq": event.seq, "b_pos": last_pos, "b_prev": event.prev_hash, "b_hash": last_hash})
+    session.execute(_LINK, links)
+    session.execute(_MOVE_TIP, {"b_seq": last_seq, "b_pos": last_pos, "b_hash": last_hash})
+    return len(rows)
+
+
+def seal_all(factory: sessionmaker, *, batch: int = 1000) -> int:
+    """Seals every unsealed event, one committed batch at a time (``portal audit seal``)."""
+    total = 0
+    while True:
+        with factory() as session:
+            sealed = seal(session, wait=True, limit=batch) or 0
+            session.commit()
+        total += sealed
+        if sealed < batch:
+            return total
+
+
+def seal_if_free(factory: sessionmaker, *, limit: int = 1000) -> int | None:
+    """Seal what is waiting if no one else is sealing. Never raises, never waits for another sealer."""
+    try:
+        with factory() as session:
+            sealed = seal(session, wait=False, limit=limit)
+            session.commit()
+            return sealed
+    except Exception:  # the events are safe in the table; the next sealer links them
+        log.warning("sealing the audit log failed; it will be retried", exc_info=True)
+        return None
+
+
+# Within one process, threads that committed events while another thread is sealing leave the
+# sealing to it: they raise the flag, and the sealer goes round again until the flag stays down.
+# Under load that makes one sealing transaction out of many requests' events.
+_sealing = threading.Lock()
+_more = threading.Event()
+
+
+def seal_soon(factory: sessionmaker) -> None:
+    """After a commit that wrote events: seal them now, or leave them to whoever is sealing."""
+    _more.set()
+    while _more.is_set():
+        if not _sealing.acquire(blocking=False):
+            return  # that thread sees the flag and goes round again
+        try:
+            _more.clear()
+            if seal_if_free(factory) is None:
+                return  # another process is sealing; what it misses, the next sealer or `portal audit seal` links
+        finally:
+            _sealing.release()
+
+
+def pending_seal(session: Session) -> bool:
+    """Whether this session appended events since it was last asked (clears the mark)."""
+    return bool(session.info.pop(UNSEALED, False))
 
 
 @dataclass(frozen=True)
 class ChainReport:
-    events: int
+    events: int  # sealed events that verified, up to the first broken one
     first_broken: int | None  # the seq of the first row whose link or content does not match
+    unsealed: int = 0  # events not yet sealed: not broken, not yet protected
+    missing_tail: bool = False  # sealed rows are missing from the end (first_broken is the head's last seq)
 
     @property
     def intact(self) -> bool:
@@ -84,22 +215,24 @@ class ChainReport:
 
 
 def verify(*, session: Session, batch: int = 5000) -> ChainReport:
-    """Walks the chain in order and reports the first broken link."""
-    previous, expected_seq, count, last = GENESIS, 1, 0, 0
+    """Walks the sealed events by chain position and reports the first broken link."""
+    unsealed = session.exec(select(func.count()).select_from(AuditEvent)
+                            .where(AuditEvent.chain_pos.is_(None))).one()
+    previous, count = GENESIS, 0
     while True:
         rows = session.exec(
-            select(AuditEvent).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
+            select(AuditEvent).where(AuditEvent.chain_pos > count).order_by(AuditEvent.chain_pos).limit(batch)
             # What is stored now, not copies the session loaded earlier (they would hide tampering).
             .execution_options(populate_existing=True)
         ).all()
         if not rows:
             break
         for event in rows:
-            if event.seq != expected_seq or event.prev_hash != previous or _digest(event) != event.hash:
-                return ChainReport(events=count, first_broken=event.seq)
-            previous, expected_seq, count, last = event.hash, event.seq + 1, count + 1, event.seq
+            if event.chain_pos != count + 1 or event.prev_hash != previous or _digest(event) != event.hash:
+                return ChainReport(events=count, first_broken=event.seq, unsealed=unsealed)
+            previous, count = event.hash, count + 1
     head = session.get(AuditHead, 1, populate_existing=True)
-    if head is not None and (head.last_seq != count or head.last_hash != previous):
-        # Rows were deleted from the end: the head remembers more than the table holds.
-        return ChainReport(events=count, first_broken=count + 1)
-    return ChainReport(events=count, first_broken=None)
+    if head is not None and (head.last_pos != count or head.last_hash != previous):
+        # Sealed rows were deleted from the end: the head remembers more than the table holds.
+        return ChainReport(events=count, first_broken=head.last_seq, unsealed=unsealed, missing_tail=True)
+    return ChainReport(events=count, first_broken=None, unsealed=unsealed)

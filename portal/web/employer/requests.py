@@ -9,6 +9,7 @@ from portal.web.endpoint import Ctx, endpoint
 from portal.web.person.requests import (
     Area,
     notice_inbox,
+    request_attachment,
     request_detail,
     request_list,
     request_status,
@@ -45,6 +46,11 @@ def employer_withdraw(ctx: Ctx):
 
 
 @endpoint(EMPLOYER)
+def employer_attachment(ctx: Ctx):
+    return request_attachment(ctx, AREA)
+
+
+@endpoint(EMPLOYER)
 def employer_notices(ctx: Ctx):
     return notice_inbox(ctx, AREA)
 
@@ -58,5 +64,7 @@ routes = [
           name="employer_request_resubmit"),
     Route("/employer/requests/{reference:str}/withdraw", employer_withdraw, methods=["POST"],
           name="employer_request_withdraw"),
+    Route("/employer/requests/{reference:str}/attachments/{attachment_id:int}", employer_attachment,
+          methods=["GET"], name="employer_request_attachment"),
     Route("/employer/notices", employer_notices, methods=["GET"], name="employer_notices"),
 ]

@@ -12,11 +12,12 @@ from starlette.routing import Route
 
 from portal import i18n
 from portal.errors import N_, ValidationFailed
-from portal.queue import queries, reasons, service
+from portal.queue import attachments, queries, reasons, service
 from portal.queue.service import ActionRefused, StaleCase
 from portal.queue.states import Action, State
 from portal.services import notices
 from portal.web.access import PERSON
+from portal.web.attachments import attachment_download
 from portal.web.endpoint import Ctx, endpoint
 
 
@@ -55,6 +56,8 @@ def _detail_context(ctx: Ctx, area: Area, case) -> dict:
     events = service.events_of(ctx.db, case)
     allowed = service.actions_for(case, ctx.actor)
     return dict(case=case, events=events, area=area, asked=service.last_return(events),
+                attachments=attachments.listed(ctx.db, case=case),
+                commitment=attachments.commitment_of(service.payload_of(case)),
                 can_resubmit=Action.RESUBMIT in allowed, can_withdraw=Action.WITHDRAW in allowed,
                 paused=case.state == State.WAITING_FOR_APPLICANT, **_labels(ctx))
 
@@ -97,12 +100,26 @@ def _applicant_action(ctx: Ctx, area: Area, do, done_message: str):
     return ctx.redirect(area.url(case.reference))
 
 
+def uploads_from(ctx: Ctx, name: str = attachments.FIELD) -> list[attachments.Upload]:
+    """The file sent in the form's file field, read up to one byte past the limit (so "too large" is known)."""
+    upload = ctx.form.get(name) if ctx.form is not None else None
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        return []
+    return [attachments.Upload(filename=upload.filename, content=upload.file.read(attachments.MAX_BYTES + 1))]
+
+
 def resubmit(ctx: Ctx, area: Area):
     return _applicant_action(
         ctx, area,
         lambda reference: service.resubmit(ctx.db, reference=reference, actor=ctx.actor,
-                                           expected_version=_version(ctx), note=ctx.value("note"), now=ctx.now),
+                                           expected_version=_version(ctx), note=ctx.value("note"), now=ctx.now,
+                                           uploads=uploads_from(ctx)),
         N_("You sent %(reference)s back. The handler will continue with it."))
+
+
+def request_attachment(ctx: Ctx, area: Area):
+    case = service.load_case(ctx.db, reference=ctx.path_params["reference"], actor=ctx.actor)
+    return attachment_download(ctx, case)
 
 
 def withdraw(ctx: Ctx, area: Area):
@@ -147,6 +164,11 @@ def my_withdraw(ctx: Ctx):
 
 
 @endpoint(PERSON)
+def my_attachment(ctx: Ctx):
+    return request_attachment(ctx, ME)
+
+
+@endpoint(PERSON)
 def my_notices(ctx: Ctx):
     return notice_inbox(ctx, ME)
 
@@ -157,5 +179,7 @@ routes = [
     Route("/me/requests/{reference:str}/status", my_request_status, methods=["GET"], name="person_request_status"),
     Route("/me/requests/{reference:str}/resubmit", my_resubmit, methods=["POST"], name="person_request_resubmit"),
     Route("/me/requests/{reference:str}/withdraw", my_withdraw, methods=["POST"], name="person_request_withdraw"),
+    Route("/me/requests/{reference:str}/attachments/{attachment_id:int}", my_attachment, methods=["GET"],
+          name="person_request_attachment"),
     Route("/me/notices", my_notices, methods=["GET"], name="person_notices"),
 ]

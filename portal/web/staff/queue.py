@@ -7,11 +7,12 @@ from starlette.routing import Route
 from portal import i18n
 from portal.errors import N_
 from portal.models import Case, Employer, Person
-from portal.queue import queries, reasons, service
+from portal.queue import attachments, queries, reasons, service
 from portal.queue.reasons import ReasonUse
 from portal.queue.service import ActionRefused, StaleCase
 from portal.queue.states import Action, State
 from portal.web.access import STAFF
+from portal.web.attachments import attachment_download
 from portal.web.endpoint import Ctx, endpoint
 
 ANY_STAFF = STAFF()
@@ -100,8 +101,11 @@ def case_page(ctx: Ctx, case: Case, *, status: int = 200, errors: dict | None = 
     assignees = []
     if Action.REASSIGN in allowed:
         assignees = [(str(s.id), f"{s.name} ({s.staff_number})") for s in queries.eligible_staff(ctx.db, case=case)]
+    payload = service.payload_of(case)
     return ctx.render(
-        "staff/case.html", status=status, case=case, payload=service.payload_of(case),
+        "staff/case.html", status=status, case=case,
+        payload={key: value for key, value in payload.items() if key != "commitment"},
+        commitment=attachments.commitment_of(payload), attachments=attachments.listed(ctx.db, case=case),
         checks=service.check_results_of(case), events=events, names=queries.staff_names(ctx.db, staff_ids),
         applicant=applicant, decisions=decisions, buttons=[a for a in BUTTONS if a in allowed],
         can_reassign=Action.REASSIGN in allowed, assignees=assignees, reason_groups=reason_groups(ctx.locale),
@@ -113,6 +117,13 @@ def case_page(ctx: Ctx, case: Case, *, status: int = 200, errors: dict | None = 
 def case_detail(ctx: Ctx):
     case = service.load_case(ctx.db, reference=ctx.path_params["reference"], actor=ctx.actor)
     return case_page(ctx, case)
+
+
+@endpoint(ANY_STAFF)
+def case_attachment(ctx: Ctx):
+    """A document of a case this member of staff may see (their prefecture, or the whole province)."""
+    case = service.load_case(ctx.db, reference=ctx.path_params["reference"], actor=ctx.actor)
+    return attachment_download(ctx, case)
 
 
 def _version(ctx: Ctx) -> int | None:
@@ -185,6 +196,8 @@ routes = [
     Route("/staff/queue/list", workbench_list, methods=["GET"], name="staff_queue_list"),
     Route("/staff/queue/take", take_next, methods=["POST"], name="staff_queue_take"),
     Route("/staff/cases/{reference:str}", case_detail, methods=["GET"], name="staff_case"),
+    Route("/staff/cases/{reference:str}/attachments/{attachment_id:int}", case_attachment, methods=["GET"],
+          name="staff_case_attachment"),
     Route("/staff/cases/{reference:str}/action", case_action, methods=["POST"], name="staff_case_action"),
     Route("/staff/workload", workload, methods=["GET"], name="staff_workload"),
 ]
