@@ -14,13 +14,19 @@ from portal import i18n
 from portal.db import make_engine, make_sessionmaker
 from portal.errors import N_, Msg
 from portal.settings import Settings, from_environment
+from portal.web.employer import applications as employer_applications
+from portal.web.employer import bills as employer_bills
+from portal.web.employer import declarations as employer_declarations
+from portal.web.employer import employees as employer_employees
 from portal.web.employer import requests as employer_requests
 from portal.web.employer import routes as employer
 from portal.web.endpoint import error_page
 from portal.web.middleware import LocaleMiddleware, SecurityHeadersMiddleware
+from portal.web.person import flexible as person_flexible
+from portal.web.person import records as person_records
 from portal.web.person import requests as person_requests
 from portal.web.person import routes as person
-from portal.web.public import estimate, pages, policy, signin
+from portal.web.public import estimate, pages, payments, policy, signin, verify
 from portal.web.staff import queue as staff_queue
 from portal.web.staff import routes as staff
 from portal.web.templating import STATIC_DIR
@@ -35,8 +41,12 @@ def all_routes() -> list:
         *estimate.routes, *policy.routes,
         *person.routes,
         *person_requests.routes,
+        *person_flexible.routes,
+        *person_records.routes, *verify.routes,
         *employer.routes,
         *employer_requests.routes,
+        *employer_employees.routes, *employer_declarations.routes,
+        *employer_bills.routes, *employer_applications.routes, *payments.routes,
         *staff.routes,
         *staff_queue.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),

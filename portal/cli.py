@@ -117,11 +117,25 @@ def cmd_audit_verify(args) -> int:
 
     with _sessionmaker()() as session:
         report = audit.verify(session=session)
+    waiting = f"; {report.unsealed} newer events not sealed yet (portal audit seal)" if report.unsealed else ""
     if report.intact:
-        print(f"audit log intact: {report.events} events")
+        print(f"audit log intact: {report.events} events{waiting}")
         return 0
-    print(f"audit log broken at event {report.first_broken} (after {report.events} intact events)")
+    if report.missing_tail:
+        print(f"audit log broken at event {report.first_broken}: sealed events are missing from the end "
+              f"(after {report.events} intact events){waiting}")
+    else:
+        print(f"audit log broken at event {report.first_broken} (after {report.events} intact events){waiting}")
     return 1
+
+
+def cmd_audit_seal(args) -> int:
+    """Links every committed, unsealed audit event into the chain (idempotent; run it from cron)."""
+    from portal.services import audit
+
+    sealed = audit.seal_all(_sessionmaker())
+    print(f"sealed {sealed} audit event(s)")
+    return 0
 
 
 def cmd_queue_auto(args) -> int:
@@ -178,6 +192,63 @@ def cmd_synth(args) -> int:
     return 0
 
 
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    """POST to the running portal; any HTTP status is an answer, not an error."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - dev tool, URL given by the developer
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8", "replace")
+
+
+def cmd_dev_pay(args) -> int:
+    """Development aid: play the tax collector confirming a payment order, signed like the real one."""
+    import uuid
+
+    from sqlmodel import select
+
+    from portal.db import transaction
+    from portal.errors import PortalError
+    from portal.models import PaymentOrder
+    from portal.money import from_fen
+    from portal.services import billing, payments
+
+    settings = _settings()
+    if settings.production:
+        print("refused: not available in production", file=sys.stderr)
+        return 2
+    sessionmaker = _sessionmaker()
+    with sessionmaker() as session:
+        order = session.exec(select(PaymentOrder).where(PaymentOrder.reference == args.reference)).first()
+        if order is None:
+            print(f"no payment order {args.reference}", file=sys.stderr)
+            return 1
+        amount = from_fen(order.amount_fen)
+    paid_at = clock.now().astimezone(clock.CHINA)
+    external_id = args.external_id or f"DEV-{uuid.uuid4().hex[:16].upper()}"
+    body = payments.callback_body(reference=args.reference, amount=amount, external_id=external_id,
+                                  paid_at=paid_at.isoformat())
+    if args.direct:
+        try:
+            with transaction(sessionmaker) as session:
+                result = billing.apply_payment(session, reference=args.reference, amount=amount,
+                                               external_id=external_id, paid_at=paid_at)
+        except PortalError as error:
+            print(f"refused: {error.message.text}", file=sys.stderr)
+            return 1
+        print(f"{args.reference}: {'duplicate' if result.duplicate else 'paid'} {amount} (transaction {external_id})")
+        return 0
+    status, text = _post(args.url.rstrip("/") + "/payments/callback", body,
+                         {"Content-Type": "application/json",
+                          "X-Signature": payments.sign(settings.payment_secret, body)})
+    print(f"{args.reference}: HTTP {status} {text} (amount {amount}, transaction {external_id})")
+    return 0 if status == 200 else 1
+
+
 def cmd_policy(args) -> int:
     from portal.policy import cli as policy_cli
 
@@ -222,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="audit log").add_subparsers(dest="audit_command", required=True)
     audit.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
+    audit.add_parser("seal", help="link new events into the hash chain (idempotent)").set_defaults(
+        func=cmd_audit_seal)
 
     queue = commands.add_parser("queue", help="the handling queue").add_subparsers(dest="queue_command",
                                                                                  required=True)
@@ -244,6 +317,14 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--persons", type=int, default=10000)
     synth.add_argument("--seed", type=int, default=1)
     synth.set_defaults(func=cmd_synth)
+
+    dev = commands.add_parser("dev", help="development aids").add_subparsers(dest="dev_command", required=True)
+    pay = dev.add_parser("pay", help="play the tax collector: confirm a payment order (development only)")
+    pay.add_argument("reference")
+    pay.add_argument("--url", default="http://127.0.0.1:8000", help="the running portal")
+    pay.add_argument("--direct", action="store_true", help="apply the payment in-process instead of over HTTP")
+    pay.add_argument("--external-id", help="the collector's transaction number (default: a new one)")
+    pay.set_defaults(func=cmd_dev_pay)
 
     policy = commands.add_parser("policy", help="evaluate a policy rule: JSON in on stdin, JSON out",
                                  add_help=False)

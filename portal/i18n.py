@@ -90,7 +90,14 @@ def negotiate(*, query: str | None, cookie: str | None, accept_language: str | N
 
 
 def babel_locale(locale: str | None = None) -> Locale:
-    return Locale.parse(locale or current_locale())
+    return _parsed(locale or current_locale())
+
+
+@cache
+def _parsed(name: str) -> Locale:
+    # Parsing a locale name normalises it against every known locale: about 0.3 ms, once per figure on the page
+    # unless it is done once here (a 30-year record shows some 700 months and amounts).
+    return Locale.parse(name)
 
 
 def format_money(amount: Decimal | int | None, locale: str | None = None) -> str:
@@ -99,12 +106,12 @@ def format_money(amount: Decimal | int | None, locale: str | None = None) -> str
         return ""
     value = Decimal(amount).quantize(Decimal("0.01"))
     sign = "-" if value < 0 else ""
-    return f"{sign}¥{format_decimal(abs(value), format='#,##0.00', locale=locale or current_locale())}"
+    return f"{sign}¥{format_decimal(abs(value), format='#,##0.00', locale=babel_locale(locale))}"
 
 
 def format_number(value, locale: str | None = None, *, places: int | None = None) -> str:
     fmt = None if places is None else "#,##0." + "0" * places if places else "#,##0"
-    return format_decimal(value, format=fmt, locale=locale or current_locale())
+    return format_decimal(value, format=fmt, locale=babel_locale(locale))
 
 
 def format_date(value: date | None, locale: str | None = None, *, style: str = "long") -> str:
@@ -112,13 +119,13 @@ def format_date(value: date | None, locale: str | None = None, *, style: str = "
         return ""
     if isinstance(value, datetime):
         value = value.astimezone(CHINA).date()
-    return _format_date(value, format=style, locale=locale or current_locale())
+    return _format_date(value, format=style, locale=babel_locale(locale))
 
 
 def format_datetime(value: datetime | None, locale: str | None = None) -> str:
     if value is None:
         return ""
-    return _format_datetime(value.astimezone(CHINA), format="medium", locale=locale or current_locale())
+    return _format_datetime(value.astimezone(CHINA), format="medium", locale=babel_locale(locale))
 
 
 def format_month(value: date | str | None, locale: str | None = None) -> str:
@@ -129,4 +136,4 @@ def format_month(value: date | str | None, locale: str | None = None) -> str:
         year, month = value.split("-")[:2]
         value = date(int(year), int(month), 1)
     locale = locale or current_locale()
-    return _format_date(value, format="MMMM y" if locale == "en" else "y年M月", locale=locale)
+    return _format_date(value, format="MMMM y" if locale == "en" else "y年M月", locale=babel_locale(locale))

@@ -36,7 +36,14 @@ CHANGE_COOKIES = (SESSION_COOKIE, "portal_flash", "portal_display")
 
 
 def post_routes(app):
-    return [(path, endpoint) for path, methods, endpoint in app_routes(app) if "POST" in methods]
+    """Every POST route that takes forms; machine callbacks that sign their body are exempt (see below)."""
+    return [(path, endpoint) for path, methods, endpoint in app_routes(app)
+            if "POST" in methods and endpoint.__csrf_protected__]
+
+
+def test_only_the_signed_payment_callback_is_exempt_from_the_csrf_check(app):
+    exempt = [path for path, methods, endpoint in app_routes(app) if not endpoint.__csrf_protected__]
+    assert exempt == ["/payments/callback"]
 
 
 def who_may_post(access) -> str:

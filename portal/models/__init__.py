@@ -1,7 +1,9 @@
 """SQLModel tables, one module per aggregate. Import from here: ``from portal.models import Person``."""
 
 from portal.models.accounts import Employer, EmployerOperator, Person, PersonAccount, StaffMember
-from portal.models.queue import Case, CaseCounter, CaseEvent, Notice
+from portal.models.certificates import Certificate
+from portal.models.declarations import DeclarationDraft
+from portal.models.queue import Case, CaseAttachment, CaseCounter, CaseEvent, Notice
 from portal.models.records import (
     BaseDeclaration,
     Bill,
@@ -22,6 +24,7 @@ __all__ = [
     "Bill",
     "BillLine",
     "ContributionMonth",
+    "DeclarationDraft",
     "EmploymentSpell",
     "FlexibleBaseChoice",
     "FlexibleEnrolment",
@@ -32,8 +35,10 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "Case",
+    "CaseAttachment",
     "CaseCounter",
     "CaseEvent",
+    "Certificate",
     "Employer",
     "EmployerOperator",
     "Notice",

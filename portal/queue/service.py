@@ -30,7 +30,7 @@ from portal.db import UTCDateTime
 from portal.errors import N_, Conflict, Msg, NotFound, PortalError, ValidationFailed
 from portal.identifiers import InvalidIdentifier, parse_credit_code
 from portal.models import Case, CaseEvent, Employer, StaffMember
-from portal.queue import calendar
+from portal.queue import attachments, calendar
 from portal.queue.reasons import BY_CODE
 from portal.queue.routing import DEFAULT_TIER, MONEY_KINDS, Kind, Route, Tier, route_for, service_days_for
 from portal.queue.states import (
@@ -271,9 +271,23 @@ def check_employer_pending(session: Session, case: Case, payload: dict) -> Check
     return CheckResult("employer_pending", True, N_("The registration waits for verification."))
 
 
+def _from_applications(name: str):
+    """A check or effect defined in portal.services.applications, imported on first use (that module submits
+    through this one, so importing it here at load time would be circular)."""
+    def call(*args):
+        from portal.services import applications
+
+        return getattr(applications, name)(*args)
+
+    call.__name__ = name
+    return call
+
+
 COMMON_CHECKS: tuple[Check, ...] = (check_no_duplicate,)
 CHECKS: dict[str, tuple[Check, ...]] = {
     Kind.EMPLOYER_VERIFICATION: (check_credit_code_region, check_employer_pending),
+    Kind.DEFERRAL: (_from_applications("check_deferral"),),
+    Kind.BACK_PAYMENT: (_from_applications("check_back_payment"),),
 }
 
 
@@ -299,7 +313,11 @@ def _apply_employer_verification(session: Session, case: Case, approved: bool, n
     session.add(employer)
 
 
-EFFECTS: dict[str, Effect] = {Kind.EMPLOYER_VERIFICATION: _apply_employer_verification}
+EFFECTS: dict[str, Effect] = {
+    Kind.EMPLOYER_VERIFICATION: _apply_employer_verification,
+    Kind.DEFERRAL: _from_applications("apply_deferral"),
+    Kind.BACK_PAYMENT: _from_applications("apply_back_payment"),
+}
 
 
 # --- notices ------------------------------------------------------------------------------------
@@ -418,12 +436,14 @@ def _find_by_key(session: Session, applicant: Applicant, key: str) -> Case | Non
 def submit(
     session: Session, *, kind: str, applicant: Applicant | Actor | Principal, payload: dict, prefecture: str,
     channel: str = "web", idempotency_key: str, now: datetime, tier: str = DEFAULT_TIER,
-    actor: Actor | None = None, counter_staff_id: int | None = None,
+    actor: Actor | None = None, counter_staff_id: int | None = None, uploads: list | None = None,
 ) -> Case:
     """Open a case (or return the one already opened with this key), run the checks, auto-approve where routed.
 
     ``actor`` is who is doing it, for the audit log: by default the applicant's own account;
     pass a staff member's actor with ``channel="counter"`` and ``counter_staff_id``.
+    ``uploads`` (portal.queue.attachments.Upload) are checked first and stored with the new case;
+    a resent form with the same key returns the existing case and stores nothing again.
     """
     try:
         kind = Kind(kind)
@@ -445,6 +465,7 @@ def submit(
         errors["payload"] = Msg(N_("The request's details are missing."))
     if errors:
         raise ValidationFailed(errors)
+    attachments.check(uploads or [])
 
     existing = _find_by_key(session, who, key)
     if existing is not None:
@@ -474,6 +495,7 @@ def submit(
         return existing
     _event(session, case, actor, "submit", None, now=now)
     _audit(session, case, actor, "submitted", None, now, reference=reference, channel=channel)
+    attachments.attach(session, case=case, actor=actor, uploads=uploads or [], now=now)
     _auto(session, case, now)
     _notify(session, case, now)
     session.flush()
@@ -641,7 +663,6 @@ def _after_claim(session: Session, case: Case, staff: Actor, queue: str, now: da
     if queue == "handle":
         _notify(session, case, now)
     session.flush()
-    # Last, so the audit chain's head row is locked only for the moment before commit.
     _audit(session, case, staff, action, before, now)
 
 
@@ -753,19 +774,29 @@ def withdraw(session: Session, *, reference: str, actor: Actor, expected_version
 
 
 def resubmit(session: Session, *, reference: str, actor: Actor, expected_version: int | None, now: datetime,
-             note: str, payload: dict | None = None) -> Case:
+             note: str, payload: dict | None = None, uploads: list | None = None) -> Case:
     """The applicant answers a returned case: says what they changed, optionally updates the details.
 
     The automatic checks run again on the new details; the case goes back to its handler.
+    ``uploads`` are documents sent with the answer, all stored or none.
     """
     note = (note or "").strip()
+    errors: dict[str, Msg] = {}
     if not note:
-        raise ValidationFailed({"note": Msg(N_("Say what you have corrected or supplied."))})
+        errors["note"] = Msg(N_("Say what you have corrected or supplied."))
+    try:
+        attachments.check(uploads or [])
+    except ValidationFailed as invalid:
+        errors |= invalid.errors
+    if errors:
+        raise ValidationFailed(errors)
     case = load_case(session, reference=reference, actor=actor, lock=True)
     if actor.principal is None or actor.principal.kind == "staff":
         raise ActionRefused(Refusal.ROLE_REQUIRED)
     if expected_version is not None and case.version != expected_version:
         raise StaleCase(case)
+    if case.state == State.WAITING_FOR_APPLICANT:
+        attachments.attach(session, case=case, actor=actor, uploads=uploads or [], now=now)
     if case.state == State.WAITING_FOR_APPLICANT and payload:
         merged = payload_of(case) | payload
         case.payload = json.dumps(merged, ensure_ascii=False, sort_keys=True, default=str)

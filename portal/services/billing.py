@@ -24,6 +24,8 @@ from portal.db import UTCDateTime
 from portal.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFailed
 from portal.models import Bill, BillLine, ContributionMonth, Payment, PaymentOrder, PaymentOrderBill
 from portal.money import from_fen, rate_fraction, to_fen
+from portal.policy.dates import add_months, month_of
+from portal.policy.explain import Explanation
 from portal.policy.parameters import param
 from portal.policy.rules.late_fee import late_fee
 from portal.services import audit
@@ -147,6 +149,8 @@ ON CONFLICT (person_id, month, source) DO NOTHING
 """  # noqa: S608 - built from this module's constant fragments, values are bound
 
 # One open bill per payer and month; rows added after a bill was paid or fell into arrears get a new part.
+# The payers come from a UNION of plain columns (not CASE expressions) so that PostgreSQL can look the open
+# bill up by its index instead of rescanning the month's open bills for every payer.
 _INSERT_BILLS = """
 INSERT INTO bill (payer_kind, payer_id, employer_id, person_id, month, part, due_date, total_fen, status, created_at)
 SELECT u.payer_kind, u.payer_id,
@@ -156,11 +160,13 @@ SELECT u.payer_kind, u.payer_id,
        COALESCE((SELECT MAX(b.part) FROM bill b
                  WHERE b.payer_kind = u.payer_kind AND b.payer_id = u.payer_id AND b.month = :month), 0) + 1,
        :due, 0, 'open', :now
-FROM (SELECT DISTINCT CASE WHEN c.source = 'employer_filing' THEN 'employer' ELSE 'person' END AS payer_kind,
-                      CASE WHEN c.source = 'employer_filing' THEN c.employer_id ELSE c.person_id END AS payer_id
+FROM (SELECT 'employer' AS payer_kind, c.employer_id AS payer_id
       FROM contribution_month c
-      WHERE c.month = :month AND c.bill_id IS NULL AND c.status = 'billed'
-        AND c.source IN ('employer_filing', 'flexible_payment')) u
+      WHERE c.month = :month AND c.bill_id IS NULL AND c.status = 'billed' AND c.source = 'employer_filing'
+      UNION
+      SELECT 'person', c.person_id
+      FROM contribution_month c
+      WHERE c.month = :month AND c.bill_id IS NULL AND c.status = 'billed' AND c.source = 'flexible_payment') u
 WHERE NOT EXISTS (SELECT 1 FROM bill b WHERE b.payer_kind = u.payer_kind AND b.payer_id = u.payer_id
                   AND b.month = :month AND b.status = 'open')
 """
@@ -263,17 +269,42 @@ class BillDue:
     bill: Bill
     amount: Decimal
     late_fee: Decimal
+    explanation: Explanation | None = None  # how the late fee was calculated (None when nothing was late)
+    deferral: tuple[date, date] | None = None  # the approved deferral window left out of the late fee
 
     @property
     def total(self) -> Decimal:
         return self.amount + self.late_fee
 
 
-def bill_due(bill: Bill, *, pay_on: date) -> BillDue:
-    """What paying ``bill`` on ``pay_on`` costs: the contributions plus the late fee accrued by then."""
+def deferral_window(month: date) -> tuple[date, date]:
+    """The days on which no late fee accrues for a deferred month: from the day after its due date, for the
+    longest deferral the policy allows (parameter ``deferral_max_months``, 人社部发〔2020〕11号)."""
+    due = month_terms(month).due_date
+    months = param("deferral_max_months").at(month_of(month)).value
+    return due + timedelta(days=1), add_months(month_of(due), months) + timedelta(days=due.day - 1)
+
+
+def bill_due(bill: Bill, *, pay_on: date, deferred: bool = False) -> BillDue:
+    """What paying ``bill`` on ``pay_on`` costs: the contributions plus the late fee accrued by then.
+
+    ``deferred``: the bill's months are under an approved deferral, whose window earns no late fee.
+    """
     amount = from_fen(bill.total_fen)
-    fee = late_fee(amount, bill.due_date, pay_on).fee if pay_on > bill.due_date else Decimal("0.00")
-    return BillDue(bill, amount, fee)
+    window = deferral_window(bill.month) if deferred else None
+    if pay_on <= bill.due_date:
+        return BillDue(bill, amount, Decimal("0.00"), None, window)
+    result = late_fee(amount, bill.due_date, pay_on, deferrals=[window] if window else ())
+    return BillDue(bill, amount, result.fee, result.explanation, window)
+
+
+def deferred_bill_ids(session: Session, *, bill_ids: list[int]) -> set[int]:
+    """Which of these bills carry months under an approved deferral."""
+    if not bill_ids:
+        return set()
+    return set(session.exec(
+        select(BillLine.bill_id).join(ContributionMonth, ContributionMonth.id == BillLine.contribution_month_id)
+        .where(BillLine.bill_id.in_(bill_ids), ContributionMonth.status == "deferred").distinct()).all())
 
 
 def _payer_of(actor: Actor) -> tuple[str, int]:
@@ -299,7 +330,8 @@ def create_payment_order(
         raise NotFound()
     if any(bill.status == "paid" for bill in bills):
         raise Conflict(Msg(N_("One of these bills has already been paid.")))
-    dues = [bill_due(bill, pay_on=pay_on) for bill in bills]
+    deferred = deferred_bill_ids(session, bill_ids=[bill.id for bill in bills])
+    dues = [bill_due(bill, pay_on=pay_on, deferred=bill.id in deferred) for bill in bills]
     contributions = sum((due.amount for due in dues), Decimal("0.00"))
     fees = sum((due.late_fee for due in dues), Decimal("0.00"))
     order = PaymentOrder(
@@ -395,3 +427,25 @@ def months_on_bill(session: Session, *, bill_id: int) -> list[ContributionMonth]
     return list(session.exec(select(ContributionMonth).join(BillLine, BillLine.contribution_month_id ==
                                                             ContributionMonth.id)
                              .where(BillLine.bill_id == bill_id).order_by(ContributionMonth.person_id)).all())
+
+
+def order_for(session: Session, *, actor: Actor, reference: str) -> PaymentOrder:
+    """The signed-in payer's own payment order; NotFound for anyone else's (even when it exists)."""
+    payer_kind, payer_id = _payer_of(actor)
+    order = session.exec(select(PaymentOrder).where(PaymentOrder.reference == reference)).first()
+    if order is None or (order.payer_kind, order.payer_id) != (payer_kind, payer_id):
+        raise NotFound()
+    return order
+
+
+def bills_of_order(session: Session, *, order: PaymentOrder) -> list[tuple[Bill, PaymentOrderBill]]:
+    return list(session.exec(select(Bill, PaymentOrderBill).join(PaymentOrderBill, PaymentOrderBill.bill_id == Bill.id)
+                             .where(PaymentOrderBill.order_id == order.id).order_by(Bill.month, Bill.part)).all())
+
+
+def pending_orders(session: Session, *, actor: Actor, today: date) -> list[PaymentOrder]:
+    """The payer's orders still waiting for the collector and not yet past their pay-by date."""
+    payer_kind, payer_id = _payer_of(actor)
+    return list(session.exec(select(PaymentOrder).where(
+        PaymentOrder.payer_kind == payer_kind, PaymentOrder.payer_id == payer_id, PaymentOrder.status == "pending",
+        PaymentOrder.pay_by >= today).order_by(PaymentOrder.created_at.desc())).all())

@@ -6,10 +6,14 @@ Deterministic for a seed on an empty database (``random.Random(seed)``, integers
 
 How it is built, quickly:
 - persons, employers and spans (employment spells and flexible enrolments) are generated in Python and
-  bulk-inserted (one executemany per table);
+  bulk-loaded (COPY on PostgreSQL, one executemany per table on SQLite);
 - the monthly history is generated set-based: one INSERT ... SELECT joins the spans with a small table of
   months carrying each month's average wage, floor, cap and rates, and rounds exactly as billing does;
-- the personal accounts are then credited year by year with ``credit_interest``.
+- the personal accounts are built once, in Python, from the same spans and month figures: each year's
+  credits and monthly product come from prefix sums per span, and the years are chained with the integer
+  formula of ``credit_interest`` (a test checks that crediting every year again changes nothing).
+Bulk-load settings last only for the build: on SQLite a large page cache, restored afterwards; on PostgreSQL the loaded tables' foreign keys and secondary indexes are dropped and re-created
+(validated) inside the same transaction, so a failure rolls everything back, constraints included.
 
 Synthetic assumptions (not policy): wages are the person's index (0.4-3.5) × the month's average wage; where
 a parameter has no value yet for an early month, the average wage is extended backwards at the mean yearly
@@ -21,6 +25,8 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -36,14 +42,13 @@ from sqlalchemy import (
     Table,
     bindparam,
     func,
-    insert,
     text,
 )
 from sqlmodel import Session, select
 
 from portal.db import UTCDateTime
 from portal.identifiers import make_credit_code, make_resident_id
-from portal.models import Employer, EmploymentSpell, FlexibleBaseChoice, FlexibleEnrolment, Person
+from portal.models import Employer, EmploymentSpell, FlexibleEnrolment, Person
 from portal.money import rate_fraction, to_fen
 from portal.policy.dates import add_months, month_of
 from portal.policy.errors import ParameterNotDefined, PolicyInputError
@@ -51,7 +56,6 @@ from portal.policy.money import round_fen
 from portal.policy.parameters import param
 from portal.policy.rules.retirement import retirement
 from portal.services.billing import contribution_year
-from portal.services.personal_accounts import credit_interest
 
 # Prefecture-level units (GB/T 2260), a real district or city code in each for identity numbers, and a
 # synthetic weight (share of employers and insured persons).
@@ -146,6 +150,7 @@ def _statutory_month(birth_month: date, category: str) -> date:
         return add_months(birth_month, 12 * years)
 
 
+_RATE_KEYS = ("er", "ir", "ar", "ft", "fa")
 _META = MetaData()
 SPAN = Table(
     "synth_span", _META,
@@ -153,12 +158,13 @@ SPAN = Table(
     Column("start_month", Date), Column("end_month", Date), Column("idx", Integer),
     Column("skip_mod", Integer), Column("skip_rem", Integer),
     prefixes=["TEMPORARY"],
+    comment="idx: the contribution index in thousandths (employer spans), the base percent (flexible ones)",
 )
 MONTH = Table(
     "synth_month", _META,
     Column("month", Date, primary_key=True), Column("seq", Integer), Column("avg_fen", BigInteger),
     Column("floor_fen", BigInteger), Column("cap_fen", BigInteger), Column("floor_pct", Integer),
-    *[Column(f"{key}_{part}", BigInteger) for key in ("er", "ir", "ar", "ft", "fa") for part in ("n", "d")],
+    *[Column(f"{key}_{part}", BigInteger) for key in _RATE_KEYS for part in ("n", "d")],
     prefixes=["TEMPORARY"],
 )
 
@@ -167,7 +173,7 @@ def _round(expr: str, rate: str) -> str:
     return f"((2 * ({expr}) * x.{rate}_n + x.{rate}_d) / (2 * x.{rate}_d))"
 
 
-_RATES = ", ".join(f"m.{key}_{part} AS {key}_{part}" for key in ("er", "ir", "ar", "ft", "fa") for part in "nd")
+_RATES = ", ".join(f"m.{key}_{part} AS {key}_{part}" for key in _RATE_KEYS for part in "nd")
 
 # Spans drive the join (CROSS JOIN keeps SQLite from scanning every span for every month); spans are stored
 # in person order and do not overlap, so rows arrive in (person, month) order, kind to the unique index.
@@ -229,8 +235,6 @@ def generate(session: Session, *, persons: int, seed: int, today: date, now: dat
 
     dialect = session.get_bind().dialect.name
     connection = session.connection()
-    if dialect == "sqlite":
-        connection.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MB page cache for the bulk build
     existing = set(connection.execute(text("SELECT id_number FROM person")).scalars())
     existing_codes = set(connection.execute(text("SELECT credit_code FROM employer")).scalars())
 
@@ -304,8 +308,7 @@ def generate(session: Session, *, persons: int, seed: int, today: date, now: dat
             cursor = min(max(cursor, flexible_from), current)
             percent = rng.choice((flexible_min, flexible_min, flexible_min, 70, 80, 100, 150, 200, 300))
             skip = rng.choice((0, 0, 17, 29, 41))
-            spans.append(("flexible", person_id, None, cursor, None, percent * 10, skip, rng.randrange(skip or 1),
-                          ""))
+            spans.append(("flexible", person_id, None, cursor, None, percent, skip, rng.randrange(skip or 1), ""))
         person_id += 1
 
     span_rows, spell_rows, enrolment_rows, choice_rows = [], [], [], []
@@ -316,73 +319,243 @@ def generate(session: Session, *, persons: int, seed: int, today: date, now: dat
     for kind, pid, eid, start, end, idx, skip_mod, skip_rem, reason in spans:
         if kind == "employer":
             wage = average_at.get(end, latest_average) if end else latest_average
-            spell_rows.append({"id": spell_id, "person_id": pid, "employer_id": eid, "start_month": start,
-                               "end_month": end, "end_reason": reason,
-                               "wage_fen": (wage * idx + 500) // 1000, "created_at": now,
-                               "ended_at": now if end else None})
+            spell_rows.append((spell_id, pid, eid, start, end, reason, (wage * idx + 500) // 1000, now,
+                               now if end else None))
             spell_id += 1
         else:
-            enrolment_rows.append({"id": enrolment_id, "person_id": pid, "start_month": start, "end_month": None,
-                                   "end_reason": "", "created_at": now})
-            choice_rows.append({"enrolment_id": enrolment_id, "contribution_year": current_cy,
-                                "base_percent": idx // 10, "created_at": now})
+            enrolment_rows.append((enrolment_id, pid, start, None, "", now))
+            choice_rows.append((enrolment_id, current_cy, idx, now))
             enrolment_id += 1
         history_end = min(end or last_history, last_history)
         if start <= history_end:
-            span_rows.append({"person_id": pid, "employer_id": eid, "kind": kind, "start_month": start,
-                              "end_month": history_end, "idx": idx, "skip_mod": skip_mod, "skip_rem": skip_rem})
+            span_rows.append((pid, eid, kind, start, history_end, idx, skip_mod, skip_rem))
 
     phases = [("generate", f"{time.perf_counter() - started:.1f}")]
     mark = time.perf_counter()
-    session.execute(insert(Employer.__table__), employers)
-    session.execute(insert(Person.__table__), person_rows)
-    if spell_rows:
-        session.execute(insert(EmploymentSpell.__table__), spell_rows)
-    if enrolment_rows:
-        session.execute(insert(FlexibleEnrolment.__table__), enrolment_rows)
-        session.execute(insert(FlexibleBaseChoice.__table__), choice_rows)
+    account_years = created = 0
+    with _bulk_load(connection, dialect, _LOADED_TABLES):
+        _load(connection, dialect, "employer", _EMPLOYER_COLUMNS,
+              [tuple(row[column] for column in _EMPLOYER_COLUMNS) for row in employers])
+        _load(connection, dialect, "person", _PERSON_COLUMNS,
+              [tuple(row[column] for column in _PERSON_COLUMNS) for row in person_rows])
+        _load(connection, dialect, "employment_spell", _SPELL_COLUMNS, spell_rows)
+        _load(connection, dialect, "flexible_enrolment", _ENROLMENT_COLUMNS, enrolment_rows)
+        _load(connection, dialect, "flexible_base_choice", _CHOICE_COLUMNS, choice_rows)
+        phases.append(("insert persons and spans", f"{time.perf_counter() - mark:.1f}"))
+        mark = time.perf_counter()
+
+        # The monthly history, set-based.
+        SPAN.create(connection)
+        MONTH.create(connection)
+        try:
+            floor_pct = int(param("base_limit_percent").at(current).value["floor"])
+            _load(connection, dialect, "synth_month", [column.name for column in MONTH.columns], [
+                (row.month, row.seq, row.average_fen, row.floor_fen, row.cap_fen, floor_pct,
+                 *[value for key in _RATE_KEYS for value in row.rates[key]])
+                for row in months])
+            _load(connection, dialect, "synth_span", [column.name for column in SPAN.columns], span_rows)
+            if dialect == "postgresql":
+                connection.execute(text("ANALYZE synth_span"))
+                connection.execute(text("ANALYZE synth_month"))
+            stamp = {"now": now}
+            created = connection.execute(_with_now(_EMPLOYEE_HISTORY), stamp).rowcount
+            created += connection.execute(_with_now(_FLEXIBLE_HISTORY), stamp).rowcount
+        finally:
+            SPAN.drop(connection)
+            MONTH.drop(connection)
+        phases.append(("monthly history", f"{time.perf_counter() - mark:.1f}"))
+        mark = time.perf_counter()
+
+        if credit_years:
+            rows = _account_rows(span_rows, months, floor_pct, first_year=account_start.year,
+                                 last_year=current.year - 1, now=now)
+            _load(connection, dialect, "personal_account_year", _ACCOUNT_COLUMNS, rows)
+            account_years = len(rows)
+        phases.append(("personal accounts", f"{time.perf_counter() - mark:.1f}"))
+        mark = time.perf_counter()
     if dialect == "postgresql":
-        for table in ("employer", "person", "employment_spell", "flexible_enrolment"):
+        for table in ("employer", "person", "employment_spell", "flexible_enrolment", "flexible_base_choice"):
             connection.execute(text(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"))  # noqa: S608
-
-    phases.append(("insert persons and spans", f"{time.perf_counter() - mark:.1f}"))
-    mark = time.perf_counter()
-    # The monthly history, set-based.
-    SPAN.create(connection)
-    MONTH.create(connection)
-    try:
-        floor_pct = param("base_limit_percent").at(current).value["floor"]
-        connection.execute(insert(MONTH), [
-            {"month": row.month, "seq": row.seq, "avg_fen": row.average_fen, "floor_fen": row.floor_fen,
-             "cap_fen": row.cap_fen, "floor_pct": int(floor_pct),
-             **{f"{key}_{part}": value for key, (num, den) in row.rates.items()
-                for part, value in (("n", num), ("d", den))}}
-            for row in months])
-        if span_rows:
-            connection.execute(insert(SPAN), span_rows)
-        if dialect == "postgresql":
-            connection.execute(text("ANALYZE synth_span"))
-            connection.execute(text("ANALYZE synth_month"))
-        stamp = {"now": now}
-        created = connection.execute(_with_now(_EMPLOYEE_HISTORY), stamp).rowcount
-        created += connection.execute(_with_now(_FLEXIBLE_HISTORY), stamp).rowcount
-    finally:
-        SPAN.drop(connection)
-        MONTH.drop(connection)
-    if dialect == "postgresql":
-        connection.execute(text("ANALYZE contribution_month"))
-
-    phases.append(("monthly history", f"{time.perf_counter() - mark:.1f}"))
-    mark = time.perf_counter()
-    account_years = 0
-    if credit_years:
-        for year in range(account_start.year, current.year):
-            account_years += credit_interest(session, year=year, now=now).accounts
+        for table in _LOADED_TABLES:
+            connection.execute(text(f"ANALYZE {table}"))
+    phases.append(("constraints, indexes and statistics", f"{time.perf_counter() - mark:.1f}"))
     return SynthReport(persons=persons, employers=employer_count, spans=len(spans), months=created,
                        account_years=account_years, seconds=f"{time.perf_counter() - started:.1f}",
-                       phases=(*phases, ("personal accounts", f"{time.perf_counter() - mark:.1f}")))
+                       phases=tuple(phases))
 
 
 def _with_now(sql: str):
     return text(sql).bindparams(bindparam("now", type_=UTCDateTime()))
+
+
+# --- The personal accounts, built once from the spans ------------------------------------------------------
+
+
+def _half_up(value: int, numerator: int, denominator: int) -> int:
+    """round-half-up(value × numerator ÷ denominator) for non-negative integers, as the SQL does it."""
+    return (2 * value * numerator + denominator) // (2 * denominator)
+
+
+def _account_rows(span_rows, months: list[_MonthRow], floor_pct: int, *, first_year: int, last_year: int,
+                  now: datetime) -> list[tuple]:
+    """Every person's account years, as ``credit_interest`` run for each year in turn would write them.
+
+    The month's personal-account credit is computed as the history SQL computes it; per (kind, index) the
+    credits are kept as prefix sums over the months, so a span's credits and monthly product within a year
+    cost two subtractions. The yearly chain uses credit_interest's integer formula: opening × rate and
+    Σ credit × (first + 1 − month) × rate ÷ 12, each rounded half up on its own.
+    """
+    seq_of = {row.month: row.seq for row in months}
+    years = {}  # year -> (rate string, numerator, denominator, first-month accrual months)
+    for year in range(first_year, last_year + 1):
+        start = date(year, 1, 1)
+        rate = param("interest_rate").at(start).value
+        first = int(param("interest_monthly_product").at(start).value["first_month_accrual_months"])
+        years[year] = (str(rate), *rate_fraction(rate), first)
+    prefix: dict[tuple[str, int], tuple[list[int], list[int], list[int]]] = {}
+    # The history SQL's rounding, spelt out for _half_up's integer arithmetic (one list comprehension per key).
+    employer_terms = [(row.average_fen, row.floor_fen, row.cap_fen, *row.rates["ar"]) for row in months]
+    flexible_terms = [(row.floor_fen, *row.rates["fa"]) for row in months]
+    month_numbers = [row.month.month for row in months]
+
+    def credits_of(kind: str, idx: int) -> tuple[list[int], list[int], list[int]]:
+        """(credit per month, prefix sum of credits, prefix sum of credit × month number) by month seq."""
+        key = (kind, idx)
+        if key not in prefix:
+            if kind == "employer":
+                amounts = [(2 * min(max((average * idx + 500) // 1000, floor), cap) * numerator + denominator)
+                           // (2 * denominator) for average, floor, cap, numerator, denominator in employer_terms]
+            else:
+                amounts = [(2 * ((2 * floor * idx + floor_pct) // (2 * floor_pct)) * numerator + denominator)
+                           // (2 * denominator) for floor, numerator, denominator in flexible_terms]
+            paid, weighted = [0] * (len(amounts) + 1), [0] * (len(amounts) + 1)
+            for seq, amount in enumerate(amounts):
+                paid[seq + 1] = paid[seq] + amount
+                weighted[seq + 1] = weighted[seq] + amount * month_numbers[seq]
+            prefix[key] = (amounts, paid, weighted)
+        return prefix[key]
+
+    rows: list[tuple] = []
+    index, count = 0, len(span_rows)
+    while index < count:
+        person_id = span_rows[index][0]
+        credited: dict[int, list[int]] = {}  # year -> [credits, Σ credit × month number]
+        while index < count and span_rows[index][0] == person_id:
+            _, _, kind, start, end, idx, skip_mod, skip_rem = span_rows[index]
+            index += 1
+            amounts, paid, weighted = credits_of(kind, idx)
+            for year in range(start.year, end.year + 1):
+                if year > last_year:
+                    break
+                low = seq_of[max(start, date(year, 1, 1))]
+                high = seq_of[min(end, date(year, 12, 1))]
+                if skip_mod:
+                    kept = [seq for seq in range(low, high + 1) if (seq + skip_rem) % skip_mod != 0]
+                    total = sum(amounts[seq] for seq in kept)
+                    product = sum(amounts[seq] * months[seq].month.month for seq in kept)
+                else:
+                    total = paid[high + 1] - paid[low]
+                    product = weighted[high + 1] - weighted[low]
+                if total:
+                    entry = credited.setdefault(year, [0, 0])
+                    entry[0] += total
+                    entry[1] += product
+        if not credited:
+            continue
+        balance = 0
+        for year in range(min(credited), last_year + 1):
+            rate, numerator, denominator, first = years[year]
+            total, by_month = credited.get(year, (0, 0))
+            product = (first + 1) * total - by_month
+            interest = _half_up(balance, numerator, denominator) + (
+                (2 * product * numerator + 12 * denominator) // (24 * denominator))
+            closing = balance + total + interest
+            rows.append((person_id, year, balance, total, interest, closing, rate, now))
+            balance = closing
+    return rows
+
+
+# --- Bulk loading -------------------------------------------------------------------------------------------
+
+_EMPLOYER_COLUMNS = ("id", "credit_code", "name", "region", "status", "created_at", "decided_at", "decision_note")
+_PERSON_COLUMNS = ("id", "id_number", "name", "birth_date", "sex", "created_at")
+_SPELL_COLUMNS = ("id", "person_id", "employer_id", "start_month", "end_month", "end_reason", "wage_fen",
+                  "created_at", "ended_at")
+_ENROLMENT_COLUMNS = ("id", "person_id", "start_month", "end_month", "end_reason", "created_at")
+_CHOICE_COLUMNS = ("enrolment_id", "contribution_year", "base_percent", "created_at")
+_ACCOUNT_COLUMNS = ("person_id", "year", "opening_balance_fen", "contributions_fen", "interest_fen",
+                    "closing_balance_fen", "interest_rate", "credited_at")
+# Children first: their foreign keys go before the keys they point at would matter.
+_LOADED_TABLES = ("personal_account_year", "contribution_month", "flexible_base_choice", "flexible_enrolment",
+                  "employment_spell")
+
+
+def _sqlite_value(value):
+    """What SQLAlchemy's SQLite types store: ISO dates, naive UTC timestamps with microseconds."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _load(connection, dialect: str, table: str, columns, rows) -> None:
+    """Appends rows (tuples in ``columns`` order): COPY on PostgreSQL, one executemany on SQLite."""
+    if not rows:
+        return
+    names = ", ".join(columns)
+    if dialect == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in columns)
+    # Convert only the date and time columns (found from their first non-null value): millions of rows.
+    temporal = [position for position in range(len(columns))
+                if isinstance(next((row[position] for row in rows if row[position] is not None), None), date)]
+    if temporal:
+        rows = [tuple(_sqlite_value(value) if position in temporal else value for position, value in enumerate(row))
+                for row in rows] if len(temporal) > 1 else [
+                    (*row[:temporal[0]], _sqlite_value(row[temporal[0]]), *row[temporal[0] + 1:]) for row in rows]
+    connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
+
+
+@contextmanager
+def _bulk_load(connection, dialect: str, tables: tuple[str, ...]) -> Iterator[None]:
+    """Settings for one bulk build, undone afterwards (see the module docstring)."""
+    if dialect == "sqlite":
+        # The build is one transaction, so the safety level cannot change (nor would it matter before the
+        # commit: WAL with synchronous=NORMAL syncs only at checkpoints); a page cache large enough to keep
+        # the growing B-trees in memory spares the spills to the WAL.
+        cache_size = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+        connection.exec_driver_sql("PRAGMA cache_size=-2097152")  # up to 2 GB, allocated only as used
+        try:
+            yield
+        finally:
+            connection.exec_driver_sql(f"PRAGMA cache_size={int(cache_size)}")
+        return
+    # PostgreSQL: per-row foreign-key triggers and index upkeep dominate a load of millions of rows; checking
+    # and building them once afterwards is several times faster. All of it is transactional.
+    foreign, unique, indexes = [], [], []
+    for table in tables:
+        for name, definition, kind in connection.execute(text(
+                "SELECT conname, pg_get_constraintdef(oid), contype FROM pg_constraint "
+                "WHERE conrelid = CAST(:t AS regclass) AND contype IN ('f', 'u') ORDER BY conname"), {"t": table}):
+            (foreign if kind == "f" else unique).append((table, name, definition))
+        indexes += [(table, name, definition) for name, definition in connection.execute(text(
+            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+            "WHERE x.indrelid = CAST(:t AS regclass) AND NOT x.indisprimary "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid "
+            "                AND c.conrelid = x.indrelid) ORDER BY i.relname"), {"t": table})]
+    for table, name, _ in foreign + unique:
+        connection.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    for _, name, _ in indexes:
+        connection.exec_driver_sql(f'DROP INDEX "{name}"')
+    yield
+    connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '512MB'")
+    for _, _, definition in indexes:
+        connection.exec_driver_sql(definition)
+    for table, name, definition in unique + foreign:
+        connection.exec_driver_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')

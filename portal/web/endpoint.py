@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from urllib.parse import quote, urlencode
 
 from itsdangerous import BadSignature, URLSafeSerializer
+from starlette.background import BackgroundTask, BackgroundTasks
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -22,7 +23,7 @@ from portal import clock, i18n
 from portal.auth import csrf, sessions
 from portal.auth.principal import Actor, Principal
 from portal.errors import N_, Msg, PortalError, ValidationFailed
-from portal.services import notices
+from portal.services import audit, notices
 from portal.web.access import Access
 from portal.web.templating import render
 
@@ -65,6 +66,11 @@ class Ctx:
     @property
     def query(self):
         return self.request.query_params
+
+    @property
+    def body(self) -> bytes:
+        """The raw request body, kept only for endpoints declared ``csrf_protected=False`` (signed callbacks)."""
+        return getattr(self.request.state, "raw_body", b"")
 
     @property
     def is_htmx(self) -> bool:
@@ -165,9 +171,13 @@ def endpoint(access: Access, *, csrf_protected: bool = True):
         async def asgi_endpoint(request: Request) -> Response:
             form = None
             if request.method not in SAFE_METHODS:
+                if not csrf_protected:
+                    # A machine callback signs its raw body: keep the bytes as sent (ctx.body); the form parser
+                    # below reads them from this cache and never consumes the stream.
+                    request.state.raw_body = await request.body()
                 form = await request.form(max_files=1, max_fields=20000, max_part_size=50 * 1024 * 1024)
             try:
-                return await run_in_threadpool(_run, view, access, request, form, csrf_protected)
+                response = await run_in_threadpool(_run, view, access, request, form, csrf_protected)
             except Exception:
                 # Rendered here rather than by Starlette's outermost handler so the page keeps its headers.
                 log.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -176,8 +186,12 @@ def endpoint(access: Access, *, csrf_protected: bool = True):
             finally:
                 if form is not None:
                     await form.close()
+            if getattr(request.state, "audit_unsealed", False):
+                _seal_after(response, request.app.state.sessionmaker)
+            return response
 
         asgi_endpoint.__access__ = access
+        asgi_endpoint.__csrf_protected__ = csrf_protected
         asgi_endpoint.__wrapped__ = view
         asgi_endpoint.__name__ = view.__name__
         asgi_endpoint.__doc__ = view.__doc__
@@ -192,15 +206,33 @@ def _run(view, access: Access, request: Request, form: FormData | None, csrf_pro
     i18n.set_locale(request.state.locale)
     now = clock.now()
     db = app.state.sessionmaker()
+    request.state.audit_unsealed = False
     try:
         response = _handle(view, access, request, form, csrf_protected, db, settings, now)
         db.commit()
+        request.state.audit_unsealed = audit.pending_seal(db)
         return response
     except BaseException:
         db.rollback()
         raise
     finally:
         db.close()
+
+
+def _seal_after(response: Response, factory) -> None:
+    """Seal the audit events this request wrote once the response has gone, if no one else is sealing.
+
+    After the response, so the visitor never waits for it; skipped, not queued, when the lock is
+    taken (that sealer, a later request or ``portal audit seal`` links them).
+    """
+    task = BackgroundTask(audit.seal_soon, factory)
+    if response.background is None:
+        response.background = task
+    else:
+        tasks = BackgroundTasks()
+        tasks.add_task(response.background)
+        tasks.add_task(task)
+        response.background = tasks
 
 
 def _handle(view, access, request, form, csrf_protected, db, settings, now) -> Response:

@@ -9,7 +9,10 @@ from sqlmodel import select
 
 from portal.identifiers import parse_credit_code, parse_resident_id
 from portal.models import Bill, ContributionMonth, Employer, EmploymentSpell, Person, PersonalAccountYear
+from portal.money import to_fen
+from portal.policy.parameters import param
 from portal.services import demo, synth
+from portal.services.personal_accounts import credit_interest
 from portal.services.records import build_record
 from tests.records.support import NOW, TODAY
 
@@ -78,3 +81,32 @@ def test_the_demo_records_have_a_gap_missed_months_and_an_employer_month_in_arre
         (date(2022, 4, 1), 3, "not_billed"), (date(2025, 2, 1), 1, "not_billed"), (date(2026, 11, 1), 1, "unpaid")]
     arrears = db.exec(select(Bill).where(Bill.status == "arrears")).all()
     assert [(bill.payer_kind, bill.month) for bill in arrears] == [("employer", date(2026, 10, 1))]
+
+
+def _account_rows(db):
+    return db.exec(select(PersonalAccountYear.person_id, PersonalAccountYear.year,
+                          PersonalAccountYear.opening_balance_fen, PersonalAccountYear.contributions_fen,
+                          PersonalAccountYear.interest_fen, PersonalAccountYear.closing_balance_fen,
+                          PersonalAccountYear.interest_rate)
+                   .order_by(PersonalAccountYear.person_id, PersonalAccountYear.year)).all()
+
+
+def test_the_synthetic_accounts_are_what_crediting_every_year_in_turn_writes(db):
+    synth.generate(db, persons=300, seed=7, today=TODAY, now=NOW, credit_years=False)
+    for year in range(1995, TODAY.year):
+        credit_interest(db, year=year, now=NOW)
+    credited = _account_rows(db)
+    db.rollback()
+    report = synth.generate(db, persons=300, seed=7, today=TODAY, now=NOW)
+    assert report.account_years == len(credited) > 300
+    assert _account_rows(db) == credited
+    assert all(credit_interest(db, year=year, now=NOW).accounts == 0 for year in range(1995, TODAY.year))
+
+
+def test_synthetic_flexible_bases_lie_between_the_months_floor_and_cap(db):
+    synth.generate(db, persons=400, seed=5, today=TODAY, now=NOW)
+    for month in (date(2021, 1, 1), date(2025, 1, 1)):
+        bases = db.exec(select(ContributionMonth.base_fen).where(
+            ContributionMonth.month == month, ContributionMonth.source == "flexible_payment")).all()
+        floor, cap = to_fen(param("base_floor").at(month).value), to_fen(param("base_cap").at(month).value)
+        assert bases and all(floor <= base <= cap for base in bases)

@@ -23,6 +23,7 @@ from portal.policy.estimate import Estimate, estimate
 from portal.policy.money import round_fen
 from portal.policy.rules.pension import region_codes
 from portal.policy.rules.retirement import CATEGORIES
+from portal.services.records import build_record
 from portal.web.access import PUBLIC
 from portal.web.endpoint import Ctx, endpoint
 from portal.web.public.policy import parameter_labels, provisional_reasons
@@ -89,10 +90,8 @@ def category_options() -> list[tuple[str, str]]:
 
 
 def prefill_for(ctx: Ctx) -> dict[str, str]:
-    """Starting values for the form. A signed-in person gets their date of birth, category and prefecture.
-
-    The seam for the contribution record: months paid, the average index and the account balance will be added
-    here from the person's record when it exists.
+    """Starting values for the form. A signed-in person gets their date of birth, category and prefecture, and
+    from their contribution record the months paid, deemed months, average index and account balance to date.
     """
     principal = ctx.principal
     if principal is None or principal.kind != "person" or principal.person_id is None:
@@ -108,6 +107,14 @@ def prefill_for(ctx: Ctx) -> dict[str, str]:
     region = person.id_number[:4] + "00"
     if region in dict(prefectures(ctx.today, ctx.locale)):
         values["region"] = region
+    record = build_record(ctx.db, person=person, today=ctx.today)
+    if record.cells:
+        deemed = record.months_by_state.get("deemed", 0)
+        values["months_paid"] = str(record.cumulative_months - deemed)
+        values["deemed_months"] = str(deemed)
+        values["account_balance"] = str(record.balance_to_date)
+        if record.average_index is not None:
+            values["average_index"] = str(record.average_index)
     return values
 
 

@@ -1,0 +1,139 @@
+"""The employer's bills, the late fee before paying, and payment orders (/employer/bills)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlmodel import select
+from starlette.routing import Route
+
+from portal import i18n
+from portal.errors import N_, Msg, ValidationFailed
+from portal.models import Bill, ContributionMonth, Person
+from portal.money import from_fen
+from portal.services import billing
+from portal.web.access import EMPLOYER
+from portal.web.endpoint import Ctx, endpoint
+
+
+@dataclass(frozen=True)
+class BillView:
+    bill: Bill
+    lines: list[tuple[ContributionMonth, str]]  # each month on the bill with the person's name
+    today: billing.BillDue
+    on_date: billing.BillDue  # what it costs on the chosen payment date
+
+    @property
+    def unpaid(self) -> bool:
+        return self.bill.status != "paid"
+
+    @property
+    def overdue(self) -> bool:
+        return self.unpaid and self.today.late_fee > 0
+
+    @property
+    def deferred(self) -> bool:
+        return self.unpaid and self.today.deferral is not None
+
+
+def _pay_on(ctx: Ctx) -> tuple[date, dict]:
+    """The chosen payment date (today when none is given); a date in the past or not a date is refused."""
+    raw = ctx.value("pay_on")
+    if not raw:
+        return ctx.today, {}
+    try:
+        chosen = date.fromisoformat(raw)
+    except ValueError:
+        return ctx.today, {"pay_on": Msg(N_("Enter the payment date as year-month-day, for example 2026-12-15."))}
+    if chosen < ctx.today:
+        return ctx.today, {"pay_on": Msg(N_("The payment date cannot be in the past."))}
+    return chosen, {}
+
+
+def _bill_views(ctx: Ctx, pay_on: date) -> list[BillView]:
+    bills = billing.bills_for(ctx.db, actor=ctx.actor)
+    deferred = billing.deferred_bill_ids(ctx.db, bill_ids=[b.id for b in bills if b.status != "paid"])
+    months = {bill.id: billing.months_on_bill(ctx.db, bill_id=bill.id) for bill in bills}
+    person_ids = {row.person_id for rows in months.values() for row in rows}
+    names = dict(ctx.db.exec(select(Person.id, Person.name).where(Person.id.in_(person_ids))).all()) if person_ids else {}
+    views = []
+    for bill in bills:
+        is_deferred = bill.id in deferred
+        views.append(BillView(
+            bill=bill, lines=[(row, names.get(row.person_id, "")) for row in months[bill.id]],
+            today=billing.bill_due(bill, pay_on=ctx.today, deferred=is_deferred),
+            on_date=billing.bill_due(bill, pay_on=pay_on, deferred=is_deferred)))
+    return views
+
+
+def _page(ctx: Ctx, *, status: int = 200, errors: dict | None = None, selected: set[int] | None = None):
+    pay_on, date_errors = _pay_on(ctx)
+    messages = {name: message.render(i18n.gettext) for name, message in {**date_errors, **(errors or {})}.items()}
+    views = _bill_views(ctx, pay_on)
+    unpaid = [view for view in views if view.unpaid]
+    if selected is None:
+        selected = {view.bill.id for view in unpaid}
+    chosen = [view for view in unpaid if view.bill.id in selected]
+    return ctx.render(
+        "employer/bills.html", status=status, views=views, unpaid=unpaid, selected=selected, pay_on=pay_on,
+        errors=messages, values={"pay_on": ctx.value("pay_on") or pay_on.isoformat()},
+        to_pay_today=sum((v.today.total for v in chosen), Decimal("0.00")),
+        to_pay_on_date=sum((v.on_date.total for v in chosen), Decimal("0.00")),
+        orders=billing.pending_orders(ctx.db, actor=ctx.actor, today=ctx.today),
+        explained=next((v for v in unpaid if v.on_date.explanation is not None), None), fen=from_fen,
+    )
+
+
+@endpoint(EMPLOYER)
+def bills_page(ctx: Ctx):
+    return _page(ctx)
+
+
+@endpoint(EMPLOYER)
+def pay(ctx: Ctx):
+    """Create a payment order for the chosen bills, with the late fee to the chosen payment date."""
+    pay_on, errors = _pay_on(ctx)
+    bill_ids = []
+    for raw in ctx.form.getlist("bill") if ctx.form is not None else []:
+        try:
+            bill_ids.append(int(raw))
+        except (TypeError, ValueError):
+            continue
+    if errors:
+        return _page(ctx, status=422, selected=set(bill_ids))
+    try:
+        order = billing.create_payment_order(ctx.db, actor=ctx.actor, bill_ids=bill_ids, pay_on=pay_on, now=ctx.now)
+    except ValidationFailed as invalid:
+        ctx.db.rollback()
+        return _page(ctx, status=422, errors=invalid.errors, selected=set())
+    ctx.flash("Payment order %(reference)s was created. Quote this reference when you pay.",
+              reference=order.reference)
+    return ctx.redirect(f"/employer/bills/orders/{order.reference}")
+
+
+def _order_context(ctx: Ctx) -> dict:
+    order = billing.order_for(ctx.db, actor=ctx.actor, reference=ctx.path_params["reference"])
+    return {"order": order, "bills": billing.bills_of_order(ctx.db, order=order), "fen": from_fen,
+            "expired": order.status == "pending" and order.pay_by < ctx.today}
+
+
+@endpoint(EMPLOYER)
+def order_page(ctx: Ctx):
+    return ctx.render("employer/bills_order.html", **_order_context(ctx))
+
+
+@endpoint(EMPLOYER)
+def order_status(ctx: Ctx):
+    """htmx: the order's status panel alone, polled while the order waits for the collector."""
+    return ctx.render("employer/bills_order_status.html", **_order_context(ctx))
+
+
+routes = [
+    Route("/employer/bills", bills_page, methods=["GET"], name="employer_bills"),
+    Route("/employer/bills/pay", pay, methods=["POST"], name="employer_bills_pay"),
+    Route("/employer/bills/orders/{reference:str}", order_page, methods=["GET"], name="employer_bill_order"),
+    Route("/employer/bills/orders/{reference:str}/status", order_status, methods=["GET"],
+          name="employer_bill_order_status"),
+]

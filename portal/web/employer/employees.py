@@ -1,0 +1,117 @@
+"""The employer's employees (/employer/employees): list and search, 增员 (add) and 减员 (end a spell)."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from portal.errors import N_, Conflict, Msg, ValidationFailed
+from portal.policy.dates import parse_month
+from portal.services import declarations, enrolment
+from portal.web.access import EMPLOYER
+from portal.web.endpoint import Ctx, endpoint
+
+PER_PAGE = 50
+
+
+def month_value(text: str):
+    """A month typed as YYYY-MM (what <input type=month> sends), or None."""
+    try:
+        return parse_month(text.strip())
+    except ValueError:
+        return None
+
+
+def _page_number(ctx: Ctx) -> int:
+    text = ctx.query.get("page", "1")
+    return int(text) if text.isdigit() and int(text) > 0 else 1
+
+
+def _list_page(ctx: Ctx, *, status: int = 200, **extra):
+    employer = declarations.employer_of(ctx.db, actor=ctx.actor)
+    search = ctx.query.get("q", "").strip()[:40]
+    rows = []
+    if employer is not None and employer.status == "verified":
+        rows = enrolment.employees(ctx.db, actor=ctx.actor, search=search)
+    pages = max(1, -(-len(rows) // PER_PAGE))
+    page = min(_page_number(ctx), pages)
+    return ctx.render("employer/employees.html", status=status, employer=employer, search=search,
+                      rows=rows[(page - 1) * PER_PAGE: page * PER_PAGE], total=len(rows), page=page, pages=pages,
+                      **extra)
+
+
+@endpoint(EMPLOYER)
+def employees(ctx: Ctx):
+    return _list_page(ctx)
+
+
+@endpoint(EMPLOYER)
+def add_employee(ctx: Ctx):
+    start = month_value(ctx.value("start_month"))
+    try:
+        if start is None:
+            raise ValidationFailed({"start_month": Msg(N_("Enter the start month as year and month, such as "
+                                                          "2026-07."))})
+        spell = enrolment.add_employee(ctx.db, actor=ctx.actor, id_number=ctx.value("id_number"),
+                                       name=ctx.value("name"), start_month=start, wage=ctx.value("wage"),
+                                       now=ctx.now, today=ctx.today)
+    except ValidationFailed as error:
+        ctx.db.rollback()
+        return _invalid(ctx, error)
+    except Conflict as error:
+        ctx.db.rollback()
+        return _invalid(ctx, ValidationFailed({"id_number": error.message}), status=409)
+    ctx.flash("%(name)s was added from %(month)s.", name=ctx.value("name"), month=f"{spell.start_month:%Y-%m}")
+    return ctx.redirect("/employer/employees")
+
+
+def _invalid(ctx: Ctx, error: ValidationFailed, status: int = 422):
+    """The list again with the add form showing the visitor's values and each field's message."""
+    employer = declarations.employer_of(ctx.db, actor=ctx.actor)
+    rows = enrolment.employees(ctx.db, actor=ctx.actor)
+    response = ctx.render_invalid("employer/employees.html", error, employer=employer, search="",
+                                  rows=rows[:PER_PAGE], total=len(rows), page=1,
+                                  pages=max(1, -(-len(rows) // PER_PAGE)))
+    response.status_code = status
+    return response
+
+
+END_REASONS = enrolment.END_REASONS
+
+
+def _end_page(ctx: Ctx, spell_id: int, error: ValidationFailed | None = None):
+    row = declarations.own_employee(ctx.db, actor=ctx.actor, spell_id=spell_id)
+    if error is not None:
+        return ctx.render_invalid("employer/employees_end.html", error, row=row, reasons=END_REASONS)
+    return ctx.render("employer/employees_end.html", row=row, reasons=END_REASONS)
+
+
+@endpoint(EMPLOYER)
+def end_form(ctx: Ctx):
+    return _end_page(ctx, ctx.path_params["spell_id"])
+
+
+@endpoint(EMPLOYER)
+def end_spell(ctx: Ctx):
+    spell_id = ctx.path_params["spell_id"]
+    end = month_value(ctx.value("end_month"))
+    try:
+        if end is None:
+            errors = {"end_month": Msg(N_("Enter the last month of employment as year and month, such as 2026-07."))}
+            if ctx.value("reason") not in END_REASONS:
+                errors["reason"] = Msg(N_("Choose why the employment ends."))
+            raise ValidationFailed(errors)
+        spell = enrolment.end_spell(ctx.db, actor=ctx.actor, spell_id=spell_id, end_month=end,
+                                    reason=ctx.value("reason"), now=ctx.now, today=ctx.today)
+    except ValidationFailed as error:
+        ctx.db.rollback()
+        return _end_page(ctx, spell_id, error)
+    ctx.flash("The employment ends after %(month)s.", month=f"{spell.end_month:%Y-%m}")
+    return ctx.redirect("/employer/employees")
+
+
+routes = [
+    Route("/employer/employees", employees, methods=["GET"], name="employer_employees"),
+    Route("/employer/employees", add_employee, methods=["POST"], name="employer_add_employee"),
+    Route("/employer/employees/{spell_id:int}/end", end_form, methods=["GET"], name="employer_end_form"),
+    Route("/employer/employees/{spell_id:int}/end", end_spell, methods=["POST"], name="employer_end_spell"),
+]
