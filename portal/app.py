@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -13,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 from portal import i18n
 from portal.db import make_engine, make_sessionmaker
 from portal.errors import N_, Msg
+from portal.services.audit import Sealer
 from portal.settings import Settings, from_environment
 from portal.web.employer import applications as employer_applications
 from portal.web.employer import bills as employer_bills
@@ -68,6 +70,12 @@ async def _server_error(request: Request, exc: Exception):
     return error_page(request, 500)
 
 
+@asynccontextmanager
+async def _lifespan(app: Starlette):
+    yield
+    app.state.sealer.close()  # seal what this worker's last requests wrote before it goes
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or from_environment()
     engine = make_engine(settings.database_url)
@@ -75,10 +83,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         debug=False,
         routes=all_routes(),
         exception_handlers={HTTPException: _http_error, 500: _server_error},
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.sealer = Sealer(app.state.sessionmaker, interval_ms=settings.audit_seal_ms)
     app.add_middleware(LocaleMiddleware, secure_cookies=settings.secure_cookies)
     app.add_middleware(SecurityHeadersMiddleware, production=settings.production)
     return app

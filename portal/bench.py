@@ -156,9 +156,12 @@ def fill_queue(engine: Engine, n: int, staff_ids: list[int]) -> None:
     with engine.begin() as connection:
         connection.execute(text(statement), {"n": n})
     # What autovacuum would do shortly after a bulk load: statistics, and the visibility map for index-only scans.
+    # And a checkpoint, as after any bulk load: otherwise the one the load's WAL triggers runs during the
+    # takes, and its writes stall their commits' WAL flushes (seen: 130 ms commits).
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE queue_case"))
+            connection.execute(text("CHECKPOINT"))
     else:
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
@@ -207,9 +210,12 @@ def _handler_process(url: str, handler_id: int, takes: int, harness: str, barrie
         from portal.db import make_engine, make_sessionmaker
         from portal.queue import service
         from portal.services import audit
+        from portal.settings import Settings
 
         engine = make_engine(url)
         factory = make_sessionmaker(engine)
+        # The worker's sealer, as create_app makes it (a thread sealing in batches, off the request path).
+        sealer = audit.Sealer(factory, interval_ms=Settings.audit_seal_ms)
         actor = Actor(Principal(kind="staff", account_id=handler_id, display_name="h",
                                 roles=frozenset({"handler"}), region="220000"))
 
@@ -217,9 +223,9 @@ def _handler_process(url: str, handler_id: int, takes: int, harness: str, barrie
             with factory() as session:
                 case = service.take_next(session, staff=actor, now=BENCH_NOW)
                 session.commit()
-            # What the request boundary does once the response has gone: seal, if no one else is.
+            # What the request boundary does once the response has gone.
             if audit.pending_seal(session):
-                audit.seal_soon(factory)
+                sealer.request()
             return case
 
         take()  # a long-running worker has its connection open and its statements built: warm them, untimed
@@ -235,6 +241,7 @@ def _handler_process(url: str, handler_id: int, takes: int, harness: str, barrie
             if case is None and harness == "closed":
                 break
         results.put((samples, first, time.monotonic(), None))
+        sealer.close()
         engine.dispose()
     except BaseException as error:  # noqa: BLE001 - reported by the parent
         barrier.abort()

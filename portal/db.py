@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC
 
-from sqlalchemy import DateTime, create_engine, event
+from sqlalchemy import DateTime, create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -33,7 +34,11 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def make_engine(url: str) -> Engine:
+# A pooled PostgreSQL connection idle for longer than this is checked before use.
+PING_AFTER_IDLE_SECONDS = 10
+
+
+def make_engine(url: str, *, ping_after_idle: int = PING_AFTER_IDLE_SECONDS) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -56,7 +61,36 @@ def make_engine(url: str) -> Engine:
             dbapi_connection.isolation_level = None
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_size=10, max_overflow=10)
+    _ping_when_idle(engine, ping_after_idle)
+    return engine
+
+
+def _ping_when_idle(engine: Engine, seconds: int) -> None:
+    """Check a pooled connection before use only when it has been idle for ``seconds``.
+
+    Why not ``pool_pre_ping``: it pings on every checkout, a round trip that cost 0.8 ms of the
+    2.8 ms "take next" took. A connection in steady use is known to be alive; the ones that go
+    stale (a database restart or failover, a firewall dropping quiet connections) have been idle.
+    A dead one is replaced here and the caller never sees it. One that dies while in use fails
+    that request, and SQLAlchemy then discards the pool's other connections from before.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy):
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < seconds:
+            return
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            dbapi_connection.rollback()
+        except Exception as error:
+            raise exc.DisconnectionError("the pooled connection is gone") from error  # the pool reconnects
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

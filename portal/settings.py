@@ -33,6 +33,8 @@ class Settings:
     address_attempts: int = 30
     address_window_minutes: int = 15
     base_url: str = "http://127.0.0.1:8000"
+    # The audit log's sealer links a worker's new events at most this often (0: after every request).
+    audit_seal_ms: int = 500
     extra: dict = field(default_factory=dict)
 
     @property

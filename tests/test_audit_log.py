@@ -274,6 +274,56 @@ def test_a_sealer_that_finds_another_at_work_returns_at_once_and_leaves_the_even
     assert verify(db).unsealed == 0
 
 
+# --- the background sealer: requests raise a flag, one thread per process seals in batches ------------
+
+
+def test_the_background_sealer_seals_at_once_then_rests_so_later_events_wait_for_one_batch(db, engine,
+                                                                                          frozen_clock):
+    sealer = audit.Sealer(make_sessionmaker(engine), interval_ms=3_600_000)
+    write(db)
+    sealer.request()
+    assert sealer.wait_for_seals(1)
+    assert verify(db).unsealed == 0
+
+    write(db)
+    write(db)
+    sealer.request()
+    sealer.request()
+    assert verify(db).unsealed == 2  # resting for the interval: no seal per request
+    assert sealer.seals == 1
+
+    sealer.close()  # a worker shutting down seals what it left waiting
+    report = verify(db)
+    assert (report.intact, report.events, report.unsealed) == (True, 3, 0)
+
+
+def test_a_sealer_without_an_interval_seals_in_the_callers_thread(db, engine, frozen_clock):
+    sealer = audit.Sealer(make_sessionmaker(engine), interval_ms=0)
+    write(db)
+    sealer.request()
+    assert verify(db).unsealed == 0
+
+
+def test_a_worker_seals_its_requests_events_in_the_background_and_the_rest_when_it_stops(
+        settings, db, frozen_clock):
+    from dataclasses import replace
+
+    from starlette.testclient import TestClient
+
+    from portal.app import create_app
+
+    app = create_app(replace(settings, audit_seal_ms=3_600_000))
+    number = new_person(db)
+    with TestClient(app, base_url="http://testserver", follow_redirects=False) as client:
+        sign_in_person(client, number, password=WRONG_PASSWORD)
+        assert app.state.sealer.wait_for_seals(1)
+        sign_in_person(client, number)
+        assert verify(db).unsealed >= 1  # the second request's events wait for the next batch
+    app.state.engine.dispose()
+    report = verify(db)
+    assert (report.intact, report.unsealed) == (True, 0)
+
+
 def test_clearing_a_sealed_events_position_to_pass_it_off_as_unsealed_is_noticed(db, engine, busy_chain):
     with engine.begin() as connection:
         connection.execute(text("UPDATE audit_event SET chain_pos = NULL, prev_hash = NULL, hash = NULL "

@@ -30,7 +30,7 @@ from portal.db import UTCDateTime
 from portal.errors import N_, Conflict, Msg, NotFound, PortalError, ValidationFailed
 from portal.identifiers import InvalidIdentifier, parse_credit_code
 from portal.models import Case, CaseEvent, Employer, StaffMember
-from portal.queue import attachments, calendar
+from portal.queue import attachments, calendar, take_pg
 from portal.queue.reasons import BY_CODE
 from portal.queue.routing import DEFAULT_TIER, MONEY_KINDS, Kind, Route, Tier, route_for, service_days_for
 from portal.queue.states import (
@@ -652,79 +652,11 @@ def _claim(session: Session, *, queue: str, me: int, region: str | None, now: da
     return None
 
 
-# PostgreSQL: the claim, its case_event, its audit row and the applicant's notice in ONE statement.
-# Take next is the hottest write in the portal; built through the ORM it cost ~5 ms of Python per take
-# (objects, flush, events), which queued eight handlers behind one another for the CPU. The rows
-# written here are exactly what _event, _audit (audit.record) and _notify write (the SQLite path,
-# _claim + _after_claim, still uses those); the audit row is left unsealed for the sealer, as audit.record
-# leaves it. JSON texts are spelled as json.dumps(..., sort_keys=True) spells them; to_json()
-# quotes the values. The order has no ``id`` tie-break (unlike the SQLite path and the workbench):
-# with it the planner walks ix_queue_case_due past every case not waiting (thousands of rows at
-# 100,000 open cases); without it, ix_queue_case_state_due gives the waiting cases already in order.
-_CASE_COLUMNS = ", ".join(c.name for c in Case.__table__.columns)
-_TAKE_SQL = """
-WITH claimed AS (
-    UPDATE queue_case SET {claim}, version = version + 1, updated_at = :now
-    WHERE id = (
-        SELECT id FROM queue_case
-        WHERE {guard} AND (counter_staff_id IS NULL OR counter_staff_id <> :me){prefecture}
-        ORDER BY due_on, submitted_at
-        LIMIT 1 FOR UPDATE SKIP LOCKED
-    ) AND {guard}
-    RETURNING {columns}
-), ev AS (
-    INSERT INTO case_event (case_id, at, actor_kind, actor_id, action, from_state, to_state, reason_code, note)
-    SELECT id, :now, :actor_kind, :me, :action, :from_state, state, NULL, '' FROM claimed
-), au AS (
-    INSERT INTO audit_event (at, actor_kind, actor_id, client_address, action, object_type, object_id, detail)
-    SELECT :now, :actor_kind, :actor_id, :address, :audit_action, 'case', reference,
-           '{{"from": ' || to_json(CAST(:from_state AS text)) || ', "kind": ' || to_json(CAST(kind AS text))
-           || ', "to": ' || to_json(CAST(state AS text)) || '}}'
-    FROM claimed
-){notice}
-SELECT {columns} FROM claimed
-"""
-_TAKE_NOTICE_SQL = """, nt AS (
-    INSERT INTO notice (recipient_kind, recipient_id, case_id, at, title, params)
-    SELECT applicant_kind, applicant_id, id, :now, :title, '{"reference": ' || to_json(CAST(reference AS text)) || '}'
-    FROM claimed
-)"""
-_TAKE_PARTS = {
-    # queue: (what the claim sets, what must still hold, the state before, the case_event action, notify?)
-    "handle": ("handler_id = :me, state = 'in_progress', opened_at = coalesce(opened_at, :now)",
-               "state = 'checked' AND handler_id IS NULL", State.CHECKED, str(Action.TAKE), True),
-    "review": ("reviewer_id = :me", "state = 'in_review' AND reviewer_id IS NULL AND handler_id <> :me",
-               State.IN_REVIEW, "take_review", False),
-}
-_take_statements: dict[tuple[str, bool], Any] = {}
-
-
-def _take_statement(queue: str, one_prefecture: bool):
-    key = (queue, one_prefecture)
-    if key not in _take_statements:
-        claim, guard, _before, _action, notify = _TAKE_PARTS[queue]
-        sql = _TAKE_SQL.format(claim=claim, guard=guard, columns=_CASE_COLUMNS,
-                               prefecture=" AND prefecture = :region" if one_prefecture else "",
-                               notice=_TAKE_NOTICE_SQL if notify else "")
-        statement = text(sql).bindparams(bindparam("now", type_=UTCDateTime()))
-        _take_statements[key] = select(Case).from_statement(
-            statement.columns(*Case.__table__.columns)).execution_options(populate_existing=True)
-    return _take_statements[key]
-
-
 def _claim_and_record(session: Session, *, queue: str, staff: Actor, region: str | None,
                       now: datetime) -> Case | None:
-    _claim_sql, _guard_sql, before, action, _notify_too = _TAKE_PARTS[queue]
-    principal = staff.principal
-    one_prefecture = not covers(region, "")
-    params = {
-        "now": now, "me": principal.account_id, "actor_kind": staff.kind, "actor_id": staff.id,
-        "address": (staff.address or "")[:45], "action": action, "audit_action": f"case.{action}",
-        "from_state": str(before), "title": NOTICE_TITLES[State.IN_PROGRESS],
-    }
-    if one_prefecture:
-        params["region"] = region
-    case = session.execute(_take_statement(queue, one_prefecture), params).scalars().first()
+    case = take_pg.claim(session, queue=queue, staff=staff, one_prefecture=not covers(region, ""), region=region,
+                         from_state=str(State.CHECKED if queue == "handle" else State.IN_REVIEW),
+                         notice_title=NOTICE_TITLES[State.IN_PROGRESS], now=now)
     if case is not None:
         session.info[audit.UNSEALED] = True  # as audit.record does: the boundary seals after commit
     return case

@@ -8,9 +8,9 @@ Sealing. ``seal`` takes the committed rows that are not sealed yet, in ``seq`` o
 each to the chain's tip kept in ``audit_head``: the next chain position (1, 2, 3, … with no
 gaps), the previous row's hash, and a SHA-256 over the row's content and that previous hash.
 Only one sealer runs at a time (a PostgreSQL advisory lock; SQLite serializes writers anyway).
-The request boundary seals once its response has gone, and only when the lock is free, so a
-sealer never makes a request wait (threads of one process that find a sealer at work leave their
-events to it); ``portal audit seal`` (run it from cron) seals whatever is left.
+Requests never seal themselves: they hand their process's ``Sealer`` a flag, and its thread seals
+everything waiting in one batch at most every ``interval_ms`` (see ``Sealer``); the command line
+seals inline; ``portal audit seal`` (run it from cron) seals whatever is left.
 Sealing a batch and moving the head happen in one transaction, so a crash leaves the chain as
 it was and a rerun simply carries on: sealing is idempotent.
 
@@ -53,6 +53,7 @@ GENESIS = "0" * 64
 UNSEALED = "audit_unsealed"
 # The PostgreSQL advisory lock held by whoever is sealing ("audit" in ASCII).
 SEAL_LOCK = 0x6175646974
+SEAL_BATCH = 1000  # events linked per sealing transaction
 log = logging.getLogger("portal.audit")
 
 
@@ -126,7 +127,7 @@ def _lock(session: Session, *, wait: bool) -> bool:
     return bool(session.execute(_TRY_LOCK).scalar())
 
 
-def seal(session: Session, *, wait: bool = True, limit: int = 1000) -> int | None:
+def seal(session: Session, *, wait: bool = True, limit: int = SEAL_BATCH) -> int | None:
     """Seals up to ``limit`` committed, unsealed events in ``seq`` order, in the caller's transaction.
 
     Returns how many were sealed, or None when ``wait`` is false and another sealer is at work.
@@ -152,7 +153,7 @@ def seal(session: Session, *, wait: bool = True, limit: int = 1000) -> int | Non
     return len(rows)
 
 
-def seal_all(factory: sessionmaker, *, batch: int = 1000) -> int:
+def seal_all(factory: sessionmaker, *, batch: int = SEAL_BATCH) -> int:
     """Seals every unsealed event, one committed batch at a time (``portal audit seal``)."""
     total = 0
     while True:
@@ -164,7 +165,7 @@ def seal_all(factory: sessionmaker, *, batch: int = 1000) -> int:
             return total
 
 
-def seal_if_free(factory: sessionmaker, *, limit: int = 1000) -> int | None:
+def seal_if_free(factory: sessionmaker, *, limit: int = SEAL_BATCH) -> int | None:
     """Seal what is waiting if no one else is sealing. Never raises, never waits for another sealer."""
     try:
         with factory() as session:
@@ -195,6 +196,76 @@ def seal_soon(factory: sessionmaker) -> None:
                 return  # another process is sealing; what it misses, the next sealer or `portal audit seal` links
         finally:
             _sealing.release()
+
+
+class Sealer:
+    """Seals a process's committed events from one background thread, at most once per ``interval_ms``.
+
+    Why: a seal is a transaction of its own (lock, tip, events, links, commit) and cost as much as
+    the request that asked for it; sealing after every request doubled the cost of the busiest
+    writes (taking the next case) and made concurrent requests queue for the CPU. Requests now only
+    raise a flag; the thread seals everything waiting in one batch, then rests for ``interval_ms``
+    milliseconds, so under load one seal covers many requests and no request ever waits for one.
+    Events stay unsealed for at most about ``interval_ms`` plus one seal (``verify`` counts them apart).
+
+    When another process holds the seal lock, the thread tries again after the interval.
+    ``close`` stops the thread and seals what is left; ``portal audit seal`` picks up anything a
+    crashed process leaves behind. ``interval_ms`` 0 seals inline instead, in the caller's thread
+    (the command line, and tests that read the chain right after a request).
+    """
+
+    def __init__(self, factory: sessionmaker, *, interval_ms: int) -> None:
+        self._factory = factory
+        self._interval = interval_ms / 1000
+        self._wanted = threading.Event()
+        self._stopping = threading.Event()
+        self._sealed = threading.Condition()
+        self._start = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.seals = 0  # seal transactions that linked at least one event (for tests and the bench)
+
+    def request(self) -> None:
+        """Events were committed: seal them soon. Returns at once unless ``interval_ms`` is 0."""
+        if self._interval <= 0:
+            seal_soon(self._factory)
+            return
+        self._wanted.set()
+        if self._thread is None:
+            with self._start:
+                if self._thread is None and not self._stopping.is_set():
+                    self._thread = threading.Thread(target=self._run, name="audit-sealer", daemon=True)
+                    self._thread.start()
+
+    def wait_for_seals(self, count: int, timeout: int = 10) -> bool:
+        """Blocks until ``count`` seals have linked events (or ``timeout`` passes); True if they have."""
+        with self._sealed:
+            return self._sealed.wait_for(lambda: self.seals >= count, timeout=timeout)
+
+    def close(self) -> None:
+        """Stops the thread and seals whatever this process left waiting."""
+        self._stopping.set()
+        self._wanted.set()
+        thread = self._thread
+        if thread is None:
+            return  # never asked (or sealing inline): nothing of this process's is waiting
+        thread.join()
+        seal_if_free(self._factory)
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.wait()
+            if self._stopping.is_set():
+                return
+            self._wanted.clear()
+            sealed = seal_if_free(self._factory)
+            if sealed is None or sealed >= SEAL_BATCH:
+                self._wanted.set()  # another sealer holds the lock, or more is waiting: go round again
+            if sealed:
+                with self._sealed:
+                    self.seals += 1
+                    self._sealed.notify_all()
+            if self._stopping.wait(self._interval):
+                return
 
 
 def pending_seal(session: Session) -> bool:

@@ -187,7 +187,7 @@ def endpoint(access: Access, *, csrf_protected: bool = True):
                 if form is not None:
                     await form.close()
             if getattr(request.state, "audit_unsealed", False):
-                _seal_after(response, request.app.state.sessionmaker)
+                _seal_after(response, request.app.state.sealer)
             return response
 
         asgi_endpoint.__access__ = access
@@ -219,13 +219,12 @@ def _run(view, access: Access, request: Request, form: FormData | None, csrf_pro
         db.close()
 
 
-def _seal_after(response: Response, factory) -> None:
-    """Seal the audit events this request wrote once the response has gone, if no one else is sealing.
+def _seal_after(response: Response, sealer: audit.Sealer) -> None:
+    """Once the response has gone, ask the worker's sealer to link the audit events this request wrote.
 
-    After the response, so the visitor never waits for it; skipped, not queued, when the lock is
-    taken (that sealer, a later request or ``portal audit seal`` links them).
+    After the response, so the visitor never waits even when sealing is inline (interval 0).
     """
-    task = BackgroundTask(audit.seal_soon, factory)
+    task = BackgroundTask(sealer.request)
     if response.background is None:
         response.background = task
     else:
