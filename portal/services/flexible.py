@@ -455,6 +455,9 @@ def pay(session: Session, *, actor: Actor, period: str, first_month: str, today:
         now: datetime) -> PaymentOrder:
     """A payment order for the signed-in person's chosen months, billing those not billed yet."""
     person = _person(session, actor)
+    # One payment at a time per person: a second one (a double click, another device) waits here, then
+    # finds the months on the first one's order and is told so, instead of failing on the unique month.
+    session.exec(select(Person.id).where(Person.id == person.id).with_for_update()).one()
     view = overview(session, actor=actor, today=today)
     payable = view.payable_months
     errors: dict[str, Msg] = {}
