@@ -120,7 +120,8 @@ def test_thirty_failures_from_one_address_stop_even_a_right_password_from_it(cli
 
     response = sign_in_person(client, number, headers={"Accept-Language": "en"})
 
-    assert response.status_code == 400 and THROTTLED in response.text
+    assert response.status_code == 429 and THROTTLED in response.text and "Wait 15 minutes" in response.text
+    assert response.headers["Retry-After"] == "900"
     assert session_cookie(client) is None
 
 

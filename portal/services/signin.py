@@ -26,6 +26,7 @@ class Refused:
 
     message: Msg
     locked_until: datetime | None = None
+    retry_after: timedelta | None = None  # the whole address is throttled: how long before it may try again
 
 
 WRONG = Msg(N_("The account details, password or one-time code are not right. Check them and try again."))
@@ -86,7 +87,9 @@ def sign_in(
     if _address_throttled(session, address, now, settings):
         audit.record(session=session, actor=anonymous, action="auth.throttled", now=now,
                      detail={"account_type": account_type})
-        return Refused(Msg(N_("Too many failed sign-in attempts from your network. Wait 15 minutes and try again.")))
+        window = timedelta(minutes=settings.address_window_minutes)
+        return Refused(Msg(N_("Too many failed sign-in attempts from your network. Wait %(minutes)d minutes and "
+                              "try again."), {"minutes": settings.address_window_minutes}), retry_after=window)
 
     account = _find(session, account_type, username, employer_code)
     if account is not None and account.locked_until is not None and account.locked_until > now:

@@ -57,6 +57,10 @@ def login(ctx: Ctx):
         address=ctx.actor.address, now=ctx.now,
     )
     if isinstance(result, signin.Refused):
+        if result.retry_after is not None:  # the address, not the account: "too many requests", with when to retry
+            page = _login_page(ctx, status=429, error=result.message.render(i18n.gettext))
+            page.headers["Retry-After"] = str(int(result.retry_after.total_seconds()))
+            return page
         return _login_page(ctx, status=400 if result.locked_until is None else 423,
                            error=result.message.render(i18n.gettext), locked_until=result.locked_until)
     old = ctx.request.cookies.get(sessions.COOKIE)
