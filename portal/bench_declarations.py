@@ -3,7 +3,7 @@
     from portal.bench_declarations import run
     for label, value in run(): print(f"{label:<60} {value}")
 
-On a fresh SQLite file and on the PostgreSQL database ``portal_emp`` (PORTAL_BENCH_DECLARATIONS_PG_URL overrides;
+On a fresh SQLite file and on the PostgreSQL database ``portal_bench_declarations`` (PORTAL_BENCH_DECLARATIONS_PG_URL overrides;
 the schema is dropped and rebuilt): one employer with 10,000 employees uploads a clean 10,000-row CSV
 declaration; the figure is reading and checking every row and keeping the draft, then saving it on confirmation
 (target under 2 s together). The policy parameters are loaded before timing, as in a serving worker.
@@ -17,24 +17,13 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import insert, select
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_emp"
+from portal.bench_support import fresh_database, scratch_pg_url
+
 TODAY = date(2026, 11, 28)
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 NAMES = ("王建国", "李秀英", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄丽", "周强", "吴敏")
-
-
-def _fresh(url: str) -> None:
-    from portal.migrate import upgrade
-
-    if url.startswith("postgresql"):
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    upgrade(url)
 
 
 def _employer_with_staff(factory, rows: int):
@@ -76,7 +65,7 @@ def measure(url: str, *, rows: int) -> list[tuple[str, str]]:
     from portal.policy.parameters import param
     from portal.services import declarations
 
-    _fresh(url)
+    fresh_database(url)
     engine = make_engine(url)
     factory = make_sessionmaker(engine)
     backend = engine.dialect.name
@@ -106,7 +95,7 @@ def run(rows: int | None = None) -> list[tuple[str, str]]:
     with tempfile.TemporaryDirectory() as directory:
         figures += measure(f"sqlite:///{Path(directory) / 'bench_declarations.db'}", rows=rows)
     try:
-        figures += measure(os.environ.get("PORTAL_BENCH_DECLARATIONS_PG_URL", PG_URL), rows=rows)
+        figures += measure(scratch_pg_url("portal_bench_declarations", "PORTAL_BENCH_DECLARATIONS_PG_URL"), rows=rows)
     except Exception as error:  # reported, not hidden: the figure says why there is none
         figures.append(("[postgresql] declaration benchmark", f"not run: {type(error).__name__}: {error}"[:200]))
     return figures

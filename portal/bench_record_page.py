@@ -12,7 +12,6 @@ rebuilt).
 
 from __future__ import annotations
 
-import os
 import re
 import statistics
 import tempfile
@@ -22,7 +21,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, insert, text
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_record_page"
+from portal.bench_support import fresh_database, scratch_pg_url
+
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 FIRST = date(1996, 12, 1)
 MONTHS = 360
@@ -30,18 +30,6 @@ OTHERS = 300  # neighbours with the same history: 108,000 more month rows
 REQUESTS = 30
 PASSWORD = "Bench-Record-Page-2026"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def _fresh(url: str) -> None:
-    from portal.migrate import upgrade
-
-    if url.startswith("postgresql"):
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    upgrade(url)
 
 
 def _month(index: int) -> date:
@@ -110,7 +98,7 @@ def measure(url: str) -> list[tuple[str, str]]:
     from portal.app import create_app
     from portal.settings import Settings
 
-    _fresh(url)
+    fresh_database(url)
     engine = create_engine(url)
     try:
         number = _build(engine)
@@ -156,7 +144,7 @@ def run() -> list[tuple[str, str]]:
     with tempfile.TemporaryDirectory() as directory:
         figures += measure(f"sqlite:///{Path(directory) / 'bench_record_page.db'}")
     try:
-        figures += measure(os.environ.get("PORTAL_BENCH_RECORD_PAGE_PG_URL", PG_URL))
+        figures += measure(scratch_pg_url("portal_bench_record_page", "PORTAL_BENCH_RECORD_PAGE_PG_URL"))
     except Exception as error:  # reported, not hidden: the figure says why there is none
         figures.append(("[postgresql] record page benchmark", f"not run: {type(error).__name__}: {error}"[:200]))
     return figures
