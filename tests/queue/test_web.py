@@ -12,7 +12,14 @@ from portal.models import Case, Employer, Notice
 from portal.queue import service
 from portal.queue.states import State
 from tests import factories
-from tests.helpers import new_person, sign_in_operator, sign_in_person, sign_in_staff, token_from
+from tests.helpers import (
+    id_number_of,
+    new_person,
+    sign_in_operator,
+    sign_in_person,
+    sign_in_staff,
+    token_from,
+)
 from tests.queue.helpers import operator_actor, person_actor, staff_actor
 
 VERSION = re.compile(r'name="version" value="(\d+)"')
@@ -218,3 +225,39 @@ def test_an_employer_sees_its_verification_request_and_withdraws_another(client,
     assert db.get(Employer, employer.id).status == "pending"
     inbox = client.get("/employer/notices?lang=en")
     assert "was withdrawn" in inbox.text
+
+
+def test_a_case_put_back_after_opening_reads_apart_from_one_never_opened(client, db, frozen_clock):
+    handler = staff_actor(factories.staff(db, roles="handler"))
+    member = factories.staff(db, roles="handler", name="另一经办")
+    _account, opened = _person_case(db)
+    _other, untouched = _person_case(db, mobile="13900000007")
+    opened.due_on = untouched.due_on.replace(day=1)  # the more urgent, so the handler takes it first
+    db.add(opened)
+    db.commit()
+    taken = service.take_next(db, staff=handler, now=clock.now())
+    assert taken.id == opened.id
+    service.act(db, reference=opened.reference, action="release", actor=handler, expected_version=taken.version,
+                now=clock.now())
+    db.commit()
+    sign_in_staff(client, member)
+
+    page = client.get("/staff/queue?lang=en").text
+    row_of = {ref: page.split(ref, 2)[-1].split("</tr>", 1)[0] for ref in (opened.reference, untouched.reference)}
+    assert "opened before, not finished" in row_of[opened.reference]
+    assert "not opened yet" in row_of[untouched.reference]
+
+
+def test_the_applicant_sees_whether_their_waiting_request_has_been_opened(client, db, frozen_clock):
+    account, case = _person_case(db, mobile="13900000008")
+    number = id_number_of(db, account)
+    db.commit()
+    sign_in_person(client, number)
+    assert "not opened yet" in client.get(f"/me/requests/{case.reference}?lang=en").text
+
+    handler = staff_actor(factories.staff(db, roles="handler"))
+    taken = service.take_next(db, staff=handler, now=clock.now())
+    service.act(db, reference=case.reference, action="release", actor=handler, expected_version=taken.version,
+                now=clock.now())
+    db.commit()
+    assert "opened before, not finished" in client.get(f"/me/requests/{case.reference}?lang=en").text
