@@ -14,6 +14,7 @@ from portal.queue.states import Action, State
 from portal.web.access import STAFF
 from portal.web.attachments import attachment_download
 from portal.web.endpoint import Ctx, endpoint
+from portal.web.staff import payload as payload_display
 
 ANY_STAFF = STAFF()
 CASE_WORKERS = STAFF("handler", "reviewer", "supervisor")
@@ -102,9 +103,10 @@ def case_page(ctx: Ctx, case: Case, *, status: int = 200, errors: dict | None = 
     if Action.REASSIGN in allowed:
         assignees = [(str(s.id), f"{s.name} ({s.staff_number})") for s in queries.eligible_staff(ctx.db, case=case)]
     payload = service.payload_of(case)
+    details = {key: value for key, value in payload.items() if key != "commitment"}
     return ctx.render(
-        "staff/case.html", status=status, case=case,
-        payload={key: value for key, value in payload.items() if key != "commitment"},
+        "staff/case.html", status=status, case=case, payload=details,
+        payload_view=payload_display.view(case.kind, details),
         commitment=attachments.commitment_of(payload), attachments=attachments.listed(ctx.db, case=case),
         checks=service.check_results_of(case), events=events, names=queries.staff_names(ctx.db, staff_ids),
         applicant=applicant, decisions=decisions, buttons=[a for a in BUTTONS if a in allowed],
