@@ -24,6 +24,7 @@ from portal.web.employer import requests as employer_requests
 from portal.web.employer import routes as employer
 from portal.web.endpoint import error_page
 from portal.web.middleware import LocaleMiddleware, SecurityHeadersMiddleware
+from portal.web.person import applications as person_applications
 from portal.web.person import flexible as person_flexible
 from portal.web.person import records as person_records
 from portal.web.person import requests as person_requests
@@ -44,6 +45,7 @@ def all_routes() -> list:
         *person.routes,
         *person_requests.routes,
         *person_flexible.routes,
+        *person_applications.routes,
         *person_records.routes, *verify.routes,
         *employer.routes,
         *employer_requests.routes,

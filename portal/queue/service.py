@@ -13,6 +13,7 @@ may act on that employer's cases and nobody else may.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -271,16 +272,22 @@ def check_employer_pending(session: Session, case: Case, payload: dict) -> Check
     return CheckResult("employer_pending", True, N_("The registration waits for verification."))
 
 
-def _from_applications(name: str):
-    """A check or effect defined in portal.services.applications, imported on first use (that module submits
-    through this one, so importing it here at load time would be circular)."""
+def _from_services(module: str, name: str):
+    """A check or effect defined in a portal.services module, imported on first use (those modules submit
+    through this one, so importing them here at load time would be circular)."""
     def call(*args):
-        from portal.services import applications
-
-        return getattr(applications, name)(*args)
+        return getattr(importlib.import_module(f"portal.services.{module}"), name)(*args)
 
     call.__name__ = name
     return call
+
+
+def _from_applications(name: str):
+    return _from_services("applications", name)
+
+
+def _from_person_requests(name: str):
+    return _from_services("person_requests", name)
 
 
 COMMON_CHECKS: tuple[Check, ...] = (check_no_duplicate,)
@@ -288,6 +295,8 @@ CHECKS: dict[str, tuple[Check, ...]] = {
     Kind.EMPLOYER_VERIFICATION: (check_credit_code_region, check_employer_pending),
     Kind.DEFERRAL: (_from_applications("check_deferral"),),
     Kind.BACK_PAYMENT: (_from_applications("check_back_payment"),),
+    Kind.ENROLMENT_CORRECTION: (_from_person_requests("check_correction"),),
+    Kind.FLEXIBLE_EXCEPTION: (_from_person_requests("check_exception"),),
 }
 
 
@@ -317,6 +326,7 @@ EFFECTS: dict[str, Effect] = {
     Kind.EMPLOYER_VERIFICATION: _apply_employer_verification,
     Kind.DEFERRAL: _from_applications("apply_deferral"),
     Kind.BACK_PAYMENT: _from_applications("apply_back_payment"),
+    Kind.FLEXIBLE_EXCEPTION: _from_person_requests("apply_exception"),
 }
 
 

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from portal import i18n
 from portal.errors import N_, Conflict, Msg, ValidationFailed
 from portal.policy.dates import add_months, fmt_month, month_of, parse_month
-from portal.services import enrolment
+from portal.services import enrolment, person_requests
 from portal.services import flexible as service
 from portal.web.access import PERSON
 from portal.web.endpoint import Ctx, endpoint
@@ -31,7 +31,10 @@ def _page(ctx: Ctx, *, status: int = 200, errors: dict | None = None, problem: s
                       problem=problem, failed_form=form,
                       eligibility=view.problem.render(i18n.gettext) if view.problem else None, start_options=_start_options(ctx),
                       month_options=[(fmt_month(month), i18n.format_month(month)) for month in view.payable_months],
-                      all_gaps_change=_all_gaps_change(ctx, view))
+                      all_gaps_change=_all_gaps_change(ctx, view),
+                      exception_grounds=person_requests.exception_grounds(ctx.db, person=view.person,
+                                                                          month=month_of(ctx.today))
+                      if view.problem else None)
 
 
 def _all_gaps_change(ctx: Ctx, view: service.FlexibleView):

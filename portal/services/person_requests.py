@@ -1,0 +1,277 @@
+"""People's own requests to the handling queue: a correction of their record, an exception to flexible enrolment.
+
+Both become cases (``portal.queue.service.submit``); their automatic checks and what an approval does are
+defined here and registered in ``portal.queue.service`` (CHECKS, EFFECTS), as ``applications`` does for
+employers' requests.
+
+A record correction (参保信息更正) names the months concerned, what is wrong and the details. The
+handler compares it with the employer's filings and payments; the approval is the decision the
+applicant is told about, and the correction itself is made through the filing it concerns (an
+employer's back payment, a transfer-in), so approving changes no contribution row by itself.
+
+A flexible enrolment exception (灵活就业参保例外) covers the two refusals an office can lift after
+checking the facts: an employment still open on the record although it has ended (the employer
+closed or never reported 减员), and a person past the statutory retirement age who has not yet
+contributed the minimum months and asks to keep paying until they have (延长缴费). Approval does
+what the person could not do online: it ends the open employment the month before the start, and
+enrols them from the start month with the base percent they chose.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from portal import i18n
+from portal.auth.principal import SYSTEM, Actor
+from portal.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFailed
+from portal.models import (
+    ContributionMonth,
+    Employer,
+    EmploymentSpell,
+    FlexibleBaseChoice,
+    FlexibleEnrolment,
+    Person,
+)
+from portal.models.queue import Case
+from portal.policy.dates import add_months, fmt_month, month_of, parse_month
+from portal.policy.parameters import param
+from portal.policy.rules.retirement import retirement
+from portal.queue import service as queue
+from portal.queue.service import CheckResult
+from portal.services import audit, enrolment
+from portal.services.billing import contribution_year
+
+COMMITMENT = N_("I confirm the statements are true and accept the consequences of a false commitment.")
+MAX_DETAILS = 1000
+MAX_MONTHS = 120
+# What may be wrong in the record, in the order the form offers them.
+CORRECTIONS = ("missing", "wrong_base", "wrong_employer", "other")
+# The refusals an office may lift, and the ones it may not (too young, already enrolled).
+EXCEPTIONS = ("open_spell", "over_age")
+# A person whose identity number names no prefecture of the province is handled by the provincial centre.
+PROVINCIAL_CENTRE = "220100"
+
+
+def person_of(session: Session, actor: Actor) -> Person:
+    principal = actor.principal
+    if principal is None or principal.kind != "person" or not principal.person_id:
+        raise Forbidden()
+    person = session.get(Person, principal.person_id)
+    if person is None:
+        raise NotFound()
+    return person
+
+
+def prefecture_of(session: Session, person: Person) -> str:
+    """Where the person's requests are handled: their latest employer's prefecture, else their birthplace's."""
+    region = session.exec(select(Employer.region).join(EmploymentSpell, EmploymentSpell.employer_id == Employer.id)
+                          .where(EmploymentSpell.person_id == person.id)
+                          .order_by(EmploymentSpell.start_month.desc())).first()
+    if region in queue.PREFECTURES:
+        return region
+    birthplace = person.id_number[:4] + "00"
+    return birthplace if birthplace in queue.PREFECTURES else PROVINCIAL_CENTRE
+
+
+def _commitment(now: datetime) -> dict:
+    return {"accepted": True, "text": i18n.gettext(COMMITMENT), "at": now.isoformat()}
+
+
+def _details(text: str, errors: dict[str, Msg], *, required: bool) -> str:
+    text = (text or "").strip()
+    if required and not text:
+        errors["details"] = Msg(N_("Describe what is wrong, with anything that helps staff check it."))
+    elif len(text) > MAX_DETAILS:
+        errors["details"] = Msg(N_("Keep the details under %(count)s characters."), {"count": MAX_DETAILS})
+    return text
+
+
+# --- a correction of the record ------------------------------------------------------------------------------
+
+
+def parse_months(text: str) -> list[date] | None:
+    """Months written as YYYY-MM, separated by commas, spaces or new lines; a range as YYYY-MM to YYYY-MM."""
+    found: set[date] = set()
+    for part in (text or "").replace("，", ",").replace("、", ",").replace("\n", ",").split(","):
+        words = part.replace("至", " to ").replace("–", " to ").split()
+        if not words:
+            continue
+        try:
+            if len(words) == 3 and words[1] == "to":
+                first, last = parse_month(words[0]), parse_month(words[2])
+                if last < first:
+                    return None
+                month = first
+                while month <= last and len(found) <= MAX_MONTHS:
+                    found.add(month)
+                    month = add_months(month, 1)
+            else:
+                found.update(parse_month(word) for word in words)
+        except ValueError:
+            return None
+    return sorted(found)
+
+
+def submit_correction(session: Session, *, actor: Actor, what: str, months: str, details: str, commitment: bool,
+                      token: str, now: datetime, today: date) -> Case:
+    """Ask for the record to be corrected; nothing is created when any field is wrong."""
+    person = person_of(session, actor)
+    errors: dict[str, Msg] = {}
+    if what not in CORRECTIONS:
+        errors["what"] = Msg(N_("Choose what is wrong in your record."))
+    chosen = parse_months(months)
+    if chosen is None or not chosen:
+        errors["months"] = Msg(N_("Enter the months concerned as YYYY-MM, for example 2019-03, 2019-04, or a range "
+                                  "as 2019-03 to 2019-08."))
+    elif len(chosen) > MAX_MONTHS:
+        errors["months"] = Msg(N_("Name at most %(count)s months in one request."), {"count": MAX_MONTHS})
+    elif chosen[-1] > month_of(today):
+        errors["months"] = Msg(N_("The months concerned cannot be in the future."))
+    text = _details(details, errors, required=True)
+    if not commitment:
+        errors["commitment"] = Msg(N_("Confirm the commitment to submit the request."))
+    if errors:
+        raise ValidationFailed(errors)
+    payload = {"what": what, "months": [fmt_month(month) for month in chosen], "details": text,
+               "commitment": _commitment(now)}
+    return queue.submit(session, kind="enrolment_correction", applicant=actor, payload=payload,
+                        prefecture=prefecture_of(session, person), idempotency_key=token, now=now)
+
+
+def check_correction(session: Session, case: Case, payload: dict) -> CheckResult:
+    given = payload.get("months")
+    months = [m for m in given if isinstance(m, str)] if isinstance(given, list) else []
+    try:
+        parsed = [parse_month(month) for month in months]
+    except ValueError:
+        parsed = []
+    if not parsed or payload.get("what") not in CORRECTIONS:
+        return CheckResult("correction_months", False, N_("The request names no valid months or no kind of error."))
+    recorded = session.exec(select(func.count(func.distinct(ContributionMonth.month))).where(
+        ContributionMonth.person_id == case.applicant_id, ContributionMonth.month.in_(parsed))).one()
+    return CheckResult("correction_months", True, N_("%(recorded)s of the %(count)s months named are on the record."),
+                       {"recorded": recorded, "count": len(parsed)})
+
+
+# --- an exception to flexible enrolment ------------------------------------------------------------------------
+
+
+def _open_spell(session: Session, person_id: int) -> EmploymentSpell | None:
+    return session.exec(select(EmploymentSpell).where(EmploymentSpell.person_id == person_id,
+                                                      EmploymentSpell.end_month.is_(None))).first()
+
+
+def _paid_months(session: Session, person_id: int) -> int:
+    return session.exec(select(func.count(func.distinct(ContributionMonth.month))).where(
+        ContributionMonth.person_id == person_id, ContributionMonth.status == "paid")).one()
+
+
+def _minimum_months(person: Person) -> tuple[date, int]:
+    rules = retirement(person.birth_date, enrolment.retirement_category(person))
+    return rules.statutory_month, rules.min_contribution_months
+
+
+def exception_grounds(session: Session, *, person: Person, month: date) -> str | None:
+    """Which refusal an office could lift for ``person`` enrolling from ``month``, or None."""
+    if session.exec(select(FlexibleEnrolment.id).where(FlexibleEnrolment.person_id == person.id,
+                                                       FlexibleEnrolment.end_month.is_(None))).first():
+        return None
+    statutory, minimum = _minimum_months(person)
+    if month >= statutory:
+        return "over_age" if _paid_months(session, person.id) < minimum else None
+    if _open_spell(session, person.id) is not None:
+        return "open_spell"
+    return None
+
+
+def start_options(today: date) -> list[date]:
+    return [month_of(today), add_months(month_of(today), 1)]
+
+
+def submit_exception(session: Session, *, actor: Actor, start_month: str, base_percent: int | None, details: str,
+                     commitment: bool, token: str, now: datetime, today: date) -> Case:
+    """Ask the office to enrol the person although the online enrolment refused them."""
+    person = person_of(session, actor)
+    errors: dict[str, Msg] = {}
+    try:
+        start = parse_month(start_month)
+    except ValueError:
+        start = None
+    if start not in start_options(today):
+        errors["start_month"] = Msg(N_("Enrolment starts this month or next month."))
+        start = month_of(today)
+    bounds = param("flexible_base_percent").at(start).value
+    if base_percent is None or not bounds["min"] <= base_percent <= bounds["max"]:
+        errors["base_percent"] = Msg(N_("Choose a whole percent from %(min)s to %(max)s."),
+                                     {"min": bounds["min"], "max": bounds["max"]})
+    text = _details(details, errors, required=True)
+    if not commitment:
+        errors["commitment"] = Msg(N_("Confirm the commitment to submit the request."))
+    if errors:
+        raise ValidationFailed(errors)
+    grounds = exception_grounds(session, person=person, month=start)
+    if grounds is None:
+        raise Conflict(Msg(N_("There is nothing for the office to lift: enrol online, or read why you cannot.")))
+    payload = {"reason": grounds, "start_month": fmt_month(start), "base_percent": base_percent, "details": text,
+               "commitment": _commitment(now)}
+    if grounds == "open_spell":
+        spell = _open_spell(session, person.id)
+        payload["open_spell_since"] = fmt_month(spell.start_month)
+    return queue.submit(session, kind="flexible_exception", applicant=actor, payload=payload,
+                        prefecture=prefecture_of(session, person), idempotency_key=token, now=now)
+
+
+def check_exception(session: Session, case: Case, payload: dict) -> CheckResult:
+    person = session.get(Person, case.applicant_id)
+    try:
+        start = parse_month(str(payload.get("start_month", "")))
+    except ValueError:
+        start = None
+    if person is None or start is None:
+        return CheckResult("exception_grounds", False, N_("The request names no start month."))
+    grounds = exception_grounds(session, person=person, month=start)
+    if grounds != payload.get("reason"):
+        return CheckResult("exception_grounds", False, N_("The grounds given no longer hold: check the record."))
+    if grounds == "over_age":
+        statutory, minimum = _minimum_months(person)
+        return CheckResult("exception_grounds", True,
+                           N_("Past the statutory age (%(month)s) with %(paid)s paid months of the %(minimum)s needed."),
+                           {"month": fmt_month(statutory), "paid": _paid_months(session, person.id),
+                            "minimum": minimum})
+    spell = _open_spell(session, person.id)
+    if spell.start_month >= start:
+        return CheckResult("exception_grounds", False,
+                           N_("The open employment starts on or after the start month asked for."))
+    return CheckResult("exception_grounds", True, N_("An employment since %(month)s is still open on the record."),
+                       {"month": fmt_month(spell.start_month)})
+
+
+def apply_exception(session: Session, case: Case, approved: bool, now: datetime, note: str) -> None:
+    """On approval: end the open employment the month before the start, and enrol from the start month."""
+    if not approved:
+        return
+    person = session.get(Person, case.applicant_id)
+    payload = queue.payload_of(case)
+    start = parse_month(payload["start_month"])
+    if person is None or exception_grounds(session, person=person, month=start) is None:
+        return  # enrolled meanwhile, or the grounds went away: nothing left to do
+    spell = _open_spell(session, person.id)
+    if spell is not None and spell.start_month >= start:
+        return  # the automatic check says so too: an employment cannot end before it began
+    if spell is not None:
+        spell.end_month = add_months(start, -1)
+        spell.end_reason = "other"
+        session.add(spell)
+    enrolled = FlexibleEnrolment(person_id=person.id, start_month=start, created_at=now)
+    session.add(enrolled)
+    session.flush()
+    session.add(FlexibleBaseChoice(enrolment_id=enrolled.id, contribution_year=contribution_year(start),
+                                   base_percent=int(payload["base_percent"]), created_at=now))
+    session.flush()
+    audit.record(session=session, actor=SYSTEM, action="flexible.enrolled_by_exception", now=now,
+                 object_type="flexible_enrolment", object_id=enrolled.id,
+                 detail={"case": case.reference, "start_month": payload["start_month"],
+                         "ended_spell": spell.id if spell is not None else None})

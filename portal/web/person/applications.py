@@ -1,0 +1,109 @@
+"""People's own requests: a correction of their record, an exception to flexible enrolment.
+
+    GET/POST /me/records/correction   ask staff to correct months of the record
+    GET/POST /me/flexible/exception   ask the office to enrol you although the online enrolment refused
+
+Both become requests in the handling queue, followed at /me/requests. A hidden one-time token is the
+submission's idempotency key, so a double click or a resent form makes one case.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from starlette.routing import Route
+
+from portal import i18n
+from portal.errors import Conflict, ValidationFailed
+from portal.policy.dates import fmt_month, month_of
+from portal.policy.parameters import param
+from portal.services import person_requests as service
+from portal.web.access import PERSON
+from portal.web.endpoint import Ctx, endpoint
+
+_WHOLE = re.compile(r"^\d{1,4}$")
+
+
+def _token(ctx: Ctx) -> str:
+    return ctx.value("token") or secrets.token_urlsafe(18)
+
+
+def _submitted(ctx: Ctx, case):
+    ctx.flash("Your request %(reference)s was submitted. We will tell you when it is decided.",
+              reference=case.reference)
+    return ctx.redirect(f"/me/requests/{case.reference}")
+
+
+# --- a correction of the record -------------------------------------------------------------------------------
+
+
+def _correction_page(ctx: Ctx, *, error: ValidationFailed | None = None):
+    extra = dict(token=_token(ctx), commitment=service.COMMITMENT, what_options=service.CORRECTIONS,
+                 max_months=service.MAX_MONTHS)
+    if error is not None:
+        return ctx.render_invalid("person/applications_correction.html", error, **extra)
+    return ctx.render("person/applications_correction.html", **extra)
+
+
+@endpoint(PERSON)
+def correction_form(ctx: Ctx):
+    return _correction_page(ctx)
+
+
+@endpoint(PERSON)
+def correction_submit(ctx: Ctx):
+    try:
+        case = service.submit_correction(
+            ctx.db, actor=ctx.actor, what=ctx.value("what"), months=ctx.value("months"), details=ctx.value("details"),
+            commitment=ctx.value("commitment") == "yes", token=ctx.value("token"), now=ctx.now, today=ctx.today)
+    except ValidationFailed as error:
+        ctx.db.rollback()
+        return _correction_page(ctx, error=error)
+    return _submitted(ctx, case)
+
+
+# --- an exception to flexible enrolment ---------------------------------------------------------------------
+
+
+def _exception_page(ctx: Ctx, *, error: ValidationFailed | None = None, refusal: str | None = None):
+    person = service.person_of(ctx.db, ctx.actor)
+    grounds = service.exception_grounds(ctx.db, person=person, month=month_of(ctx.today))
+    bounds = param("flexible_base_percent").at(month_of(ctx.today)).value
+    extra = dict(token=_token(ctx), commitment=service.COMMITMENT, grounds=grounds, refusal=refusal,
+                 bounds=(bounds["min"], bounds["max"]),
+                 start_options=[(fmt_month(month), i18n.format_month(month))
+                                for month in service.start_options(ctx.today)])
+    if error is not None:
+        return ctx.render_invalid("person/applications_exception.html", error, **extra)
+    return ctx.render("person/applications_exception.html", status=409 if refusal else 200, **extra)
+
+
+@endpoint(PERSON)
+def exception_form(ctx: Ctx):
+    return _exception_page(ctx)
+
+
+@endpoint(PERSON)
+def exception_submit(ctx: Ctx):
+    text = ctx.value("base_percent").rstrip("%％").strip()
+    try:
+        case = service.submit_exception(
+            ctx.db, actor=ctx.actor, start_month=ctx.value("start_month"),
+            base_percent=int(text) if _WHOLE.match(text) else None, details=ctx.value("details"),
+            commitment=ctx.value("commitment") == "yes", token=ctx.value("token"), now=ctx.now, today=ctx.today)
+    except ValidationFailed as error:
+        ctx.db.rollback()
+        return _exception_page(ctx, error=error)
+    except Conflict as refused:
+        ctx.db.rollback()
+        return _exception_page(ctx, refusal=refused.message.render(i18n.gettext))
+    return _submitted(ctx, case)
+
+
+routes = [
+    Route("/me/records/correction", correction_form, methods=["GET"], name="person_correction"),
+    Route("/me/records/correction", correction_submit, methods=["POST"], name="person_correction_submit"),
+    Route("/me/flexible/exception", exception_form, methods=["GET"], name="person_flexible_exception"),
+    Route("/me/flexible/exception", exception_submit, methods=["POST"], name="person_flexible_exception_submit"),
+]

@@ -1,0 +1,175 @@
+"""People's own requests: a correction of the record, and an exception to flexible enrolment, through the queue."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from portal.errors import Conflict, ValidationFailed
+from portal.models import Case, EmploymentSpell, FlexibleBaseChoice, FlexibleEnrolment, Person
+from portal.queue import service as queue
+from portal.services import person_requests as service
+from tests import factories
+from tests.helpers import id_number_of, sign_in_person, token_from
+from tests.queue.helpers import person_actor as account_actor
+from tests.queue.helpers import staff_actor
+from tests.records.support import NOW, TODAY, spell
+
+OK = {"details": "The employer paid me in cash for those months.", "commitment": True, "now": NOW, "today": TODAY}
+
+
+def applicant(db, **who):
+    account = factories.person_account(db, **who)
+    return account, account_actor(account)
+
+
+def approve(db, case: Case) -> Case:
+    handler = staff_actor(factories.staff(db, roles="handler", name="刘经办"))
+    taken = queue.take_next(db, staff=handler, now=NOW)
+    assert taken.id == case.id
+    return queue.act(db, reference=case.reference, action="approve", actor=handler, expected_version=taken.version,
+                     reason_code="conditions_met", now=NOW)
+
+
+# --- a correction of the record ------------------------------------------------------------------------------
+
+
+def test_months_are_read_as_a_list_or_a_range_in_either_language_and_nonsense_is_refused():
+    assert service.parse_months("2019-03, 2019-04，2019-03") == [date(2019, 3, 1), date(2019, 4, 1)]
+    assert service.parse_months("2019-11 to 2020-02") == [date(2019, 11, 1), date(2019, 12, 1), date(2020, 1, 1),
+                                                          date(2020, 2, 1)]
+    assert service.parse_months("2019-11 至 2020-01") == [date(2019, 11, 1), date(2019, 12, 1), date(2020, 1, 1)]
+    assert service.parse_months("March 2019") is None
+    assert service.parse_months("2020-02 to 2019-11") is None
+
+
+def test_a_correction_becomes_a_case_for_a_handler_with_the_months_checked_against_the_record(db):
+    account, actor = applicant(db)
+    case = service.submit_correction(db, actor=actor, what="missing", months="2019-03 to 2019-05", token="t1", **OK)
+    assert (case.kind, case.applicant_kind, case.applicant_id, case.state) == (
+        "enrolment_correction", "person", account.person_id, "checked")
+    payload = queue.payload_of(case)
+    assert payload["months"] == ["2019-03", "2019-04", "2019-05"] and payload["what"] == "missing"
+    assert payload["commitment"]["accepted"] is True
+    [check] = [c for c in queue.check_results_of(case) if c["code"] == "correction_months"]
+    assert check["passed"] and check["params"] == {"recorded": 0, "count": 3}
+
+
+@pytest.mark.parametrize(("field", "changes"), [
+    ("what", {"what": "everything"}),
+    ("months", {"months": "soon"}),
+    ("months", {"months": "2027-01"}),
+    ("details", {"details": "   "}),
+    ("commitment", {"commitment": False}),
+])
+def test_a_correction_with_a_bad_field_is_refused_at_that_field_and_makes_no_case(db, field, changes):
+    _account, actor = applicant(db)
+    fields = {"what": "missing", "months": "2019-03", **OK, **changes}
+    with pytest.raises(ValidationFailed) as refused:
+        service.submit_correction(db, actor=actor, token="t2", **fields)
+    assert field in refused.value.errors
+    assert db.exec(select(Case)).all() == []
+
+
+# --- an exception to flexible enrolment ------------------------------------------------------------------------
+
+
+def test_an_employment_left_open_is_ended_and_the_person_enrolled_when_the_office_approves(db):
+    account, actor = applicant(db)
+    person = db.get(Person, account.person_id)
+    open_spell = spell(db, person=person, start=date(2015, 1, 1))
+    assert service.exception_grounds(db, person=person, month=date(2026, 12, 1)) == "open_spell"
+
+    case = service.submit_exception(db, actor=actor, start_month="2026-12", base_percent=100, token="t3", **OK)
+    assert queue.payload_of(case)["open_spell_since"] == "2015-01"
+    approve(db, case)
+
+    assert db.get(EmploymentSpell, open_spell.id).end_month == date(2026, 11, 1)
+    enrolled = db.exec(select(FlexibleEnrolment).where(FlexibleEnrolment.person_id == account.person_id)).one()
+    assert enrolled.start_month == date(2026, 12, 1)
+    choice = db.exec(select(FlexibleBaseChoice).where(FlexibleBaseChoice.enrolment_id == enrolled.id)).one()
+    assert (choice.contribution_year, choice.base_percent) == (2026, 100)
+
+
+def test_a_person_past_the_statutory_age_without_the_minimum_months_may_be_enrolled_to_keep_paying(db):
+    account, actor = applicant(db, birth=date(1960, 5, 10))
+    case = service.submit_exception(db, actor=actor, start_month="2026-11", base_percent=60, token="t4", **OK)
+    assert queue.payload_of(case)["reason"] == "over_age"
+    approve(db, case)
+    assert db.exec(select(FlexibleEnrolment).where(FlexibleEnrolment.person_id == account.person_id)).one()
+
+
+def test_a_rejected_exception_changes_nothing(db):
+    account, actor = applicant(db)
+    person = db.get(Person, account.person_id)
+    open_spell = spell(db, person=person, start=date(2015, 1, 1))
+    case = service.submit_exception(db, actor=actor, start_month="2026-12", base_percent=100, token="t5", **OK)
+    handler = staff_actor(factories.staff(db, roles="handler", name="王经办"))
+    taken = queue.take_next(db, staff=handler, now=NOW)
+    queue.act(db, reference=case.reference, action="reject", actor=handler, expected_version=taken.version,
+              reason_code="not_eligible", now=NOW)
+    assert db.get(EmploymentSpell, open_spell.id).end_month is None
+    assert db.exec(select(FlexibleEnrolment)).all() == []
+
+
+def test_someone_the_online_enrolment_accepts_has_nothing_to_ask_the_office_for(db):
+    _account, actor = applicant(db)
+    with pytest.raises(Conflict):
+        service.submit_exception(db, actor=actor, start_month="2026-12", base_percent=60, token="t6", **OK)
+    assert db.exec(select(Case)).all() == []
+
+
+# --- the pages ------------------------------------------------------------------------------------------------
+
+
+def test_the_record_page_offers_a_correction_and_the_form_keeps_what_was_typed_on_an_error(client, db, frozen_clock):
+    account, _actor = applicant(db)
+    number = id_number_of(db, account)
+    db.commit()
+    sign_in_person(client, number)
+    assert "/me/records/correction" in client.get("/me/records?lang=en").text
+
+    token = token_from(client, "/me/records/correction")
+    bad = client.post("/me/records/correction?lang=en", data={
+        "csrf_token": token, "token": "form-1", "what": "missing", "months": "sometime", "details": "Cash <b>wages</b>"})
+    assert bad.status_code == 422
+    assert "Enter the months concerned as YYYY-MM" in bad.text
+    assert "Cash &lt;b&gt;wages&lt;/b&gt;" in bad.text  # kept, and escaped
+    assert db.exec(select(Case)).all() == []
+    db.commit()
+
+    fields = {"csrf_token": token, "token": "form-1", "what": "missing", "months": "2019-03, 2019-04",
+              "details": "Cash wages", "commitment": "yes"}
+    sent = client.post("/me/records/correction", data=fields)
+    again = client.post("/me/records/correction", data=fields)  # a resent form
+    reference = sent.headers["location"].rsplit("/", 1)[-1]
+    assert sent.status_code == 303 and again.headers["location"] == sent.headers["location"]
+    assert reference in client.get("/me/requests?lang=en").text
+    assert len(db.exec(select(Case)).all()) == 1
+
+
+def test_the_flexible_page_offers_the_exception_only_when_the_office_could_lift_the_refusal(client, db, frozen_clock):
+    account, _actor = applicant(db)
+    spell(db, person=db.get(Person, account.person_id), start=date(2015, 1, 1))
+    number = id_number_of(db, account)
+    db.commit()
+    sign_in_person(client, number)
+    assert "/me/flexible/exception" in client.get("/me/flexible?lang=en").text
+
+    token = token_from(client, "/me/flexible/exception")
+    sent = client.post("/me/flexible/exception", data={
+        "csrf_token": token, "token": "form-2", "start_month": "2026-12", "base_percent": "100",
+        "details": "The company closed in 2025.", "commitment": "yes"})
+    assert sent.status_code == 303 and sent.headers["location"].startswith("/me/requests/JL")
+
+
+def test_the_exception_form_says_plainly_when_there_is_nothing_to_lift(client, db, frozen_clock):
+    account, _actor = applicant(db)
+    number = id_number_of(db, account)
+    db.commit()
+    sign_in_person(client, number)
+    assert "/me/flexible/exception" not in client.get("/me/flexible?lang=en").text
+    page = client.get("/me/flexible/exception?lang=en")
+    assert page.status_code == 200 and "did not refuse you for a reason the office can lift" in page.text
