@@ -32,6 +32,9 @@ END_REASONS = ("resigned", "dismissed", "contract_ended", "retired", "died", "tr
 # A declared wage above this many times the month's base cap is refused as implausible (a typing error
 # such as an annual figure or extra zeros); it is a plausibility check on input, not a policy figure.
 PLAUSIBLE_CAP_MULTIPLE = 10
+# Likewise a wage below this percent of the month's base floor (about 400 yuan in 2026): a figure typed in
+# thousands or ten-thousands of yuan. Wages between it and the floor are real (part-time work) and raised to it.
+PLAUSIBLE_FLOOR_PERCENT = 10
 
 
 def _operator_employer(session: Session, actor: Actor) -> Employer:
@@ -75,12 +78,15 @@ def parse_wage(value: object) -> Decimal | None:
 
 
 def wage_problem(wage: Decimal | None, month: date) -> Msg | None:
-    """Why a declared monthly wage is refused (not positive, not in fen, or implausibly large)."""
+    """Why a declared monthly wage is refused (not positive, not in fen, or implausibly large or small)."""
     if wage is None:
         return Msg(N_("Enter the monthly wage in yuan, such as 5200 or 5200.50."))
     cap = param("base_cap").at(month).value
     if wage > cap * PLAUSIBLE_CAP_MULTIPLE:
         return Msg(N_("This wage is implausibly high for a month. Enter the monthly wage, not the yearly one."))
+    if wage * 100 < param("base_floor").at(month).value * PLAUSIBLE_FLOOR_PERCENT:
+        return Msg(N_("This wage is implausibly low for a month. Enter the monthly wage in yuan, not in thousands "
+                      "or ten-thousands of yuan."))
     return None
 
 

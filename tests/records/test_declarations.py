@@ -164,6 +164,10 @@ def test_duplicate_rows_are_refused_naming_the_first_row(db, staffed):
     ("", "Enter the monthly wage in yuan, such as 5200 or 5200.50."),
     ("5200.555", "Enter the monthly wage in yuan, such as 5200 or 5200.50."),
     ("999999999", "This wage is implausibly high for a month. Enter the monthly wage, not the yearly one."),
+    ("0.52", "This wage is implausibly low for a month. Enter the monthly wage in yuan, not in thousands or "
+             "ten-thousands of yuan."),
+    ("52", "This wage is implausibly low for a month. Enter the monthly wage in yuan, not in thousands or "
+           "ten-thousands of yuan."),
 ])
 def test_negative_missing_or_absurd_wages_are_refused(db, staffed, wage, message):
     problems = _refused(staffed, db, staffed.csv(staffed.line(0), staffed.line(1, wage)))
