@@ -13,13 +13,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from portal.auth.principal import Actor
 from portal.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFailed
 from portal.identifiers import InvalidIdentifier, parse_resident_id
-from portal.models import Employer, EmploymentSpell, FlexibleBaseChoice, FlexibleEnrolment, Person
+from portal.models import (
+    ContributionMonth,
+    Employer,
+    EmploymentSpell,
+    FlexibleBaseChoice,
+    FlexibleEnrolment,
+    Person,
+)
 from portal.money import from_fen, to_fen
 from portal.policy.dates import add_months, fmt_month, month_of
 from portal.policy.parameters import param
@@ -174,6 +181,16 @@ def end_spell(
                                   {"month": fmt_month(spell.start_month)})
     elif end_month > add_months(month_of(today), 1):
         errors["end_month"] = Msg(N_("Choose an end month no later than next month."))
+    else:
+        # Months already billed for this employment stay the employer's: ending before them would leave them
+        # on its bill while a new employer could not file them. Earlier corrections go through the office.
+        billed = session.exec(select(func.max(ContributionMonth.month)).where(
+            ContributionMonth.person_id == spell.person_id, ContributionMonth.employer_id == employer.id,
+            ContributionMonth.month >= spell.start_month)).one()
+        if billed is not None and end_month < billed:
+            errors["end_month"] = Msg(N_("Months up to %(month)s are already billed for this employee, so the "
+                                         "employment can end in %(month)s at the earliest. To correct earlier "
+                                         "months, ask the office."), {"month": fmt_month(billed)})
     if reason not in END_REASONS:
         errors["reason"] = Msg(N_("Choose why the employment ends."))
     if errors:

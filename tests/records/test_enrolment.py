@@ -62,6 +62,24 @@ def test_after_the_spell_ends_another_employer_can_add_the_person_from_the_next_
     assert later.person_id == row.person_id
 
 
+def test_an_employment_cannot_end_before_months_already_billed_for_it_and_the_message_says_from_when(db):
+    from portal.services import billing
+
+    operator = factories.operator(db)
+    row = _add(db, operator, start=date(2026, 7, 1))
+    billing.run_billing(db, month=date(2026, 10, 1), now=NOW)
+    with pytest.raises(ValidationFailed) as refused:
+        enrolment.end_spell(db, actor=employer_actor(operator), spell_id=row.id, end_month=date(2026, 8, 1),
+                            reason="resigned", now=NOW, today=TODAY)
+    message = refused.value.errors["end_month"]
+    assert message.params == {"month": "2026-10"}
+    assert db.get(EmploymentSpell, row.id).end_month is None
+
+    ended = enrolment.end_spell(db, actor=employer_actor(operator), spell_id=row.id, end_month=date(2026, 10, 1),
+                                reason="resigned", now=NOW, today=TODAY)
+    assert ended.end_month == date(2026, 10, 1)
+
+
 @pytest.mark.parametrize(("field", "kwargs"), [
     ("id_number", {"number": NUMBER[:-1] + ("0" if NUMBER[-1] != "0" else "1")}),
     ("name", {"name": ""}),
