@@ -23,8 +23,9 @@ from sqlmodel import Session, func, select
 from portal.auth.principal import Actor
 from portal.errors import N_, Conflict, Msg, NotFound, ValidationFailed
 from portal.identifiers import InvalidIdentifier, parse_resident_id
-from portal.models import BaseDeclaration, DeclarationDraft, Employer, EmploymentSpell, Person
+from portal.models import BaseDeclaration, Bill, DeclarationDraft, Employer, EmploymentSpell, Person
 from portal.money import from_fen, to_fen
+from portal.policy.dates import add_months
 from portal.policy.rules.contribution import ContributionResult, contribution_base, employee_contribution
 from portal.services import audit
 from portal.services.accounts import ID_MESSAGES
@@ -361,13 +362,20 @@ class Preview:
     not_declared: int  # employees in the year left out of this declaration (billed on their enrolment wage)
     replaces: int  # rows of an earlier declaration for the year that this one replaces
     per_page: int = field(default=100)
+    billed_until: date | None = None  # the year's last month already billed (on the earlier bases), if any
 
 
 def preview(session: Session, *, actor: Actor, token: str, now: datetime, page: int = 1, per_page: int = 100
             ) -> Preview:
     """The checked declaration with each base after clamping and the monthly bill it produces."""
     draft = _own_draft(session, actor=actor, token=token, now=now)
-    month = first_month(draft.contribution_year)
+    # The new bases bill the months not billed yet; months already billed keep their bills.
+    billed_until = session.exec(select(func.max(Bill.month)).where(
+        Bill.payer_kind == "employer", Bill.payer_id == draft.employer_id,
+        Bill.month >= first_month(draft.contribution_year),
+        Bill.month < first_month(draft.contribution_year + 1))).one()
+    last = add_months(first_month(draft.contribution_year + 1), -1)
+    month = min(add_months(billed_until, 1), last) if billed_until else first_month(draft.contribution_year)
     stored = json.loads(draft.rows)
     results: dict[int, ContributionResult] = {}
     for _, wage_fen, _, _ in stored:
@@ -392,7 +400,7 @@ def preview(session: Session, *, actor: Actor, token: str, now: datetime, page: 
         draft=draft, month=month, lines=lines, page=page, pages=pages, employer_total=employer_total,
         individual_total=individual_total, total=employer_total + individual_total,
         raised=sum(1 for row in stored if row[3] == "floor"), lowered=sum(1 for row in stored if row[3] == "cap"),
-        not_declared=len(in_year - declared), replaces=replaces, per_page=per_page,
+        not_declared=len(in_year - declared), replaces=replaces, per_page=per_page, billed_until=billed_until,
     )
 
 

@@ -230,6 +230,17 @@ def test_the_preview_shows_the_policy_engines_base_and_monthly_bill_for_each_emp
     assert shown.employer_total == sum(e.employer for e in expected)
     assert shown.total == sum(e.total for e in expected)
     assert (shown.raised, shown.lowered, shown.not_declared, shown.replaces) == (1, 1, 0, 0)
+    assert (shown.billed_until, shown.month) == (None, month)  # nothing billed yet this year: from July
+
+
+def test_the_preview_says_the_new_bases_apply_from_the_first_month_not_yet_billed(db, staffed):
+    from portal.services import billing
+
+    for month in (date(YEAR, 7, 1), date(YEAR, 8, 1), date(YEAR, 9, 1)):
+        billing.run_billing(db, month=month, now=NOW)
+    draft = staffed.prepare(db, staffed.clean_csv())
+    shown = declarations.preview(db, actor=staffed.actor, token=draft.token, now=NOW)
+    assert (shown.billed_until, shown.month) == (date(YEAR, 9, 1), date(YEAR, 10, 1))
 
 
 def test_confirming_saves_every_row_once_audits_it_and_forgets_the_draft(db, staffed):
