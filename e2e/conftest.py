@@ -269,3 +269,174 @@ def one_time_code(secret: str) -> str:
     from portal.auth.totp import code_at
 
     return code_at(secret, datetime.now(UTC))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Languages: the employer and staff journeys run once in each
+
+
+LANGUAGES = {"zh": "zh_CN", "en": "en"}
+
+
+@pytest.fixture(params=list(LANGUAGES.values()), ids=list(LANGUAGES))
+def lang(request) -> str:
+    """The language a journey runs in; the page objects choose it with ``?lang=`` (which sets the cookie)."""
+    return request.param
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Employers and staff of a test's own (the demo ones are shared by the whole session)
+
+CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+EMPLOYER_PASSWORD = "Songhua-Employer-2026"
+STAFF_PASSWORD = "Songhua-Staff-Desk-2026"
+
+
+@dataclass(frozen=True)
+class EmployerAccount:
+    id: int
+    credit_code: str
+    name: str
+    username: str
+    operator_name: str
+    password: str = EMPLOYER_PASSWORD
+
+
+@dataclass(frozen=True)
+class StaffAccount:
+    username: str
+    name: str
+    totp_secret: str
+    password: str = STAFF_PASSWORD
+
+
+@dataclass(frozen=True)
+class ArrearsBill:
+    employer: EmployerAccount
+    bill_id: int
+    person_name: str
+
+
+def fresh_employer(sessionmaker) -> EmployerAccount:
+    """A verified employer with an administrator and no employees, made directly in the database."""
+    import uuid
+
+    from portal.auth.passwords import hash_password
+    from portal.db import transaction
+    from portal.identifiers import make_credit_code
+    from portal.models import Employer, EmployerOperator
+
+    number = uuid.uuid4().int
+    code_part = "".join(CREDIT_CODE_CHARS[(number >> (5 * i)) % len(CREDIT_CODE_CHARS)] for i in range(9))
+    account = {"credit_code": make_credit_code("220100", code_part), "name": f"吉林松花测试有限公司{number % 10_000:04d}",
+               "username": f"admin{uuid.uuid4().hex[:6]}", "operator_name": "林会计"}
+    now = datetime.now(UTC)
+    with transaction(sessionmaker) as session:
+        employer = Employer(credit_code=account["credit_code"], name=account["name"], region="220100",
+                            status="verified", created_at=now)
+        session.add(employer)
+        session.flush()
+        session.add(EmployerOperator(employer_id=employer.id, username=account["username"],
+                                     name=account["operator_name"], mobile="13904317777",
+                                     password_hash=hash_password(EMPLOYER_PASSWORD), is_admin=True, created_at=now))
+        employer_id = employer.id
+    return EmployerAccount(id=employer_id, **account)
+
+
+def employer_with_a_month_in_arrears(sessionmaker) -> ArrearsBill:
+    """An employer of its own with one employee whose last month's bill is in arrears (as the demo employer has)."""
+    import uuid
+
+    from portal import clock
+    from portal.db import transaction
+    from portal.identifiers import make_resident_id
+    from portal.models import Bill, BillLine, ContributionMonth, EmploymentSpell, Person
+    from portal.money import from_fen, to_fen
+    from portal.policy.dates import add_months, month_of
+    from portal.policy.rules.contribution import employee_contribution
+    from portal.services import billing
+
+    employer = fresh_employer(sessionmaker)
+    number = uuid.uuid4().int
+    now = datetime.now(UTC)
+    month = add_months(month_of(now.astimezone(clock.CHINA).date()), -1)
+    with transaction(sessionmaker) as session:
+        birth = date(1980, 1, 1 + number % 28)
+        person = Person(id_number=make_resident_id("220102", birth, number % 997), name="高志远", birth_date=birth,
+                        sex="male", created_at=now)
+        session.add(person)
+        session.flush()
+        session.add(EmploymentSpell(person_id=person.id, employer_id=employer.id, start_month=month,
+                                    wage_fen=600000, created_at=now))
+        result = employee_contribution(from_fen(600000), month)
+        row = ContributionMonth(person_id=person.id, month=month, base_fen=to_fen(result.base),
+                                employer_part_fen=to_fen(result.employer), individual_part_fen=to_fen(result.individual),
+                                personal_account_fen=to_fen(result.personal_account), source="employer_filing",
+                                status="arrears", employer_id=employer.id, created_at=now)
+        session.add(row)
+        session.flush()
+        total = row.employer_part_fen + row.individual_part_fen
+        bill = Bill(payer_kind="employer", payer_id=employer.id, employer_id=employer.id, month=month,
+                    due_date=billing.month_terms(month).due_date, total_fen=total, status="arrears", created_at=now)
+        session.add(bill)
+        session.flush()
+        row.bill_id = bill.id
+        session.add(BillLine(bill_id=bill.id, contribution_month_id=row.id, person_id=person.id, base_fen=row.base_fen,
+                             employer_part_fen=row.employer_part_fen, individual_part_fen=row.individual_part_fen,
+                             amount_fen=total))
+        bill_id = bill.id
+    return ArrearsBill(employer=employer, bill_id=bill_id, person_name="高志远")
+
+
+def fresh_staff(sessionmaker, role: str, *more_roles: str) -> StaffAccount:
+    """A staff member of the test's own: a one-time code is accepted once per 30-s step and account, so two
+    journeys signing in the same demo handler within a step would have to wait for the next one."""
+    import uuid
+
+    from portal.auth.principal import SYSTEM
+    from portal.db import transaction
+    from portal.services import accounts
+
+    number = f"T{uuid.uuid4().hex[:7].upper()}"
+    name = {"handler": "吴经办", "reviewer": "郑复核"}.get(role, "何主管")
+    with transaction(sessionmaker) as session:
+        staff = accounts.create_staff(session=session, actor=SYSTEM, staff_number=number, name=name,
+                                      roles=[role, *more_roles],
+                                      password=STAFF_PASSWORD, now=datetime.now(UTC))
+        secret = staff.totp_secret
+    return StaffAccount(username=number, name=name, totp_secret=secret)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The province's batch and the tax collector, played from the test
+
+
+def run_billing(sessionmaker, month: date):
+    """What the operator's monthly batch does (``portal billing run --month``), against the live server's database."""
+    from portal.db import transaction
+    from portal.services import billing
+
+    with transaction(sessionmaker) as session:
+        return billing.run_billing(session, month=month, now=datetime.now(UTC))
+
+
+def collector_confirms(live_server: str, secret: str, sessionmaker, reference: str) -> dict:
+    """What the tax collection side does: a signed JSON confirmation POSTed to the portal's callback."""
+    import json
+    import urllib.request
+
+    from sqlmodel import select
+
+    from portal import clock
+    from portal.models import PaymentOrder
+    from portal.money import from_fen
+    from portal.services.payments import callback_body, sign
+
+    with sessionmaker() as session:
+        amount = from_fen(session.exec(select(PaymentOrder.amount_fen).where(PaymentOrder.reference == reference)).one())
+    body = callback_body(reference=reference, amount=amount, external_id=f"E2E-{reference}",
+                         paid_at=datetime.now(UTC).astimezone(clock.CHINA).isoformat())
+    request = urllib.request.Request(f"{live_server}/payments/callback", data=body, method="POST",  # noqa: S310
+                                     headers={"Content-Type": "application/json", "X-Signature": sign(secret, body)})
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - the live server on loopback
+        return json.loads(response.read())
