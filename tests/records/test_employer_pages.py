@@ -96,7 +96,7 @@ def test_adding_an_employee_opens_a_spell_and_says_so(client, db, firm):
     [row] = rows(db, select(EmploymentSpell.employer_id, EmploymentSpell.start_month, EmploymentSpell.wage_fen)
                  .join(Person, Person.id == EmploymentSpell.person_id).where(Person.id_number == NEW_NUMBER))
     assert tuple(row) == (firm.employer_id, date(2026, 12, 1), 620000)
-    assert "周明 was added from 2026-12." in client.get("/employer/employees").text
+    assert "周明 was added from December 2026." in client.get("/employer/employees").text
 
 
 def test_bad_input_keeps_the_values_and_names_the_fields(client, app, firm):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from portal import i18n
 from portal.errors import N_, Conflict, Msg, ValidationFailed
 from portal.policy.dates import parse_month
 from portal.services import declarations, enrolment
@@ -60,7 +61,7 @@ def add_employee(ctx: Ctx):
     except Conflict as error:
         ctx.db.rollback()
         return _invalid(ctx, ValidationFailed({"id_number": error.message}), status=409)
-    ctx.flash("%(name)s was added from %(month)s.", name=ctx.value("name"), month=f"{spell.start_month:%Y-%m}")
+    ctx.flash("%(name)s was added from %(month)s.", name=ctx.value("name"), month=i18n.format_month(spell.start_month))
     return ctx.redirect("/employer/employees")
 
 

@@ -171,12 +171,13 @@ def case_action(ctx: Ctx):
         if refused.field:
             return case_page(ctx, case, status=422, errors={refused.field: message}, values=ctx.values())
         return case_page(ctx, case, status=refused.status_code, problem=message)
-    ctx.flash(_FLASH.get(State(case.state), N_("Case %(reference)s was updated.")), reference=case.reference)
+    ctx.flash(_FLASH.get(State(case.state), _UPDATED), reference=case.reference)
     if case.state in (State.CHECKED, State.APPROVED, State.REJECTED, State.CLOSED) and not button:
         return ctx.redirect("/staff/queue")
     return ctx.redirect(f"/staff/cases/{case.reference}")
 
 
+_UPDATED = N_("Case %(reference)s was updated.")  # on its own: Babel skips N_ nested inside flash(...)
 _FLASH = {
     State.APPROVED: N_("Case %(reference)s was approved."),
     State.REJECTED: N_("Case %(reference)s was rejected."),
