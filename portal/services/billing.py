@@ -115,7 +115,7 @@ _INSERT_EMPLOYEE = f"""
 INSERT INTO contribution_month (person_id, month, base_fen, employer_part_fen, individual_part_fen,
                                 personal_account_fen, source, status, employer_id, bill_id, created_at)
 SELECT b.person_id, :month, b.base, {_round("b.base", "er")}, {_round("b.base", "ir")}, {_round("b.base", "ar")},
-       'employer_filing', 'billed', b.employer_id, NULL, :now
+       'employer_filing', 'billed', b.employer_id, @bill@, :now
 FROM ({_EMPLOYEE_BASES}) b
 WHERE NOT EXISTS (SELECT 1 FROM contribution_month c
                   WHERE c.person_id = b.person_id AND c.month = :month AND c.source = 'employer_filing')
@@ -140,7 +140,7 @@ _INSERT_FLEXIBLE = f"""
 INSERT INTO contribution_month (person_id, month, base_fen, employer_part_fen, individual_part_fen,
                                 personal_account_fen, source, status, employer_id, bill_id, created_at)
 SELECT f.person_id, :month, f.base, 0, {_round("f.base", "ft")}, {_round("f.base", "fa")},
-       'flexible_payment', 'billed', NULL, NULL, :now
+       'flexible_payment', 'billed', NULL, @bill@, :now
 FROM ({_FLEXIBLE_BASES}) f
 WHERE NOT EXISTS (SELECT 1 FROM contribution_month c
                   WHERE c.person_id = f.person_id AND c.month = :month
@@ -148,6 +148,49 @@ WHERE NOT EXISTS (SELECT 1 FROM contribution_month c
 ON CONFLICT (person_id, month, source) DO NOTHING
 """  # noqa: S608 - built from this module's constant fragments, values are bound
 
+# On PostgreSQL the bills are opened before the months are written, so that each month is inserted with its
+# bill instead of being updated afterwards: an update of rows written in the same transaction re-runs every
+# foreign-key check of the row and rewrites it with its index entries, most of the run's time there. The
+# payers are those of the months the next statement inserts; bills are looked up by their unique key's index.
+# On SQLite the updates are cheap and the extra look-ups are not (measured: 2.0 s against 2.4 s for 100,000
+# persons), so there the months are written first and attached to the bills made from them (the statements
+# below); both orders give the same rows, and the attach statements also serve months billed by other paths.
+_BILL_LOOKUP = ("(SELECT o.id FROM bill o WHERE o.payer_kind = '{kind}' AND o.payer_id = {payer} "
+                "AND o.month = :month AND o.status = 'open')")
+_INSERT_EMPLOYEE_WITH_BILL = _INSERT_EMPLOYEE.replace(
+    "@bill@", _BILL_LOOKUP.format(kind="employer", payer="b.employer_id"))
+_INSERT_FLEXIBLE_WITH_BILL = _INSERT_FLEXIBLE.replace(
+    "@bill@", _BILL_LOOKUP.format(kind="person", payer="f.person_id"))
+_INSERT_EMPLOYEE = _INSERT_EMPLOYEE.replace("@bill@", "NULL")
+_INSERT_FLEXIBLE = _INSERT_FLEXIBLE.replace("@bill@", "NULL")
+_BILL_FROM = """
+INSERT INTO bill (payer_kind, payer_id, employer_id, person_id, month, part, due_date, total_fen, status, created_at)
+SELECT '{kind}', p.payer_id, {employer}, {person}, :month,
+       COALESCE((SELECT MAX(o.part) FROM bill o
+                 WHERE o.payer_kind = '{kind}' AND o.payer_id = p.payer_id AND o.month = :month), 0) + 1,
+       :due, 0, 'open', :now
+FROM (SELECT DISTINCT {payer} AS payer_id FROM {covering}
+      WHERE x.start_month <= :month AND (x.end_month IS NULL OR x.end_month >= :month)
+        AND NOT EXISTS (SELECT 1 FROM contribution_month c
+                        WHERE c.person_id = x.person_id AND c.month = :month AND c.source IN ({sources}))) p
+WHERE (SELECT COUNT(*) FROM bill o WHERE o.payer_kind = '{kind}' AND o.payer_id = p.payer_id
+       AND o.month = :month AND o.status = 'open') = 0
+"""  # noqa: S608 - constant fragments, values are bound
+# (A count, not NOT EXISTS: as an anti-join PostgreSQL may misjudge the payers as one row and rescan the
+# month's bills, including those the statement itself is inserting, for each payer.)
+_EMPLOYER_BILLS = _BILL_FROM.format(kind="employer", employer="p.payer_id", person="NULL", payer="x.employer_id",
+                                    covering="employment_spell x", sources="'employer_filing'")
+_PERSON_BILLS = _BILL_FROM.format(kind="person", employer="NULL", person="p.payer_id", payer="x.person_id",
+                                  covering="flexible_enrolment x", sources="'flexible_payment', 'employer_filing'")
+
+# A payer whose every month turned out to be there already (overlapping spells) keeps no empty bill.
+_DROP_EMPTY_BILLS = """
+DELETE FROM bill WHERE month = :month AND status = 'open' AND total_fen = 0 AND created_at = :now
+  AND NOT EXISTS (SELECT 1 FROM bill_line l WHERE l.bill_id = bill.id)
+"""
+
+# Months without a bill yet (all of them on SQLite; on PostgreSQL those billed by other paths: back
+# payments, a flexible worker's own payment):
 # One open bill per payer and month; rows added after a bill was paid or fell into arrears get a new part.
 # The payers come from a UNION of plain columns (not CASE expressions) so that PostgreSQL can look the open
 # bill up by its index instead of rescanning the month's open bills for every payer.
@@ -234,13 +277,21 @@ def run_billing(session: Session, *, month: date, now: datetime, actor: Actor = 
     """Bills every employment spell and flexible enrolment covering ``month``; a rerun changes nothing."""
     terms = month_terms(month)
     params = terms.sql_params() | {"now": now}
-    employees = _exec(session, _INSERT_EMPLOYEE, params)
-    flexible = _exec(session, _INSERT_FLEXIBLE, params)
-    bills = _exec(session, _INSERT_BILLS, params)
+    if session.get_bind().dialect.name == "postgresql":
+        bills = _exec(session, _EMPLOYER_BILLS, params)
+        employees = _exec(session, _INSERT_EMPLOYEE_WITH_BILL, params)
+        bills += _exec(session, _PERSON_BILLS, params)
+        flexible = _exec(session, _INSERT_FLEXIBLE_WITH_BILL, params)
+    else:
+        bills = 0
+        employees = _exec(session, _INSERT_EMPLOYEE, params)
+        flexible = _exec(session, _INSERT_FLEXIBLE, params)
+    bills += _exec(session, _INSERT_BILLS, params)
     _exec(session, _ATTACH_EMPLOYER_ROWS, params)
     _exec(session, _ATTACH_PERSON_ROWS, params)
     lines = _exec(session, _INSERT_LINES, params)
     _exec(session, _TOTALS, params)
+    bills -= _exec(session, _DROP_EMPTY_BILLS, params)
     report = BillingReport(terms.month, employees, flexible, bills, lines)
     if employees or flexible or bills or lines:
         audit.record(session=session, actor=actor, action="billing.run", now=now, object_type="month",

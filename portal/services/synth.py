@@ -13,9 +13,12 @@ How it is built, quickly:
   from its span's block of ids instead of a sequence call;
 - the personal accounts are built once, in Python, from the same spans and month figures: each year's
   credits and monthly product come from prefix sums per span, and the years are chained with the integer
-  formula of ``credit_interest`` (a test checks that crediting every year again changes nothing).
-Bulk-load settings last only for the build: on SQLite a large page cache, restored afterwards; on PostgreSQL the loaded tables' foreign keys and secondary (non-partial) indexes are dropped and
-re-created (validated) inside the same transaction, so a failure rolls everything back, constraints included.
+  formula of ``credit_interest`` (a test checks that crediting every year again changes nothing); a worker
+  thread does this while the database writes the history.
+Bulk-load settings last only for the build: on SQLite a large page cache, restored afterwards; on PostgreSQL the
+loaded tables' foreign keys and secondary (non-partial) indexes, and the primary keys of the history and the
+account years, are dropped and re-created (validated) inside the same transaction, so a failure rolls
+everything back, constraints included.
 
 Synthetic assumptions (not policy): wages are the person's index (0.4-3.5) × the month's average wage; where
 a parameter has no value yet for an early month, the average wage is extended backwards at the mean yearly
@@ -28,6 +31,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -355,7 +359,7 @@ def generate(session: Session, *, persons: int, seed: int, today: date, now: dat
     phases = [("generate", f"{time.perf_counter() - started:.1f}")]
     mark = time.perf_counter()
     account_years = created = 0
-    with _bulk_load(connection, dialect, _LOADED_TABLES):
+    with ThreadPoolExecutor(max_workers=1) as workers, _bulk_load(connection, dialect, _LOADED_TABLES):
         _load(connection, dialect, "employer", _EMPLOYER_COLUMNS,
               [tuple(row[column] for column in _EMPLOYER_COLUMNS) for row in employers])
         _load(connection, dialect, "person", _PERSON_COLUMNS,
@@ -366,12 +370,24 @@ def generate(session: Session, *, persons: int, seed: int, today: date, now: dat
         phases.append(("insert persons and spans", f"{time.perf_counter() - mark:.1f}"))
         mark = time.perf_counter()
 
+        # The personal accounts depend only on the spans and the month figures: a worker thread computes them
+        # (and, for PostgreSQL, their COPY text) while the database builds the monthly history; the driver
+        # releases the interpreter lock while a statement runs, so the two use both processors.
+        floor_pct = int(param("base_limit_percent").at(current).value["floor"])
+        accounts = None
+        if credit_years:
+            # The timestamp is written once as the text each backend stores, not converted row by row.
+            stamp_text = _sqlite_value(now) if dialect == "sqlite" else now.astimezone(UTC).isoformat()
+            plan = _account_plan(first_year=account_start.year, last_year=current.year - 1)
+            first_account_id = _next_id(session, PersonalAccountYear)
+            accounts = workers.submit(_account_rows, span_rows, months, floor_pct, plan, now=stamp_text,
+                                      first_id=first_account_id, as_text=dialect == "postgresql")
+
         # The monthly history, set-based.
         SPAN.create(connection)
         MONTH.create(connection)
         BASE.create(connection)
         try:
-            floor_pct = int(param("base_limit_percent").at(current).value["floor"])
             _load(connection, dialect, "synth_month", [column.name for column in MONTH.columns], [
                 (row.month, row.seq, row.average_fen, row.floor_fen, row.cap_fen, floor_pct,
                  *[value for key in _RATE_KEYS for value in row.rates[key]])
@@ -391,7 +407,13 @@ def generate(session: Session, *, persons: int, seed: int, today: date, now: dat
             connection.execute(text(_MONTH_FIGURES))
             if dialect == "postgresql":
                 connection.execute(text("ANALYZE synth_base"))
-            created = connection.execute(_with_now(_HISTORY), stamp).rowcount
+                # The join hashes the month figures (about a million rows): in memory, not in batches on disk.
+                work_mem = connection.exec_driver_sql("SHOW work_mem").scalar()
+                connection.exec_driver_sql("SET LOCAL work_mem = '512MB'")
+                created = connection.execute(_with_now(_HISTORY), stamp).rowcount
+                connection.execute(text("SELECT set_config('work_mem', :value, true)"), {"value": work_mem})
+            else:
+                created = connection.execute(_with_now(_HISTORY), stamp).rowcount
         finally:
             SPAN.drop(connection)
             MONTH.drop(connection)
@@ -399,17 +421,14 @@ def generate(session: Session, *, persons: int, seed: int, today: date, now: dat
         phases.append(("monthly history", f"{time.perf_counter() - mark:.1f}"))
         mark = time.perf_counter()
 
-        if credit_years:
-            # The timestamp is written once as the text each backend stores, not converted row by row.
-            stamp_text = _sqlite_value(now) if dialect == "sqlite" else now.astimezone(UTC).isoformat()
-            rows = _account_rows(span_rows, months, floor_pct, first_year=account_start.year,
-                                 last_year=current.year - 1, now=stamp_text,
-                                 first_id=_next_id(session, PersonalAccountYear))
+        if accounts is not None:
+            rows, account_years = accounts.result()
             if dialect == "postgresql":
-                _copy_text(connection, "personal_account_year", _ACCOUNT_COLUMNS, rows)
+                _copy_blocks(connection, "personal_account_year", _ACCOUNT_COLUMNS, rows)
             else:
-                _load(connection, dialect, "personal_account_year", _ACCOUNT_COLUMNS, rows)
-            account_years = len(rows)
+                connection.exec_driver_sql(
+                    f"INSERT INTO personal_account_year ({', '.join(_ACCOUNT_COLUMNS)}) "  # noqa: S608
+                    f"VALUES ({', '.join('?' for _ in _ACCOUNT_COLUMNS)})", rows)
         phases.append(("personal accounts", f"{time.perf_counter() - mark:.1f}"))
         mark = time.perf_counter()
     if dialect == "postgresql":
@@ -432,22 +451,32 @@ def _with_now(sql: str):
 # --- The personal accounts, built once from the spans ------------------------------------------------------
 
 
-def _account_rows(span_rows, months: list[_MonthRow], floor_pct: int, *, first_year: int, last_year: int,
-                  now: str, first_id: int) -> list[tuple]:
-    """Every person's account years, as ``credit_interest`` run for each year in turn would write them.
-
-    The month's personal-account credit is computed as the history SQL computes it; per (kind, index) the
-    credits are kept as prefix sums over the months, so a span's credits and monthly product within a year
-    cost two subtractions. The yearly chain uses credit_interest's integer formula: opening × rate and
-    Σ credit × (first + 1 − month) × rate ÷ 12, each rounded half up on its own.
-    """
-    seq_of = {row.month: row.seq for row in months}
+def _account_plan(*, first_year: int, last_year: int) -> tuple[int, dict[int, tuple]]:
+    """The interest terms of every year to credit (read from the policy before the worker thread starts)."""
     years = {}  # year -> (rate string, numerator, denominator, first-month accrual months)
     for year in range(first_year, last_year + 1):
         start = date(year, 1, 1)
         rate = param("interest_rate").at(start).value
         first = int(param("interest_monthly_product").at(start).value["first_month_accrual_months"])
         years[year] = (str(rate), *rate_fraction(rate), first)
+    return last_year, years
+
+
+def _account_rows(span_rows, months: list[_MonthRow], floor_pct: int, plan: tuple[int, dict[int, tuple]], *,
+                  now: str, first_id: int, as_text: bool = False, chunk: int = 50_000) -> tuple[list, int]:
+    """Every person's account years, as ``credit_interest`` run for each year in turn would write them.
+
+    The month's personal-account credit is computed as the history SQL computes it; per (kind, index) the
+    credits are kept as prefix sums over the months, so a span's credits and monthly product within a year
+    cost two subtractions. The yearly chain uses credit_interest's integer formula: opening × rate and
+    Σ credit × (first + 1 − month) × rate ÷ 12, each rounded half up on its own.
+
+    Returns (rows, number of rows); with ``as_text`` the rows come as blocks of COPY text lines (plain
+    integers and strings without tabs, newlines or backslashes), ``chunk`` rows a block. Pure Python on the
+    arguments alone, so it can run in a worker thread.
+    """
+    seq_of = {row.month: row.seq for row in months}
+    last_year, years = plan
     prefix: dict[tuple[str, int, int, int], tuple[list[int], list[int]]] = {}
     # The history SQL's rounding, round-half-up(x × n ÷ d) = (2xn + d) // 2d, in one comprehension per key.
     employer_terms = [(row.average_fen, row.floor_fen, row.cap_fen, *row.rates["ar"]) for row in months]
@@ -514,7 +543,10 @@ def _account_rows(span_rows, months: list[_MonthRow], floor_pct: int, *, first_y
             rows.append((row_id, person_id, year, balance, total, interest, closing, rate, now))
             row_id += 1
             balance = closing
-    return rows
+    if not as_text:
+        return rows, len(rows)
+    return ["".join(["\t".join(map(str, row)) + "\n" for row in rows[begin:begin + chunk]])
+            for begin in range(0, len(rows), chunk)], len(rows)
 
 
 # --- Bulk loading -------------------------------------------------------------------------------------------
@@ -530,6 +562,9 @@ _ACCOUNT_COLUMNS = ("id", "person_id", "year", "opening_balance_fen", "contribut
 # Children first: their foreign keys go before the keys they point at would matter.
 _LOADED_TABLES = ("personal_account_year", "contribution_month", "flexible_base_choice", "flexible_enrolment",
                   "employment_spell")
+# Loaded tables whose primary key is dropped and rebuilt too (with the foreign keys of other tables pointing
+# at it, e.g. bill_line's): the large ones.
+_PRIMARY_KEY_REBUILT = ("contribution_month", "personal_account_year")
 
 
 def _sqlite_value(value):
@@ -563,15 +598,13 @@ def _load(connection, dialect: str, table: str, columns, rows) -> None:
     connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
 
 
-def _copy_text(connection, table: str, columns, rows, chunk: int = 50_000) -> None:
-    """COPY rows of plain integers and strings without tabs, newlines or backslashes, as text lines.
-
-    Joining the lines in Python and writing large blocks costs a fraction of adapting every value.
-    """
+def _copy_blocks(connection, table: str, columns, blocks: list[str]) -> None:
+    """COPY blocks of text lines (see ``_account_rows``): joining them beforehand costs a fraction of
+    adapting every value."""
     cursor = connection.connection.driver_connection.cursor()
     with cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for begin in range(0, len(rows), chunk):
-            copy.write("".join(["\t".join(map(str, row)) + "\n" for row in rows[begin:begin + chunk]]))
+        for block in blocks:
+            copy.write(block)
 
 
 @contextmanager
@@ -591,25 +624,39 @@ def _bulk_load(connection, dialect: str, tables: tuple[str, ...]) -> Iterator[No
     # PostgreSQL: per-row foreign-key triggers and index upkeep dominate a load of millions of rows; checking
     # and building them once afterwards is several times faster. All of it is transactional. Partial indexes
     # stay: the loaded rows are paid history, which their predicates leave out, so they cost nothing to keep
-    # and a full scan to rebuild.
+    # and a full scan to rebuild. The history's primary key goes too (with the foreign keys that point at
+    # it): kept, it cost more during the load (the join does not deliver rows in id order) than its rebuild.
     foreign, unique, indexes = [], [], []
     for table in tables:
-        for name, definition, kind in connection.execute(text(
-                "SELECT conname, pg_get_constraintdef(oid), contype FROM pg_constraint "
-                "WHERE conrelid = CAST(:t AS regclass) AND contype IN ('f', 'u') ORDER BY conname"), {"t": table}):
-            (foreign if kind == "f" else unique).append((table, name, definition))
+        for name, definition, kind, owner in connection.execute(text(
+                "SELECT conname, pg_get_constraintdef(oid), contype, CAST(conrelid AS regclass) FROM pg_constraint "
+                "WHERE (conrelid = CAST(:t AS regclass) AND (contype IN ('f', 'u') OR (contype = 'p' AND :pk))) "
+                "   OR (:pk AND confrelid = CAST(:t AS regclass) AND contype = 'f' AND conrelid <> confrelid) "
+                "ORDER BY conname"), {"t": table, "pk": table in _PRIMARY_KEY_REBUILT}):
+            entry = (str(owner), name, definition)
+            if kind == "f":
+                if entry not in foreign:  # a foreign key between two loaded tables is found from both
+                    foreign.append(entry)
+            else:
+                unique.insert(0, entry) if kind == "p" else unique.append(entry)
         indexes += [(table, name, definition) for name, definition in connection.execute(text(
             "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
             "WHERE x.indrelid = CAST(:t AS regclass) AND NOT x.indisprimary AND x.indpred IS NULL "
             "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid "
             "                AND c.conrelid = x.indrelid) ORDER BY i.relname"), {"t": table})]
-    for table, name, _ in foreign + unique:
+    for table, name, _ in foreign + unique[::-1]:
         connection.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     for _, name, _ in indexes:
         connection.exec_driver_sql(f'DROP INDEX "{name}"')
     yield
-    connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '1GB'")
+    memory = connection.exec_driver_sql("SHOW maintenance_work_mem").scalar()
+    connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '2GB'")
+    # Primary keys first (the foreign keys pointing at them need them), then the unique keys and indexes;
+    # enough memory to sort the largest index (the history's unique key, about 1.5 GB) without spilling.
+    for table, name, definition in unique:
+        connection.exec_driver_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
     for _, _, definition in indexes:
         connection.exec_driver_sql(definition)
-    for table, name, definition in unique + foreign:
+    for table, name, definition in foreign:
         connection.exec_driver_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    connection.execute(text("SELECT set_config('maintenance_work_mem', :value, true)"), {"value": memory})

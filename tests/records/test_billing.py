@@ -175,3 +175,19 @@ def test_the_month_terms_come_from_the_policy_parameters():
     assert (terms.employer_rate, terms.individual_rate) == (Decimal("0.16"), Decimal("0.08"))
     assert billing.month_terms(date(2025, 6, 1)).floor_fen == 430710
     assert billing.contribution_year(date(2026, 6, 1)) == 2025
+
+
+def test_a_payer_whose_months_are_all_there_already_gets_no_empty_bill(db):
+    # Overlapping spells (a closed one still covering the month): the person's month is billed once, to the
+    # first employer; the second employer has nothing to pay for and gets no bill.
+    person = factories.person(db)
+    first, second = factories.employer(db), factories.employer(db)
+    spell(db, person=person, employer=first, end=date(2026, 12, 1))
+    spell(db, person=person, employer=second)
+    report = billing.run_billing(db, month=MONTH, now=NOW)
+    bills = db.exec(select(Bill)).all()
+    assert (report.employee_months, report.bills, report.lines) == (1, 1, 1) == (1, len(bills), 1)
+    row = db.exec(select(ContributionMonth)).one()
+    assert [(bill.payer_id, bill.total_fen) for bill in bills] == [
+        (row.employer_id, row.employer_part_fen + row.individual_part_fen)]
+    assert row.bill_id == bills[0].id
