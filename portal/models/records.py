@@ -105,6 +105,9 @@ class ContributionMonth(SQLModel, table=True):
         # bulk of the table) stays out of it; the person index serves the record and the interest run.
         Index("ix_contribution_month_billed", "month",
               sqlite_where=text("status = 'billed'"), postgresql_where=text("status = 'billed'")),
+        # What is on a bill: deleting or checking a bill would otherwise scan the whole history for its months.
+        Index("ix_contribution_month_bill", "bill_id",
+              sqlite_where=text("bill_id IS NOT NULL"), postgresql_where=text("bill_id IS NOT NULL")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
