@@ -381,6 +381,7 @@ def section_record_page(bench: Bench) -> list[tuple[str, str]]:
     return bench_record_page.run()
 
 
+OWN_DATABASES = {"records", "declarations", "record-page"}
 SECTIONS: dict[str, Callable[[Bench], list]] = {
     "queue": section_queue,
     "records": section_records,
@@ -402,9 +403,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("portal.queue").setLevel(logging.ERROR)
     status = 0
     for name in options.only or list(SECTIONS):
-        bench = prepare_database()
-        bench.options = options
-        print(f"== {name} ({bench.backend}: {make_url(bench.url).render_as_string(hide_password=True)})")
+        if name in OWN_DATABASES:  # measured on a SQLite file and a PostgreSQL database of their own
+            bench = Bench(url="", backend="both", options=options)
+            print(f"== {name} (SQLite and PostgreSQL, scratch databases of its own)")
+        else:
+            bench = prepare_database()
+            bench.options = options
+            print(f"== {name} ({bench.backend}: {make_url(bench.url).render_as_string(hide_password=True)})")
         for note in bench.notes:
             print(f"  note: {note}")
         for figure in SECTIONS[name](bench):

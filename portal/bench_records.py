@@ -16,23 +16,12 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_records"
+from portal.bench_support import fresh_database, scratch_pg_url
+
 TODAY = date(2026, 11, 28)
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
-
-
-def _fresh(url: str) -> None:
-    from portal.migrate import upgrade
-
-    if url.startswith("postgresql"):
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    upgrade(url)
 
 
 def _timed(factory, work):
@@ -49,7 +38,7 @@ def measure(url: str, *, persons: int) -> list[tuple[str, str]]:
     from portal.services import billing, synth
     from portal.services.personal_accounts import credit_interest
 
-    _fresh(url)
+    fresh_database(url)
     engine = make_engine(url)
     factory = make_sessionmaker(engine)
     backend = engine.dialect.name
@@ -81,7 +70,7 @@ def run(persons: int | None = None) -> list[tuple[str, str]]:
     with tempfile.TemporaryDirectory() as directory:
         figures += measure(f"sqlite:///{Path(directory) / 'bench_records.db'}", persons=persons)
     try:
-        figures += measure(os.environ.get("PORTAL_BENCH_RECORDS_PG_URL", PG_URL), persons=persons)
+        figures += measure(scratch_pg_url("portal_bench_records", "PORTAL_BENCH_RECORDS_PG_URL"), persons=persons)
     except Exception as error:  # reported, not hidden: the figure says why there is none
         figures.append(("[postgresql] records benchmark", f"not run: {type(error).__name__}: {error}"[:200]))
     return figures

@@ -45,6 +45,10 @@ def make_engine(url: str, *, ping_after_idle: int = PING_AFTER_IDLE_SECONDS) -> 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
+            # Only a new file takes it (before its first table). Measured on the 18-million-month synthetic
+            # province: 8 KiB pages build it in 56.5 s against 62.8 s with the default 4 KiB, billing 3.4 s
+            # against 3.0 s; 16 KiB pages built it in 51 s but billed in 4.3 s.
+            cursor.execute("PRAGMA page_size=8192")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
