@@ -30,6 +30,7 @@ from portal.web.person import records as person_records
 from portal.web.person import requests as person_requests
 from portal.web.person import routes as person
 from portal.web.public import estimate, pages, payments, policy, signin, verify
+from portal.web.staff import counter as staff_counter
 from portal.web.staff import queue as staff_queue
 from portal.web.staff import routes as staff
 from portal.web.templating import STATIC_DIR
@@ -53,6 +54,7 @@ def all_routes() -> list:
         *employer_bills.routes, *employer_applications.routes, *payments.routes,
         *staff.routes,
         *staff_queue.routes,
+        *staff_counter.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
 

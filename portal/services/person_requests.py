@@ -19,6 +19,7 @@ enrols them from the start month with the base percent they chose.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func
@@ -27,6 +28,7 @@ from sqlmodel import Session, select
 from portal import i18n
 from portal.auth.principal import SYSTEM, Actor
 from portal.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFailed
+from portal.identifiers import InvalidIdentifier, parse_resident_id
 from portal.models import (
     ContributionMonth,
     Employer,
@@ -42,6 +44,7 @@ from portal.policy.rules.retirement import retirement
 from portal.queue import service as queue
 from portal.queue.service import CheckResult
 from portal.services import audit, enrolment
+from portal.services.accounts import ID_MESSAGES
 from portal.services.billing import contribution_year
 
 COMMITMENT = N_("I confirm the statements are true and accept the consequences of a false commitment.")
@@ -65,6 +68,49 @@ def person_of(session: Session, actor: Actor) -> Person:
     return person
 
 
+@dataclass(frozen=True)
+class Filing:
+    """Who files a person's request: the person online, or a member of staff at a service counter for them."""
+
+    person: Person
+    applicant: queue.Applicant
+    actor: Actor  # who is acting, for the audit log
+    channel: str = "web"
+    counter_staff_id: int | None = None
+
+    def submit(self, session: Session, *, kind: str, payload: dict, token: str, now: datetime) -> Case:
+        return queue.submit(session, kind=kind, applicant=self.applicant, payload=payload,
+                            prefecture=prefecture_of(session, self.person), channel=self.channel,
+                            idempotency_key=token, now=now, actor=self.actor,
+                            counter_staff_id=self.counter_staff_id)
+
+
+def online(session: Session, actor: Actor) -> Filing:
+    """The signed-in person filing for themselves."""
+    person = person_of(session, actor)
+    return Filing(person=person, applicant=queue.applicant_of(actor), actor=actor)
+
+
+def at_counter(session: Session, *, staff: Actor, id_number: str, today: date) -> Filing:
+    """A member of staff filing at a counter for the person with this identity number (who signs on paper).
+
+    The member of staff is recorded on the case, and the queue never lets them handle it (maker and checker).
+    """
+    principal = staff.principal
+    if principal is None or principal.kind != "staff":
+        raise Forbidden()
+    try:
+        number = parse_resident_id(id_number, today=today).number
+    except InvalidIdentifier as error:
+        raise ValidationFailed({"id_number": Msg(ID_MESSAGES[error.code])}) from None
+    person = session.exec(select(Person).where(Person.id_number == number)).first()
+    if person is None:
+        raise ValidationFailed({"id_number": Msg(N_("No insured person has this identity number. Check it with "
+                                                    "the applicant's identity card."))})
+    return Filing(person=person, applicant=queue.Applicant("person", person.id, None), actor=staff,
+                  channel="counter", counter_staff_id=principal.account_id)
+
+
 def prefecture_of(session: Session, person: Person) -> str:
     """Where the person's requests are handled: their latest employer's prefecture, else their birthplace's."""
     region = session.exec(select(Employer.region).join(EmploymentSpell, EmploymentSpell.employer_id == Employer.id)
@@ -76,8 +122,11 @@ def prefecture_of(session: Session, person: Person) -> str:
     return birthplace if birthplace in queue.PREFECTURES else PROVINCIAL_CENTRE
 
 
-def _commitment(now: datetime) -> dict:
-    return {"accepted": True, "text": i18n.gettext(COMMITMENT), "at": now.isoformat()}
+def _commitment(now: datetime, filing: Filing) -> dict:
+    signed = {"accepted": True, "text": i18n.gettext(COMMITMENT), "at": now.isoformat()}
+    if filing.channel == "counter":
+        signed["signed_on_paper"] = True  # before the member of staff who filed it
+    return signed
 
 
 def _details(text: str, errors: dict[str, Msg], *, required: bool) -> str:
@@ -115,10 +164,9 @@ def parse_months(text: str) -> list[date] | None:
     return sorted(found)
 
 
-def submit_correction(session: Session, *, actor: Actor, what: str, months: str, details: str, commitment: bool,
+def submit_correction(session: Session, *, filing: Filing, what: str, months: str, details: str, commitment: bool,
                       token: str, now: datetime, today: date) -> Case:
     """Ask for the record to be corrected; nothing is created when any field is wrong."""
-    person = person_of(session, actor)
     errors: dict[str, Msg] = {}
     if what not in CORRECTIONS:
         errors["what"] = Msg(N_("Choose what is wrong in your record."))
@@ -136,9 +184,8 @@ def submit_correction(session: Session, *, actor: Actor, what: str, months: str,
     if errors:
         raise ValidationFailed(errors)
     payload = {"what": what, "months": [fmt_month(month) for month in chosen], "details": text,
-               "commitment": _commitment(now)}
-    return queue.submit(session, kind="enrolment_correction", applicant=actor, payload=payload,
-                        prefecture=prefecture_of(session, person), idempotency_key=token, now=now)
+               "commitment": _commitment(now, filing)}
+    return filing.submit(session, kind="enrolment_correction", payload=payload, token=token, now=now)
 
 
 def check_correction(session: Session, case: Case, payload: dict) -> CheckResult:
@@ -191,10 +238,10 @@ def start_options(today: date) -> list[date]:
     return [month_of(today), add_months(month_of(today), 1)]
 
 
-def submit_exception(session: Session, *, actor: Actor, start_month: str, base_percent: int | None, details: str,
+def submit_exception(session: Session, *, filing: Filing, start_month: str, base_percent: int | None, details: str,
                      commitment: bool, token: str, now: datetime, today: date) -> Case:
     """Ask the office to enrol the person although the online enrolment refused them."""
-    person = person_of(session, actor)
+    person = filing.person
     errors: dict[str, Msg] = {}
     try:
         start = parse_month(start_month)
@@ -216,12 +263,11 @@ def submit_exception(session: Session, *, actor: Actor, start_month: str, base_p
     if grounds is None:
         raise Conflict(Msg(N_("There is nothing for the office to lift: enrol online, or read why you cannot.")))
     payload = {"reason": grounds, "start_month": fmt_month(start), "base_percent": base_percent, "details": text,
-               "commitment": _commitment(now)}
+               "commitment": _commitment(now, filing)}
     if grounds == "open_spell":
         spell = _open_spell(session, person.id)
         payload["open_spell_since"] = fmt_month(spell.start_month)
-    return queue.submit(session, kind="flexible_exception", applicant=actor, payload=payload,
-                        prefecture=prefecture_of(session, person), idempotency_key=token, now=now)
+    return filing.submit(session, kind="flexible_exception", payload=payload, token=token, now=now)
 
 
 def check_exception(session: Session, case: Case, payload: dict) -> CheckResult:

@@ -47,7 +47,7 @@ def test_months_are_read_as_a_list_or_a_range_in_either_language_and_nonsense_is
 
 def test_a_correction_becomes_a_case_for_a_handler_with_the_months_checked_against_the_record(db):
     account, actor = applicant(db)
-    case = service.submit_correction(db, actor=actor, what="missing", months="2019-03 to 2019-05", token="t1", **OK)
+    case = service.submit_correction(db, filing=service.online(db, actor), what="missing", months="2019-03 to 2019-05", token="t1", **OK)
     assert (case.kind, case.applicant_kind, case.applicant_id, case.state) == (
         "enrolment_correction", "person", account.person_id, "checked")
     payload = queue.payload_of(case)
@@ -68,7 +68,7 @@ def test_a_correction_with_a_bad_field_is_refused_at_that_field_and_makes_no_cas
     _account, actor = applicant(db)
     fields = {"what": "missing", "months": "2019-03", **OK, **changes}
     with pytest.raises(ValidationFailed) as refused:
-        service.submit_correction(db, actor=actor, token="t2", **fields)
+        service.submit_correction(db, filing=service.online(db, actor), token="t2", **fields)
     assert field in refused.value.errors
     assert db.exec(select(Case)).all() == []
 
@@ -82,7 +82,7 @@ def test_an_employment_left_open_is_ended_and_the_person_enrolled_when_the_offic
     open_spell = spell(db, person=person, start=date(2015, 1, 1))
     assert service.exception_grounds(db, person=person, month=date(2026, 12, 1)) == "open_spell"
 
-    case = service.submit_exception(db, actor=actor, start_month="2026-12", base_percent=100, token="t3", **OK)
+    case = service.submit_exception(db, filing=service.online(db, actor), start_month="2026-12", base_percent=100, token="t3", **OK)
     assert queue.payload_of(case)["open_spell_since"] == "2015-01"
     approve(db, case)
 
@@ -95,7 +95,7 @@ def test_an_employment_left_open_is_ended_and_the_person_enrolled_when_the_offic
 
 def test_a_person_past_the_statutory_age_without_the_minimum_months_may_be_enrolled_to_keep_paying(db):
     account, actor = applicant(db, birth=date(1960, 5, 10))
-    case = service.submit_exception(db, actor=actor, start_month="2026-11", base_percent=60, token="t4", **OK)
+    case = service.submit_exception(db, filing=service.online(db, actor), start_month="2026-11", base_percent=60, token="t4", **OK)
     assert queue.payload_of(case)["reason"] == "over_age"
     approve(db, case)
     assert db.exec(select(FlexibleEnrolment).where(FlexibleEnrolment.person_id == account.person_id)).one()
@@ -105,7 +105,7 @@ def test_a_rejected_exception_changes_nothing(db):
     account, actor = applicant(db)
     person = db.get(Person, account.person_id)
     open_spell = spell(db, person=person, start=date(2015, 1, 1))
-    case = service.submit_exception(db, actor=actor, start_month="2026-12", base_percent=100, token="t5", **OK)
+    case = service.submit_exception(db, filing=service.online(db, actor), start_month="2026-12", base_percent=100, token="t5", **OK)
     handler = staff_actor(factories.staff(db, roles="handler", name="王经办"))
     taken = queue.take_next(db, staff=handler, now=NOW)
     queue.act(db, reference=case.reference, action="reject", actor=handler, expected_version=taken.version,
@@ -117,7 +117,7 @@ def test_a_rejected_exception_changes_nothing(db):
 def test_someone_the_online_enrolment_accepts_has_nothing_to_ask_the_office_for(db):
     _account, actor = applicant(db)
     with pytest.raises(Conflict):
-        service.submit_exception(db, actor=actor, start_month="2026-12", base_percent=60, token="t6", **OK)
+        service.submit_exception(db, filing=service.online(db, actor), start_month="2026-12", base_percent=60, token="t6", **OK)
     assert db.exec(select(Case)).all() == []
 
 
@@ -173,3 +173,65 @@ def test_the_exception_form_says_plainly_when_there_is_nothing_to_lift(client, d
     assert "/me/flexible/exception" not in client.get("/me/flexible?lang=en").text
     page = client.get("/me/flexible/exception?lang=en")
     assert page.status_code == 200 and "did not refuse you for a reason the office can lift" in page.text
+
+
+# --- at the service counter ------------------------------------------------------------------------------------
+
+
+def test_staff_file_for_a_person_at_the_counter_and_may_then_neither_handle_nor_review_it(db):
+    account, _actor = applicant(db)
+    person = db.get(Person, account.person_id)
+    clerk = staff_actor(factories.staff(db, roles="handler", name="窗口经办"))
+    filing = service.at_counter(db, staff=clerk, id_number=person.id_number, today=TODAY)
+    case = service.submit_correction(db, filing=filing, what="wrong_base", months="2020-01", token="c1", **OK)
+
+    assert (case.channel, case.counter_staff_id, case.applicant_kind, case.applicant_id) == (
+        "counter", clerk.principal.account_id, "person", person.id)
+    assert queue.payload_of(case)["commitment"]["signed_on_paper"] is True
+    assert queue.take_next(db, staff=clerk, now=NOW) is None  # the filer is passed over
+    colleague = staff_actor(factories.staff(db, roles="handler", name="另一经办"))
+    assert queue.take_next(db, staff=colleague, now=NOW).id == case.id
+
+
+@pytest.mark.parametrize(("number", "expected"), [
+    ("22010219900101005", "An identity number has 18 characters."),
+    ("220102199001010051", "This identity number is not valid: its last character does not match. Check each digit."),
+])
+def test_a_bad_or_unknown_identity_number_at_the_counter_is_refused_at_its_field(db, number, expected):
+    clerk = staff_actor(factories.staff(db, roles="handler"))
+    with pytest.raises(ValidationFailed) as refused:
+        service.at_counter(db, staff=clerk, id_number=number, today=TODAY)
+    assert refused.value.errors["id_number"].text == expected
+
+
+def test_a_well_formed_number_of_nobody_on_record_is_refused_plainly(db):
+    clerk = staff_actor(factories.staff(db, roles="handler"))
+    with pytest.raises(ValidationFailed) as refused:
+        service.at_counter(db, staff=clerk, id_number="22010219900101005X", today=TODAY)
+    assert "No insured person has this identity number" in refused.value.errors["id_number"].text
+
+
+def test_the_counter_pages_file_a_request_and_keep_the_typed_values_on_an_error(client, db, frozen_clock):
+    from tests.helpers import sign_in_staff
+
+    account, _actor = applicant(db)
+    person = db.get(Person, account.person_id)
+    spell(db, person=person, start=date(2015, 1, 1))
+    clerk = factories.staff(db, roles="handler", name="窗口经办")
+    number = person.id_number
+    db.commit()
+    assert sign_in_staff(client, clerk).status_code == 303
+    assert "/staff/counter/correction" in client.get("/staff?lang=en").text
+
+    token = token_from(client, "/staff/counter/exception")
+    fields = {"csrf_token": token, "token": "desk-1", "id_number": number, "start_month": "2026-12",
+              "base_percent": "100", "details": "Company closed in 2025; the applicant showed the notice."}
+    missing = client.post("/staff/counter/exception?lang=en", data=fields)
+    assert missing.status_code == 422 and "Confirm the commitment" in missing.text and number in missing.text
+    filed = client.post("/staff/counter/exception", data=fields | {"commitment": "yes"})
+    assert filed.status_code == 303 and filed.headers["location"].startswith("/staff/cases/JL")
+    case = db.exec(select(Case)).one()
+    db.commit()  # ends the read, so the app can write (SQLite)
+    assert (case.kind, case.channel) == ("flexible_exception", "counter")
+    page = client.get(filed.headers["location"] + "?lang=en")
+    assert page.status_code == 200 and 'value="approve"' not in page.text  # the filer cannot decide it

@@ -55,7 +55,7 @@ def correction_form(ctx: Ctx):
 def correction_submit(ctx: Ctx):
     try:
         case = service.submit_correction(
-            ctx.db, actor=ctx.actor, what=ctx.value("what"), months=ctx.value("months"), details=ctx.value("details"),
+            ctx.db, filing=service.online(ctx.db, ctx.actor), what=ctx.value("what"), months=ctx.value("months"), details=ctx.value("details"),
             commitment=ctx.value("commitment") == "yes", token=ctx.value("token"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
         ctx.db.rollback()
@@ -89,7 +89,7 @@ def exception_submit(ctx: Ctx):
     text = ctx.value("base_percent").rstrip("%％").strip()
     try:
         case = service.submit_exception(
-            ctx.db, actor=ctx.actor, start_month=ctx.value("start_month"),
+            ctx.db, filing=service.online(ctx.db, ctx.actor), start_month=ctx.value("start_month"),
             base_percent=int(text) if _WHOLE.match(text) else None, details=ctx.value("details"),
             commitment=ctx.value("commitment") == "yes", token=ctx.value("token"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
