@@ -145,7 +145,8 @@ def cmd_queue_auto(args) -> int:
 
     with transaction(_sessionmaker()) as session:
         counts = service.run_auto(session, now=clock.now())
-    print(f"checked {counts['checked']} case(s), approved {counts['approved']} automatically")
+    print(f"checked {counts['checked']} case(s), approved {counts['approved']} automatically, "
+          f"closed {counts['closed']} decided case(s)")
     return 0
 
 

@@ -73,7 +73,11 @@ def from_environment(environ: dict[str, str] | None = None) -> Settings:
     url = env.get("PORTAL_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'portal.db'}"
     host = env.get("PORTAL_HOST", "127.0.0.1")
     port = env.get("PORTAL_PORT", "8000")
+    seal_ms = env.get("PORTAL_AUDIT_SEAL_MS", "500")
+    if not seal_ms.isdigit():
+        raise SettingsError("PORTAL_AUDIT_SEAL_MS must be a whole number of milliseconds (0 seals after each request)")
     return Settings(
+        audit_seal_ms=int(seal_ms),
         database_url=url,
         secret_key=secret,
         env=name,

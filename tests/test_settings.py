@@ -69,3 +69,10 @@ def test_development_defaults(var_dir):
 def test_host_and_port_make_the_base_url(var_dir):
     settings = from_environment({"PORTAL_HOST": "0.0.0.0", "PORTAL_PORT": "9000"})
     assert settings.base_url == "http://0.0.0.0:9000"
+
+
+def test_the_audit_sealing_interval_defaults_to_half_a_second_and_may_be_set_or_refused(var_dir):
+    assert from_environment(PRODUCTION).audit_seal_ms == 500
+    assert from_environment(PRODUCTION | {"PORTAL_AUDIT_SEAL_MS": "0"}).audit_seal_ms == 0
+    with pytest.raises(SettingsError, match="PORTAL_AUDIT_SEAL_MS"):
+        from_environment(PRODUCTION | {"PORTAL_AUDIT_SEAL_MS": "-5"})

@@ -55,6 +55,7 @@ class Case(SQLModel, table=True):
     version: int = 1
     idempotency_key: str = Field(max_length=64)
     decided_at: datetime | None = utc_field(nullable=True)
+    outcome: str | None = Field(default=None, max_length=10)  # approved | rejected: kept once the case is closed
     closed_at: datetime | None = utc_field(nullable=True)
     updated_at: datetime = utc_field()
 

@@ -70,6 +70,7 @@ def is_money_kind(kind: str) -> bool:
 class Routing:
     routes: Mapping[tuple[Kind, Tier], Route]
     service_days: Mapping[Kind, int]
+    close_after_days: int = 10  # working days a decided case stays open before it is closed
 
     def route(self, kind: str, tier: str = DEFAULT_TIER) -> Route:
         return self.routes[(Kind(kind), Tier(tier))]
@@ -113,7 +114,10 @@ def parse_routing(data: Any) -> Routing:
             if kind in MONEY_KINDS and route is not Route.DUAL:
                 raise RoutingError(f"{kind}/{tier_name}: money decisions must be dual, not {route}")
             routes[(kind, Tier(str(tier_name)))] = route
-    return Routing(routes=MappingProxyType(routes), service_days=MappingProxyType(days))
+    close = data.get("close_after_working_days")
+    if not isinstance(close, int) or isinstance(close, bool) or not 0 <= close <= MAX_SERVICE_DAYS:
+        raise RoutingError(f"close_after_working_days must be a whole number 0..{MAX_SERVICE_DAYS}")
+    return Routing(routes=MappingProxyType(routes), service_days=MappingProxyType(days), close_after_days=close)
 
 
 def load_routing(path: Path | str = DATA_FILE) -> Routing:
@@ -132,3 +136,7 @@ def route_for(kind: str, tier: str = DEFAULT_TIER) -> Route:
 
 def service_days_for(kind: str) -> int:
     return default_routing().days(kind)
+
+
+def close_after_days() -> int:
+    return default_routing().close_after_days

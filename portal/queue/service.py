@@ -33,7 +33,16 @@ from portal.identifiers import InvalidIdentifier, parse_credit_code
 from portal.models import Case, CaseEvent, Employer, StaffMember
 from portal.queue import attachments, calendar, take_pg
 from portal.queue.reasons import BY_CODE
-from portal.queue.routing import DEFAULT_TIER, MONEY_KINDS, Kind, Route, Tier, route_for, service_days_for
+from portal.queue.routing import (
+    DEFAULT_TIER,
+    MONEY_KINDS,
+    Kind,
+    Route,
+    Tier,
+    close_after_days,
+    route_for,
+    service_days_for,
+)
 from portal.queue.states import (
     DECIDED,
     Action,
@@ -537,6 +546,7 @@ def _auto(session: Session, case: Case, now: datetime) -> None:
     before = case.state
     case.state = outcome.state
     case.decided_at = now
+    case.outcome = str(case.state)
     case.version += 1
     session.add(case)
     session.flush()
@@ -546,12 +556,13 @@ def _auto(session: Session, case: Case, now: datetime) -> None:
 
 
 def run_auto(session: Session, *, now: datetime, batch: int = 500) -> dict[str, int]:
-    """Checks (and auto-approves) every case left in ``submitted``. Running it twice changes nothing.
+    """Checks (and auto-approves) every case left in ``submitted``, and closes the cases decided long enough
+    ago (``close_after_working_days`` in the routing file). Running it twice changes nothing.
 
     Cases are claimed in batches with a guarded update of their version, so two runs at
     once never check the same case twice.
     """
-    counts = {"checked": 0, "approved": 0}
+    counts = {"checked": 0, "approved": 0, "closed": 0}
     last_id = 0
     while True:
         ids = session.exec(select(Case.id).where(Case.state == State.SUBMITTED, Case.id > last_id)
@@ -568,7 +579,40 @@ def run_auto(session: Session, *, now: datetime, batch: int = 500) -> dict[str, 
             counts["checked"] += 1
             counts["approved"] += case.state == State.APPROVED
         session.flush()
+    counts["closed"] = _close_decided(session, now=now, batch=batch)
     return counts
+
+
+def _close_decided(session: Session, *, now: datetime, batch: int) -> int:
+    """Closes decided cases once their decision is ``close_after_days`` working days old; the outcome stays."""
+    today = china_date(now)
+    days = close_after_days()
+    # n working days take at least n calendar days: a first cut in SQL, then the calendar decides each case.
+    earliest = now - timedelta(days=days)
+    closed, last_id = 0, 0
+    while True:
+        cases = session.exec(select(Case).where(Case.state.in_(DECIDED), Case.decided_at <= earliest,
+                                                Case.id > last_id)
+                             .order_by(Case.id).limit(batch).with_for_update(skip_locked=True)).all()
+        if not cases:
+            return closed
+        last_id = cases[-1].id
+        for case in cases:
+            if calendar.due_date(china_date(case.decided_at), days) > today:
+                continue
+            before = case.state
+            outcome = transition(facts_of(case), Action.CLOSE, MACHINE_SYSTEM)
+            case.state = outcome.state
+            case.closed_at = now
+            case.version += 1
+            case.updated_at = now
+            session.add(case)
+            session.flush()
+            _event(session, case, SYSTEM, Action.CLOSE, before, now=now)
+            _notify(session, case, now)
+            _audit(session, case, SYSTEM, Action.CLOSE, before, now)
+            closed += 1
+        session.flush()
 
 
 def _apply_effect(session: Session, case: Case, now: datetime, note: str) -> None:
@@ -754,6 +798,7 @@ def act(
     _move_clock(case, before, now)
     if case.state in DECIDED and before not in DECIDED:
         case.decided_at = now
+        case.outcome = str(case.state)
     if case.state in (State.CLOSED, State.WITHDRAWN):
         case.closed_at = now
     case.version += 1

@@ -148,3 +148,14 @@ def test_a_reason_is_valid_only_for_its_own_use():
     assert reasons.is_valid("not_eligible", reasons.ReasonUse.REJECT)
     assert not reasons.is_valid("not_eligible", reasons.ReasonUse.RETURN)
     assert not reasons.is_valid("made_up", reasons.ReasonUse.REJECT)
+
+
+@pytest.mark.parametrize("days", [None, -1, "ten", True, 1000])
+def test_a_file_with_a_nonsense_closing_delay_fails_to_load(raw, days):
+    raw["close_after_working_days"] = days
+    with pytest.raises(RoutingError, match="close_after_working_days"):
+        parse_routing(raw)
+
+
+def test_decided_cases_close_after_ten_working_days_in_the_shipped_file(raw):
+    assert parse_routing(raw).close_after_days == 10

@@ -276,10 +276,29 @@ def test_queue_auto_checks_what_was_left_in_submitted_and_is_idempotent(db):
                 state="submitted", submitted_at=NOW, due_on=date(2026, 12, 14), idempotency_key="x", updated_at=NOW)
     db.add(left)
     db.flush()
-    assert service.run_auto(db, now=NOW) == {"checked": 1, "approved": 0}
-    assert service.run_auto(db, now=NOW) == {"checked": 0, "approved": 0}
+    assert service.run_auto(db, now=NOW) == {"checked": 1, "approved": 0, "closed": 0}
+    assert service.run_auto(db, now=NOW) == {"checked": 0, "approved": 0, "closed": 0}
     db.refresh(left)
     assert left.state == State.CHECKED and left.checks_passed is True
+
+
+def test_queue_auto_closes_a_case_ten_working_days_after_its_decision_and_keeps_the_outcome(db):
+    p = people(db)
+    case = submit(db, p["applicant"], kind="enrolment_correction")
+    taken = service.take_next(db, staff=p["handler"], now=NOW)
+    service.act(db, reference=case.reference, action="reject", actor=p["handler"], expected_version=taken.version,
+                reason_code="not_eligible", now=NOW)
+    assert (case.state, case.outcome) == (State.REJECTED, "rejected")
+
+    nine_working_days = NOW + timedelta(days=11)  # Monday 30 Nov + 11 days: Friday 11 Dec, the 9th working day
+    assert service.run_auto(db, now=nine_working_days)["closed"] == 0
+    assert case.state == State.REJECTED
+    ten_working_days = NOW + timedelta(days=14)  # Monday 14 Dec
+    assert service.run_auto(db, now=ten_working_days)["closed"] == 1
+    assert (case.state, case.outcome, case.closed_at) == (State.CLOSED, "rejected", ten_working_days)
+    assert service.run_auto(db, now=ten_working_days)["closed"] == 0  # a rerun changes nothing
+    events = db.exec(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)).all()
+    assert (events[-1].actor_kind, events[-1].action, events[-1].to_state) == ("system", "close", "closed")
 
 
 def test_take_next_gives_the_most_urgent_case_first(db):

@@ -261,3 +261,18 @@ def test_the_applicant_sees_whether_their_waiting_request_has_been_opened(client
                 now=clock.now())
     db.commit()
     assert "opened before, not finished" in client.get(f"/me/requests/{case.reference}?lang=en").text
+
+
+def test_a_closed_case_still_says_what_was_decided(client, db, frozen_clock):
+    from datetime import timedelta
+
+    account, case = _person_case(db, mobile="13900000009")
+    handler = staff_actor(factories.staff(db, roles="handler"))
+    taken = service.take_next(db, staff=handler, now=clock.now())
+    service.act(db, reference=case.reference, action="approve", actor=handler, expected_version=taken.version,
+                now=clock.now())
+    service.run_auto(db, now=clock.now() + timedelta(days=30))
+    number = id_number_of(db, account)
+    db.commit()
+    sign_in_person(client, number)
+    assert "Closed: approved" in client.get(f"/me/requests/{case.reference}?lang=en").text
