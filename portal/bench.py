@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
-DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from portal.bench_support import fresh_database, scratch_pg_url
+
 BENCH_DATABASE = "portal_bench"
 BENCH_NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # a Monday morning in China
 
@@ -71,30 +72,12 @@ def percentile(samples: list[float], p: float) -> float:
 # --- the scratch database ------------------------------------------------------------------------
 
 
-def _postgres_url() -> str:
-    base = os.environ.get("PORTAL_BENCH_PG_URL") or os.environ.get("PORTAL_TEST_PG_URL") or DEFAULT_PG_URL
-    return make_url(base).set(database=BENCH_DATABASE).render_as_string(hide_password=False)
-
-
 def prepare_database() -> Bench:
     """An empty, migrated database for the benchmark: PostgreSQL when reachable, SQLite otherwise."""
-    from portal.migrate import upgrade
-
-    url = _postgres_url()
+    url = scratch_pg_url(BENCH_DATABASE)
     try:
-        admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                        {"name": BENCH_DATABASE}).first()
-            if not exists:
-                connection.execute(text(f'CREATE DATABASE "{BENCH_DATABASE}"'))
-        admin.dispose()
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-        bench = Bench(url=url, backend="postgresql")
+        fresh_database(url)
+        return Bench(url=url, backend="postgresql")
     except Exception as error:  # unreachable, or no rights: say so and measure SQLite instead
         path = Path(tempfile.gettempdir()) / "portal_bench.db"
         for suffix in ("", "-wal", "-shm"):
@@ -102,8 +85,8 @@ def prepare_database() -> Bench:
         bench = Bench(url=f"sqlite:///{path}", backend="sqlite")
         bench.notes.append(f"PostgreSQL unreachable ({type(error).__name__}: {str(error).splitlines()[0][:120]}); "
                            "these are SQLite figures, not the PostgreSQL targets")
-    upgrade(bench.url)
-    return bench
+        fresh_database(bench.url)
+        return bench
 
 
 # --- section: the handling queue -----------------------------------------------------------------

@@ -271,3 +271,14 @@ def set_staff_roles(*, session: Session, actor: Actor, staff_number: str, roles:
 
 def pending_employers(*, session: Session) -> list[Employer]:
     return list(session.exec(select(Employer).where(Employer.status == "pending").order_by(Employer.created_at)).all())
+
+
+def person_of(session: Session, actor: Actor) -> Person:
+    """The person signed in as ``actor``; Forbidden for anyone else, NotFound if their record is gone."""
+    principal = actor.principal
+    if principal is None or principal.kind != "person" or not principal.person_id:
+        raise Forbidden()
+    person = session.get(Person, principal.person_id)
+    if person is None:
+        raise NotFound()
+    return person

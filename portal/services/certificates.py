@@ -19,11 +19,12 @@ from sqlmodel import Session, select
 
 from portal import clock
 from portal.auth.principal import Actor
-from portal.errors import Forbidden, NotFound
+from portal.errors import NotFound
 from portal.identifiers import mask_name
 from portal.models import Certificate, Employer, Person
 from portal.policy.dates import add_months, fmt_month
 from portal.services import audit
+from portal.services.accounts import person_of
 from portal.services.records import PersonRecord, build_record
 
 # No 0/O, 1/I/L: a code read aloud over the telephone or typed from paper is not misread.
@@ -138,16 +139,6 @@ def _new_code(session: Session) -> str:
             return code
 
 
-def _own_person(session: Session, actor: Actor) -> Person:
-    principal = actor.principal
-    if principal is None or principal.kind != "person" or principal.person_id is None:
-        raise Forbidden()
-    person = session.get(Person, principal.person_id)
-    if person is None:
-        raise NotFound()
-    return person
-
-
 def _issued(session: Session, certificate: Certificate, person: Person) -> Issued:
     periods = tuple(Period.from_json(item) for item in json.loads(certificate.periods_json))
     return Issued(certificate=certificate, person=person, periods=periods)
@@ -155,7 +146,7 @@ def _issued(session: Session, certificate: Certificate, person: Person) -> Issue
 
 def issue(session: Session, *, actor: Actor, now: datetime) -> Issued:
     """The signed-in person's certificate for today: the one already issued today if the record is unchanged."""
-    person = _own_person(session, actor)
+    person = person_of(session, actor)
     today = now.astimezone(clock.CHINA).date()
     record = build_record(session, person=person, today=today)
     periods = insured_periods(session, record=record)
@@ -179,14 +170,14 @@ def issue(session: Session, *, actor: Actor, now: datetime) -> Issued:
 
 def own_certificates(session: Session, *, actor: Actor) -> list[Certificate]:
     """The signed-in person's certificates, newest first."""
-    person = _own_person(session, actor)
+    person = person_of(session, actor)
     return list(session.exec(select(Certificate).where(Certificate.person_id == person.id)
                              .order_by(Certificate.issued_at.desc(), Certificate.id.desc())).all())
 
 
 def own_certificate(session: Session, *, actor: Actor, code: str) -> Issued:
     """One of the signed-in person's certificates by code; another person's code is simply not found."""
-    person = _own_person(session, actor)
+    person = person_of(session, actor)
     normalised = normalise_code(code)
     certificate = session.exec(select(Certificate).where(Certificate.code == normalised)).first() if normalised else None
     if certificate is None or certificate.person_id != person.id:

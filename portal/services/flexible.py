@@ -19,7 +19,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from portal.auth.principal import Actor
-from portal.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFailed
+from portal.errors import N_, Conflict, Msg, NotFound, ValidationFailed
 from portal.models import (
     Bill,
     BillLine,
@@ -42,6 +42,7 @@ from portal.policy.rules.late_fee import late_fee
 from portal.policy.rules.pension import region_codes
 from portal.policy.rules.retirement import retirement
 from portal.services import billing, enrolment, records
+from portal.services.accounts import person_of
 
 # The tiers people usually choose between (a display choice; any whole percent within the parameter's
 # bounds may be chosen, and tiers outside the bounds in force are not shown).
@@ -49,16 +50,6 @@ COMMON_TIERS = (60, 70, 80, 90, 100, 150, 200, 250, 300)
 PERIODS = ("month", "quarter", "rest")
 PROVINCE = "220000"
 ZERO = Decimal("0.00")
-
-
-def _person(session: Session, actor: Actor) -> Person:
-    principal = actor.principal
-    if principal is None or principal.kind != "person" or not principal.person_id:
-        raise Forbidden()
-    person = session.get(Person, principal.person_id)
-    if person is None:
-        raise NotFound()
-    return person
 
 
 def _enrolments(session: Session, person_id: int) -> list[FlexibleEnrolment]:
@@ -352,7 +343,7 @@ def estimate_change(session: Session, *, person: Person, gaps: list[GapMonth], t
 
 def overview(session: Session, *, actor: Actor, today: date) -> FlexibleView:
     """Everything /me/flexible shows for the signed-in person."""
-    person = _person(session, actor)
+    person = person_of(session, actor)
     current = month_of(today)
     cy = billing.contribution_year(current)
     enrolments = _enrolments(session, person.id)
@@ -454,7 +445,7 @@ def bill_months(session: Session, *, person_id: int, months: list[date], now: da
 def pay(session: Session, *, actor: Actor, period: str, first_month: str, today: date,
         now: datetime) -> PaymentOrder:
     """A payment order for the signed-in person's chosen months, billing those not billed yet."""
-    person = _person(session, actor)
+    person = person_of(session, actor)
     # One payment at a time per person: a second one (a double click, another device) waits here, then
     # finds the months on the first one's order and is told so, instead of failing on the unique month.
     session.exec(select(Person.id).where(Person.id == person.id).with_for_update()).one()
@@ -480,7 +471,7 @@ def pay(session: Session, *, actor: Actor, period: str, first_month: str, today:
 
 def order(session: Session, *, actor: Actor, reference: str) -> OrderView:
     """One of the signed-in person's own payment orders; another payer's reference is not found."""
-    person = _person(session, actor)
+    person = person_of(session, actor)
     found = session.exec(select(PaymentOrder).where(PaymentOrder.reference == reference)).first()
     if found is None or found.payer_kind != "person" or found.payer_id != person.id:
         raise NotFound()

@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 
 from portal import i18n
 from portal.auth.principal import SYSTEM, Actor
-from portal.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFailed
+from portal.errors import N_, Conflict, Forbidden, Msg, ValidationFailed
 from portal.identifiers import InvalidIdentifier, parse_resident_id
 from portal.models import (
     ContributionMonth,
@@ -44,7 +44,7 @@ from portal.policy.rules.retirement import retirement
 from portal.queue import service as queue
 from portal.queue.service import CheckResult
 from portal.services import audit, enrolment
-from portal.services.accounts import ID_MESSAGES
+from portal.services.accounts import ID_MESSAGES, person_of
 from portal.services.billing import contribution_year
 
 COMMITMENT = N_("I confirm the statements are true and accept the consequences of a false commitment.")
@@ -56,16 +56,6 @@ CORRECTIONS = ("missing", "wrong_base", "wrong_employer", "other")
 EXCEPTIONS = ("open_spell", "over_age")
 # A person whose identity number names no prefecture of the province is handled by the provincial centre.
 PROVINCIAL_CENTRE = "220100"
-
-
-def person_of(session: Session, actor: Actor) -> Person:
-    principal = actor.principal
-    if principal is None or principal.kind != "person" or not principal.person_id:
-        raise Forbidden()
-    person = session.get(Person, principal.person_id)
-    if person is None:
-        raise NotFound()
-    return person
 
 
 @dataclass(frozen=True)
