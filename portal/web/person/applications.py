@@ -55,7 +55,8 @@ def correction_form(ctx: Ctx):
 def correction_submit(ctx: Ctx):
     try:
         case = service.submit_correction(
-            ctx.db, filing=service.online(ctx.db, ctx.actor), what=ctx.value("what"), months=ctx.value("months"), details=ctx.value("details"),
+            ctx.db, filing=service.online(ctx.db, ctx.actor), what=ctx.value("what"), months=ctx.value("months"),
+            details=ctx.value("details"),
             commitment=ctx.value("commitment") == "yes", token=ctx.value("token"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
         ctx.db.rollback()
