@@ -12,14 +12,12 @@ declaration; the figure is reading and checking every row and keeping the draft,
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from portal.bench_support import fresh_database, scratch_pg_url
+from portal.bench_support import fresh_database, on_both_databases
 
 TODAY = date(2026, 11, 28)
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
@@ -91,14 +89,8 @@ def measure(url: str, *, rows: int) -> list[tuple[str, str]]:
 def run(rows: int | None = None) -> list[tuple[str, str]]:
     """The declaration section of the benchmark: (label, figure) pairs, ready to print."""
     rows = rows or int(os.environ.get("PORTAL_BENCH_DECLARATION_ROWS", "10000"))
-    figures: list[tuple[str, str]] = []
-    with tempfile.TemporaryDirectory() as directory:
-        figures += measure(f"sqlite:///{Path(directory) / 'bench_declarations.db'}", rows=rows)
-    try:
-        figures += measure(scratch_pg_url("portal_bench_declarations", "PORTAL_BENCH_DECLARATIONS_PG_URL"), rows=rows)
-    except Exception as error:  # reported, not hidden: the figure says why there is none
-        figures.append(("[postgresql] declaration benchmark", f"not run: {type(error).__name__}: {error}"[:200]))
-    return figures
+    return on_both_databases("declarations", lambda url: measure(url, rows=rows),
+                             override="PORTAL_BENCH_DECLARATIONS_PG_URL")
 
 
 if __name__ == "__main__":

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import re
 import statistics
-import tempfile
 import time
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 from sqlalchemy import create_engine, insert, text
 
-from portal.bench_support import fresh_database, scratch_pg_url
+from portal.bench_support import fresh_database, on_both_databases
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 FIRST = date(1996, 12, 1)
@@ -140,14 +138,7 @@ def measure(url: str) -> list[tuple[str, str]]:
 
 def run() -> list[tuple[str, str]]:
     """The record page section of the benchmark: (label, figure) pairs, ready to print."""
-    figures: list[tuple[str, str]] = []
-    with tempfile.TemporaryDirectory() as directory:
-        figures += measure(f"sqlite:///{Path(directory) / 'bench_record_page.db'}")
-    try:
-        figures += measure(scratch_pg_url("portal_bench_record_page", "PORTAL_BENCH_RECORD_PAGE_PG_URL"))
-    except Exception as error:  # reported, not hidden: the figure says why there is none
-        figures.append(("[postgresql] record page benchmark", f"not run: {type(error).__name__}: {error}"[:200]))
-    return figures
+    return on_both_databases("record_page", measure, override="PORTAL_BENCH_RECORD_PAGE_PG_URL")
 
 
 if __name__ == "__main__":

@@ -11,14 +11,12 @@ times one billing run for the current month and one year's interest crediting fo
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 from sqlalchemy import text
 
-from portal.bench_support import fresh_database, scratch_pg_url
+from portal.bench_support import fresh_database, on_both_databases
 
 TODAY = date(2026, 11, 28)
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
@@ -66,14 +64,8 @@ def measure(url: str, *, persons: int) -> list[tuple[str, str]]:
 def run(persons: int | None = None) -> list[tuple[str, str]]:
     """The records section of the benchmark: (label, figure) pairs, ready to print."""
     persons = persons or int(os.environ.get("PORTAL_BENCH_RECORDS_PERSONS", "100000"))
-    figures: list[tuple[str, str]] = []
-    with tempfile.TemporaryDirectory() as directory:
-        figures += measure(f"sqlite:///{Path(directory) / 'bench_records.db'}", persons=persons)
-    try:
-        figures += measure(scratch_pg_url("portal_bench_records", "PORTAL_BENCH_RECORDS_PG_URL"), persons=persons)
-    except Exception as error:  # reported, not hidden: the figure says why there is none
-        figures.append(("[postgresql] records benchmark", f"not run: {type(error).__name__}: {error}"[:200]))
-    return figures
+    return on_both_databases("records", lambda url: measure(url, persons=persons),
+                             override="PORTAL_BENCH_RECORDS_PG_URL")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -39,3 +41,19 @@ def fresh_database(url: str) -> None:
             connection.execute(text("CREATE SCHEMA public"))
         engine.dispose()
     upgrade(url)
+
+
+def on_both_databases(name: str, measure, *, override: str) -> list[tuple[str, str]]:
+    """``measure(url)`` on a fresh SQLite file, then on the PostgreSQL scratch database ``portal_bench_<name>``.
+
+    When PostgreSQL cannot be measured the figure says why, rather than leaving it out.
+    """
+    figures: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory() as directory:
+        figures += measure(f"sqlite:///{Path(directory) / f'bench_{name}.db'}")
+    try:
+        figures += measure(scratch_pg_url(f"portal_bench_{name}", override))
+    except Exception as error:  # reported, not hidden
+        figures.append((f"[postgresql] {name.replace('_', ' ')} benchmark",
+                        f"not run: {type(error).__name__}: {error}"[:200]))
+    return figures
