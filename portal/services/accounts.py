@@ -282,3 +282,16 @@ def person_of(session: Session, actor: Actor) -> Person:
     if person is None:
         raise NotFound()
     return person
+
+
+def employer_of(session: Session, actor: Actor, *, verified: bool = False) -> Employer:
+    """The employer an operator signed in for; Forbidden for anyone else, or when ``verified`` and it is not yet."""
+    principal = actor.principal
+    if principal is None or principal.kind != "employer" or not principal.employer_id:
+        raise Forbidden()
+    employer = session.get(Employer, principal.employer_id)
+    if employer is None:
+        raise Forbidden()
+    if verified and employer.status != "verified":
+        raise Forbidden(Msg(N_("Your employer has not been verified yet.")))
+    return employer

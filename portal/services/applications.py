@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from portal import i18n
 from portal.auth.principal import SYSTEM, Actor
-from portal.errors import N_, Forbidden, Msg, ValidationFailed
+from portal.errors import N_, Msg, ValidationFailed
 from portal.models import (
     BaseDeclaration,
     Bill,
@@ -41,7 +41,7 @@ from portal.policy.rules.contribution import employee_contribution
 from portal.policy.rules.late_fee import late_fee
 from portal.queue import service as queue
 from portal.queue.service import CheckResult
-from portal.services import audit, billing
+from portal.services import accounts, audit, billing
 
 COMMITMENT = N_("I confirm the statements are true and accept the consequences of a false commitment.")
 MAX_REASON = 1000
@@ -49,13 +49,7 @@ ZERO = Decimal("0.00")
 
 
 def _employer_of(session: Session, actor: Actor) -> Employer:
-    principal = actor.principal
-    if principal is None or principal.kind != "employer" or not principal.employer_id:
-        raise Forbidden()
-    employer = session.get(Employer, principal.employer_id)
-    if employer is None:
-        raise Forbidden()
-    return employer
+    return accounts.employer_of(session, actor)
 
 
 def _prefecture(employer: Employer) -> str:

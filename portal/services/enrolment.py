@@ -31,7 +31,7 @@ from portal.money import from_fen, to_fen
 from portal.policy.dates import add_months, fmt_month, month_of
 from portal.policy.parameters import param
 from portal.policy.rules.retirement import retirement
-from portal.services import audit
+from portal.services import accounts, audit
 from portal.services.accounts import ID_MESSAGES, MINIMUM_AGE, NAME
 from portal.services.billing import contribution_year
 
@@ -45,15 +45,7 @@ PLAUSIBLE_FLOOR_PERCENT = 10
 
 
 def _operator_employer(session: Session, actor: Actor) -> Employer:
-    principal = actor.principal
-    if principal is None or principal.kind != "employer" or not principal.employer_id:
-        raise Forbidden()
-    employer = session.get(Employer, principal.employer_id)
-    if employer is None:
-        raise Forbidden()
-    if employer.status != "verified":
-        raise Forbidden(Msg(N_("Your employer has not been verified yet.")))
-    return employer
+    return accounts.employer_of(session, actor, verified=True)
 
 
 def _own_person(actor: Actor) -> int:

@@ -45,9 +45,9 @@ from portal.queue import service as queue
 from portal.queue.service import CheckResult
 from portal.services import audit, enrolment
 from portal.services.accounts import ID_MESSAGES, person_of
+from portal.services.applications import COMMITMENT
 from portal.services.billing import contribution_year
 
-COMMITMENT = N_("I confirm the statements are true and accept the consequences of a false commitment.")
 MAX_DETAILS = 1000
 MAX_MONTHS = 120
 # What may be wrong in the record, in the order the form offers them.
