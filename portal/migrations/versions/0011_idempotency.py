@@ -1,0 +1,23 @@
+"""every state-changing form safe to submit twice: idempotency keys, voided payment orders
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-05 09:15:00.000000
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+import sqlmodel  # noqa: F401
+
+
+revision = '0011'
+down_revision = '0010'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
