@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,6 +21,8 @@ I18N_DIR = Path(__file__).resolve().parent.parent / "i18n"
 LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
 LANG_COOKIE = "portal_lang"
+MAX_LANGUAGE_RANGES = 50  # a browser sends a handful; a longer header is cut, not refused
+_QVALUE = re.compile(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?", re.ASCII)
 
 _current: ContextVar[str] = ContextVar("portal_locale", default=DEFAULT_LOCALE)
 
@@ -75,18 +78,28 @@ def negotiate(*, query: str | None, cookie: str | None, accept_language: str | N
             return found
     if accept_language:
         weighted = []
-        for part in accept_language.split(","):
-            pieces = part.strip().split(";q=")
-            try:
-                quality = Decimal(pieces[1]) if len(pieces) > 1 else Decimal(1)
-            except ArithmeticError:
-                quality = Decimal(0)
-            weighted.append((quality, pieces[0]))
-        for _quality, tag in sorted(weighted, key=lambda item: -item[0]):
+        for part in accept_language.split(",")[:MAX_LANGUAGE_RANGES]:
+            tag, _, params = part.partition(";")
+            weighted.append((_quality(params), tag))
+        for _quality_value, tag in sorted(weighted, key=lambda item: -item[0]):
             found = normalise(tag)
             if found:
                 return found
     return DEFAULT_LOCALE
+
+
+def _quality(params: str) -> Decimal:
+    """The ``q`` weight of one language range; anything but RFC 9110's ``0.###``/``1.000`` counts as 0.
+
+    An explicit pattern, not ``Decimal(...)``: ``q=NaN`` parses as a Decimal that cannot be compared.
+    """
+    params = params.strip()
+    if not params:
+        return Decimal(1)
+    name, _, value = params.partition("=")
+    if name.strip().lower() != "q" or not _QVALUE.fullmatch(value.strip()):
+        return Decimal(0)
+    return Decimal(value.strip())
 
 
 def babel_locale(locale: str | None = None) -> Locale:

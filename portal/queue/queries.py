@@ -5,6 +5,7 @@ Staff see only the prefectures they cover (provincial staff see all). Nothing he
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Mapping
@@ -55,10 +56,9 @@ def parse_filters(params: Mapping[str, str]) -> Filters:
     kind = params.get("kind", "")
     state = params.get("state", "")
     prefecture = params.get("prefecture", "")
-    try:
-        page = max(1, min(int(params.get("page", "1")), 100_000))
-    except ValueError:
-        page = 1
+    text = params.get("page", "1")
+    # ASCII digits only: int() also takes "١٢", "1_0" and 5,000-digit strings.
+    page = max(1, min(int(text), 100_000)) if re.fullmatch(r"[0-9]{1,6}", text, re.ASCII) else 1
     return Filters(
         kind=kind if kind in Kind._value2member_map_ else "",
         state=state if state in STATE_ORDER or state == "all" else "",

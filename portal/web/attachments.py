@@ -6,7 +6,6 @@ from urllib.parse import quote
 
 from starlette.responses import Response
 
-from portal.errors import NotFound
 from portal.models import Case
 from portal.queue import attachments
 from portal.web.endpoint import Ctx
@@ -14,11 +13,7 @@ from portal.web.endpoint import Ctx
 
 def attachment_download(ctx: Ctx, case: Case) -> Response:
     """A case's document, always as a download and never sniffed, so it cannot run as a page of this site."""
-    try:
-        attachment_id = int(ctx.path_params["attachment_id"])
-    except (KeyError, ValueError):
-        raise NotFound() from None
-    row = attachments.load(ctx.db, case=case, attachment_id=attachment_id)
+    row = attachments.load(ctx.db, case=case, attachment_id=ctx.path_params["attachment_id"])
     ascii_name = row.filename.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "") or "document"
     return Response(row.content, media_type=row.content_type, headers={
         "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(row.filename)}",

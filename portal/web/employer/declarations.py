@@ -12,12 +12,14 @@ from portal.services import declarations
 from portal.services.declarations import DeclarationRefused, InputRow
 from portal.web.access import EMPLOYER
 from portal.web.endpoint import Ctx, endpoint
+from portal.web.parse import MAX_PAGE, query_int, whole_number
 
 
 def _year(ctx: Ctx) -> int:
     choices = declarations.year_choices(ctx.today)
     text = ctx.value("year") or ctx.query.get("year", "")
-    return int(text) if text.isdigit() and int(text) in choices else choices[0]
+    year = whole_number(text, low=min(choices), high=max(choices))
+    return year if year in choices else choices[0]
 
 
 def _shown(problem) -> dict:
@@ -114,8 +116,7 @@ def template_xlsx(ctx: Ctx):
 
 @endpoint(EMPLOYER)
 def preview(ctx: Ctx):
-    text = ctx.query.get("page", "1")
-    page = int(text) if text.isdigit() else 1
+    page = query_int(ctx.query, "page", default=1, low=1, high=MAX_PAGE)
     shown = declarations.preview(ctx.db, actor=ctx.actor, token=ctx.path_params["token"], now=ctx.now, page=page)
     return ctx.render("employer/declarations_preview.html", preview=shown, token=ctx.path_params["token"])
 

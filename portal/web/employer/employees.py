@@ -10,6 +10,7 @@ from portal.policy.dates import parse_month
 from portal.services import declarations, enrolment
 from portal.web.access import EMPLOYER
 from portal.web.endpoint import Ctx, endpoint
+from portal.web.parse import MAX_PAGE, query_int
 
 PER_PAGE = 50
 
@@ -23,8 +24,7 @@ def month_value(text: str):
 
 
 def _page_number(ctx: Ctx) -> int:
-    text = ctx.query.get("page", "1")
-    return int(text) if text.isdigit() and int(text) > 0 else 1
+    return query_int(ctx.query, "page", default=1, low=1, high=MAX_PAGE)
 
 
 def _list_page(ctx: Ctx, *, status: int = 200, **extra):
@@ -113,6 +113,6 @@ def end_spell(ctx: Ctx):
 routes = [
     Route("/employer/employees", employees, methods=["GET"], name="employer_employees"),
     Route("/employer/employees", add_employee, methods=["POST"], name="employer_add_employee"),
-    Route("/employer/employees/{spell_id:int}/end", end_form, methods=["GET"], name="employer_end_form"),
-    Route("/employer/employees/{spell_id:int}/end", end_spell, methods=["POST"], name="employer_end_spell"),
+    Route("/employer/employees/{spell_id:id}/end", end_form, methods=["GET"], name="employer_end_form"),
+    Route("/employer/employees/{spell_id:id}/end", end_spell, methods=["POST"], name="employer_end_spell"),
 ]

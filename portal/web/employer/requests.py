@@ -64,7 +64,7 @@ routes = [
           name="employer_request_resubmit"),
     Route("/employer/requests/{reference:str}/withdraw", employer_withdraw, methods=["POST"],
           name="employer_request_withdraw"),
-    Route("/employer/requests/{reference:str}/attachments/{attachment_id:int}", employer_attachment,
+    Route("/employer/requests/{reference:str}/attachments/{attachment_id:id}", employer_attachment,
           methods=["GET"], name="employer_request_attachment"),
     Route("/employer/notices", employer_notices, methods=["GET"], name="employer_notices"),
 ]

@@ -45,10 +45,7 @@ def add_operator(ctx: Ctx):
 
 @endpoint(EMPLOYER_ADMIN)
 def set_operator_active(ctx: Ctx):
-    try:
-        operator_id = int(ctx.path_params["operator_id"])
-    except ValueError:
-        operator_id = 0
+    operator_id = ctx.path_params["operator_id"]
     active = ctx.value("active") == "1"
     accounts.set_operator_active(session=ctx.db, actor=ctx.actor, operator_id=operator_id, active=active,
                                  now=ctx.now)
@@ -63,5 +60,5 @@ routes = [
     Route("/employer", dashboard, name="employer_dashboard"),
     Route("/employer/operators", operators, methods=["GET"], name="employer_operators"),
     Route("/employer/operators", add_operator, methods=["POST"], name="employer_add_operator"),
-    Route("/employer/operators/{operator_id:int}/active", set_operator_active, methods=["POST"], name="employer_set_operator_active"),
+    Route("/employer/operators/{operator_id:id}/active", set_operator_active, methods=["POST"], name="employer_set_operator_active"),
 ]

@@ -9,7 +9,6 @@ submission's idempotency key, so a double click or a resent form makes one case.
 
 from __future__ import annotations
 
-import re
 import secrets
 
 from starlette.routing import Route
@@ -21,8 +20,7 @@ from portal.policy.parameters import param
 from portal.services import person_requests as service
 from portal.web.access import PERSON
 from portal.web.endpoint import Ctx, endpoint
-
-_WHOLE = re.compile(r"^\d{1,4}$")
+from portal.web.parse import whole_number
 
 
 def _token(ctx: Ctx) -> str:
@@ -91,7 +89,7 @@ def exception_submit(ctx: Ctx):
     try:
         case = service.submit_exception(
             ctx.db, filing=service.online(ctx.db, ctx.actor), start_month=ctx.value("start_month"),
-            base_percent=int(text) if _WHOLE.match(text) else None, details=ctx.value("details"),
+            base_percent=whole_number(text, low=0, high=9999), details=ctx.value("details"),
             commitment=ctx.value("commitment") == "yes", token=ctx.value("token"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
         ctx.db.rollback()

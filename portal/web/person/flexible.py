@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import re
-
 from starlette.routing import Route
 
 from portal import i18n
@@ -20,9 +18,9 @@ from portal.services import enrolment, person_requests
 from portal.services import flexible as service
 from portal.web.access import PERSON
 from portal.web.endpoint import Ctx, endpoint
+from portal.web.parse import whole_number
 
 TEMPLATE = "person/flexible.html"
-_WHOLE = re.compile(r"^\d{1,4}$")
 
 
 def _page(ctx: Ctx, *, status: int = 200, errors: dict | None = None, problem: str | None = None, form: str = ""):
@@ -55,7 +53,7 @@ def _start_options(ctx: Ctx) -> list[tuple[str, str]]:
 
 def _percent(ctx: Ctx) -> int | None:
     text = ctx.value("base_percent").rstrip("%％").strip()
-    return int(text) if _WHOLE.match(text) else None
+    return whole_number(text, low=0, high=9999)
 
 
 def _failed(ctx: Ctx, error: Exception, form: str):
@@ -92,7 +90,7 @@ def choose_base(ctx: Ctx):
     year = ctx.value("contribution_year")
     try:
         enrolment.set_flexible_base_percent(
-            ctx.db, actor=ctx.actor, contribution_year_start=int(year) if _WHOLE.match(year) else -1,
+            ctx.db, actor=ctx.actor, contribution_year_start=whole_number(year, low=0, high=9999) or -1,
             base_percent=percent if percent is not None else -1, now=ctx.now, today=ctx.today)
     except (ValidationFailed, Conflict) as error:
         return _failed(ctx, error, "base")

@@ -19,6 +19,7 @@ from portal.services import notices
 from portal.web.access import PERSON
 from portal.web.attachments import attachment_download
 from portal.web.endpoint import Ctx, endpoint
+from portal.web.parse import MAX_ID, MAX_PAGE, query_int, whole_number
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,7 @@ ME = Area("/me", "person")
 
 
 def _page(ctx: Ctx) -> int:
-    try:
-        return max(1, int(ctx.query.get("page", "1")))
-    except ValueError:
-        return 1
+    return query_int(ctx.query, "page", default=1, low=1, high=MAX_PAGE)
 
 
 def _labels(ctx: Ctx) -> dict:
@@ -76,10 +74,7 @@ def request_status(ctx: Ctx, area: Area):
 
 
 def _version(ctx: Ctx) -> int | None:
-    try:
-        return int(ctx.value("version"))
-    except ValueError:
-        return None
+    return whole_number(ctx.value("version"), low=0, high=MAX_ID)
 
 
 def _applicant_action(ctx: Ctx, area: Area, do, done_message: str):
@@ -179,7 +174,7 @@ routes = [
     Route("/me/requests/{reference:str}/status", my_request_status, methods=["GET"], name="person_request_status"),
     Route("/me/requests/{reference:str}/resubmit", my_resubmit, methods=["POST"], name="person_request_resubmit"),
     Route("/me/requests/{reference:str}/withdraw", my_withdraw, methods=["POST"], name="person_request_withdraw"),
-    Route("/me/requests/{reference:str}/attachments/{attachment_id:int}", my_attachment, methods=["GET"],
+    Route("/me/requests/{reference:str}/attachments/{attachment_id:id}", my_attachment, methods=["GET"],
           name="person_request_attachment"),
     Route("/me/notices", my_notices, methods=["GET"], name="person_notices"),
 ]

@@ -26,6 +26,7 @@ from portal.policy.rules.retirement import CATEGORIES
 from portal.services.records import build_record
 from portal.web.access import PUBLIC
 from portal.web.endpoint import Ctx, endpoint
+from portal.web.parse import whole_number
 from portal.web.public.policy import parameter_labels, provisional_reasons
 
 FIELDS = ("birth_date", "category", "region", "months_paid", "months_expected", "deemed_months", "average_index",
@@ -36,10 +37,10 @@ MAX_DEEMED = 600
 MIN_INDEX, MAX_INDEX = Decimal("0.6"), Decimal(3)
 MAX_BALANCE = Decimal(100_000_000)
 EARLIEST_BIRTH = date(1930, 1, 1)
-_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
-_WHOLE = re.compile(r"^\d{1,4}$")
-_INDEX = re.compile(r"^\d{1,2}(\.\d{1,4})?$")
-_MONEY = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+# ASCII digits only: ``\d`` alone also matches other scripts' digits.
+_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$", re.ASCII)
+_INDEX = re.compile(r"^\d{1,2}(\.\d{1,4})?$", re.ASCII)
+_MONEY = re.compile(r"^\d{1,12}(\.\d{1,2})?$", re.ASCII)
 
 # The engine names the input a date or figure came from; the form shows the problem at the field the visitor typed.
 _ENGINE_FIELDS = {
@@ -149,10 +150,10 @@ def _months(name: str, text: str, errors: dict, *, required: bool, maximum: int)
             }[name])
             return None
         return 0
-    if not _WHOLE.match(text):
+    value = whole_number(text, low=0, high=9999)
+    if value is None:
         errors[name] = Msg(_ENGINE_MESSAGES[name])
         return None
-    value = int(text)
     if value > maximum:
         errors[name] = Msg(N_("Enter %(maximum)s months or fewer."), {"maximum": maximum})
         return None

@@ -10,7 +10,6 @@ resent form one case.
 
 from __future__ import annotations
 
-import re
 import secrets
 
 from starlette.routing import Route
@@ -21,9 +20,8 @@ from portal.policy.dates import fmt_month, month_of
 from portal.policy.parameters import param
 from portal.services import person_requests as service
 from portal.web.endpoint import Ctx, endpoint
+from portal.web.parse import whole_number
 from portal.web.staff.queue import CASE_WORKERS
-
-_WHOLE = re.compile(r"^\d{1,4}$")
 
 
 def _page(ctx: Ctx, template: str, *, error: ValidationFailed | None = None, refusal: str | None = None):
@@ -78,7 +76,7 @@ def exception_submit(ctx: Ctx):
     try:
         case = service.submit_exception(
             ctx.db, filing=_filing(ctx), start_month=ctx.value("start_month"),
-            base_percent=int(text) if _WHOLE.match(text) else None, details=ctx.value("details"),
+            base_percent=whole_number(text, low=0, high=9999), details=ctx.value("details"),
             commitment=ctx.value("commitment") == "yes", token=ctx.value("token"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
         ctx.db.rollback()

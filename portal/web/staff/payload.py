@@ -34,9 +34,9 @@ BACK_PAYMENT_COLUMNS = ("month", "base", "employer_part", "individual_part", "pe
                         "late_fee_to_quote_date")
 MAX_DEPTH = 4  # deeper nesting is summarised, not rendered
 
-_MONTH = re.compile(r"^\d{4}-\d{2}$")
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_MONTH = re.compile(r"^\d{4}-\d{2}$", re.ASCII)
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", re.ASCII)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from portal.queue.states import Action, State
 from portal.web.access import STAFF
 from portal.web.attachments import attachment_download
 from portal.web.endpoint import Ctx, endpoint
+from portal.web.parse import MAX_ID, whole_number
 from portal.web.staff import payload as payload_display
 
 ANY_STAFF = STAFF()
@@ -129,10 +130,7 @@ def case_attachment(ctx: Ctx):
 
 
 def _version(ctx: Ctx) -> int | None:
-    try:
-        return int(ctx.value("version"))
-    except ValueError:
-        return None
+    return whole_number(ctx.value("version"), low=0, high=MAX_ID)
 
 
 @endpoint(CASE_WORKERS)
@@ -152,10 +150,7 @@ def case_action(ctx: Ctx):
                          errors={"decision": i18n.gettext("Choose a decision.")})
     assignee = None
     if action == Action.REASSIGN:
-        try:
-            assignee = int(ctx.value("assignee"))
-        except ValueError:
-            assignee = None
+        assignee = whole_number(ctx.value("assignee"), low=1, high=MAX_ID)
     try:
         case = service.act(ctx.db, reference=reference, action=action, actor=ctx.actor,
                            expected_version=_version(ctx), reason_code=ctx.value("reason_code") or None,
@@ -199,7 +194,7 @@ routes = [
     Route("/staff/queue/list", workbench_list, methods=["GET"], name="staff_queue_list"),
     Route("/staff/queue/take", take_next, methods=["POST"], name="staff_queue_take"),
     Route("/staff/cases/{reference:str}", case_detail, methods=["GET"], name="staff_case"),
-    Route("/staff/cases/{reference:str}/attachments/{attachment_id:int}", case_attachment, methods=["GET"],
+    Route("/staff/cases/{reference:str}/attachments/{attachment_id:id}", case_attachment, methods=["GET"],
           name="staff_case_attachment"),
     Route("/staff/cases/{reference:str}/action", case_action, methods=["POST"], name="staff_case_action"),
     Route("/staff/workload", workload, methods=["GET"], name="staff_workload"),
