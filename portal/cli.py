@@ -17,9 +17,12 @@ def _settings():
 
 
 def _sessionmaker():
+    from portal import faults
     from portal.db import make_engine, make_sessionmaker
 
-    return make_sessionmaker(make_engine(_settings().database_url))
+    settings = _settings()
+    faults.arm(settings.crash_at)
+    return make_sessionmaker(make_engine(settings.database_url))
 
 
 def cmd_db_upgrade(args) -> int:

@@ -13,6 +13,8 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
+from portal.faults import crash_point
+
 
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes on every backend (SQLite has no time zones of its own)."""
@@ -107,12 +109,14 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     session = factory()
     try:
         yield session
+        crash_point("transaction.commit")
         session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+    crash_point("transaction.committed")  # committed, its audit events not sealed yet
     from portal.services import audit  # here: the audit module needs the models, which need this module
 
     if audit.pending_seal(session):

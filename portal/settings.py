@@ -35,6 +35,8 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     # The audit log's sealer links a worker's new events at most this often (0: after every request).
     audit_seal_ms: int = 500
+    # Tests only: the crash point (portal.faults) at which this process kills itself; never set outside tests.
+    crash_at: str = ""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -83,4 +85,5 @@ def from_environment(environ: dict[str, str] | None = None) -> Settings:
         env=name,
         payment_secret=payment_secret,
         base_url=env.get("PORTAL_BASE_URL", f"http://{host}:{port}"),
+        crash_at=env.get("PORTAL_CRASH_AT", "") if name == "test" else "",
     )

@@ -22,6 +22,7 @@ from portal.auth.principal import SYSTEM, Actor
 from portal.clock import CHINA
 from portal.db import UTCDateTime
 from portal.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFailed
+from portal.faults import crash_point
 from portal.models import Bill, BillLine, ContributionMonth, Payment, PaymentOrder, PaymentOrderBill
 from portal.money import from_fen, rate_fraction, to_fen
 from portal.policy.dates import add_months, month_of
@@ -286,10 +287,12 @@ def run_billing(session: Session, *, month: date, now: datetime, actor: Actor = 
         bills = 0
         employees = _exec(session, _INSERT_EMPLOYEE, params)
         flexible = _exec(session, _INSERT_FLEXIBLE, params)
+    crash_point("billing.months")
     bills += _exec(session, _INSERT_BILLS, params)
     _exec(session, _ATTACH_EMPLOYER_ROWS, params)
     _exec(session, _ATTACH_PERSON_ROWS, params)
     lines = _exec(session, _INSERT_LINES, params)
+    crash_point("billing.lines")
     _exec(session, _TOTALS, params)
     bills -= _exec(session, _DROP_EMPTY_BILLS, params)
     report = BillingReport(terms.month, employees, flexible, bills, lines)

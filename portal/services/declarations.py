@@ -22,6 +22,7 @@ from sqlmodel import Session, func, select
 
 from portal.auth.principal import Actor
 from portal.errors import N_, Conflict, Msg, NotFound, ValidationFailed
+from portal.faults import crash_point
 from portal.identifiers import InvalidIdentifier, parse_resident_id
 from portal.models import BaseDeclaration, Bill, DeclarationDraft, Employer, EmploymentSpell, Person
 from portal.money import from_fen, to_fen
@@ -417,6 +418,7 @@ def confirm(session: Session, *, actor: Actor, token: str, now: datetime) -> tup
     replaced = session.execute(delete(BaseDeclaration).where(
         BaseDeclaration.employer_id == draft.employer_id,
         BaseDeclaration.contribution_year == draft.contribution_year)).rowcount or 0
+    crash_point("declaration.replaced")
     # Core executemany on the table (one batched INSERT), not the ORM's per-object bulk path.
     session.execute(insert(BaseDeclaration.__table__), [
         {"employer_id": draft.employer_id, "contribution_year": draft.contribution_year, "person_id": pid,
@@ -425,6 +427,7 @@ def confirm(session: Session, *, actor: Actor, token: str, now: datetime) -> tup
     ])
     session.delete(draft)
     session.flush()
+    crash_point("declaration.saved")
     audit.record(session=session, actor=actor, action="declaration.submitted", now=now,
                  object_type="employer", object_id=draft.employer_id,
                  detail={"contribution_year": draft.contribution_year, "rows": len(stored), "replaced": replaced,

@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from portal.auth.principal import SYSTEM, Actor
 from portal.db import UTCDateTime
+from portal.faults import crash_point
 from portal.models import PersonalAccountYear
 from portal.money import from_fen, rate_fraction
 from portal.policy.parameters import param
@@ -112,6 +113,7 @@ def credit_interest(session: Session, *, year: int, now: datetime, actor: Actor 
         statement = text(_CREDIT.format(source=f"({year_sql})")).bindparams(*year_types, *credit_types)
         result = session.execute(statement, year_params | credit_params)
     written = max(result.rowcount or 0, 0)
+    crash_point("interest.credited")
     if written:
         audit.record(session=session, actor=actor, action="accounts.interest_credited", now=now,
                      object_type="year", object_id=year, detail={"accounts": written, "rate": str(rate)})

@@ -1,0 +1,23 @@
+"""Crash points for the crash-consistency tests: the process dies at a named point, as in a power cut.
+
+Inert unless armed, and only ``Settings.crash_at`` arms it, which is read from ``PORTAL_CRASH_AT`` only when
+``PORTAL_ENV=test``. SIGKILL rather than an exception: nothing of the process's own clean-up runs, so a test
+sees exactly what a killed worker leaves behind. An unarmed crash point costs one comparison.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+_armed = ""
+
+
+def arm(point: str) -> None:
+    global _armed
+    _armed = point
+
+
+def crash_point(point: str) -> None:
+    if _armed and point == _armed:
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,149 @@
+"""A batch killed (SIGKILL) at any point and run again leaves exactly what one clean run leaves.
+
+The batches run as the ``portal`` command in a child process that kills itself at a named crash point
+(``PORTAL_CRASH_AT``, see ``portal.faults``): inside the work, just before the commit, and just after the commit
+but before its audit events are sealed. The outcome is compared by natural keys (payer, month, person), not row
+ids, because a transaction killed on PostgreSQL still uses up sequence numbers.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import date
+
+from sqlalchemy import text
+
+from portal import clock
+from portal.db import make_sessionmaker
+from portal.models import ContributionMonth, PersonalAccountYear
+from portal.services import billing
+from portal.services.personal_accounts import credit_interest
+from portal.settings import ROOT
+from tests import factories
+from tests.helpers import snapshot
+from tests.records.support import NOW, flexible, spell
+
+KILLED = -signal.SIGKILL
+
+
+def portal_command(database_url: str, *args: str, crash_at: str = "") -> subprocess.CompletedProcess:
+    env = os.environ | {"PORTAL_ENV": "test", "PORTAL_DATABASE_URL": database_url, "PORTAL_CRASH_AT": crash_at}
+    return subprocess.run([sys.executable, "-m", "portal.cli", *args], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+def clean_run(engine, outcome, work) -> dict:
+    """What one uninterrupted run leaves, read inside its own transaction and then rolled back."""
+    session = make_sessionmaker(engine)()
+    try:
+        work(session)
+        session.flush()
+        return outcome(session.connection())
+    finally:
+        session.rollback()
+        session.close()
+
+
+def _rows(connection, sql: str) -> list[tuple]:
+    return sorted(tuple(str(value) for value in row) for row in connection.execute(text(sql)).all())
+
+
+def _audit(connection) -> list[tuple]:
+    return _rows(connection, "SELECT action, object_type, object_id, detail FROM audit_event")
+
+
+def billing_outcome(connection) -> dict:
+    bill = "b.payer_kind, b.payer_id, b.month, b.part"
+    return {
+        "bills": _rows(connection, f"SELECT {bill}, b.due_date, b.total_fen, b.status FROM bill b"),  # noqa: S608
+        "months": _rows(connection, f"""
+            SELECT c.person_id, c.month, c.source, c.base_fen, c.employer_part_fen, c.individual_part_fen,
+                   c.personal_account_fen, c.status, c.employer_id, {bill}
+            FROM contribution_month c LEFT JOIN bill b ON b.id = c.bill_id"""),  # noqa: S608
+        "lines": _rows(connection, f"""
+            SELECT {bill}, c.person_id, c.month, l.base_fen, l.employer_part_fen, l.individual_part_fen, l.amount_fen
+            FROM bill_line l JOIN bill b ON b.id = l.bill_id
+            JOIN contribution_month c ON c.id = l.contribution_month_id"""),  # noqa: S608
+        "audit": _audit(connection),
+    }
+
+
+def interest_outcome(connection) -> dict:
+    return {
+        "years": _rows(connection, """
+            SELECT person_id, year, opening_balance_fen, contributions_fen, interest_fen, closing_balance_fen,
+                   interest_rate FROM personal_account_year"""),
+        "audit": _audit(connection),
+    }
+
+
+def outcome_now(engine, outcome) -> dict:
+    with engine.connect() as connection:
+        return outcome(connection)
+
+
+def crash_then_recover(engine, database_url, command: list[str], points: list[str], outcome, expected) -> str:
+    """Kills the command at each point before its commit (nothing may change), then just after the commit
+    (all of it is there), reruns it to the end, seals the audit log and verifies it. Returns the rerun's output."""
+    untouched = snapshot(engine)
+    for point in [*points, "transaction.commit"]:
+        killed = portal_command(database_url, *command, crash_at=point)
+        assert killed.returncode == KILLED, (point, killed.returncode, killed.stderr)
+        assert snapshot(engine) == untouched, f"a run killed at {point} left something behind"
+    killed = portal_command(database_url, *command, crash_at="transaction.committed")
+    assert killed.returncode == KILLED, killed.stderr
+    assert outcome_now(engine, outcome) == expected  # committed whole, its audit event not sealed yet
+    rerun = portal_command(database_url, *command)
+    assert rerun.returncode == 0, rerun.stderr
+    assert outcome_now(engine, outcome) == expected  # the rerun added nothing
+    assert portal_command(database_url, "audit", "seal").returncode == 0  # cron links what the killed run left
+    verified = portal_command(database_url, "audit", "verify")
+    assert verified.returncode == 0 and "intact" in verified.stdout and "not sealed" not in verified.stdout, \
+        verified.stdout
+    return rerun.stdout
+
+
+def test_a_billing_run_killed_at_any_point_and_run_again_bills_exactly_as_one_clean_run(db, engine, database_url):
+    employer, other = factories.employer(db), factories.employer(db)
+    for wage in (300000, 700000, 3000000):
+        spell(db, employer=employer, wage_fen=wage)
+    spell(db, employer=other, wage_fen=520000)
+    flexible(db, percents={2025: 100})
+    flexible(db)
+    db.commit()
+
+    def bill(session):
+        billing.run_billing(session, month=date(2025, 9, 1), now=clock.now())
+        billing.mark_arrears(session, today=clock.today())
+
+    expected = clean_run(engine, billing_outcome, bill)
+    assert len(expected["bills"]) == 4 and len(expected["lines"]) == 6 and len(expected["audit"]) == 1
+
+    rerun = crash_then_recover(engine, database_url, ["billing", "run", "--month", "2025-09"],
+                               ["billing.months", "billing.lines"], billing_outcome, expected)
+    assert "0 new bills, 0 new lines" in rerun
+
+
+def test_interest_crediting_killed_at_any_point_and_run_again_credits_exactly_as_one_clean_run(
+        db, engine, database_url):
+    for opening, credits in ((1_000_000, [3, 11]), (0, [1, 2, 12]), (2_500_000, [])):
+        person = factories.person(db)
+        if opening:
+            db.add(PersonalAccountYear(person_id=person.id, year=2023, opening_balance_fen=0, contributions_fen=0,
+                                       interest_fen=0, closing_balance_fen=opening, interest_rate="0",
+                                       credited_at=NOW))
+        for month in credits:
+            db.add(ContributionMonth(person_id=person.id, month=date(2024, month, 1), base_fen=600000,
+                                     personal_account_fen=48000, source="employer_filing", status="paid",
+                                     created_at=NOW))
+    db.commit()
+
+    expected = clean_run(engine, interest_outcome, lambda session: credit_interest(session, year=2024, now=clock.now()))
+    assert len(expected["years"]) == 3 + 2 and len(expected["audit"]) == 1
+
+    rerun = crash_then_recover(engine, database_url, ["accounts", "credit-interest", "--year", "2024"],
+                               ["interest.credited"], interest_outcome, expected)
+    assert "0 accounts written or changed" in rerun
