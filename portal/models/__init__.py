@@ -3,6 +3,7 @@
 from portal.models.accounts import Employer, EmployerOperator, Person, PersonAccount, StaffMember
 from portal.models.certificates import Certificate
 from portal.models.declarations import DeclarationDraft
+from portal.models.identity import IdentityClaim, IdentityCode
 from portal.models.queue import Case, CaseAttachment, CaseCounter, CaseEvent, Notice
 from portal.models.records import (
     BaseDeclaration,
@@ -41,6 +42,8 @@ __all__ = [
     "Certificate",
     "Employer",
     "EmployerOperator",
+    "IdentityClaim",
+    "IdentityCode",
     "Notice",
     "Person",
     "PersonAccount",

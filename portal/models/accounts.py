@@ -19,6 +19,10 @@ class Person(SQLModel, table=True):
     birth_date: date
     sex: str = Field(max_length=6)  # "male" | "female", from the identity number's sequence digit
     created_at: datetime = utc_field()
+    # The mobile number on record, where one-time codes that prove an account is this person's are sent.
+    # Only an employer's enrolment or a service counter sets it, never the person registering online.
+    mobile: str = Field(default="", max_length=11)
+    mobile_source: str = Field(default="", max_length=10)  # enrolment | counter
 
 
 class PersonAccount(SQLModel, table=True):
@@ -33,6 +37,13 @@ class PersonAccount(SQLModel, table=True):
     locked_until: datetime | None = utc_field(nullable=True)
     created_at: datetime = utc_field()
     last_login_at: datetime | None = utc_field(nullable=True)
+    # Until proven, the account sees nothing of the record: see portal/services/identity.py.
+    identity_proven_at: datetime | None = utc_field(nullable=True)
+    identity_proof: str = Field(default="", max_length=10)  # sms | counter | essc (the means it was proven by)
+
+    @property
+    def proven(self) -> bool:
+        return self.identity_proven_at is not None
 
 
 class Employer(SQLModel, table=True):
