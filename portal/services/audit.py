@@ -103,6 +103,20 @@ def record(
     return event
 
 
+def record_apart(factory: sessionmaker, *, actor: Actor, action: str, now: datetime, object_type: str = "",
+                 object_id: str | int = "", detail: dict | None = None) -> None:
+    """Appends one event in a transaction of its own, committed at once.
+
+    For refusals: the request's own transaction may be rolled back (or fail later), and a refused attempt
+    must stay on the record all the same. The caller ends its own writing transaction first (SQLite has
+    one writer at a time).
+    """
+    with factory() as session:
+        record(session=session, actor=actor, action=action, now=now, object_type=object_type,
+               object_id=object_id, detail=detail)
+        session.commit()
+
+
 _EVENT = AuditEvent.__table__
 _HEAD = AuditHead.__table__
 # Built once: the sealer runs after every writing request, and building statements costs more than running them.

@@ -66,18 +66,21 @@ def inbox(*, session: Session, principal: Principal, limit: int = 100) -> list[t
     return [(notice, reference) for notice, reference in rows]
 
 
-def mark_all_read(*, session: Session, principal: Principal, now: datetime) -> int:
-    """Marks the inbox read (called when it is viewed); returns how many were unread.
+def mark_all_read(*, session: Session, principal: Principal, now: datetime, up_to: int | None = None) -> int:
+    """Marks the inbox read up to notice ``up_to`` (the newest the reader was shown); returns how many.
 
-    Notices already loaded keep their old ``read_at``, so the page can still mark which ones are new.
+    The reader asks for it (a POST): viewing the inbox changes nothing. A notice that arrived after the
+    page was shown stays unread. Notices already loaded keep their old ``read_at``.
     """
     recipient = recipient_of(principal)
     if recipient is None:
         return 0
     kind, rid = recipient
+    unread = (Notice.recipient_kind == kind, Notice.recipient_id == rid, Notice.read_at.is_(None))
+    if up_to is not None:
+        unread = (*unread, Notice.id <= up_to)
     result = session.execute(
-        update(Notice).where(Notice.recipient_kind == kind, Notice.recipient_id == rid, Notice.read_at.is_(None))
-        .values(read_at=now).execution_options(synchronize_session=False)
+        update(Notice).where(*unread).values(read_at=now).execution_options(synchronize_session=False)
     )
     return result.rowcount or 0
 

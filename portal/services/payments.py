@@ -9,7 +9,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from decimal import Decimal
+
+# Yuan with at most two decimals, ASCII digits only: no sub-fen part, no exponent, no NaN or Infinity,
+# so every amount that passes is exact at the fen and small enough for the database.
+_AMOUNT = re.compile(r"[0-9]{1,13}(\.[0-9]{1,2})?", re.ASCII)
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -23,6 +28,13 @@ def verify_signature(secret: str, body: bytes, signature: str | None) -> bool:
         return False
     expected = sign(secret, body)
     return hmac.compare_digest(expected.encode("ascii"), signature.strip().lower().encode("ascii", "replace"))
+
+
+def parse_amount(text: object) -> Decimal | None:
+    """The collector's amount (a decimal string in yuan) as Decimal, or None when it is not exact at the fen."""
+    if not isinstance(text, str) or not _AMOUNT.fullmatch(text):
+        return None
+    return Decimal(text)
 
 
 def callback_body(*, reference: str, amount: Decimal, external_id: str, paid_at: str) -> bytes:

@@ -189,7 +189,12 @@ def test_a_person_follows_their_request_answers_a_return_and_reads_notices(clien
 
     inbox = client.get("/me/notices?lang=en")
     assert inbox.status_code == 200 and case.reference in inbox.text and "needs something from you" in inbox.text
-    assert "unread" not in inbox.text.split("</header>")[0]
+    assert db.exec(select(Notice).where(Notice.read_at.is_(None))).all() != []  # reading is not a change
+    db.commit()
+    up_to = re.search(r'name="up_to" value="([0-9]+)"', inbox.text).group(1)
+    marked = client.post("/me/notices", data={"csrf_token": token_from(client, "/me/notices"), "up_to": up_to})
+    assert marked.status_code == 303
+    assert "unread" not in client.get("/me/notices?lang=en").text.split("</header>")[0]
     assert db.exec(select(Notice).where(Notice.read_at.is_(None))).all() == []
     db.commit()
 

@@ -9,6 +9,7 @@ from portal.web.endpoint import Ctx, endpoint
 from portal.web.person.requests import (
     Area,
     notice_inbox,
+    notices_read,
     request_attachment,
     request_detail,
     request_list,
@@ -55,6 +56,11 @@ def employer_notices(ctx: Ctx):
     return notice_inbox(ctx, AREA)
 
 
+@endpoint(EMPLOYER)
+def employer_notices_read(ctx: Ctx):
+    return notices_read(ctx, AREA)
+
+
 routes = [
     Route("/employer/requests", employer_requests, methods=["GET"], name="employer_requests"),
     Route("/employer/requests/{reference:str}", employer_request, methods=["GET"], name="employer_request"),
@@ -67,4 +73,5 @@ routes = [
     Route("/employer/requests/{reference:str}/attachments/{attachment_id:id}", employer_attachment,
           methods=["GET"], name="employer_request_attachment"),
     Route("/employer/notices", employer_notices, methods=["GET"], name="employer_notices"),
+    Route("/employer/notices", employer_notices_read, methods=["POST"], name="employer_notices_read"),
 ]

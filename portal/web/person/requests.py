@@ -126,11 +126,20 @@ def withdraw(ctx: Ctx, area: Area):
 
 
 def notice_inbox(ctx: Ctx, area: Area):
+    """The inbox; reading it changes nothing (a GET is reachable by any link)."""
     rows = notices.inbox(session=ctx.db, principal=ctx.principal)
     items = [(notice, reference, notices.params_of(notice)) for notice, reference in rows]
-    notices.mark_all_read(session=ctx.db, principal=ctx.principal, now=ctx.now)
-    # The header shows the count after reading: nothing is unread now.
-    return ctx.render(f"{area.folder}/notices.html", items=items, area=area, unread_notices=0)
+    newest = max((notice.id for notice, _ in rows if notice.read_at is None), default=None)
+    return ctx.render(f"{area.folder}/notices.html", items=items, area=area, newest_unread=newest)
+
+
+def notices_read(ctx: Ctx, area: Area):
+    """The reader's "mark as read": every notice up to the newest one their page showed."""
+    up_to = whole_number(ctx.value("up_to"), low=1, high=MAX_ID)
+    if up_to is not None:
+        notices.mark_all_read(session=ctx.db, principal=ctx.principal, now=ctx.now, up_to=up_to)
+        ctx.flash("Your notices are marked as read.")
+    return ctx.redirect(f"{area.prefix}/notices")
 
 
 @endpoint(PERSON)
@@ -168,6 +177,11 @@ def my_notices(ctx: Ctx):
     return notice_inbox(ctx, ME)
 
 
+@endpoint(PERSON)
+def my_notices_read(ctx: Ctx):
+    return notices_read(ctx, ME)
+
+
 routes = [
     Route("/me/requests", my_requests, methods=["GET"], name="person_requests"),
     Route("/me/requests/{reference:str}", my_request, methods=["GET"], name="person_request"),
@@ -177,4 +191,5 @@ routes = [
     Route("/me/requests/{reference:str}/attachments/{attachment_id:id}", my_attachment, methods=["GET"],
           name="person_request_attachment"),
     Route("/me/notices", my_notices, methods=["GET"], name="person_notices"),
+    Route("/me/notices", my_notices_read, methods=["POST"], name="person_notices_read"),
 ]
