@@ -40,6 +40,36 @@ def cmd_db_revision(args) -> int:
     return 0
 
 
+def cmd_db_backup(args) -> int:
+    import time
+
+    from portal.backup import BackupError, backup
+
+    started = time.monotonic()
+    try:
+        size = backup(_settings().database_url, args.file)
+    except BackupError as error:
+        print(f"backup failed: {error}", file=sys.stderr)
+        return 1
+    print(f"backed up to {args.file} ({size} bytes) in {time.monotonic() - started:.2f} s")
+    return 0
+
+
+def cmd_db_restore(args) -> int:
+    import time
+
+    from portal.backup import BackupError, restore
+
+    started = time.monotonic()
+    try:
+        restore(_settings().database_url, args.file, force=args.force)
+    except BackupError as error:
+        print(f"restore refused: {error}", file=sys.stderr)
+        return 1
+    print(f"restored {args.file} in {time.monotonic() - started:.2f} s; check it with: portal audit verify")
+    return 0
+
+
 def cmd_seed(args) -> int:
     from portal.db import transaction
     from portal.services import demo
@@ -142,14 +172,14 @@ def cmd_audit_seal(args) -> int:
 
 
 def cmd_queue_auto(args) -> int:
-    """Runs the automatic checks and approvals for every case left in ``submitted``."""
+    """Runs the automatic checks and approvals, closes decided cases and settles provisional due dates."""
     from portal.db import transaction
     from portal.queue import service
 
     with transaction(_sessionmaker()) as session:
         counts = service.run_auto(session, now=clock.now())
     print(f"checked {counts['checked']} case(s), approved {counts['approved']} automatically, "
-          f"closed {counts['closed']} decided case(s)")
+          f"closed {counts['closed']} decided case(s), recomputed {counts['due_recomputed']} provisional due date(s)")
     return 0
 
 
@@ -271,6 +301,13 @@ def build_parser() -> argparse.ArgumentParser:
     rev.add_argument("-m", "--message", required=True)
     rev.add_argument("--rev-id", required=True, help="the next number, e.g. 0002")
     rev.set_defaults(func=cmd_db_revision)
+    dump = db.add_parser("backup", help="write the whole database to a file (pg_dump, or SQLite's backup API)")
+    dump.add_argument("file")
+    dump.set_defaults(func=cmd_db_backup)
+    load = db.add_parser("restore", help="load a backup into an empty database")
+    load.add_argument("file")
+    load.add_argument("--force", action="store_true", help="replace everything in a database that is not empty")
+    load.set_defaults(func=cmd_db_restore)
 
     seed = commands.add_parser("seed", help="create demo data (idempotent)")
     seed.add_argument("--demo", action="store_true")
@@ -302,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     queue = commands.add_parser("queue", help="the handling queue").add_subparsers(dest="queue_command",
                                                                                  required=True)
-    queue.add_parser("auto", help="run automatic checks and approvals for submitted cases (idempotent)"
+    queue.add_parser("auto", help="automatic checks, closing decided cases, settling provisional due dates (idempotent)"
                      ).set_defaults(func=cmd_queue_auto)
 
     billing_cmd = commands.add_parser("billing", help="monthly billing").add_subparsers(
