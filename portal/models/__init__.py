@@ -3,6 +3,7 @@
 from portal.models.accounts import Employer, EmployerOperator, Person, PersonAccount, StaffMember
 from portal.models.certificates import Certificate
 from portal.models.declarations import DeclarationDraft
+from portal.models.idempotency import IdempotencyKey
 from portal.models.identity import IdentityClaim, IdentityCode
 from portal.models.queue import Case, CaseAttachment, CaseCounter, CaseEvent, Notice
 from portal.models.records import (
@@ -42,6 +43,7 @@ __all__ = [
     "Certificate",
     "Employer",
     "EmployerOperator",
+    "IdempotencyKey",
     "IdentityClaim",
     "IdentityCode",
     "Notice",

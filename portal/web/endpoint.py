@@ -23,7 +23,7 @@ from portal import clock, i18n
 from portal.auth import csrf, sessions
 from portal.auth.principal import Actor, Principal
 from portal.errors import N_, Msg, PortalError, ValidationFailed
-from portal.services import audit, notices
+from portal.services import audit, idempotency, notices
 from portal.web.access import Access
 from portal.web.templating import render
 
@@ -86,7 +86,8 @@ class Ctx:
         """All text fields, to put back into a form that failed validation."""
         if self.form is None:
             return {}
-        return {key: value for key, value in self.form.items() if isinstance(value, str) and key != csrf.FIELD}
+        return {key: value for key, value in self.form.items()
+                if isinstance(value, str) and key not in (csrf.FIELD, idempotency.FIELD)}
 
     def flash(self, message: str, **params) -> None:
         """A one-time confirmation shown on the next page (message id, translated when shown)."""
@@ -164,8 +165,13 @@ def error_page(request: Request, status: int, message: Msg | None = None, princi
     return HTMLResponse(render(template, context), status_code=status)
 
 
-def endpoint(access: Access, *, csrf_protected: bool = True):
-    """Declare who may call an endpoint and wrap it in the request boundary."""
+def endpoint(access: Access, *, csrf_protected: bool = True, repeatable: bool = False):
+    """Declare who may call an endpoint and wrap it in the request boundary.
+
+    A state-changing form is done once per key (portal.services.idempotency): its second submission is
+    sent where the first one was. ``repeatable`` declares a form whose repeat is harmless and must run
+    again (signing in needs the new session's cookie on whichever answer the browser keeps).
+    """
 
     def decorate(view):
         async def asgi_endpoint(request: Request) -> Response:
@@ -192,6 +198,7 @@ def endpoint(access: Access, *, csrf_protected: bool = True):
 
         asgi_endpoint.__access__ = access
         asgi_endpoint.__csrf_protected__ = csrf_protected
+        asgi_endpoint.__repeatable__ = repeatable
         asgi_endpoint.__wrapped__ = view
         asgi_endpoint.__name__ = view.__name__
         asgi_endpoint.__doc__ = view.__doc__
@@ -232,6 +239,40 @@ def _seal_after(response: Response, sealer: audit.Sealer) -> None:
         tasks.add_task(response.background)
         tasks.add_task(task)
         response.background = tasks
+
+
+def _once_key(request: Request, form: FormData | None, csrf_protected: bool, principal: Principal | None,
+              anonymous_seed: str | None) -> dict | None:
+    """The scope and key this submission is done once under, or None (no key sent, or a repeatable form)."""
+    endpoint_function = request.scope.get("endpoint")
+    if form is None or not csrf_protected or getattr(endpoint_function, "__repeatable__", False):
+        return None
+    key = idempotency.parse_key(form.get(idempotency.FIELD) or request.headers.get(idempotency.HEADER))
+    scope = idempotency.scope_of(principal, anonymous_seed)
+    return {"scope": scope, "key": key} if key and scope else None
+
+
+def _answer_again(ctx: Ctx, earlier: idempotency.Earlier) -> Response:
+    """The first submission's answer: the same page with the same confirmation, nothing done again."""
+    if not earlier.answers(ctx.request.method, ctx.request.url.path):
+        return error_page(ctx.request, 409, Msg(N_(
+            "This form was already sent. Go back, reload the page and fill it in again.")),
+            principal=ctx.principal, csrf_token=ctx.csrf_token)
+    log.info("repeated submission of %s answered as the first", ctx.request.url.path)
+    if earlier.flash:
+        ctx.set_cookie(FLASH_COOKIE, earlier.flash, max_age=120)
+    return ctx.redirect(earlier.location)
+
+
+def _settle(ctx: Ctx, once: dict, response: Response) -> None:
+    location = None
+    if 300 <= response.status_code < 400:
+        location = response.headers.get("location")
+    elif response.status_code == 200:
+        location = response.headers.get("hx-redirect")
+    flash = next((value for name, value, _options in reversed(ctx.cookies) if name == FLASH_COOKIE), None)
+    idempotency.settle(ctx.db, **once, method=ctx.request.method, path=ctx.request.url.path,
+                       status_code=response.status_code, location=location, flash=flash, now=ctx.now)
 
 
 def _handle(view, access, request, form, csrf_protected, db, settings, now) -> Response:
@@ -284,11 +325,19 @@ def _guarded(view, access, request, form, csrf_protected, db, settings, now, pri
             flash_message = None
     ctx = Ctx(request=request, db=db, principal=principal, form=form, csrf_token=csrf_token, now=now,
               settings=settings, flash_message=flash_message)
-    try:
-        response = view(ctx)
-    except PortalError as error:
-        db.rollback()
-        response = error_page(request, error.status_code, error.message, principal=principal, csrf_token=csrf_token)
+    once = _once_key(request, form, csrf_protected, principal, anonymous_seed)
+    earlier = idempotency.claim(db, **once, method=request.method, path=request.url.path, now=now) if once else None
+    if earlier is not None:
+        response = _answer_again(ctx, earlier)
+    else:
+        try:
+            response = view(ctx)
+        except PortalError as error:
+            db.rollback()
+            response = error_page(request, error.status_code, error.message, principal=principal,
+                                  csrf_token=csrf_token)
+        if once:
+            _settle(ctx, once, response)
     secure = settings.secure_cookies
     if flash_cookie and request.method in SAFE_METHODS and not any(c[0] == FLASH_COOKIE for c in ctx.cookies):
         response.delete_cookie(FLASH_COOKIE, path="/")

@@ -45,7 +45,7 @@ def privacy(ctx: Ctx):
     return ctx.render("public/privacy.html")
 
 
-@endpoint(PUBLIC)
+@endpoint(PUBLIC, repeatable=True)
 def display(ctx: Ctx):
     """Switch the large-text, high-contrast mode (适老化) on or off; remembered for a year."""
     mode = ctx.value("mode")

@@ -34,7 +34,7 @@ def login_form(ctx: Ctx):
     return _login_page(ctx)
 
 
-@endpoint(PUBLIC)
+@endpoint(PUBLIC, repeatable=True)
 def login(ctx: Ctx):
     account_type = ctx.value("account_type")
     errors = {}
@@ -69,7 +69,7 @@ def login(ctx: Ctx):
     return ctx.redirect(safe_next(ctx.value("next"), result.principal.home))
 
 
-@endpoint(PUBLIC)
+@endpoint(PUBLIC, repeatable=True)
 def logout(ctx: Ctx):
     signin.sign_out(session=ctx.db, token=ctx.request.cookies.get(sessions.COOKIE), actor=ctx.actor, now=ctx.now)
     ctx.set_cookie(sessions.COOKIE, None)
@@ -96,7 +96,7 @@ def register_person(ctx: Ctx):
     return ctx.redirect("/login?account_type=person")
 
 
-@endpoint(PUBLIC)
+@endpoint(PUBLIC, repeatable=True)
 def check_id_number(ctx: Ctx):
     """htmx: check the identity number as the visitor leaves the field."""
     value = ctx.value("id_number")
