@@ -50,6 +50,9 @@ class Case(SQLModel, table=True):
     submitted_at: datetime = utc_field()
     opened_at: datetime | None = utc_field(nullable=True)  # first time a handler held it
     due_on: date
+    # The first year without an announced holiday schedule that due_on counts through (it may still
+    # move); None once the due date is final. ``portal queue auto`` recomputes it when the year is encoded.
+    due_provisional_year: int | None = Field(default=None, index=True)
     paused_since: date | None = None  # set while waiting for the applicant
     pauses: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # [[from, to], ...] ISO dates
     version: int = 1

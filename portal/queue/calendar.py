@@ -3,6 +3,11 @@
 The calendar is data (data/working_days.yaml) because the State Council announces
 holidays and swapped working weekends (调休) year by year. Day counting follows the
 usual rule for administrative time limits: the start day itself is not counted.
+
+A year whose notice is not encoded yet (next year, until the State Council publishes it
+each November) is counted with the statutory holidays the ``holidays`` library computes
+from the lunar calendar. Such a year is provisional: a date counted through it may move
+once the notice is encoded, so callers ask ``provisional_years`` and say so.
 """
 
 from __future__ import annotations
@@ -14,10 +19,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import holidays as holiday_library
 import yaml
 
 DATA_FILE = Path(__file__).parent / "data" / "working_days.yaml"
 _DAY = timedelta(days=1)
+# The years the library can compute China's holidays for; a date beyond them is surely a typo.
+FIRST_YEAR = holiday_library.China.start_year
+LAST_YEAR = holiday_library.China.end_year
 
 
 class CalendarError(ValueError):
@@ -25,22 +34,58 @@ class CalendarError(ValueError):
 
 
 class OutsideCalendar(CalendarError):
-    """A date falls in a year the calendar does not cover, so its status is unknown."""
+    """A date falls in a year nobody can know the holidays of (before 1950 or after 2100)."""
+
+
+@cache
+def statutory_days(year: int) -> tuple[frozenset[date], frozenset[date]]:
+    """The library's days off in ``year`` and the weekend days it knows are worked.
+
+    Its days off include substitute days (补休) for holidays on a weekend, as the statutory
+    rules give them. For a year whose notice it already carries they also include the days
+    swapped against worked weekends, so those weekends are taken from it too; for a year not
+    yet announced it knows none, and every weekend is a rest day.
+    """
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise OutsideCalendar(f"the working-day calendar covers {FIRST_YEAR}..{LAST_YEAR}, not {year}")
+    china = holiday_library.China(years=year)
+    worked = frozenset(d for d in china.weekend_workdays if d.year == year)
+    return frozenset(china), worked
 
 
 @dataclass(frozen=True)
 class WorkingCalendar:
+    """The announced years ``first``..``last`` from the notices; any other year from the library."""
+
     first: date
     last: date
     holidays: frozenset[date]
     working_weekends: frozenset[date]
 
+    def is_announced(self, year: int) -> bool:
+        return self.first.year <= year <= self.last.year
+
     def is_working_day(self, d: date) -> bool:
-        if not self.first <= d <= self.last:
-            raise OutsideCalendar(f"{d} is outside the calendar ({self.first}..{self.last})")
-        if d in self.working_weekends:
+        if self.first <= d <= self.last:
+            holidays, working = self.holidays, self.working_weekends
+        else:
+            holidays, working = statutory_days(d.year)
+        if d in working:
             return True
-        return d.weekday() < 5 and d not in self.holidays
+        return d.weekday() < 5 and d not in holidays
+
+    def provisional_years(self, a: date, b: date) -> tuple[int, ...]:
+        """The years without an announced notice among the days counted from ``a`` to ``b``.
+
+        Counted days are those after ``a`` up to and including ``b``, as in a due date, so a
+        due date with no such year is final and one with any may still move.
+        """
+        if b <= a:
+            return ()
+        return tuple(y for y in range((a + _DAY).year, b.year + 1) if not self.is_announced(y))
+
+    def is_provisional(self, a: date, b: date) -> bool:
+        return bool(self.provisional_years(a, b))
 
     def add_working_days(self, start: date, n: int) -> date:
         """The date n working days after ``start`` (``start`` itself is not counted)."""
@@ -95,7 +140,7 @@ def parse_calendar(data: Any) -> WorkingCalendar:
     if not isinstance(data, dict) or not isinstance(data.get("years"), dict) or not data["years"]:
         raise CalendarError("calendar data needs a non-empty 'years' mapping")
     years = sorted(int(y) for y in data["years"])
-    # A gap would make every date in the missing year look like an ordinary week.
+    # Announced years are first..last: a gap would count its year as announced, with no holidays at all.
     if years != list(range(years[0], years[-1] + 1)):
         raise CalendarError(f"years must be consecutive, got {years}")
     holidays: set[date] = set()
@@ -151,3 +196,11 @@ def working_days_between(a: date, b: date) -> int:
 
 def due_date(submitted_on: date, service_days: int, paused: list[tuple[date, date]] | None = None) -> date:
     return default_calendar().due_date(submitted_on, service_days, paused or ())
+
+
+def provisional_years(a: date, b: date) -> tuple[int, ...]:
+    return default_calendar().provisional_years(a, b)
+
+
+def is_provisional(a: date, b: date) -> bool:
+    return default_calendar().is_provisional(a, b)

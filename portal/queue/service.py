@@ -389,26 +389,37 @@ def china_date(moment: datetime) -> date:
     return moment.astimezone(clock.CHINA).date()
 
 
-def due_on(submitted_on: date, kind: str, pauses: Iterable[tuple[date, date]] = ()) -> date:
-    """The deadline by the working-day calendar, paused time not counted.
+@dataclass(frozen=True)
+class Deadline:
+    on: date
+    provisional_year: int | None  # the first year counted whose holiday schedule is not announced yet
 
-    Past the calendar's last year (the State Council publishes each November) the days
-    beyond it are counted as Monday to Friday, and a warning is logged, rather than
-    refusing the submission.
+
+def deadline(submitted_on: date, kind: str, pauses: Iterable[tuple[date, date]] = (), *,
+             cal: calendar.WorkingCalendar | None = None) -> Deadline:
+    """The due date by the working-day calendar, paused time not counted, and whether it may still move.
+
+    A year whose State Council notice is not encoded yet is counted with the statutory holidays
+    only, so a due date counted through it is provisional until the year is encoded.
     """
-    pauses = list(pauses)
-    try:
-        return calendar.due_date(submitted_on, service_days_for(kind), pauses)
-    except calendar.OutsideCalendar:
-        log.warning("working-day calendar does not cover the due date of a %s case from %s", kind, submitted_on)
-    cal = calendar.default_calendar()
-    d, counted, wanted = submitted_on, 0, service_days_for(kind)
-    while counted < wanted:
-        d += timedelta(days=1)
-        working = cal.is_working_day(d) if cal.first <= d <= cal.last else d.weekday() < 5
-        if working and not any(s < d <= e for s, e in pauses):
-            counted += 1
-    return d
+    cal = cal or calendar.default_calendar()
+    on = cal.due_date(submitted_on, service_days_for(kind), list(pauses))
+    years = cal.provisional_years(submitted_on, on)
+    return Deadline(on, years[0] if years else None)
+
+
+def due_on(submitted_on: date, kind: str, pauses: Iterable[tuple[date, date]] = ()) -> date:
+    return deadline(submitted_on, kind, pauses).on
+
+
+def _set_due(case: Case, due: Deadline) -> None:
+    case.due_on, case.due_provisional_year = due.on, due.provisional_year
+
+
+def _pauses_counted(case: Case) -> list[tuple[date, date]]:
+    """The pauses a case's due date was computed with: a running pause counts up to the day it began."""
+    running = [(case.paused_since, case.paused_since)] if case.paused_since else []
+    return [*pauses_of(case), *running]
 
 
 def is_overdue(case: Case, today: date) -> bool:
@@ -495,12 +506,13 @@ def submit(
         return existing
 
     submitted_on = china_date(now)
+    due = deadline(submitted_on, kind)
     case = Case(
         reference=reference, kind=kind, applicant_kind=who.kind, applicant_id=who.id,
         applicant_account_id=who.account_id, counter_staff_id=counter_staff_id, prefecture=prefecture,
         channel=channel, payload=json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str),
         risk_tier=tier, route=route_for(kind, tier), state=State.SUBMITTED, submitted_at=now,
-        due_on=due_on(submitted_on, kind), idempotency_key=key, updated_at=now,
+        due_on=due.on, due_provisional_year=due.provisional_year, idempotency_key=key, updated_at=now,
     )
     try:
         with session.begin_nested():
@@ -555,14 +567,17 @@ def _auto(session: Session, case: Case, now: datetime) -> None:
     _audit(session, case, SYSTEM, Action.AUTO_APPROVE, before, now)
 
 
-def run_auto(session: Session, *, now: datetime, batch: int = 500) -> dict[str, int]:
-    """Checks (and auto-approves) every case left in ``submitted``, and closes the cases decided long enough
-    ago (``close_after_working_days`` in the routing file). Running it twice changes nothing.
+def run_auto(session: Session, *, now: datetime, batch: int = 500,
+             working_calendar: calendar.WorkingCalendar | None = None) -> dict[str, int]:
+    """Checks (and auto-approves) every case left in ``submitted``, closes the cases decided long enough
+    ago (``close_after_working_days`` in the routing file), and recomputes provisional due dates whose
+    year has been encoded in the working-day calendar since. Running it twice changes nothing.
 
     Cases are claimed in batches with a guarded update of their version, so two runs at
     once never check the same case twice.
     """
-    counts = {"checked": 0, "approved": 0, "closed": 0}
+    cal = working_calendar or calendar.default_calendar()
+    counts = {"checked": 0, "approved": 0, "closed": 0, "due_recomputed": 0}
     last_id = 0
     while True:
         ids = session.exec(select(Case.id).where(Case.state == State.SUBMITTED, Case.id > last_id)
@@ -579,11 +594,36 @@ def run_auto(session: Session, *, now: datetime, batch: int = 500) -> dict[str, 
             counts["checked"] += 1
             counts["approved"] += case.state == State.APPROVED
         session.flush()
-    counts["closed"] = _close_decided(session, now=now, batch=batch)
+    counts["closed"] = _close_decided(session, now=now, batch=batch, cal=cal)
+    counts["due_recomputed"] = _settle_provisional_dues(session, now=now, batch=batch, cal=cal)
     return counts
 
 
-def _close_decided(session: Session, *, now: datetime, batch: int) -> int:
+def _settle_provisional_dues(session: Session, *, now: datetime, batch: int, cal: calendar.WorkingCalendar) -> int:
+    """Recomputes the due dates marked provisional for a year the calendar now announces.
+
+    The version is left alone: only the date moves, under the row lock, and a handler's form
+    on the case stays valid.
+    """
+    announced = Case.due_provisional_year.between(cal.first.year, cal.last.year)
+    settled, last_id = 0, 0
+    while True:
+        cases = session.exec(select(Case).where(announced, Case.id > last_id)
+                             .order_by(Case.id).limit(batch).with_for_update(skip_locked=True)).all()
+        if not cases:
+            return settled
+        last_id = cases[-1].id
+        for case in cases:
+            was = case.due_on
+            _set_due(case, deadline(china_date(case.submitted_at), case.kind, _pauses_counted(case), cal=cal))
+            session.add(case)
+            _audit(session, case, SYSTEM, "due_recomputed", case.state, now, was=was.isoformat(),
+                   due_on=case.due_on.isoformat(), provisional_year=case.due_provisional_year)
+            settled += 1
+        session.flush()
+
+
+def _close_decided(session: Session, *, now: datetime, batch: int, cal: calendar.WorkingCalendar) -> int:
     """Closes decided cases once their decision is ``close_after_days`` working days old; the outcome stays."""
     today = china_date(now)
     days = close_after_days()
@@ -598,7 +638,7 @@ def _close_decided(session: Session, *, now: datetime, batch: int) -> int:
             return closed
         last_id = cases[-1].id
         for case in cases:
-            if calendar.due_date(china_date(case.decided_at), days) > today:
+            if cal.due_date(china_date(case.decided_at), days) > today:
                 continue
             before = case.state
             outcome = transition(facts_of(case), Action.CLOSE, MACHINE_SYSTEM)
@@ -823,12 +863,12 @@ def _move_clock(case: Case, before: str, now: datetime) -> None:
     submitted_on = china_date(case.submitted_at)
     if case.state == waiting and before != waiting:
         case.paused_since = today
-        case.due_on = due_on(submitted_on, case.kind, [*pauses_of(case), (today, today)])
+        _set_due(case, deadline(submitted_on, case.kind, [*pauses_of(case), (today, today)]))
     elif before == waiting and case.state != waiting:
         pauses = [*pauses_of(case), (case.paused_since or today, today)]
         case.pauses = json.dumps([[a.isoformat(), b.isoformat()] for a, b in pauses])
         case.paused_since = None
-        case.due_on = due_on(submitted_on, case.kind, pauses)
+        _set_due(case, deadline(submitted_on, case.kind, pauses))
 
 
 def withdraw(session: Session, *, reference: str, actor: Actor, expected_version: int | None, now: datetime,

@@ -1,9 +1,10 @@
-"""Working-day calendar: weekends, public holidays, 调休 and paused time."""
+"""Working-day calendar: weekends, public holidays, 调休, paused time, and provisional years."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
+import holidays
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,10 +15,13 @@ from portal.queue.calendar import (
     add_working_days,
     default_calendar,
     due_date,
+    is_provisional,
     is_working_day,
     parse_calendar,
+    provisional_years,
     working_days_between,
 )
+from tests.queue.calendars import calendar_with_2027
 
 D = date
 
@@ -145,11 +149,55 @@ def test_a_pause_that_ends_before_it_starts_is_refused():
         due_date(D(2025, 3, 3), 10, [(D(2025, 3, 12), D(2025, 3, 5))])
 
 
-def test_dates_outside_the_calendar_are_refused_rather_than_guessed():
+def test_a_case_submitted_on_28_december_2026_with_45_working_days_is_due_provisionally_in_2027():
+    # 3 days left in 2026; January 2027 has 21 weekdays less New Year's Day; February 20 less the
+    # library's Spring Festival weekdays (5, 8, 9, 10 February); then 1 to 8 March.
+    due = due_date(D(2026, 12, 28), 45)
+    assert due == D(2027, 3, 8)
+    assert provisional_years(D(2026, 12, 28), due) == (2027,)
+
+
+def test_a_provisional_2027_skips_the_spring_festival_the_library_computes():
+    spring_festival = [d for d, name in holidays.China(years=2027).items() if "Spring Festival" in name
+                       or "New Year's Eve" in name]
+    assert D(2027, 2, 5) in spring_festival and D(2027, 2, 10) in spring_festival
+    assert not any(is_working_day(d) for d in spring_festival)
+    assert is_working_day(D(2027, 2, 4)) and is_working_day(D(2027, 2, 11))
+    assert add_working_days(D(2027, 2, 4), 1) == D(2027, 2, 11)
+
+
+def test_a_provisional_year_knows_no_swapped_working_weekends():
+    days_2027 = [D(2027, 1, 1) + timedelta(days=n) for n in range(365)]
+    assert not any(is_working_day(d) for d in days_2027 if d.weekday() >= 5)
+
+
+def test_an_announced_year_is_not_provisional():
+    assert not is_provisional(D(2025, 12, 1), D(2026, 12, 31))
+    assert provisional_years(D(2026, 1, 5), D(2026, 3, 9)) == ()
+
+
+def test_only_the_days_counted_make_a_range_provisional():
+    # The start day is not counted, so a range ending on it counts nothing.
+    assert not is_provisional(D(2027, 1, 4), D(2027, 1, 4))
+    assert provisional_years(D(2026, 12, 31), D(2027, 1, 4)) == (2027,)
+    assert provisional_years(D(2026, 12, 31), D(2028, 3, 1)) == (2027, 2028)
+
+
+def test_a_year_encoded_later_is_announced_and_counted_by_its_notice():
+    cal = calendar_with_2027()
+    assert not cal.is_provisional(D(2026, 12, 28), D(2027, 12, 31))
+    assert not cal.is_working_day(D(2027, 2, 12)) and cal.is_working_day(D(2027, 2, 20))
+    assert cal.due_date(D(2026, 12, 28), 45) == D(2027, 3, 9)
+
+
+def test_only_absurd_years_are_refused():
+    assert is_working_day(D(2100, 12, 31))  # an ordinary Friday in the library's last year
+    with pytest.raises(OutsideCalendar, match="1950..2100"):
+        is_working_day(D(2101, 1, 3))
     with pytest.raises(OutsideCalendar):
-        is_working_day(D(2027, 1, 4))
+        is_working_day(D(1949, 9, 30))
     with pytest.raises(OutsideCalendar):
-        add_working_days(D(2026, 12, 1), 45)
+        add_working_days(D(2100, 12, 1), 45)
 
 
 def test_negative_working_days_are_refused():
@@ -185,7 +233,7 @@ def test_a_calendar_with_a_missing_year_fails_to_load():
         parse_calendar(data)
 
 
-covered_days = st.dates(min_value=D(2025, 1, 1), max_value=D(2026, 6, 30))
+covered_days = st.dates(min_value=D(2025, 1, 1), max_value=D(2029, 6, 30))
 
 
 @given(covered_days, st.integers(0, 60))
@@ -202,6 +250,7 @@ def test_pauses_never_bring_a_due_date_forward(start, n, raw_pauses):
     assert due_date(start, n, pauses) >= due_date(start, n, [])
 
 
-def test_the_shipped_calendar_covers_2025_and_2026():
+def test_the_shipped_calendar_announces_2025_and_2026_and_not_2027():
     cal = default_calendar()
     assert (cal.first, cal.last) == (D(2025, 1, 1), D(2026, 12, 31))
+    assert cal.is_announced(2026) and not cal.is_announced(2027)

@@ -276,8 +276,8 @@ def test_queue_auto_checks_what_was_left_in_submitted_and_is_idempotent(db):
                 state="submitted", submitted_at=NOW, due_on=date(2026, 12, 14), idempotency_key="x", updated_at=NOW)
     db.add(left)
     db.flush()
-    assert service.run_auto(db, now=NOW) == {"checked": 1, "approved": 0, "closed": 0}
-    assert service.run_auto(db, now=NOW) == {"checked": 0, "approved": 0, "closed": 0}
+    assert service.run_auto(db, now=NOW) == {"checked": 1, "approved": 0, "closed": 0, "due_recomputed": 0}
+    assert service.run_auto(db, now=NOW) == {"checked": 0, "approved": 0, "closed": 0, "due_recomputed": 0}
     db.refresh(left)
     assert left.state == State.CHECKED and left.checks_passed is True
 
@@ -367,9 +367,9 @@ def test_a_reviewer_sends_back_and_the_case_returns_to_its_handler(db):
     assert case.handler_id == p["handler"].principal.account_id
 
 
-def test_due_dates_beyond_the_calendar_fall_back_to_weekdays(db):
-    due = service.due_on(date(2026, 12, 20), "transfer")
-    assert due > date(2026, 12, 31) and due.weekday() < 5
+def test_due_dates_beyond_the_announced_years_are_counted_and_provisional(db):
+    due = service.deadline(date(2026, 12, 20), "transfer")
+    assert due.on > date(2026, 12, 31) and calendar.is_working_day(due.on) and due.provisional_year == 2027
 
 
 def test_the_queue_auto_command_runs_the_automatic_work(db, database_url, monkeypatch, capsys):
