@@ -15,6 +15,12 @@ ID_CHECK = "10X98765432"
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# The province-level codes of GB/T 2260 (the first two digits of every address code): a number whose first two
+# digits name no province was never issued, whatever its check character says.
+PROVINCE_CODES = frozenset({
+    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43",
+    "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82",
+})
 
 
 class InvalidIdentifier(ValueError):
@@ -53,6 +59,8 @@ def parse_resident_id(value: str, *, today: date | None = None) -> ResidentId:
         raise InvalidIdentifier("id_birth_date")
     if id_check_character(number[:17]) != number[17]:
         raise InvalidIdentifier("id_check")
+    if number[:2] not in PROVINCE_CODES:
+        raise InvalidIdentifier("id_region")
     sex = "male" if int(number[16]) % 2 == 1 else "female"
     return ResidentId(number=number, birth_date=birth, sex=sex, region=number[:6])
 

@@ -26,6 +26,7 @@ ID_MESSAGES = {
     "id_characters": N_("An identity number has 17 digits followed by a digit or X."),
     "id_birth_date": N_("The birth date inside this identity number is not a real date."),
     "id_check": N_("This identity number is not valid: its last character does not match. Check each digit."),
+    "id_region": N_("This identity number is not valid: its first two digits name no province. Check each digit."),
     "uscc_length": N_("A unified social credit code has 18 characters."),
     "uscc_characters": N_("A unified social credit code uses digits and capital letters other than I, O, S, V and Z."),
     "uscc_check": N_("This unified social credit code is not valid: its last character does not match."),

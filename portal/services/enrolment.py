@@ -1,9 +1,11 @@
 """Enrolment: employers add (增员) and end (减员) employment spells; flexible workers enrol and choose a base.
 
 Rules: a person has at most one open enterprise spell, and spells never overlap; a clash names the month
-the other spell started but never the other employer. An operator acts only for their own employer. A
-flexible worker must be of working age (before the statutory retirement month of the policy engine) and have
-no open employee spell.
+the other spell started but never the other employer. An operator acts only for their own employer. Whoever
+enrols a person, an employer (增员) or the person as a flexible worker, ``insurable_problem`` decides whether
+the person may be insured from a month: of working age (from 16 to the statutory retirement month of the
+policy engine), not drawing a pension, not recorded as deceased. A flexible worker must also have no open
+employee spell.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from portal.models import (
 )
 from portal.money import from_fen, to_fen
 from portal.policy.dates import add_months, fmt_month, month_of
+from portal.policy.errors import PolicyInputError
 from portal.policy.parameters import param
-from portal.policy.rules.retirement import retirement
+from portal.policy.rules.retirement import REFORM_START, retirement
 from portal.services import accounts, audit
 from portal.services.accounts import ID_MESSAGES, MINIMUM_AGE, NAME
 from portal.services.billing import contribution_year
@@ -89,6 +92,75 @@ def wage_problem(wage: Decimal | None, month: date) -> Msg | None:
     return None
 
 
+# --- Who may be insured ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ineligible:
+    """Why a person may not be insured from a month; ``code`` picks the door's wording."""
+
+    code: str  # too_young | over_age | pensioner | deceased
+    params: dict
+
+
+# The same refusals in the words of each door: an employer enrolling someone, a person enrolling themselves.
+EMPLOYER_WORDS = {
+    "too_young": N_("The person is younger than %(age)s in that month."),
+    "over_age": N_("This person reaches the statutory retirement age in %(month)s, so they cannot be enrolled "
+                   "from this month."),
+    "pensioner": N_("This person retired in %(month)s and draws a pension, so they cannot be enrolled again."),
+    "deceased": N_("Our records say this person died in %(month)s. Check the identity number; if the record is "
+                   "wrong, ask the office to correct it."),
+}
+OWN_WORDS = {
+    "too_young": N_("You must be at least %(age)s years old to enrol."),
+    "over_age": N_("You reach the statutory retirement age in %(month)s, so you cannot enrol from this month."),
+    "pensioner": N_("You retired in %(month)s and draw a pension, so you cannot enrol again."),
+    "deceased": N_("Our records do not allow enrolment for this identity number. Ask the office."),
+}
+
+
+def retirement_category(person: Person) -> str:
+    # Women are checked against the women cadres' original age (55), the later of the two women's ages: the
+    # portal does not know a woman's post, and refusing a woman worker past 50 who may still be insured would
+    # be wrong, while 55 is past any woman's statutory age. Women insured as individuals (灵活就业) are treated
+    # like women cadres too, as is usual practice for individual contributors; unconfirmed for Jilin.
+    return "male" if person.sex == "male" else "female_cadre"
+
+
+def insurable_problem(session: Session, *, person: Person, month: date) -> Ineligible | None:
+    """Why ``person`` may not be insured from ``month`` through any door, or None. ``person`` may be new
+    (not yet saved): then only their identity number's birth date and sex count."""
+    if _age_in_months(person.birth_date, month) < MINIMUM_AGE * 12:
+        return Ineligible("too_young", {"age": MINIMUM_AGE})
+    if person.id is not None:
+        ended = session.exec(select(EmploymentSpell).where(
+            EmploymentSpell.person_id == person.id, EmploymentSpell.end_reason.in_(("retired", "died")))
+            .order_by(EmploymentSpell.end_month.desc())).first()
+        if ended is not None:
+            code = "pensioner" if ended.end_reason == "retired" else "deceased"
+            return Ineligible(code, {"month": fmt_month(ended.end_month)})
+    statutory = statutory_month(person)
+    if month >= statutory:
+        return Ineligible("over_age", {"month": fmt_month(statutory)})
+    return None
+
+
+def statutory_month(person: Person) -> date:
+    """The person's statutory retirement month, from the policy engine."""
+    category = retirement_category(person)
+    try:
+        return retirement(person.birth_date, category).statutory_month
+    except PolicyInputError:
+        # Reached the age before the policy tables begin (born before about 1938): the original age applies.
+        years = param("retirement_original_age").at(REFORM_START).value[category]
+        return add_months(month_of(person.birth_date), years * 12)
+
+
+def _words(problem: Ineligible, words: dict[str, str]) -> Msg:
+    return Msg(words[problem.code], problem.params)
+
+
 def add_employee(
     session: Session, *, actor: Actor, id_number: str, name: str, start_month: date, wage: object,
     now: datetime, today: date,
@@ -109,16 +181,23 @@ def add_employee(
     if not first_month <= start_month <= add_months(month_of(today), 1):
         errors["start_month"] = Msg(N_("Choose a start month from %(first)s to next month."),
                                     {"first": fmt_month(first_month)})
-    elif resident is not None and _age_in_months(resident.birth_date, start_month) < MINIMUM_AGE * 12:
-        errors["start_month"] = Msg(N_("The person is younger than %(age)s in that month."), {"age": MINIMUM_AGE})
     amount = parse_wage(wage)
     problem = wage_problem(amount, start_month) if "start_month" not in errors else None
     if problem:
         errors["wage"] = problem
+    person = None
+    if resident is not None:
+        person = session.exec(select(Person).where(Person.id_number == resident.number)).first()
+    if resident is not None and "start_month" not in errors:
+        candidate = person or Person(id_number=resident.number, name=name, birth_date=resident.birth_date,
+                                     sex=resident.sex)
+        ineligible = insurable_problem(session, person=candidate, month=start_month)
+        if ineligible is not None:
+            field_name = "start_month" if ineligible.code in ("too_young", "over_age") else "id_number"
+            errors[field_name] = _words(ineligible, EMPLOYER_WORDS)
     if errors:
         raise ValidationFailed(errors)
 
-    person = session.exec(select(Person).where(Person.id_number == resident.number)).first()
     if person is not None and person.name != name:
         raise ValidationFailed({"name": Msg(N_("The name does not match our records for this identity number."))})
     if person is None:
@@ -224,20 +303,11 @@ def employees(session: Session, *, actor: Actor, search: str = "", include_ended
 # --- Flexible workers --------------------------------------------------------------------------------------
 
 
-def retirement_category(person: Person) -> str:
-    # Women insured as individuals (灵活就业) are treated like women cadres (original age 55), as is usual
-    # practice for individual contributors; unconfirmed for Jilin.
-    return "male" if person.sex == "male" else "female_cadre"
-
-
 def flexible_eligibility_problem(session: Session, *, person: Person, month: date) -> Msg | None:
     """Why ``person`` may not enrol as a flexible worker from ``month``, or None."""
-    if _age_in_months(person.birth_date, month) < MINIMUM_AGE * 12:
-        return Msg(N_("You must be at least %(age)s years old to enrol."), {"age": MINIMUM_AGE})
-    statutory = retirement(person.birth_date, retirement_category(person)).statutory_month
-    if month >= statutory:
-        return Msg(N_("You reach the statutory retirement age in %(month)s, so you cannot enrol from this month."),
-                   {"month": fmt_month(statutory)})
+    ineligible = insurable_problem(session, person=person, month=month)
+    if ineligible is not None:
+        return _words(ineligible, OWN_WORDS)
     if session.exec(select(EmploymentSpell).where(EmploymentSpell.person_id == person.id,
                                                   EmploymentSpell.end_month.is_(None))).first():
         return Msg(N_("You are insured through an employer now. Flexible enrolment is possible once that employment ends."))

@@ -216,6 +216,9 @@ def exception_grounds(session: Session, *, person: Person, month: date) -> str |
     if session.exec(select(FlexibleEnrolment.id).where(FlexibleEnrolment.person_id == person.id,
                                                        FlexibleEnrolment.end_month.is_(None))).first():
         return None
+    ineligible = enrolment.insurable_problem(session, person=person, month=month)
+    if ineligible is not None and ineligible.code != "over_age":
+        return None  # too young, drawing a pension or deceased: no office can lift that
     statutory, minimum = _minimum_months(person)
     if month >= statutory:
         return "over_age" if _paid_months(session, person.id) < minimum else None
