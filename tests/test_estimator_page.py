@@ -162,6 +162,35 @@ def test_too_few_months_says_how_many_are_short_and_what_to_do(client):
     assert "minimum not met" in page
 
 
+def test_too_few_months_offers_only_what_the_law_allows_in_chinese(client):
+    page = client.get(url(VALID | {"months_paid": "24", "months_expected": "0"})).text
+    assert "城乡居民基本养老保险" in page and "一次性" in page
+    assert "一次性支付给本人" not in page  # a refund of the account is not an option before emigration
+
+
+def test_an_index_below_0_60_from_an_old_record_is_accepted(client):
+    page = client.get(url(VALID | {"average_index": "0.46"}, lang="en"))
+    assert page.status_code == 200 and 'id="results"' in page.text
+
+
+def test_a_chosen_early_month_shows_that_months_pension_minimum_and_the_written_notice(client):
+    expected = engine_result(chosen_month=date(2030, 6, 1))  # statutory month 2031-07
+    for lang, notice in (("en", "in writing at least 3 months before"), ("zh_CN", "至少提前3个月")):
+        page = client.get(url(VALID | {"chosen_month": "2030-06"}, lang=lang)).text
+        shown = figures(page)
+        assert shown["total"] == str(expected.pension.total)
+        assert 'data-month="2030-06"' in page and 'data-conditions="flexible"' in page
+        assert notice in page
+    assert expected.chosen.minimum == 186  # 2030's minimum, though the statutory year 2031 needs 192
+
+
+def test_a_chosen_late_month_keeps_the_statutory_years_minimum_and_names_the_agreement_deadline(client):
+    page = client.get(url(VALID | {"chosen_month": "2034-01"}, lang="en")).text
+    assert "(the minimum of the year you reach the statutory age)" in page
+    assert "by June 2031" in page  # one month before the statutory month, 2031-07
+    assert engine_result(chosen_month=date(2034, 1, 1)).chosen.minimum == 192  # not 2034's 210
+
+
 def test_an_htmx_request_gets_only_the_form_and_results(client):
     page = client.get(url(VALID), headers={"HX-Request": "true"})
     assert page.status_code == 200
@@ -188,7 +217,9 @@ BAD = [
     ("months_paid", "9999", "Enter 720 months or fewer."),
     ("months_expected", "", "Enter the further months you expect to pay"),
     ("deemed_months", "x", "Enter the deemed months as a whole number"),
-    ("average_index", "0.30", "Enter an average contribution index from 0.60 to 3.00."),
+    ("average_index", "3.01", "Enter an average contribution index of 3.00 or less"),
+    ("chosen_month", "2031", "Enter the month as year-month, for example 2031-05"),
+    ("chosen_month", "2040-01", "Choose a retirement month within your window, from March 2030 to July 2034."),
     ("average_index", "one", "Enter the index as a number"),
     ("account_balance", "-5", "Enter the balance in yuan with at most two decimals"),
     ("account_balance", "12.345", "Enter the balance in yuan with at most two decimals"),

@@ -112,10 +112,12 @@ def _with_explanation(output: dict[str, Any], result: Any) -> dict[str, Any]:
 def _pension(data: Any) -> dict[str, Any]:
     required = {"region", "retirement_month", "age_at_retirement", "actual_months", "deemed_months",
                 "average_index", "account_balance"}
-    data = _fields(data, "", required, {"base_local", "base_provincial"})
+    data = _fields(data, "", required, {"base_local", "base_provincial", "statutory_month", "base_kind"})
     age = _fields(data["age_at_retirement"], "age_at_retirement", {"years", "months"})
     if not isinstance(data["region"], str):
         raise PolicyInputError("region", "must be a region code string such as \"220100\"")
+    if not isinstance(data.get("base_kind", "standard"), str):
+        raise PolicyInputError("base_kind", "must be standard or state_farm")
     result = pension_award(
         region=data["region"],
         retirement_month=_month(data["retirement_month"], "retirement_month"),
@@ -127,29 +129,42 @@ def _pension(data: Any) -> dict[str, Any]:
         account_balance=_money(data["account_balance"], "account_balance"),
         base_local=_money(data["base_local"], "base_local") if "base_local" in data else None,
         base_provincial=_money(data["base_provincial"], "base_provincial") if "base_provincial" in data else None,
+        statutory_month=_month(data["statutory_month"], "statutory_month") if "statutory_month" in data else None,
+        base_kind=data.get("base_kind", "standard"),
     )
     return _with_explanation({
-        "basic": fmt_money(result.basic),
-        "extra": fmt_money(result.extra),
-        "transitional": fmt_money(result.transitional),
-        "personal_account": fmt_money(result.personal_account),
-        "total": fmt_money(result.total),
-        "divisor_months": str(result.divisor_months),
+        "eligible": result.eligible,
+        "min_contribution_months": result.min_contribution_months,
+        "missing_months": result.missing_months,
+        "basic": _money_or_none(result.basic),
+        "extra": _money_or_none(result.extra),
+        "transitional": _money_or_none(result.transitional),
+        "personal_account": _money_or_none(result.personal_account),
+        "total": _money_or_none(result.total),
+        "divisor_months": None if result.divisor_months is None else str(result.divisor_months),
     }, result)
 
 
+def _money_or_none(amount: Decimal | None) -> str | None:
+    return None if amount is None else fmt_money(amount)
+
+
 def _retirement(data: Any) -> dict[str, Any]:
-    data = _fields(data, "", {"birth_date", "category"})
+    data = _fields(data, "", {"birth_date", "category"}, {"chosen_month"})
     if not isinstance(data["category"], str):
         raise PolicyInputError("category", "must be male, female_worker or female_cadre")
-    result = retirement(_date(data["birth_date"], "birth_date"), data["category"])
+    chosen = _month(data["chosen_month"], "chosen_month") if "chosen_month" in data else None
+    result = retirement(_date(data["birth_date"], "birth_date"), data["category"], chosen)
     return _with_explanation({
         "original_age": _age(result.original_age),
         "statutory_age": _age(result.statutory_age),
         "statutory_month": fmt_month(result.statutory_month),
         "earliest_month": fmt_month(result.earliest_month),
         "latest_month": fmt_month(result.latest_month),
+        "chosen_month": fmt_month(result.chosen_month),
         "min_contribution_months": result.min_contribution_months,
+        "early_notice_months": result.early_notice_months,
+        "deferral_agreement_months": result.deferral_agreement_months,
     }, result)
 
 

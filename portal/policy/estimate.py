@@ -3,7 +3,8 @@
     result = estimate(birth_date=date(1970, 3, 15), category="male", region="220100", months_paid=300,
                       months_expected=60, average_index=Decimal("1.00"), account_balance=Decimal("80000.00"),
                       today=date(2025, 9, 1))
-    result.pension              # PensionResult at the statutory month, or None when the minimum is not met
+    result.pension              # PensionResult at the chosen month (the statutory month unless ``chosen_month``
+                                # is given), or None when the minimum is not met
     result.what_if              # one WhatIfRow a year across the flexible window
     result.explanation.steps    # assumptions first, then the retirement and pension steps
 
@@ -24,7 +25,7 @@ from portal.policy.dates import add_months, fmt_month, month_of, months_between
 from portal.policy.errors import PolicyInputError
 from portal.policy.explain import Explainer, Explanation
 from portal.policy.money import round_fen, round_places
-from portal.policy.rules.pension import PensionResult, pension_award
+from portal.policy.rules.pension import MAX_INDEX, PensionResult, pension_award
 from portal.policy.rules.retirement import Age, RetirementResult, retirement
 
 
@@ -40,6 +41,8 @@ class WhatIfRow:
     is_statutory: bool
     explanation: Explanation
     provisional: bool
+    minimum: int = 0  # the minimum for this month: its own year's if early, the statutory year's if deferred
+    is_chosen: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,18 +52,19 @@ class Estimate:
     months_counted: int
     meets_minimum: bool
     what_if: tuple[WhatIfRow, ...]
+    chosen: WhatIfRow
     explanation: Explanation
     provisional: bool
 
 
-def _row_months(rows_from: date, statutory: date, earliest: date, latest: date) -> list[date]:
-    # One row a year anchored on the statutory month, plus both ends of the window.
-    months = {earliest, latest, statutory}
+def _row_months(rows_from: date, statutory: date, earliest: date, latest: date, chosen: date) -> list[date]:
+    # One row a year anchored on the statutory month, plus both ends of the window and the chosen month.
+    months = {earliest, latest, statutory, chosen}
     for years in range(-10, 11):
         month = add_months(statutory, 12 * years)
         if earliest <= month <= latest:
             months.add(month)
-    return sorted(month for month in months if month >= rows_from or month == statutory)
+    return sorted(month for month in months if month >= rows_from or month in (statutory, chosen))
 
 
 def estimate(
@@ -74,17 +78,20 @@ def estimate(
     account_balance: Decimal,
     today: date,
     deemed_months: int = 0,
+    chosen_month: date | None = None,
 ) -> Estimate:
-    """Estimates the pension at the statutory month and across the flexible retirement window."""
+    """Estimates the pension at the chosen (by default the statutory) month and across the flexible window."""
     for name, value in (("months_paid", months_paid), ("months_expected", months_expected),
                         ("deemed_months", deemed_months)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise PolicyInputError(name, "must be a whole number of months, 0 or more")
     if average_index < 0:
         raise PolicyInputError("average_index", "must not be negative")
+    if average_index > MAX_INDEX:
+        raise PolicyInputError("average_index", "must not be above 3.00 (bases are capped at 300% of the average wage)")
     if account_balance < 0:
         raise PolicyInputError("account_balance", "must not be negative")
-    ret = retirement(birth_date, category)
+    ret = retirement(birth_date, category, chosen_month)
     ex = Explainer()
     today_month = month_of(today)
     wage = ex.use("average_wage", today, field_name="today")
@@ -103,30 +110,33 @@ def estimate(
 
     birth_month = month_of(birth_date)
     rows: list[WhatIfRow] = []
-    for month in _row_months(add_months(today_month, 1), ret.statutory_month, ret.earliest_month, ret.latest_month):
+    months = _row_months(add_months(today_month, 1), ret.statutory_month, ret.earliest_month, ret.latest_month,
+                         ret.chosen_month)
+    for month in months:
         rows.append(
             _row(month, birth_month, ret, region, months_paid, future_months(month), deemed_months,
                  average_index, account_balance, per_month)
         )
-    statutory_row = next(row for row in rows if row.is_statutory)
+    chosen_row = next(row for row in rows if row.is_chosen)
     ex.step(
         "estimate.months",
-        month=fmt_month(ret.statutory_month),
-        counted=statutory_row.months_counted,
+        month=fmt_month(ret.chosen_month),
+        counted=chosen_row.months_counted,
         paid=months_paid,
-        future=statutory_row.months_counted - months_paid,
+        future=chosen_row.months_counted - months_paid,
     )
-    for step in ret.explanation.steps + statutory_row.explanation.steps:
+    for step in ret.explanation.steps + chosen_row.explanation.steps:
         ex.steps.append(step)
-    for used in ret.explanation.parameters + statutory_row.explanation.parameters:
+    for used in ret.explanation.parameters + chosen_row.explanation.parameters:
         ex.record(used)
     explanation = ex.build()
     return Estimate(
         retirement=ret,
-        pension=statutory_row.pension,
-        months_counted=statutory_row.months_counted,
-        meets_minimum=statutory_row.meets_minimum,
+        pension=chosen_row.pension,
+        months_counted=chosen_row.months_counted,
+        meets_minimum=chosen_row.meets_minimum,
         what_if=tuple(rows),
+        chosen=chosen_row,
         explanation=explanation,
         provisional=explanation.provisional,
     )
@@ -144,20 +154,10 @@ def _row(
     account_balance: Decimal,
     per_month: Decimal,
 ) -> WhatIfRow:
-    ex = Explainer()
     age = Age.from_months(months_between(birth_month, month))
     counted = months_paid + future
-    minimum = ret.min_contribution_months
-    short = max(0, minimum - counted - deemed_months)
     is_statutory = month == ret.statutory_month
-    if short:
-        ex.step("estimate.minimum_not_met", month=fmt_month(month), counted=counted + deemed_months,
-                minimum=minimum, short=short)
-        for used in ret.explanation.parameters:
-            ex.record(used)
-        explanation = ex.build()
-        return WhatIfRow(month, age, counted, False, short, None, None, is_statutory, explanation,
-                         explanation.provisional)
+    is_chosen = month == ret.chosen_month
     pension = pension_award(
         region=region,
         retirement_month=month,
@@ -166,6 +166,18 @@ def _row(
         deemed_months=deemed_months,
         average_index=average_index,
         account_balance=round_fen(account_balance + per_month * future),
+        statutory_month=ret.statutory_month,
     )
+    if not pension.eligible:
+        ex = Explainer()
+        ex.step("estimate.minimum_not_met", month=fmt_month(month), counted=counted + deemed_months,
+                minimum=pension.min_contribution_months, short=pension.missing_months)
+        for step in pension.explanation.steps:
+            ex.steps.append(step)
+        for used in pension.explanation.parameters:
+            ex.record(used)
+        explanation = ex.build()
+        return WhatIfRow(month, age, counted, False, pension.missing_months, None, None, is_statutory, explanation,
+                         explanation.provisional, pension.min_contribution_months, is_chosen)
     return WhatIfRow(month, age, counted, True, 0, pension.total, pension, is_statutory, pension.explanation,
-                     pension.provisional)
+                     pension.provisional, pension.min_contribution_months, is_chosen)

@@ -78,6 +78,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "法定退休时间 {month} 早于改革实施，不适用弹性退休。",
         "The statutory month {month} is before the reform, so flexible retirement does not apply.",
     ),
+    "retirement.conditions": (
+        "弹性退休须书面办理：提前退休至少提前 {early} 个月书面告知；延迟退休须在法定退休时间 {statutory} 前至少 {late} 个月"
+        "（即 {agree_by} 前）与单位书面协商一致。",
+        "Flexible retirement is done in writing: an early retirement needs at least {early} months' written notice; "
+        "a deferral needs a written agreement with the employer at least {late} month(s) before the statutory month "
+        "{statutory} (by {agree_by}).",
+    ),
+    "retirement.chosen_early": (
+        "选择 {month} 提前退休：须至少提前 {months} 个月（{notify_by} 前）书面告知，且须满足最低缴费年限。",
+        "Early retirement chosen for {month}: written notice at least {months} months ahead (by {notify_by}), and the "
+        "minimum contribution must be met.",
+    ),
+    "retirement.chosen_deferred": (
+        "选择 {month} 延迟退休：须在 {agree_by} 前（法定退休时间前至少 {months} 个月）与单位书面协商一致。",
+        "Deferred retirement chosen for {month}: a written agreement with the employer by {agree_by}, at least "
+        "{months} month(s) before the statutory month.",
+    ),
+    "retirement.min_months_deferred": (
+        "延迟至 {month} 退休，最低缴费年限按达到法定退休年龄的 {year} 年确定：{months} 个月。",
+        "Retirement deferred to {month}: the minimum is that of {year}, the year statutory age is reached: "
+        "{months} months.",
+    ),
     "retirement.min_months": (
         "{year} 年达到法定退休年龄，按月领取养老金最低缴费 {months} 个月。",
         "Statutory age reached in {year}: at least {months} months of contributions for a monthly pension.",
@@ -109,9 +131,39 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "基础养老金 = ({local} + {provincial} × {index}) ÷ 2 × {years} × 1% = {amount} 元。",
         "Basic pension = ({local} + {provincial} × {index}) ÷ 2 × {years} × 1% = {amount}.",
     ),
+    "pension.extra_bracket": (
+        "增发：第 {start}–{end} 年段 {years} 年 × {rate} = {amount} 元（本段四舍五入到分）。",
+        "Extra pension, years {start}-{end}: {years} years × {rate} = {amount} (this bracket rounded to the fen).",
+    ),
     "pension.extra": (
-        "增发基础养老金：按 {years} 年中超过20年的部分计增发比例 {rate}，= {amount} 元。",
-        "Extra pension: service beyond 20 of {years} years gives a rate of {rate}, = {amount}.",
+        "增发基础养老金：按 {years} 年中超过20年的部分，各段合计比例 {rate}，各段金额相加 = {amount} 元。",
+        "Extra pension: service beyond 20 of {years} years, rates totalling {rate}; the brackets' amounts add up "
+        "to {amount}.",
+    ),
+    "pension.state_farm_base": (
+        "农垦企业：计发基数 {base} 元，当地部分用 {local} 元，指数化部分用 {provincial} 元（用法为假设）。",
+        "State-farm enterprise: base {base}; the local part uses {local} and the indexed part {provincial} "
+        "(how it enters the formula is assumed).",
+    ),
+    "pension.not_eligible": (
+        "累计缴费 {counted} 个月，不足按月领取养老金的最低 {minimum} 个月，还差 {missing} 个月：暂不能按月领取基本养老金。",
+        "{counted} months in all, below the minimum {minimum} for a monthly pension: {missing} months are missing, "
+        "so no monthly pension yet.",
+    ),
+    "pension.option_continue": (
+        "可以继续缴费，补足所差的 {missing} 个月后按月领取基本养老金（社会保险法 第十六条）。",
+        "You may keep paying until the {missing} missing months are made up, and then receive a monthly pension "
+        "(社会保险法 第十六条).",
+    ),
+    "pension.option_reform": (
+        "2025年1月1日起达到法定退休年龄的，可以按国家规定延长缴费或者一次性缴费至最低缴费年限（国务院关于渐进式延迟法定退休年龄的办法 第二条）。",
+        "Reaching the statutory age from 2025-01-01, you may, as the state provides, extend contributions or pay "
+        "in one lump sum up to the minimum (国务院关于渐进式延迟法定退休年龄的办法 第二条).",
+    ),
+    "pension.option_resident": (
+        "也可以申请转入城乡居民基本养老保险，按其规定享受待遇（社会保险法 第十六条）。",
+        "Or you may move your record to the urban-rural residents' basic pension scheme and receive its benefits "
+        "(社会保险法 第十六条).",
     ),
     "pension.transitional": (
         "过渡性养老金 = {provincial} × {deemed} 年 × {index} × {coefficient} = {amount} 元。",
@@ -214,4 +266,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{month} 退休时缴费 {counted} 个月，不足最低 {minimum} 个月，不能按月领取养老金（还差 {short} 个月）。",
         "Retiring {month}: {counted} months is below the minimum {minimum}; no monthly pension ({short} months short).",
     ),
+}
+
+# Codes that a rule passes as a step's value, by the words each language reads in the sentence.
+WORDS: dict[str, tuple[str, str]] = {
+    "base_provincial": ("全省计发基数", "province-wide pension base"),
+    "base_local": ("当地计发基数", "local pension base"),
 }

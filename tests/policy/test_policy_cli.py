@@ -24,8 +24,9 @@ def test_pension_prints_exactly_the_documented_fields(run_cli):
     result = run_cli(["pension"], json.dumps(PENSION))
     assert result.status == 0, result.stderr
     out = result.json
-    assert set(out) == {"basic", "extra", "transitional", "personal_account", "total", "divisor_months",
-                        "provisional", "explanation"}
+    assert set(out) == {"eligible", "min_contribution_months", "missing_months", "basic", "extra", "transitional",
+                        "personal_account", "total", "divisor_months", "provisional", "explanation"}
+    assert (out["eligible"], out["min_contribution_months"], out["missing_months"]) == (True, 180, 0)
     assert out["basic"] == "2130.30" and out["transitional"] == "435.66" and out["divisor_months"] == "137.8"
     assert out["total"] == "3125.64"
     assert set(out["explanation"]) == {"steps", "parameters"}
@@ -36,6 +37,34 @@ def test_pension_prints_exactly_the_documented_fields(run_cli):
 def test_pension_accepts_base_overrides(run_cli):
     out = run_cli(["pension"], json.dumps({**PENSION, "base_local": "8000.00", "base_provincial": "7500.00"})).json
     assert out["transitional"] == "446.25"  # 7500 × 5 × 0.85 × 1.4%
+
+
+def test_pension_below_the_minimum_is_not_eligible_and_prints_no_money(run_cli):
+    out = run_cli(["pension"], json.dumps({**PENSION, "actual_months": 179, "deemed_months": 0})).json
+    assert (out["eligible"], out["min_contribution_months"], out["missing_months"]) == (False, 180, 1)
+    assert [out[key] for key in ("basic", "extra", "transitional", "personal_account", "total", "divisor_months")] \
+        == [None] * 6
+    assert "pension.option_resident" in [step["key"] for step in out["explanation"]["steps"]]
+
+
+def test_pension_deferred_past_the_statutory_month_uses_the_statutory_years_minimum(run_cli):
+    payload = {**PENSION, "retirement_month": "2030-03", "actual_months": 185, "deemed_months": 0}
+    assert run_cli(["pension"], json.dumps(payload)).json["missing_months"] == 1  # 2030: 186
+    out = run_cli(["pension"], json.dumps({**payload, "statutory_month": "2029-11"})).json
+    assert (out["eligible"], out["min_contribution_months"]) == (True, 180)
+
+
+def test_retirement_with_a_chosen_month_gives_that_months_minimum_and_the_written_conditions(run_cli):
+    person = {"birth_date": "1970-01-15", "category": "male"}  # statutory 2031-05, window 2030-01 .. 2034-05
+    out = run_cli(["retirement"], json.dumps(person)).json
+    assert (out["statutory_month"], out["chosen_month"], out["min_contribution_months"]) == ("2031-05", "2031-05", 192)
+    assert (out["early_notice_months"], out["deferral_agreement_months"]) == (3, 1)
+    early = run_cli(["retirement"], json.dumps({**person, "chosen_month": "2030-06"})).json
+    assert early["min_contribution_months"] == 186  # the year chosen
+    late = run_cli(["retirement"], json.dumps({**person, "chosen_month": "2033-02"})).json
+    assert late["min_contribution_months"] == 192  # the statutory year, not 2033's 204
+    refused = run_cli(["retirement"], json.dumps({**person, "chosen_month": "2029-12"}))
+    assert refused.status == 2 and "'chosen_month'" in refused.stderr and "2030-01 to 2034-05" in refused.stderr
 
 
 def test_retirement_prints_ages_and_months(run_cli):
@@ -113,6 +142,10 @@ def test_jsonl_keeps_order_and_reports_a_bad_line_in_place(run_cli):
         ("pension", {**PENSION, "age_at_retirement": {"years": 60}}, "age_at_retirement.months"),
         ("pension", {**PENSION, "actual_months": -1}, "actual_months"),
         ("pension", {**PENSION, "colour": "red"}, "colour"),
+        ("pension", {**PENSION, "average_index": "3.01"}, "average_index"),
+        ("pension", {**PENSION, "account_balance": "-1.00"}, "account_balance"),
+        ("pension", {**PENSION, "statutory_month": "2025"}, "statutory_month"),
+        ("retirement", {"birth_date": "1967-05-10", "category": "male", "chosen_month": "2040-01"}, "chosen_month"),
         ("retirement", {"birth_date": "1967-5-10", "category": "male"}, "birth_date"),
         ("contribution", {"kind": "flexible", "base_percent": 59, "month": "2025-07"}, "base_percent"),
         ("contribution", {"kind": "contractor", "month": "2025-07"}, "kind"),

@@ -3,7 +3,10 @@
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from portal.policy.dates import months_between
+from portal.policy.errors import PolicyInputError
 from portal.policy.estimate import estimate
 
 D = Decimal
@@ -75,3 +78,31 @@ def test_a_minimum_met_only_by_working_longer_shows_in_the_late_rows():
 def test_rows_already_in_the_past_are_left_out():
     result = run(today=date(2027, 9, 1), months_expected=3)
     assert all(row.retirement_month > date(2027, 9, 1) for row in result.what_if)
+
+
+def test_a_chosen_early_month_gives_the_pension_there_with_the_minimum_of_that_year():
+    # Born 1970-01: statutory 2031-05 (minimum 192), window from 2030-01.
+    result = run(birth_date=date(1970, 1, 15), months_paid=150, months_expected=36, today=date(2026, 11, 28),
+                 chosen_month=date(2030, 6, 1))
+    assert result.retirement.chosen_month == date(2030, 6, 1)
+    assert result.chosen.retirement_month == date(2030, 6, 1) and result.chosen.minimum == 186
+    assert result.meets_minimum and result.pension is result.chosen.pension
+    assert "retirement.chosen_early" in [step.key for step in result.explanation.steps]
+
+
+def test_deferred_rows_keep_the_statutory_years_minimum_and_early_rows_use_their_own_year():
+    result = run(birth_date=date(1970, 1, 15), months_paid=150, months_expected=36, today=date(2026, 11, 28))
+    minimum = {row.retirement_month.year: row.minimum for row in result.what_if}
+    assert minimum[2030] == 186 and minimum[2031] == 192 and minimum[2034] == 192
+
+
+def test_a_chosen_month_outside_the_window_is_refused_naming_it():
+    with pytest.raises(PolicyInputError) as error:
+        run(chosen_month=date(2032, 1, 1))
+    assert error.value.field == "chosen_month"
+
+
+def test_an_index_above_3_is_refused_by_the_estimator():
+    with pytest.raises(PolicyInputError) as error:
+        run(average_index=D("3.5"))
+    assert error.value.field == "average_index"

@@ -142,3 +142,73 @@ def test_every_step_has_chinese_and_english_text_and_every_parameter_a_source():
         assert step.text_zh and step.text_en and "{" not in step.text_en + step.text_zh
     for used in result.explanation.parameters:
         assert used.source and used.confidence and used.effective_from
+
+
+def test_the_extra_pension_is_rounded_per_bracket_and_the_parts_are_added_as_on_benefit_statements():
+    result = award(actual_months=303, deemed_months=0)  # 25.25 years, mean base 6772.924
+    # 5 × 0.15% → 50.797 → 50.80; 0.25 × 0.20% → 3.386 → 3.39; rounding the sum once would give 54.18.
+    assert result.extra_parts == (D("50.80"), D("3.39"))
+    assert result.extra == D("54.19")
+    brackets = [step for step in result.explanation.steps if step.key == "pension.extra_bracket"]
+    assert [dict(step.params)["amount"] for step in brackets] == ["50.80", "3.39"]
+
+
+def test_179_months_in_2025_is_one_month_short_and_not_eligible_with_the_options_the_law_allows():
+    result = award(actual_months=179, deemed_months=0)
+    assert not result.eligible
+    assert (result.min_contribution_months, result.missing_months) == (180, 1)
+    assert result.total is None and result.basic is None and result.personal_account is None
+    assert result.options == ("continue_paying", "reform_extend_or_lump_sum", "resident_scheme")
+    keys = [step.key for step in result.explanation.steps]
+    assert {"pension.not_eligible", "pension.option_continue", "pension.option_resident"} <= set(keys)
+
+
+def test_deemed_months_count_towards_the_minimum():
+    result = award(actual_months=120, deemed_months=60)
+    assert result.eligible and result.missing_months == 0 and result.min_contribution_months == 180
+
+
+def test_the_2030_minimum_is_186_months_so_185_months_in_2030_03_is_not_eligible():
+    short = award(retirement_month=date(2030, 3, 1), actual_months=185, deemed_months=0)
+    assert not short.eligible and (short.min_contribution_months, short.missing_months) == (186, 1)
+    assert award(retirement_month=date(2030, 3, 1), actual_months=186, deemed_months=0).eligible
+
+
+def test_a_deferred_retirement_uses_the_minimum_of_the_statutory_year():
+    # Statutory age in 2029-12 (minimum 180), retiring deferred in 2030-06: 180 months is enough.
+    deferred = award(retirement_month=date(2030, 6, 1), statutory_month=date(2029, 12, 1), actual_months=180,
+                     deemed_months=0, age_at_retirement=Age(61, 0))
+    assert deferred.eligible and deferred.min_contribution_months == 180
+    # Without the statutory month the retirement month's own year applies.
+    assert award(retirement_month=date(2030, 6, 1), actual_months=180, deemed_months=0).min_contribution_months == 186
+
+
+def test_before_the_reform_the_lump_sum_arrangement_is_not_offered():
+    result = award(retirement_month=date(2024, 6, 1), actual_months=100, deemed_months=0)
+    assert result.options == ("continue_paying", "resident_scheme")
+
+
+@pytest.mark.parametrize(("field", "changes"), [
+    ("average_index", {"average_index": D("3.01")}),
+    ("account_balance", {"account_balance": D("-0.01")}),
+    ("average_index", {"average_index": D("-0.10")}),
+    ("base_kind", {"base_kind": "army"}),
+])
+def test_inputs_out_of_range_are_refused_naming_the_field(field, changes):
+    with pytest.raises(PolicyInputError) as error:
+        award(**changes)
+    assert error.value.field == field
+
+
+def test_an_index_of_exactly_3_and_one_below_0_60_are_accepted():
+    assert award(average_index=D("3.00")).eligible
+    assert award(average_index=D("0.46")).average_index == D("0.46")
+
+
+def test_a_state_farm_retiree_uses_the_state_farm_base_and_the_result_says_it_is_assumed():
+    result = award(base_kind="state_farm", actual_months=360, deemed_months=0)
+    assert result.base_local == result.base_provincial == D("2223.42")
+    # (2223.42 + 2223.42 × 0.85) / 2 × 30 × 1%
+    assert result.basic == D("617.00")
+    assert result.provisional
+    assert "pension_base_state_farm_scope" in {used.name for used in result.explanation.parameters}

@@ -81,9 +81,20 @@ def _award(actual, balance):
 
 
 @FAST
-@given(st.integers(0, 600), st.integers(0, 120), money, money)
+@given(st.integers(156, 600), st.integers(0, 120), money, money)
 def test_the_pension_never_falls_with_more_months_or_a_larger_balance(actual, more, balance_a, balance_b):
+    # From 156 paid months (180 with the 24 deemed) the minimum is met; below it there is no monthly pension.
     low, high = sorted((balance_a, balance_b))
     base = _award(actual, low)
     assert _award(actual + more, low).total >= base.total
     assert _award(actual, high).total >= base.total
+
+
+@FAST
+@given(st.integers(0, 240), st.integers(0, 120))
+def test_more_months_never_lose_eligibility_and_missing_months_add_up(actual, more):
+    base = _award(actual, Decimal("0.00"))
+    assert base.eligible == (base.missing_months == 0)
+    assert base.missing_months == max(0, 180 - actual - 24)
+    assert (base.total is None) == (not base.eligible)
+    assert _award(actual + more, Decimal("0.00")).eligible >= base.eligible

@@ -41,20 +41,45 @@ class RetirementResult:
     statutory_month: date
     earliest_month: date
     latest_month: date
-    min_contribution_months: int
+    chosen_month: date  # the statutory month unless a month in the window was chosen
+    min_contribution_months: int  # the minimum for the chosen month (人社部发〔2024〕94号 第七条)
+    early_notice_months: int | None  # None when there is no flexible window
+    deferral_agreement_months: int | None
     explanation: Explanation
     provisional: bool
 
+    @property
+    def is_early(self) -> bool:
+        return self.chosen_month < self.statutory_month
 
-def min_contribution_months(statutory_month: date, ex: Explainer) -> int:
-    """Minimum contribution months for a monthly pension, by the year statutory age is reached: 180 until
-    2029, then +6 a year from 2030 to 240 from 2039 (国务院关于渐进式延迟法定退休年龄的办法 第二条)."""
-    months = ex.use("min_contribution_months", statutory_month, field_name="birth_date")
-    ex.step("retirement.min_months", months=months, year=statutory_month.year)
+    @property
+    def is_deferred(self) -> bool:
+        return self.chosen_month > self.statutory_month
+
+    @property
+    def deferral_agree_by(self) -> date | None:
+        """The month by which a deferral must be agreed in writing (None without a flexible window)."""
+        if self.deferral_agreement_months is None:
+            return None
+        return add_months(self.statutory_month, -self.deferral_agreement_months)
+
+
+def minimum_for(month: date, statutory_month: date | None, ex: Explainer, field_name: str = "chosen_month") -> int:
+    """The minimum contribution months for retiring in ``month``: 180 until 2029, then +6 a year from 2030 to
+    240 from 2039 (国务院关于渐进式延迟法定退休年龄的办法 第二条). Which year counts (人社部发〔2024〕94号 第七条): an early or
+    statutory retirement uses the minimum of the year chosen, a deferred one the minimum of the statutory
+    year (``statutory_month``; None when unknown, then ``month`` is taken as the statutory month)."""
+    deferred = statutory_month is not None and month > statutory_month
+    keyed_on = statutory_month if deferred else month
+    months = ex.use("min_contribution_months", keyed_on, field_name=field_name)
+    if deferred:
+        ex.step("retirement.min_months_deferred", months=months, year=keyed_on.year, month=fmt_month(month))
+    else:
+        ex.step("retirement.min_months", months=months, year=keyed_on.year)
     return months
 
 
-def retirement(birth_date: date, category: str) -> RetirementResult:
+def retirement(birth_date: date, category: str, chosen_month: date | None = None) -> RetirementResult:
     """Statutory retirement age and month, and the flexible retirement window.
 
     Rule (全国人大常委会关于实施渐进式延迟法定退休年龄的决定 and 国务院办法 Art. 1-3): original ages are
@@ -63,6 +88,9 @@ def retirement(birth_date: date, category: str) -> RetirementResult:
     min(cap, floor(k / step) + 1) months (step 4, 4, 2; cap 36, 36, 60). Retirement month = birth month +
     statutory age. Flexible window (Art. 3): up to 36 months early but never below the original age, and up
     to 36 months late; only for people whose statutory month falls on or after 2025-01.
+    ``chosen_month`` (within the window) fixes the minimum contribution months: the chosen year's for an early
+    retirement, the statutory year's for a deferred one (人社部发〔2024〕94号 第七条); early retirement needs
+    written notice and deferral a written agreement, the months ahead being parameters.
     """
     if category not in CATEGORIES:
         raise PolicyInputError("category", f"must be one of {', '.join(CATEGORIES)}")
@@ -108,10 +136,25 @@ def retirement(birth_date: date, category: str) -> RetirementResult:
             early=window["early_max_months"],
             late=window["late_max_months"],
         )
+        notice = ex.use("flexible_retirement_notice", statutory_month, field_name="birth_date")
+        early_notice, agreement = notice["early_notice_months"], notice["deferral_agreement_months"]
+        ex.step("retirement.conditions", early=early_notice, late=agreement,
+                statutory=fmt_month(statutory_month), agree_by=fmt_month(add_months(statutory_month, -agreement)))
     else:
         earliest = latest = statutory_month
+        early_notice = agreement = None
         ex.step("retirement.no_window", month=fmt_month(statutory_month))
-    minimum = min_contribution_months(statutory_month, ex)
+    chosen = statutory_month if chosen_month is None else month_of(chosen_month)
+    if not earliest <= chosen <= latest:
+        raise PolicyInputError(
+            "chosen_month", f"must be within the retirement window, {fmt_month(earliest)} to {fmt_month(latest)}")
+    if chosen < statutory_month:
+        ex.step("retirement.chosen_early", month=fmt_month(chosen), months=early_notice,
+                notify_by=fmt_month(add_months(chosen, -early_notice)))
+    elif chosen > statutory_month:
+        ex.step("retirement.chosen_deferred", month=fmt_month(chosen), months=agreement,
+                agree_by=fmt_month(add_months(statutory_month, -agreement)))
+    minimum = minimum_for(chosen, statutory_month, ex, field_name="chosen_month" if chosen_month else "birth_date")
     explanation = ex.build()
     return RetirementResult(
         birth_date=birth_date,
@@ -122,7 +165,10 @@ def retirement(birth_date: date, category: str) -> RetirementResult:
         statutory_month=statutory_month,
         earliest_month=earliest,
         latest_month=latest,
+        chosen_month=chosen,
         min_contribution_months=minimum,
+        early_notice_months=early_notice,
+        deferral_agreement_months=agreement,
         explanation=explanation,
         provisional=explanation.provisional,
     )

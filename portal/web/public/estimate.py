@@ -22,7 +22,7 @@ from portal.policy.errors import PolicyInputError
 from portal.policy.estimate import Estimate, estimate
 from portal.policy.money import round_fen
 from portal.policy.rules.pension import region_codes
-from portal.policy.rules.retirement import CATEGORIES
+from portal.policy.rules.retirement import CATEGORIES, retirement
 from portal.services.records import build_record
 from portal.web.access import PUBLIC
 from portal.web.endpoint import Ctx, endpoint
@@ -30,17 +30,20 @@ from portal.web.parse import whole_number
 from portal.web.public.policy import parameter_labels, provisional_reasons
 
 FIELDS = ("birth_date", "category", "region", "months_paid", "months_expected", "deemed_months", "average_index",
-          "account_balance")
+          "account_balance", "chosen_month")
 PROVINCE = "220000"
 MAX_MONTHS = 720  # sixty years of contributions
 MAX_DEEMED = 600
-MIN_INDEX, MAX_INDEX = Decimal("0.6"), Decimal(3)
+# No floor: an index computed from a history can be below 0.60 (real Jilin statements show 0.46); bases are capped
+# at 300% of the average wage, so an index cannot exceed 3.00.
+MAX_INDEX = Decimal(3)
 MAX_BALANCE = Decimal(100_000_000)
 EARLIEST_BIRTH = date(1930, 1, 1)
 # ASCII digits only: ``\d`` alone also matches other scripts' digits.
 _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$", re.ASCII)
 _INDEX = re.compile(r"^\d{1,2}(\.\d{1,4})?$", re.ASCII)
 _MONEY = re.compile(r"^\d{1,12}(\.\d{1,2})?$", re.ASCII)
+_MONTH = re.compile(r"^(\d{4})[-/.](\d{1,2})$", re.ASCII)
 
 # The engine names the input a date or figure came from; the form shows the problem at the field the visitor typed.
 _ENGINE_FIELDS = {
@@ -53,6 +56,7 @@ _ENGINE_FIELDS = {
     "actual_months": "months_paid",
     "average_index": "average_index",
     "account_balance": "account_balance",
+    "chosen_month": "chosen_month",
     "retirement_month": "birth_date",
     "age_at_retirement": "birth_date",
     "today": "birth_date",
@@ -65,8 +69,10 @@ _ENGINE_MESSAGES = {
     "months_paid": N_("Enter the months you have paid as a whole number, 0 or more."),
     "months_expected": N_("Enter the further months as a whole number, 0 or more."),
     "deemed_months": N_("Enter the deemed months as a whole number, 0 or more."),
-    "average_index": N_("Enter an average contribution index from 0.60 to 3.00."),
+    "average_index": N_("Enter an average contribution index of 3.00 or less: contribution bases are capped at 300% "
+                        "of the average wage."),
     "account_balance": N_("Enter the personal account balance in yuan, 0 or more."),
+    "chosen_month": N_("Choose a retirement month within your window, from %(earliest)s to %(latest)s."),
 }
 
 
@@ -168,7 +174,7 @@ def _index(text: str, errors: dict) -> Decimal | None:
         errors["average_index"] = Msg(N_("Enter the index as a number such as 1.00 or 0.60."))
         return None
     value = Decimal(text)
-    if not MIN_INDEX <= value <= MAX_INDEX:
+    if value > MAX_INDEX:
         errors["average_index"] = Msg(_ENGINE_MESSAGES["average_index"])
         return None
     return value
@@ -193,6 +199,16 @@ def _balance(text: str, errors: dict) -> Decimal | None:
     return value
 
 
+def _chosen_month(text: str, errors: dict) -> date | None:
+    if not text:
+        return None
+    found = _MONTH.match(text.strip())
+    if not found or not 1 <= int(found.group(2)) <= 12:
+        errors["chosen_month"] = Msg(N_("Enter the month as year-month, for example 2031-05, or leave it empty."))
+        return None
+    return date(int(found.group(1)), int(found.group(2)), 1)
+
+
 def parse(values: dict[str, str], today: date, locale: str) -> dict:
     """Checks the submitted values; returns the engine's arguments or raises ValidationFailed (field → Msg)."""
     errors: dict[str, Msg] = {}
@@ -209,11 +225,12 @@ def parse(values: dict[str, str], today: date, locale: str) -> dict:
     deemed = _months("deemed_months", values.get("deemed_months", ""), errors, required=False, maximum=MAX_DEEMED)
     index = _index(values.get("average_index", ""), errors)
     balance = _balance(values.get("account_balance", ""), errors)
+    chosen = _chosen_month(values.get("chosen_month", ""), errors)
     if errors:
         raise ValidationFailed({name: errors[name] for name in FIELDS if name in errors})
     return {"birth_date": birth, "category": category, "region": region, "months_paid": paid,
             "months_expected": expected, "deemed_months": deemed, "average_index": index,
-            "account_balance": round_fen(balance)}
+            "account_balance": round_fen(balance), "chosen_month": chosen}
 
 
 def run(arguments: dict, today: date) -> Estimate:
@@ -222,6 +239,11 @@ def run(arguments: dict, today: date) -> Estimate:
         return estimate(today=today, **arguments)
     except PolicyInputError as error:
         name = _ENGINE_FIELDS.get(error.field.split(".")[0].split("[")[0], "birth_date")
+        if name == "chosen_month":
+            window = retirement(arguments["birth_date"], arguments["category"])
+            raise ValidationFailed({name: Msg(_ENGINE_MESSAGES[name], {
+                "earliest": i18n.format_month(window.earliest_month),
+                "latest": i18n.format_month(window.latest_month)})}) from None
         raise ValidationFailed({name: Msg(_ENGINE_MESSAGES[name])}) from None
 
 
@@ -262,7 +284,7 @@ def estimator(ctx: Ctx):
         values=values,
         result=result,
         balance_at_retirement=projected_balance(result),
-        statutory_row=next(row for row in result.what_if if row.is_statutory),
+        chosen_row=result.chosen,
         labels=parameter_labels(locale),
         reasons=provisional_reasons(result.explanation.parameters),
         region_names=region_names(ctx.today, locale),
