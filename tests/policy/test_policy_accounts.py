@@ -57,7 +57,8 @@ def test_a_contribution_outside_the_year_is_refused():
     [
         ("a base equal to the average wage is index 1", [(date(2025, 7, 1), "7322.08")], "1.00"),
         ("june 2025 uses the 2024 average wage", [(date(2025, 6, 1), "7178.50")], "1.00"),
-        ("a low base is bounded to 0.6", [(date(2025, 7, 1), "1000.00")], "0.60"),
+        ("a low base from older rules is not floored at 0.60", [(date(2025, 7, 1), "1000.00")], "0.14"),
+        ("an index of 0.46 as on a 2025 Tonghua statement", [(date(2025, 7, 1), "3368.16")], "0.46"),
         ("a high base is bounded to 3.0", [(date(2025, 8, 1), "30000.00")], "3.00"),
         ("the index is the mean over months",
          [(date(2025, 7, 1), "7322.08"), (date(2025, 6, 1), "3589.25")], "0.80"),

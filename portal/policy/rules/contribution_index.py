@@ -24,10 +24,11 @@ class IndexResult:
 def average_contribution_index(history: Sequence[tuple[date, Decimal]]) -> IndexResult:
     """The average contribution index over a monthly history of (month, base).
 
-    Each month's index = base ÷ the average wage of that month's contribution year (July-June in Jilin),
-    bounded to 0.6-3.0 because the base itself is bounded to 60%-300% (国办发〔2019〕13号); the result is the
-    mean over months (equivalently, yearly indices weighted by months), rounded to two decimals as on
-    Jilin benefit statements.
+    Each month's index = base ÷ the average wage of that month's contribution year (July-June in Jilin); the
+    result is the mean over months (equivalently, yearly indices weighted by months), rounded to two decimals as
+    on Jilin benefit statements. There is no 0.60 floor: the 60% floor applies to a base when a month is billed,
+    and bases billed under older rules give indices below it (a 2025 Tonghua statement shows 0.46). Above, a
+    month counts at most 3.00, since no base can be billed above 300% of the average wage.
     """
     if not history:
         raise PolicyInputError("history", "must list at least one month")
@@ -43,8 +44,7 @@ def average_contribution_index(history: Sequence[tuple[date, Decimal]]) -> Index
         wage_used = ex.lookup("average_wage", month, field_name="history")
         wage = wage_used.value
         limits = ex.use("base_limit_percent", month, field_name="history")
-        low, high = Decimal(limits["floor"]) / 100, Decimal(limits["cap"]) / 100
-        index = min(max(base / wage, low), high)
+        index = min(base / wage, Decimal(limits["cap"]) / 100)
         total += index
         by_year.setdefault(wage_used.effective_from, []).append(index)
     for year_start, indices in by_year.items():
