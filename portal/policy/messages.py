@@ -242,8 +242,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # gap sharing
     "gap.split": (
-        "基金缺口 {shortfall} 元：省级分担 {share}，即 {provincial} 元，市县分担 {local} 元。",
-        "Shortfall {shortfall}: the province bears {share}, i.e. {provincial}; the prefectures {local}.",
+        "基金缺口 {shortfall} 元：基金累计结余承担 {surplus_share}，即 {surplus} 元；各级政府承担 {governments_share}，"
+        "即 {governments} 元。",
+        "Gap {shortfall}: the fund's accumulated surplus bears {surplus_share}, i.e. {surplus}; governments at all "
+        "levels bear {governments_share}, i.e. {governments}.",
+    ),
+    "gap.provisional": (
+        "以上分担比例为暂定，可以调整（吉政发〔2020〕2号）；各级政府之间如何分担另行规定。",
+        "These shares are provisional and may be adjusted (吉政发〔2020〕2号); how governments share their part among "
+        "levels is set separately.",
     ),
     # estimate
     "estimate.assumptions": (

@@ -124,8 +124,26 @@ def test_a_temporary_account_opens_for_older_cross_province_movers_to_a_non_huko
     ("shortfall", "provincial", "local"),
     [("1000.00", "800.00", "200.00"), ("0.03", "0.02", "0.01"), ("0.00", "0.00", "0.00")],
 )
-def test_a_shortfall_is_split_80_20_and_the_parts_add_up(shortfall, provincial, local):
+def test_a_gap_is_covered_80_from_the_fund_surplus_and_20_by_governments_and_the_parts_add_up(
+        shortfall, provincial, local):
     result = share_gap(D(shortfall), 2024)
-    assert (result.provincial, result.local) == (D(provincial), D(local))
-    assert result.provincial + result.local == D(shortfall)
-    assert result.provisional  # the split is unsourced
+    assert (result.fund_surplus, result.governments) == (D(provincial), D(local))
+    assert result.fund_surplus + result.governments == D(shortfall)
+    # The seed (吉政发〔2020〕2号 §三(四)) is the source, and it sets both shares provisionally.
+    used = result.explanation.parameters[0]
+    assert used.source.startswith("吉政发〔2020〕2号") and used.effective_from == date(2020, 7, 1)
+    assert result.shares_provisional and result.provisional
+    assert "gap.provisional" in [step.key for step in result.explanation.steps]
+
+
+def test_no_gap_sharing_text_speaks_of_province_and_prefectures():
+    result = share_gap(D("100.00"), 2024)
+    text = " ".join(step.text_en + step.text_zh for step in result.explanation.steps)
+    text += used_text(result)
+    for word in ("prefecture", "province bears", "市县", "省级分担"):
+        assert word not in text
+
+
+def used_text(result):
+    used = result.explanation.parameters[0]
+    return used.source + str(used.value)
