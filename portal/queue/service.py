@@ -31,7 +31,7 @@ from portal.db import UTCDateTime
 from portal.errors import N_, Conflict, Msg, NotFound, PortalError, ValidationFailed
 from portal.identifiers import InvalidIdentifier, parse_credit_code
 from portal.models import Case, CaseEvent, Employer, StaffMember
-from portal.queue import attachments, calendar, take_pg
+from portal.queue import attachments, calendar, overlaps, take_pg
 from portal.queue.reasons import BY_CODE
 from portal.queue.routing import (
     DEFAULT_TIER,
@@ -120,10 +120,18 @@ class ActionRefused(PortalError):
 class StaleCase(Conflict):
     """Someone changed the case after the page was shown; ``case`` is its current state."""
 
-    def __init__(self, case: Case):
-        super().__init__(Msg(N_(
+    def __init__(self, case: Case, message: Msg | None = None):
+        super().__init__(message or Msg(N_(
             "Someone else has just changed this case. Here is its current state: check it before you act again.")))
         self.case = case
+
+
+class ChecksChanged(StaleCase):
+    """The automatic checks, run again at the decision, no longer say what the page showed."""
+
+    def __init__(self, case: Case):
+        super().__init__(case, Msg(N_(
+            "The automatic checks were run again and their results have changed. Read them before you decide.")))
 
 
 # --- who is acting --------------------------------------------------------------------------------
@@ -314,6 +322,48 @@ def run_checks(session: Session, case: Case) -> list[CheckResult]:
     return [check(session, case, payload) for check in (*COMMON_CHECKS, *CHECKS.get(case.kind, ()))]
 
 
+# Where a person looks at or decides a case, so the checks are run again there (see refresh_checks).
+RECHECKED_STATES = (State.CHECKED, State.IN_PROGRESS, State.IN_REVIEW, State.WAITING_FOR_APPLICANT)
+RECHECKED_ACTIONS = (Action.TAKE, Action.APPROVE, Action.REJECT, Action.SUBMIT_FOR_REVIEW, Action.REVIEW_APPROVE,
+                     Action.REVIEW_REJECT)
+
+
+def refresh_checks(session: Session, *, case: Case, now: datetime) -> bool:
+    """Run the automatic checks again on an open case that staff open or decide; True when the results changed.
+
+    A check such as "no other open request of the same kind" is only true when it runs: one computed at
+    submission can be stale by the time a person decides. Changed results are stored, the case's version
+    moves (a form showing the old results is stale) and the history says the checks were run again.
+    """
+    if case.state not in RECHECKED_STATES:
+        return False
+    case = session.exec(select(Case).where(Case.id == case.id).with_for_update()
+                        .execution_options(populate_existing=True)).one()
+    results = run_checks(session, case)
+    stored = json.dumps([r.as_json() for r in results], ensure_ascii=False)
+    if stored == case.check_results:
+        return False
+    passed = all(r.passed for r in results)
+    case.check_results = stored
+    case.checks_passed = passed
+    case.version += 1
+    case.updated_at = now
+    session.add(case)
+    session.flush()
+    _event(session, case, SYSTEM, Action.AUTO_CHECK, case.state, now=now,
+           note="" if passed else ", ".join(r.code for r in results if not r.passed))
+    _audit(session, case, SYSTEM, "checks_rerun", case.state, now, passed=passed)
+    return True
+
+
+def _approving(case: Case, action: Action, recommendation: str | None) -> bool:
+    if action is Action.APPROVE:
+        return True
+    if action is Action.SUBMIT_FOR_REVIEW:
+        return recommendation == Recommendation.APPROVE
+    return action is Action.REVIEW_APPROVE and case.recommendation == Recommendation.APPROVE
+
+
 # --- what a decision does outside the queue -------------------------------------------------------------
 
 Effect = Callable[[Session, Case, bool, datetime, str], None]
@@ -455,6 +505,15 @@ def _next_reference(session: Session, now: datetime) -> str:
     return f"JL{day}{number:06d}"
 
 
+def _refuse_overlap(session: Session, kind: str, who: Applicant, payload: dict) -> None:
+    """A request covering what an open one of the same applicant and kind covers is refused, naming that one."""
+    other = overlaps.open_overlap(session, kind=kind, applicant_kind=who.kind, applicant_id=who.id,
+                                  payload=payload, open_states=OPEN_STATES)
+    if other is not None:
+        _subjects, field_name, message = overlaps.COVERS[str(kind)]
+        raise ValidationFailed({field_name: Msg(message, {"reference": other.reference})})
+
+
 def _find_by_key(session: Session, applicant: Applicant, key: str) -> Case | None:
     return session.exec(select(Case).where(Case.applicant_kind == applicant.kind, Case.applicant_id == applicant.id,
                                            Case.idempotency_key == key)).first()
@@ -500,10 +559,12 @@ def submit(
     existing = _find_by_key(session, who, key)
     if existing is not None:
         return existing
+    overlaps.lock(session, applicant_kind=who.kind, applicant_id=who.id, kind=kind)
     reference = _next_reference(session, now)  # also queues concurrent submitters behind one another
     existing = _find_by_key(session, who, key)
     if existing is not None:
         return existing
+    _refuse_overlap(session, kind, who, payload)
 
     submitted_on = china_date(now)
     due = deadline(submitted_on, kind)
@@ -803,6 +864,10 @@ def act(
         raise StaleCase(case)
     if _filed_at_counter_by(case, actor) and action is not Action.CLOSE:
         raise ActionRefused(Refusal.ACTOR_IS_APPLICANT)
+    if action in RECHECKED_ACTIONS and _may_act(case, action, actor):
+        changed = refresh_checks(session, case=case, now=now)
+        if changed and expected_version is not None and _approving(case, action, recommendation):
+            raise ChecksChanged(case)
     reason_code = reason_code or None
     note = (note or "").strip()[:MAX_NOTE]
 
@@ -854,6 +919,11 @@ def act(
     _audit(session, case, actor, action, before, now, reason=outcome.reason or reason_code,
            assignee=assignee, recommendation=recommendation)
     return case
+
+
+def _may_act(case: Case, action: Action, actor: Actor) -> bool:
+    """Whether the machine allows the action at all: checks are run again only for someone who may act."""
+    return action in allowed_actions(facts_of(case), machine_actor(actor))
 
 
 def _move_clock(case: Case, before: str, now: datetime) -> None:

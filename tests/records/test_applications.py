@@ -224,15 +224,34 @@ def test_an_approved_back_payment_puts_the_months_on_a_bill_and_takes_two_people
     assert fee == late_fee(policy.total, bill.due_date, TODAY).fee
 
 
-def test_a_back_payment_the_record_caught_up_with_adds_nothing_twice(db):
+def test_a_back_payment_the_record_caught_up_with_is_not_approved_on_the_old_check_and_adds_nothing_twice(db):
+    from portal.queue import service
+    from portal.queue.service import ChecksChanged
+
     actor, employer, row = employer_with_a_missed_month(db)
     case = applications.submit_back_payment(db, actor=actor, spell_id=str(row.id), first_month="2026-03",
                                             last_month="2026-03", token="bp-2", now=NOW, today=TODAY)
+    assert case.checks_passed is True
     db.add(ContributionMonth(person_id=row.person_id, month=date(2026, 3, 1), base_fen=600000,
                              source="employer_filing", status="paid", employer_id=employer.id,
                              created_at=NOW + timedelta(hours=1)))
     db.flush()
-    assert decide(db, case).state == State.APPROVED
+    handler = staff_actor(factories.staff(db, name="刘经办", roles="handler"))
+    reviewer = staff_actor(factories.staff(db, name="陈复核", roles="reviewer"))
+    taken = service.take_next(db, staff=handler, now=NOW)
+    with pytest.raises(ChecksChanged):  # the page said the month was missing; it is not any more
+        service.act(db, reference=case.reference, action="submit_for_review", actor=handler,
+                    expected_version=taken.version, recommendation="approve", reason_code="conditions_met", now=NOW)
+    case = db.get(Case, case.id)
+    assert case.checks_passed is False
+    assert "back_payment_months" in json.dumps(service.check_results_of(case))
+    # Approved anyway, having read the new results: the month already on the record is not added again.
+    case = service.act(db, reference=case.reference, action="submit_for_review", actor=handler,
+                       expected_version=case.version, recommendation="approve", reason_code="conditions_met",
+                       note="The month was filed meanwhile; approve the rest.", now=NOW)
+    case = service.act(db, reference=case.reference, action="review_approve", actor=reviewer,
+                       expected_version=case.version, now=NOW)
+    assert case.state == State.APPROVED
     assert [r.source for r in db.exec(select(ContributionMonth).where(ContributionMonth.month == date(2026, 3, 1)))] \
         == ["employer_filing"]
 

@@ -92,6 +92,7 @@ def take_next(ctx: Ctx):
 
 def case_page(ctx: Ctx, case: Case, *, status: int = 200, errors: dict | None = None, problem: str | None = None,
               values: dict | None = None):
+    service.refresh_checks(ctx.db, case=case, now=ctx.now)  # what staff read is what holds now, never stale
     allowed = service.actions_for(case, ctx.actor)
     decisions = [(value, i18n.gettext(DECISION_LABELS[value])) for value, (action, _rec) in DECISIONS.items()
                  if action in allowed]
