@@ -218,15 +218,20 @@ def _history(value: Any, field: str, amount_key: str) -> list[tuple[date, Decima
 
 
 def _transfer(data: Any) -> dict[str, Any]:
-    data = _fields(data, "", {"history", "account_balance"})
+    data = _fields(data, "", {"history", "account_balance"},
+                   {"personal_account_before_1998", "own_contributions_before_1998"})
     history = _history(data["history"], "history", "base")
     # The command has no transfer date: the 66号 rules in force after the last month are used (they have
     # applied to every transfer since 2010, including histories that ended earlier).
     first = param("pooled_transfer").values()[0].effective_from
     on = max([first] + [add_months(month, 1) for month, _ in history])
-    result = transfer_amounts(history, _money(data["account_balance"], "account_balance"), on)
+    before = {name: _money(data[name], name) for name in ("personal_account_before_1998",
+                                                           "own_contributions_before_1998") if name in data}
+    result = transfer_amounts(history, _money(data["account_balance"], "account_balance"), on, **before)
     return _with_explanation({
         "personal_account": fmt_money(result.personal_account),
+        "account_from_1998": fmt_money(result.account_from_1998),
+        "account_before_1998": fmt_money(result.account_before_1998),
         "pooled": fmt_money(result.pooled),
         "pooled_months": result.pooled_months,
     }, result)

@@ -209,6 +209,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "个人账户储存额 {balance} 元全部转移。",
         "The whole personal-account balance {balance} moves.",
     ),
+    "transfer.account_split": (
+        "个人账户储存额 {balance} 元：1998年1月1日起的部分 {from_1998} 元全部转移；1998年以前的部分 {before} 元中只转移"
+        "个人缴费部分及利息 {own} 元（{kept} 元不转移）；共转移 {moved} 元。",
+        "Personal account {balance}: the part from 1998-01-01 on, {from_1998}, moves whole; of the part before 1998, "
+        "{before}, only the person's own contributions with interest, {own}, move ({kept} stays); {moved} moves.",
+    ),
     "transfer.pooled": (
         "统筹基金：{start} 起 {months} 个月缴费基数合计 {bases} × {rate} = {amount} 元。",
         "Pooled fund: {months} months from {start}, bases totalling {bases} × {rate} = {amount}.",

@@ -77,6 +77,28 @@ def test_a_duplicated_month_in_the_history_is_refused():
     assert error.value.field == "history"
 
 
+def test_before_1998_only_the_persons_own_contributions_with_interest_move():
+    history = [(date(1996, 1, 1), D("500.00")), (date(1998, 1, 1), D("1000.00"))]
+    result = transfer_amounts(history, D("50000.00"), date(2025, 8, 1),
+                              personal_account_before_1998=D("8000.00"), own_contributions_before_1998=D("3000.00"))
+    assert result.account_from_1998 == D("42000.00")
+    assert result.account_before_1998 == D("3000.00")
+    assert result.personal_account == D("45000.00")  # 5000.00 of the pre-1998 part stays
+    assert "transfer.account_split" in [step.key for step in result.explanation.steps]
+
+
+@pytest.mark.parametrize(("field", "before", "own"), [
+    ("personal_account_before_1998", "60000.00", "0.00"),
+    ("own_contributions_before_1998", "1000.00", "2000.00"),
+    ("own_contributions_before_1998", "1000.00", "-1.00"),
+])
+def test_a_pre_1998_part_that_does_not_fit_the_balance_is_refused(field, before, own):
+    with pytest.raises(PolicyInputError) as error:
+        transfer_amounts([], D("50000.00"), date(2025, 8, 1), personal_account_before_1998=D(before),
+                         own_contributions_before_1998=D(own))
+    assert error.value.field == field
+
+
 def test_a_transfer_moves_the_whole_account_and_12_percent_of_bases_from_1998():
     history = [(date(1997, 12, 1), D("900.00")), (date(1998, 1, 1), D("1000.00")), (date(2025, 7, 1), D("5000.00"))]
     result = transfer_amounts(history, D("12345.67"), date(2025, 8, 1))

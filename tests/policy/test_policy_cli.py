@@ -103,6 +103,11 @@ def test_transfer_and_interest(run_cli):
                                                         {"month": "2025-07", "base": "5000.00"}],
                                             "account_balance": "12345.67"})).json
     assert (out["personal_account"], out["pooled"], out["pooled_months"]) == ("12345.67", "720.00", 2)
+    out = run_cli(["transfer"], json.dumps({"history": [], "account_balance": "12345.67",
+                                            "personal_account_before_1998": "2000.00",
+                                            "own_contributions_before_1998": "800.00"})).json
+    assert (out["account_from_1998"], out["account_before_1998"], out["personal_account"]) == \
+        ("10345.67", "800.00", "11145.67")
     contributions = [{"month": f"2024-{m:02d}", "amount": "400.00"} for m in range(1, 13)]
     out = run_cli(["interest"], json.dumps({"year": 2024, "opening_balance": "10000.00",
                                             "contributions": contributions})).json

@@ -17,7 +17,9 @@ SEXES = ("male", "female")
 
 @dataclass(frozen=True)
 class TransferResult:
-    personal_account: Decimal
+    personal_account: Decimal  # what moves from the personal account: the two parts below
+    account_from_1998: Decimal  # the balance built from 1998-01 on, moved whole
+    account_before_1998: Decimal  # of the part built before 1998, only the person's own contributions with interest
     pooled: Decimal
     pooled_months: int
     explanation: Explanation
@@ -47,12 +49,29 @@ class TemporaryAccountResult:
     provisional: bool
 
 
-def transfer_amounts(history: Sequence[tuple[date, Decimal]], account_balance: Decimal, on: date) -> TransferResult:
-    """Funds moved on a transfer (66号 Art. 4): the whole personal-account balance, plus 12% of each month's
-    actual contribution base from 1998-01 onward (part-years count by their months). The pooled sum is
-    rounded once, to the fen, after adding up the months."""
-    if account_balance < 0:
-        raise PolicyInputError("account_balance", "must not be negative")
+def transfer_amounts(
+    history: Sequence[tuple[date, Decimal]],
+    account_balance: Decimal,
+    on: date,
+    *,
+    personal_account_before_1998: Decimal = Decimal("0.00"),
+    own_contributions_before_1998: Decimal = Decimal("0.00"),
+) -> TransferResult:
+    """Funds moved on a transfer (国办发〔2009〕66号 第四条): the personal account built from 1998-01 on moves
+    whole; of the part built before 1998 (``personal_account_before_1998``, included in ``account_balance``)
+    only the person's own contributions with interest (``own_contributions_before_1998``) move. The pooled
+    fund adds 12% of each month's actual contribution base from 1998-01 onward (part-years count by their
+    months), rounded once, to the fen, after adding up the months."""
+    for name, amount in (("account_balance", account_balance),
+                         ("personal_account_before_1998", personal_account_before_1998),
+                         ("own_contributions_before_1998", own_contributions_before_1998)):
+        if amount < 0:
+            raise PolicyInputError(name, "must not be negative")
+    if personal_account_before_1998 > account_balance:
+        raise PolicyInputError("personal_account_before_1998", "must not be more than the whole account balance")
+    if own_contributions_before_1998 > personal_account_before_1998:
+        raise PolicyInputError("own_contributions_before_1998",
+                               "must not be more than the part of the account built before 1998")
     months = [month for month, _ in history]
     if len(set(months)) != len(months):
         raise PolicyInputError("history", "a month appears more than once")
@@ -65,10 +84,18 @@ def transfer_amounts(history: Sequence[tuple[date, Decimal]], account_balance: D
             raise PolicyInputError("history", f"base for {fmt_month(month)} must not be negative")
     bases = sum((base for _, base in counted), Decimal(0))
     pooled = round_fen(bases * rule["rate"])
-    ex.step("transfer.account", balance=account_balance)
+    from_1998 = account_balance - personal_account_before_1998
+    moved = from_1998 + own_contributions_before_1998
+    if personal_account_before_1998:
+        ex.step("transfer.account_split", balance=account_balance, before=personal_account_before_1998,
+                from_1998=from_1998, own=own_contributions_before_1998, moved=moved,
+                kept=personal_account_before_1998 - own_contributions_before_1998)
+    else:
+        ex.step("transfer.account", balance=account_balance)
     ex.step("transfer.pooled", months=len(counted), start=fmt_month(start), bases=bases, rate=rule["rate"], amount=pooled)
     explanation = ex.build()
-    return TransferResult(account_balance, pooled, len(counted), explanation, explanation.provisional)
+    return TransferResult(moved, from_1998, own_contributions_before_1998, pooled, len(counted), explanation,
+                          explanation.provisional)
 
 
 def claim_place(periods: Sequence[InsuredPeriod], hukou_place: str, on: date) -> ClaimPlaceResult:
