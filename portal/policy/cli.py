@@ -3,7 +3,7 @@
     python -m portal.policy.cli pension < person.json
     python -m portal.policy.cli contribution --jsonl < months.jsonl
 
-Commands: pension, retirement, contribution, late-fee, transfer, interest. Money is a decimal string with
+Commands: pension, retirement, contribution, late-fee, transfer, interest, survivor. Money is a decimal string with
 exactly two places ("1234.50"), months are "YYYY-MM" and dates "YYYY-MM-DD"; numbers are never read as
 floats. Invalid input prints a message naming the field on stderr and exits with 2. With --jsonl each
 input line gives one output line, in order; an invalid line gives {"error": ...} in its place, the message
@@ -29,9 +29,11 @@ from portal.policy.rules.interest import account_interest
 from portal.policy.rules.late_fee import late_fee
 from portal.policy.rules.pension import pension_award
 from portal.policy.rules.retirement import Age, retirement
+from portal.policy.rules.survivor import survivor_benefits
 from portal.policy.rules.transfer import transfer_amounts
 
-USAGE = "usage: python -m portal.policy.cli {pension|retirement|contribution|late-fee|transfer|interest} [--jsonl]"
+USAGE = ("usage: python -m portal.policy.cli {pension|retirement|contribution|late-fee|transfer|interest|survivor} "
+         "[--jsonl]")
 _MONEY = re.compile(r"^\d+\.\d{2}$")
 _DECIMAL = re.compile(r"^\d+(\.\d+)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -249,6 +251,26 @@ def _interest(data: Any) -> dict[str, Any]:
     )
 
 
+def _survivor(data: Any) -> dict[str, Any]:
+    data = _fields(data, "", {"date_of_death", "contribution_months"}, {"retired", "months_drawn"})
+    retired = data.get("retired", False)
+    if not isinstance(retired, bool):
+        raise PolicyInputError("retired", "must be true or false")
+    result = survivor_benefits(
+        date_of_death=_date(data["date_of_death"], "date_of_death"),
+        contribution_months=_int(data["contribution_months"], "contribution_months"),
+        retired=retired,
+        months_drawn=_int(data.get("months_drawn", 0), "months_drawn"),
+    )
+    return _with_explanation({
+        "base": fmt_money(result.base),
+        "funeral_grant": fmt_money(result.funeral_grant),
+        "months": str(result.months),
+        "survivor_benefit": fmt_money(result.survivor_benefit),
+        "total": fmt_money(result.total),
+    }, result)
+
+
 COMMANDS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "pension": _pension,
     "retirement": _retirement,
@@ -256,6 +278,7 @@ COMMANDS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "late-fee": _late_fee,
     "transfer": _transfer,
     "interest": _interest,
+    "survivor": _survivor,
 }
 
 

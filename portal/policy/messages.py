@@ -246,6 +246,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Cross-province: {cross_province}; to the hukou place: {hukou}; age {age} (threshold {threshold}): "
         "an ordinary account.",
     ),
+    # survivor benefits
+    "survivor.base": (
+        "遗属待遇计发基数：{year} 年全省城镇居民人均可支配收入 ÷ 12 = {base} 元。",
+        "Survivor-benefit base: the province's {year} urban per-capita disposable income ÷ 12 = {base}.",
+    ),
+    "survivor.funeral": (
+        "丧葬补助金 = {base} × {months} 个月 = {amount} 元。",
+        "Funeral grant = {base} × {months} months = {amount}.",
+    ),
+    "survivor.service_months": (
+        "累计缴费 {contribution_months} 个月（{years} 年，最多按 {cap} 年计）：抚恤金 {months} 个月。",
+        "{contribution_months} months of contributions ({years} years, at most {cap} counted): {months} months of "
+        "survivor benefit.",
+    ),
+    "survivor.retiree_months": (
+        "已领取养老金 {drawn} 个月（{drawn_years} 年），每年减1个月，最少 {minimum} 个月：{months} 个月。",
+        "Pension drawn for {drawn} months ({drawn_years} years): one month less per year, at least {minimum}: "
+        "{months} months.",
+    ),
+    "survivor.benefit": (
+        "抚恤金 = {base} × {months} 个月 = {amount} 元。",
+        "Survivor benefit = {base} × {months} months = {amount}.",
+    ),
+    "survivor.total": (
+        "遗属待遇合计 = {funeral} + {benefit} = {total} 元（个人账户余额另行继承）。",
+        "Survivor benefits in all = {funeral} + {benefit} = {total} (the personal-account balance is inherited "
+        "separately).",
+    ),
     # gap sharing
     "gap.split": (
         "基金缺口 {shortfall} 元：基金累计结余承担 {surplus_share}，即 {surplus} 元；各级政府承担 {governments_share}，"

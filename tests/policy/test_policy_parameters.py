@@ -17,7 +17,7 @@ REQUIRED = {
     "interest_monthly_product", "retirement_original_age", "retirement_reform", "flexible_retirement_window",
     "min_contribution_months", "late_fee_daily_rate", "pooled_transfer", "claim_place_years",
     "temporary_account_age", "gap_sharing", "deferral_max_months", "certification_cycle_months",
-    "death_benefit_months", "prefectures",
+    "survivor_benefit_schedule", "survivor_income_base", "prefectures",
 }
 
 

@@ -36,8 +36,7 @@ def share_gap(shortfall: Decimal, year: int) -> GapShareResult:
     governments = round_fen(shortfall) - surplus
     ex.step("gap.split", shortfall=shortfall, surplus_share=shares["fund_surplus"],
             governments_share=shares["governments"], surplus=surplus, governments=governments)
-    if shares["provisional"]:
-        ex.step("gap.provisional")
+    # The text itself sets both shares provisionally (暂按) and says they may be adjusted.
+    ex.step("gap.provisional")
     explanation = ex.build()
-    return GapShareResult(year, shortfall, surplus, governments, shares["provisional"], explanation,
-                          explanation.provisional or shares["provisional"])
+    return GapShareResult(year, shortfall, surplus, governments, True, explanation, True)
