@@ -23,6 +23,7 @@ from portal.web.employer import employees as employer_employees
 from portal.web.employer import requests as employer_requests
 from portal.web.employer import routes as employer
 from portal.web.endpoint import error_page
+from portal.web.limits import BodyLimitMiddleware
 from portal.web.middleware import LocaleMiddleware, SecurityHeadersMiddleware
 from portal.web.person import applications as person_applications
 from portal.web.person import flexible as person_flexible
@@ -30,6 +31,7 @@ from portal.web.person import records as person_records
 from portal.web.person import requests as person_requests
 from portal.web.person import routes as person
 from portal.web.public import estimate, pages, payments, policy, signin, verify
+from portal.web.request_log import RequestLogMiddleware
 from portal.web.staff import counter as staff_counter
 from portal.web.staff import queue as staff_queue
 from portal.web.staff import routes as staff
@@ -93,6 +95,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.sealer = Sealer(app.state.sessionmaker, interval_ms=settings.audit_seal_ms)
+    app.add_middleware(BodyLimitMiddleware)  # inside the language middleware: its 413 page is translated
     app.add_middleware(LocaleMiddleware, secure_cookies=settings.secure_cookies)
     app.add_middleware(SecurityHeadersMiddleware, production=settings.production)
+    app.add_middleware(RequestLogMiddleware)  # outermost: times and names everything, errors included
     return app

@@ -28,7 +28,7 @@ from portal.models import BaseDeclaration, Bill, DeclarationDraft, Employer, Emp
 from portal.money import from_fen, to_fen
 from portal.policy.dates import add_months
 from portal.policy.rules.contribution import ContributionResult, contribution_base, employee_contribution
-from portal.services import audit
+from portal.services import audit, workbooks
 from portal.services.accounts import ID_MESSAGES
 from portal.services.billing import contribution_year
 from portal.services.enrolment import EmployeeRow, _operator_employer, parse_wage, wage_problem
@@ -38,6 +38,8 @@ MAX_ROWS = 20_000
 MAX_CELL = 200  # characters of a cell kept for the error table; longer values are cut
 DRAFT_LIFETIME = timedelta(hours=24)
 FORM_LIMIT = 1_000  # above this many employees the page asks for a file instead of a form
+# Header and blank rows on top of MAX_ROWS employees; anything larger is refused while it is read.
+WORKBOOK_LIMITS = workbooks.WorkbookLimits(rows=MAX_ROWS + 1_000)
 COLUMNS = ("id_number", "name", "wage")
 # Header words recognised in any case, Chinese or English (the template writes both).
 HEADER_WORDS = {
@@ -164,18 +166,12 @@ def _csv_rows(data: bytes):
 
 
 def _xlsx_rows(data: bytes):
-    from openpyxl import load_workbook
-
+    """The first sheet's rows; the archive is checked before parsing and reading stops at WORKBOOK_LIMITS."""
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a damaged or foreign file
-        raise _file_problem(N_("The file could not be read as an Excel workbook (.xlsx). Use the template.")) from None
-    try:
-        sheet = workbook.worksheets[0]
-        for values in sheet.iter_rows(values_only=True):
+        for values in workbooks.first_sheet_rows(data, WORKBOOK_LIMITS):
             yield [_cell_text(value) for value in values]
-    finally:
-        workbook.close()
+    except workbooks.WorkbookRefused as refused:
+        raise DeclarationRefused([RowProblem(0, "file", "", refused.message)]) from None
 
 
 def _cell_text(value: object) -> str:
@@ -204,6 +200,12 @@ def _header_columns(cells: list[str]) -> dict[str, int]:
                 found[column] = index
                 break
     return found
+
+
+def read_upload(session: Session, *, actor: Actor, filename: str, data: bytes) -> list[InputRow]:
+    """The rows of an employer's upload: read only for an operator of a verified employer, before any other work."""
+    _operator_employer(session, actor)
+    return read_file(filename=filename, data=data)
 
 
 def read_file(*, filename: str, data: bytes) -> list[InputRow]:

@@ -8,10 +8,11 @@ from starlette.routing import Route
 
 from portal import i18n
 from portal.errors import N_, Msg, ValidationFailed
-from portal.services import declarations
+from portal.services import declarations, upload_limits
 from portal.services.declarations import DeclarationRefused, InputRow
 from portal.web.access import EMPLOYER
 from portal.web.endpoint import Ctx, endpoint
+from portal.web.limits import upload_refusal
 from portal.web.parse import MAX_PAGE, query_int, whole_number
 
 
@@ -83,15 +84,21 @@ def upload(ctx: Ctx):
     if not isinstance(sent, UploadFile) or not sent.filename:
         return _page(ctx, year=year, error=ValidationFailed({"file": Msg(N_("Choose a CSV or Excel file to "
                                                                             "upload."))}))
+    throttled = upload_refusal(ctx)
+    if throttled is not None:
+        return throttled
     sent.file.seek(0)
     data = sent.file.read(declarations.MAX_BYTES + 1)  # one byte more than allowed is enough to refuse it
     try:
-        rows = declarations.read_file(filename=sent.filename, data=data)
+        rows = declarations.read_upload(ctx.db, actor=ctx.actor, filename=sent.filename, data=data)
         source = "xlsx" if sent.filename.lower().endswith(".xlsx") else "csv"
-        return _prepared(ctx, year, rows, source)
+        response = _prepared(ctx, year, rows, source)
     except DeclarationRefused as refused:
         ctx.db.rollback()
+        upload_limits.note(ctx.db, actor=ctx.actor, now=ctx.now, what="declaration", accepted=False)
         return _page(ctx, year=year, error=refused, problems=refused.problems)
+    upload_limits.note(ctx.db, actor=ctx.actor, now=ctx.now, what="declaration", accepted=True)
+    return response
 
 
 def _template_name(year: int, extension: str) -> str:

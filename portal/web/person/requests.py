@@ -15,10 +15,11 @@ from portal.errors import N_, ValidationFailed
 from portal.queue import attachments, queries, reasons, service
 from portal.queue.service import ActionRefused, StaleCase
 from portal.queue.states import Action, State
-from portal.services import notices
+from portal.services import notices, upload_limits
 from portal.web.access import PERSON
 from portal.web.attachments import attachment_download
 from portal.web.endpoint import Ctx, endpoint
+from portal.web.limits import upload_refusal
 from portal.web.parse import MAX_ID, MAX_PAGE, query_int, whole_number
 
 
@@ -104,11 +105,17 @@ def uploads_from(ctx: Ctx, name: str = attachments.FIELD) -> list[attachments.Up
 
 
 def resubmit(ctx: Ctx, area: Area):
+    uploads = uploads_from(ctx)
+    if uploads:
+        throttled = upload_refusal(ctx)
+        if throttled is not None:
+            return throttled
+        upload_limits.note(ctx.db, actor=ctx.actor, now=ctx.now, what="attachment", accepted=True)
     return _applicant_action(
         ctx, area,
         lambda reference: service.resubmit(ctx.db, reference=reference, actor=ctx.actor,
                                            expected_version=_version(ctx), note=ctx.value("note"), now=ctx.now,
-                                           uploads=uploads_from(ctx)),
+                                           uploads=uploads),
         N_("You sent %(reference)s back. The handler will continue with it."))
 
 
