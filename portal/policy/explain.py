@@ -6,22 +6,40 @@ already rendered in Chinese and English from ``portal.policy.messages``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from portal.policy.errors import ParameterNotDefined, PolicyInputError
-from portal.policy.messages import MESSAGES
+from portal.policy.messages import MESSAGES, WORDS
 from portal.policy.parameters import Used, param
 
+ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                  "October", "November", "December")
+MONTH_TEXT = re.compile(r"(\d{4})-(\d{2})")
 
-def _text(value: Any) -> str:
+
+def _text(value: Any, language: str) -> str:
+    """A step's value as a sentence in ``language`` reads it: 2026年11月5日 / 5 November 2026, a month
+    (``2026-11``) as 2026年11月 / November 2026, yes and no in words, and codes by their label."""
+    zh = language == "zh"
+    if isinstance(value, bool):
+        return ("是" if value else "否") if zh else ("yes" if value else "no")
     if isinstance(value, date):
-        return value.isoformat()
+        return f"{value.year}年{value.month}月{value.day}日" if zh else \
+            f"{value.day} {ENGLISH_MONTHS[value.month - 1]} {value.year}"
     if isinstance(value, Decimal):
         return str(value)
-    return str(value)
+    text = str(value)
+    month = MONTH_TEXT.fullmatch(text)
+    if month:
+        year, number = int(month.group(1)), int(month.group(2))
+        return f"{year}年{number}月" if zh else f"{ENGLISH_MONTHS[number - 1]} {year}"
+    if text in WORDS:
+        return WORDS[text][0 if zh else 1]
+    return text
 
 
 @dataclass(frozen=True)
@@ -82,8 +100,10 @@ class Explainer:
 
     def step(self, key: str, **params: Any) -> None:
         zh, en = MESSAGES[key]
-        rendered = {name: _text(value) for name, value in params.items()}
-        self.steps.append(Step(key, tuple(rendered.items()), zh.format(**rendered), en.format(**rendered)))
+        kept = {name: str(value.isoformat() if isinstance(value, date) else value) for name, value in params.items()}
+        text_zh = zh.format(**{name: _text(value, "zh") for name, value in params.items()})
+        text_en = en.format(**{name: _text(value, "en") for name, value in params.items()})
+        self.steps.append(Step(key, tuple(kept.items()), text_zh, text_en))
 
     def build(self) -> Explanation:
         return Explanation(tuple(self.steps), tuple(self.used))

@@ -54,7 +54,7 @@ class ParameterView:
     parameter: Parameter
     description: str
     series: tuple[Series, ...]
-    low_confidence: bool  # the parameter or any of its values is low, low-medium or unsourced
+    low_confidence: bool  # a value in force today is low, low-medium or unsourced
     unsourced: bool
 
 
@@ -79,13 +79,14 @@ def parameter_views(today: date, locale: str) -> list[ParameterView]:
             current, carried = _current(parameter, today, region)
             series.append(Series(region, names.get(region, region) if region else None, current, carried,
                                  tuple(reversed(parameter.values(region)))))
-        confidences = {parameter.confidence} | {v.confidence for s in series for v in s.history}
+        # The values in force today speak for the parameter; older values carry their own confidence in the history.
+        confidences = {s.current.confidence for s in series if s.current}
         views.append(ParameterView(
             parameter=parameter,
             description=parameter.description_en if language == "en" else parameter.description_zh,
             series=tuple(series),
             low_confidence=bool(confidences & PROVISIONAL_CONFIDENCE),
-            unsourced="unsourced" in confidences or not parameter.source.strip(),
+            unsourced="unsourced" in confidences,
         ))
     return views
 

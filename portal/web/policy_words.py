@@ -1,0 +1,127 @@
+"""How a policy parameter is named and cited to citizens.
+
+The parameter files keep the researchers' full trail (calculators consulted, file names, doubts, in English);
+people are shown only the official texts that trail names, in Chinese as published, or a plain sentence
+where there is none. The trail stays in the files and in the policy command's output for staff.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from portal import i18n
+from portal.policy.parameters import all_parameters
+
+# An official text: a document number such as 吉人社联〔2025〕97号, a law or State Council measure by name,
+# a national standard. Anything else in the trail (JLC, file names, "derived", "general knowledge") is not.
+OFFICIAL = re.compile(r"〔\d{4}〕\d+号|法|办法|决定|通知|方案|规定|代码|公布|说明")
+DOCUMENT_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}〔\d{4}〕\d+号")
+REMARK = re.compile(r"\(([^()]*)\)")
+ASCII_WORD = re.compile(r"(?<![A-Za-z/])(?!GB/T)[A-Za-z]")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+MONTH = re.compile(r"\d{4}-\d{2}")
+
+
+@dataclass(frozen=True)
+class Citation:
+    documents: tuple[str, ...]  # official titles, in Chinese as published
+    derived: bool  # the figure was worked out from those texts, not printed in them
+
+
+def _kept_remark(match: re.Match) -> str:
+    """A bracketed remark stays only when it is part of an official title (Chinese, no English notes)."""
+    inner = match.group(1)
+    if CJK.search(inner) and not re.search(r"[A-Za-z]", inner):
+        return f"（{inner}）"
+    return ""
+
+
+def _official_part(part: str) -> str:
+    part = part.strip()
+    cut = ASCII_WORD.search(part)
+    if cut:
+        part = part[:cut.start()]
+    part = " ".join(part.replace(" （", "（").split()).strip(" ,:;+-")
+    if not part or part.startswith("未找到") or not OFFICIAL.search(part):
+        return ""
+    return part
+
+
+@cache
+def citation(source: str) -> Citation:
+    """The official texts a source names; none when it names no official text."""
+    source = (source or "").strip()
+    derived = source.lower().startswith(("derived", "assumed"))
+    if not source or source.startswith("未找到"):
+        return Citation((), False)
+    plain = REMARK.sub(_kept_remark, source)
+    documents = [found for part in re.split(r"[;；+]", plain) if (found := _official_part(part))]
+    if not documents:
+        documents = DOCUMENT_NUMBER.findall(source)
+    return Citation(tuple(dict.fromkeys(documents)), derived)
+
+
+@cache
+def _labels(locale: str) -> dict[str, str]:
+    english = locale == "en"
+    return {p.name: (p.description_en if english else p.description_zh) for p in all_parameters()}
+
+
+def parameter_label(name: str) -> str:
+    """What a parameter is, in the visitor's language (never its name in the rules)."""
+    return _labels(i18n.current_locale()).get(name) or i18n.gettext("A policy figure")
+
+
+# The keys of table-valued parameters and the choices of choice parameters, as people read them.
+VALUE_WORDS: dict[str, tuple[str, str]] = {
+    "approximation_factor": ("近似计息系数", "approximation factor"),
+    "cap": ("上限", "cap"),
+    "cap_months": ("最多延迟月数", "longest delay in months"),
+    "code": ("代码", "code"),
+    "deferral_agreement_months": ("推迟退休须提前协商月数", "months of agreement before a later retirement"),
+    "early_max_months": ("最多提前月数", "most months early"),
+    "early_notice_months": ("提前退休须提前申请月数", "months of notice before an earlier retirement"),
+    "female": ("女性", "women"),
+    "female_cadre": ("女干部", "women in cadre posts"),
+    "female_worker": ("女工人", "women workers"),
+    "first_month_accrual_months": ("当月记账计息月数", "months of interest on the month credited"),
+    "floor": ("下限", "floor"),
+    "from_month": ("起始月份", "from the month"),
+    "funeral_grant": ("丧葬补助金月数", "months of funeral grant"),
+    "late_max_months": ("最多推迟月数", "most months late"),
+    "local": ("市县分担", "prefectures' share"),
+    "male": ("男性", "men"),
+    "max": ("最高", "highest"),
+    "min": ("最低", "lowest"),
+    "over": ("超过年数", "over years"),
+    "provincial": ("省级分担", "province's share"),
+    "rate": ("比例", "rate"),
+    "start_cohort": ("起始出生年月", "first birth month affected"),
+    "step_months": ("每延迟1个月对应的出生月数", "months of birth per month of delay"),
+    "survivor_benefit_at_15_years": ("缴费满15年的抚恤金月数", "months of survivor benefit after 15 years"),
+    "to": ("至年数", "to years"),
+    "cumulative": ("按累计缴费年限", "by cumulative years of service"),
+    "actual": ("按实际缴费年限", "by years actually paid"),
+    "both": ("两者均适用", "both apply"),
+    "fund_surplus": ("基金累计结余承担", "borne by the fund's accumulated surplus"),
+    "governments": ("各级政府承担", "borne by governments at all levels"),
+    "funeral_grant_months": ("丧葬补助金月数", "months of funeral grant"),
+    "months_under_5_years": ("缴费不满5年的抚恤金月数", "survivor-benefit months under 5 years"),
+    "months_under_10_years": ("缴费5年以上不满10年的抚恤金月数", "survivor-benefit months from 5 to under 10 years"),
+    "months_at_15_years": ("缴费10年至15年的抚恤金月数", "survivor-benefit months from 10 to 15 years"),
+    "months_per_year_over_15": ("超过15年每年增加月数", "more months per year beyond 15"),
+    "years_cap": ("最多计算年数", "most years counted"),
+    "retiree_months_less_per_year_drawn": ("退休人员每领取1年养老金减少月数", "months less per year of pension drawn"),
+    "retiree_minimum_months": ("退休人员最少抚恤金月数", "fewest survivor-benefit months for a retiree"),
+}
+
+
+def value_word(key: object) -> str:
+    """A key or choice of a parameter's value in the visitor's language, a month (1998-01) as a month in
+    words; other values as they are."""
+    words = VALUE_WORDS.get(str(key))
+    if words is None:
+        return i18n.format_month(key) if isinstance(key, str) and MONTH.fullmatch(key) else str(key)
+    return words[1] if i18n.current_locale() == "en" else words[0]
