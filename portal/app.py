@@ -22,7 +22,7 @@ from portal.web.employer import declarations as employer_declarations
 from portal.web.employer import employees as employer_employees
 from portal.web.employer import requests as employer_requests
 from portal.web.employer import routes as employer
-from portal.web.endpoint import error_page
+from portal.web.endpoint import database_unavailable, error_page, unavailable_page
 from portal.web.limits import BodyLimitMiddleware
 from portal.web.middleware import LocaleMiddleware, SecurityHeadersMiddleware
 from portal.web.person import applications as person_applications
@@ -71,8 +71,10 @@ async def _http_error(request: Request, exc: HTTPException):
 
 
 async def _server_error(request: Request, exc: Exception):
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
     i18n.set_locale(request.scope.get("state", {}).get("locale", i18n.DEFAULT_LOCALE))
+    if database_unavailable(exc):
+        return unavailable_page(request, exc)
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_page(request, 500)
 
 

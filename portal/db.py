@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC
 
 from sqlalchemy import DateTime, create_engine, event, exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
@@ -38,6 +38,8 @@ class UTCDateTime(TypeDecorator):
 
 # A pooled PostgreSQL connection idle for longer than this is checked before use.
 PING_AFTER_IDLE_SECONDS = 10
+# A database host that does not answer fails the request (503) after this long instead of holding it.
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 def make_engine(url: str, *, ping_after_idle: int = PING_AFTER_IDLE_SECONDS) -> Engine:
@@ -67,7 +69,8 @@ def make_engine(url: str, *, ping_after_idle: int = PING_AFTER_IDLE_SECONDS) -> 
             dbapi_connection.isolation_level = None
 
         return engine
-    engine = create_engine(url, pool_size=10, max_overflow=10)
+    timeout = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    engine = create_engine(url, pool_size=10, max_overflow=10, connect_args=timeout)
     _ping_when_idle(engine, ping_after_idle)
     return engine
 

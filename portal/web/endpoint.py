@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from urllib.parse import quote, urlencode
 
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import exc as sa_exc
 from starlette.background import BackgroundTask, BackgroundTasks
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -146,7 +147,7 @@ def error_page(request: Request, status: int, message: Msg | None = None, princi
                csrf_token: str = "") -> HTMLResponse:
     template = {403: "errors/403.html", 404: "errors/404.html"}.get(status, "errors/error.html")
     if status >= 500:
-        template = "errors/500.html"
+        template = "errors/503.html" if status == 503 else "errors/500.html"
     context = {
         "request": request,
         "current_user": principal,
@@ -163,6 +164,23 @@ def error_page(request: Request, status: int, message: Msg | None = None, princi
         "message": message.render(i18n.gettext) if message else None,
     }
     return HTMLResponse(render(template, context), status_code=status)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """The database is unreachable, dropped the connection or has none free: the request may work later.
+
+    The transaction was rolled back (or died with its connection), so nothing of the request was saved; the
+    pool replaces dead connections on later checkouts, so the portal recovers without a restart.
+    """
+    return isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError) or (
+        isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated)
+
+
+def unavailable_page(request: Request, error: BaseException) -> HTMLResponse:
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(error).__name__)
+    page = error_page(request, 503)
+    page.headers["Retry-After"] = "30"
+    return page
 
 
 def endpoint(access: Access, *, csrf_protected: bool = True, repeatable: bool = False):
@@ -184,10 +202,12 @@ def endpoint(access: Access, *, csrf_protected: bool = True, repeatable: bool = 
                 form = await request.form(max_files=1, max_fields=20000, max_part_size=50 * 1024 * 1024)
             try:
                 response = await run_in_threadpool(_run, view, access, request, form, csrf_protected)
-            except Exception:
+            except Exception as error:
                 # Rendered here rather than by Starlette's outermost handler so the page keeps its headers.
-                log.exception("unhandled error on %s %s", request.method, request.url.path)
                 i18n.set_locale(request.state.locale)
+                if database_unavailable(error):
+                    return unavailable_page(request, error)
+                log.exception("unhandled error on %s %s", request.method, request.url.path)
                 return error_page(request, 500)
             finally:
                 if form is not None:

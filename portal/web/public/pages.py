@@ -1,10 +1,11 @@
-"""Public pages: home, health, accessibility statement, privacy notice, display preferences."""
+"""Public pages: home, health and readiness, accessibility statement, privacy notice, display preferences."""
 
 from __future__ import annotations
 
 from urllib.parse import urlparse
 
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
@@ -29,10 +30,28 @@ def home(ctx: Ctx):
     return ctx.render("public/home.html")
 
 
+def _database_answers(ctx: Ctx) -> bool:
+    try:
+        ctx.db.execute(text("SELECT 1"))
+        return True
+    except SQLAlchemyError:
+        ctx.db.rollback()
+        return False
+
+
 @endpoint(PUBLIC)
 def healthz(ctx: Ctx):
-    ctx.db.execute(text("SELECT 1"))
-    return JSONResponse({"status": "ok", "db": "ok"})
+    """Liveness: the process serves (200 even without the database, which a restart would not bring back)."""
+    return JSONResponse({"status": "ok", "db": "ok" if _database_answers(ctx) else "unavailable"})
+
+
+@endpoint(PUBLIC)
+def readyz(ctx: Ctx):
+    """Readiness: send requests here only while the database answers."""
+    if _database_answers(ctx):
+        return JSONResponse({"status": "ready", "db": "ok"})
+    return JSONResponse({"status": "unavailable", "db": "unavailable"}, status_code=503,
+                        headers={"Retry-After": "30"})
 
 
 @endpoint(PUBLIC)
@@ -56,6 +75,7 @@ def display(ctx: Ctx):
 routes = [
     Route("/", home, name="home"),
     Route("/healthz", healthz, name="healthz"),
+    Route("/readyz", readyz, name="readyz"),
     Route("/accessibility", accessibility, name="accessibility"),
     Route("/privacy", privacy, name="privacy"),
     Route("/display", display, methods=["POST"], name="display"),
