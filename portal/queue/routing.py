@@ -51,6 +51,10 @@ MONEY_KINDS: frozenset[Kind] = frozenset(
     {Kind.BACK_PAYMENT, Kind.TRANSFER, Kind.RETIREMENT_CLAIM, Kind.SURVIVOR_CLAIM}
 )
 
+# Decisions on who someone is (an employer's registration, a person's insured identity and record): approving one
+# whose automatic checks failed takes a handler and a different reviewer, whatever the route says.
+IDENTITY_KINDS: frozenset[Kind] = frozenset({Kind.EMPLOYER_VERIFICATION, Kind.ENROLMENT_CORRECTION})
+
 # Credit ratings are not in yet, so everyone is treated as tier B.
 DEFAULT_TIER = Tier.B
 
@@ -64,6 +68,10 @@ class RoutingError(ValueError):
 
 def is_money_kind(kind: str) -> bool:
     return kind in MONEY_KINDS
+
+
+def is_identity_kind(kind: str) -> bool:
+    return kind in IDENTITY_KINDS
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,11 @@ REFUSAL_MESSAGES: dict[Refusal, str] = {
     Refusal.UNKNOWN_REASON: N_("Choose one of the reasons listed for this decision."),
     Refusal.ASSIGNEE_REQUIRED: N_("Choose a member of staff."),
     Refusal.ASSIGNEE_NOT_ELIGIBLE: N_("That member of staff cannot take this step of the case."),
+    Refusal.WRITTEN_REASON_REQUIRED: N_("An automatic check failed on this case. To approve it anyway, write in the "
+                                        "note why the failed check does not stand in the way."),
+    Refusal.FAILED_CHECK_NEEDS_REVIEW: N_("An automatic check failed on this case, and it concerns who someone is: "
+                                          "a second member of staff must review an approval. Recommend approval "
+                                          "with your written reason and send it for review."),
 }
 # Refusals about a form field rather than the case, so the page can show the message at the field.
 REFUSAL_FIELDS: dict[Refusal, str] = {
@@ -101,6 +106,7 @@ REFUSAL_FIELDS: dict[Refusal, str] = {
     Refusal.UNKNOWN_REASON: "reason_code",
     Refusal.ASSIGNEE_REQUIRED: "assignee",
     Refusal.ASSIGNEE_NOT_ELIGIBLE: "assignee",
+    Refusal.WRITTEN_REASON_REQUIRED: "note",
 }
 
 
@@ -883,7 +889,7 @@ def act(
         raise ActionRefused(Refusal.RECOMMENDATION_REQUIRED) from None
     try:
         outcome = transition(facts_of(case), action, machine_actor(actor), reason=reason_code, recommendation=rec,
-                             assignee=assignee_actor)
+                             assignee=assignee_actor, written_reason=note)
     except TransitionRefused as refused:
         raise ActionRefused(refused.code) from None
 

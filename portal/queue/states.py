@@ -26,7 +26,7 @@ from types import MappingProxyType
 from typing import Any
 
 from portal.queue.reasons import ReasonUse, is_valid
-from portal.queue.routing import MONEY_KINDS, Route
+from portal.queue.routing import IDENTITY_KINDS, MONEY_KINDS, Route
 
 
 class State(StrEnum):
@@ -97,6 +97,8 @@ class Refusal(StrEnum):
     UNKNOWN_REASON = "unknown_reason"
     ASSIGNEE_REQUIRED = "assignee_required"
     ASSIGNEE_NOT_ELIGIBLE = "assignee_not_eligible"
+    WRITTEN_REASON_REQUIRED = "written_reason_required"  # approving although an automatic check failed
+    FAILED_CHECK_NEEDS_REVIEW = "failed_check_needs_review"  # ... on a kind about who someone is
 
 
 TERMINAL: frozenset[State] = frozenset({State.CLOSED, State.WITHDRAWN})
@@ -263,6 +265,9 @@ def _check_route(facts: CaseFacts, action: Action) -> None:
     path = effective_path(facts)
     if action in (Action.APPROVE, Action.REJECT) and path is Route.DUAL:
         raise _refuse(Refusal.NEEDS_REVIEW)
+    # Money kinds are dual anyway; on a kind about who someone is, one person may not overrule a failed check.
+    if action is Action.APPROVE and facts.checks_passed is False and facts.kind in IDENTITY_KINDS:
+        raise _refuse(Refusal.FAILED_CHECK_NEEDS_REVIEW)
     if action is Action.AUTO_APPROVE:
         if path is not Route.AUTO:
             raise _refuse(Refusal.ROUTE_NOT_AUTO)
@@ -291,6 +296,13 @@ def _check_reason(action: Action, reason: str | None, use: ReasonUse, required: 
         raise _refuse(Refusal.UNKNOWN_REASON, f"{reason!r} is not a {use} reason")
 
 
+def against_failed_check(facts: CaseFacts, action: Action, recommendation: Recommendation | None = None) -> bool:
+    """Approving (or recommending approval) although an automatic check failed: that needs a written reason."""
+    approving = action is Action.APPROVE or (
+        action is Action.SUBMIT_FOR_REVIEW and recommendation is Recommendation.APPROVE)
+    return approving and facts.checks_passed is False
+
+
 def _check_assignee(facts: CaseFacts, assignee: Actor | None) -> None:
     if assignee is None:
         raise _refuse(Refusal.ASSIGNEE_REQUIRED)
@@ -313,16 +325,22 @@ def transition(
     recommendation: Recommendation | None = None,
     assignee: Actor | None = None,
     checks_passed: bool | None = None,
+    written_reason: str | None = None,
 ) -> Outcome:
     """Return the outcome of ``actor`` doing ``action`` on the case, or raise TransitionRefused.
 
     Keyword arguments belong to single actions: ``checks_passed`` to auto_check,
     ``recommendation`` (and its reason) to submit_for_review, ``assignee`` to
-    reassign, ``reason`` to decisions, returns and send-backs.
+    reassign, ``reason`` to decisions, returns and send-backs. ``written_reason`` is the
+    staff member's own words: required to approve, or recommend approving, a case whose
+    automatic checks failed.
     """
     action = Action(action)
     _check_allowed(facts, action, actor)
     me = actor.account_id
+    rec = Recommendation(recommendation) if recommendation is not None else None
+    if against_failed_check(facts, action, rec) and not (written_reason or "").strip():
+        raise _refuse(Refusal.WRITTEN_REASON_REQUIRED, str(action))
 
     if action in _REASONS:
         _check_reason(action, reason, *_REASONS[action])

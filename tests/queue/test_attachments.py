@@ -18,7 +18,7 @@ from portal.queue.service import ActionRefused
 from portal.queue.states import State
 from tests import factories
 from tests.helpers import id_number_of, sign_in_operator, sign_in_person, sign_in_staff, token_from
-from tests.queue.helpers import operator_actor, person_actor, staff_actor
+from tests.queue.helpers import default_payload, operator_actor, person_actor, staff_actor
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 32
@@ -43,7 +43,7 @@ def stored(db, case) -> list[CaseAttachment]:
 
 
 def submit(db, actor, *, key="a1", uploads=None, payload=None, prefecture="220100"):
-    return service.submit(db, kind="enrolment_correction", applicant=actor, payload=payload or {"months": 3},
+    return service.submit(db, kind="enrolment_correction", applicant=actor, payload=payload or default_payload("enrolment_correction"),
                           prefecture=prefecture, idempotency_key=key, now=clock.now(), uploads=uploads)
 
 

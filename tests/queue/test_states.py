@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal.queue.reasons import BY_CODE, ReasonUse, reasons_for
-from portal.queue.routing import MONEY_KINDS, Kind, Route
+from portal.queue.routing import IDENTITY_KINDS, MONEY_KINDS, Kind, Route
 from portal.queue.states import (
     DECIDED,
     TERMINAL,
@@ -277,9 +277,9 @@ def test_a_case_a_handler_has_opened_is_not_auto_approved():
     assert refusal(case(S.CHECKED, opened=True), A.AUTO_APPROVE, SYSTEM) == Refusal.ALREADY_OPENED
 
 
-def test_an_auto_route_case_whose_checks_failed_is_decided_by_one_handler():
-    facts = case(S.IN_PROGRESS, checks_passed=False)
-    assert transition(facts, A.APPROVE, HANDLER).state is S.APPROVED
+def test_an_auto_route_case_whose_checks_failed_is_decided_by_one_handler_who_writes_why():
+    facts = case(S.IN_PROGRESS, checks_passed=False, kind=Kind.CREDIT_OBJECTION)
+    assert transition(facts, A.APPROVE, HANDLER, written_reason="复核原始凭证无误").state is S.APPROVED
 
 
 # --- the review --------------------------------------------------------------------------------
@@ -469,6 +469,7 @@ ACTORS = [
 # Refusals that depend only on the arguments, which allowed_actions does not see.
 ARGUMENT_REFUSALS = {
     Refusal.CHECK_RESULT_REQUIRED,
+    Refusal.WRITTEN_REASON_REQUIRED,
     Refusal.RECOMMENDATION_REQUIRED,
     Refusal.REASON_REQUIRED,
     Refusal.UNKNOWN_REASON,
@@ -506,6 +507,7 @@ def plausible_args(action: Action, recommendation: Recommendation) -> st.SearchS
             "recommendation": st.just(recommendation),
             "assignee": st.sampled_from([HANDLER, HANDLER_2, REVIEWER, ALL_ROUNDER, SUPERVISOR]),
             "checks_passed": st.booleans(),
+            "written_reason": st.sampled_from(["", "核对营业执照原件，信息一致"]),
         }
     )
 
@@ -559,4 +561,7 @@ def test_random_action_sequences_never_break_the_safety_rules(kind, path, data):
             assert facts.recommendation is Recommendation.APPROVE
         if action is A.AUTO_APPROVE:
             assert kind not in MONEY_KINDS and path is Route.AUTO
+        if action is A.APPROVE and facts.checks_passed is False:
+            assert kwargs.get("written_reason"), "approving against a failed check is explained"
+            assert kind not in IDENTITY_KINDS, "and on who someone is, it goes through a reviewer"
         facts = after

@@ -20,14 +20,14 @@ from tests.helpers import (
     sign_in_staff,
     token_from,
 )
-from tests.queue.helpers import operator_actor, person_actor, staff_actor
+from tests.queue.helpers import default_payload, operator_actor, person_actor, staff_actor
 
 VERSION = re.compile(r'name="version" value="(\d+)"')
 
 
 def _person_case(db, kind="enrolment_correction", **kwargs):
     account = factories.person_account(db, **kwargs)
-    case = service.submit(db, kind=kind, applicant=person_actor(account), payload={"months": 3},
+    case = service.submit(db, kind=kind, applicant=person_actor(account), payload=default_payload(kind),
                           prefecture="220100", idempotency_key=f"web-{account.id}", now=clock.now())
     return account, case
 
