@@ -91,9 +91,9 @@ def test_each_value_today_shows_its_own_confidence_once(english):
         part = section(english, parameter.name)
         today = part.split("<details")[0]
         assert today.count("Confidence:") == today.count("data-current"), parameter.name
-    # The 2026 base floor is derived (low-medium) although the parameter's earlier values are better sourced.
+    # The 2026 base floor (吉人社联〔2026〕74号) is medium although the parameter's other values are medium-high.
     floor = section(english, "base_floor").split("<details")[0]
-    assert "Low to medium confidence" in floor and "Medium to high confidence" not in floor
+    assert "Medium confidence" in floor and "Medium to high confidence" not in floor
 
 
 def test_the_history_is_folded_away_with_every_dated_value_and_its_own_source(english):

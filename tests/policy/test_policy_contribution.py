@@ -80,6 +80,9 @@ def test_a_month_before_any_published_limits_is_refused_naming_the_month():
     assert error.value.field == "month"
 
 
-def test_a_2026_contribution_is_provisional_because_its_limits_are_derived():
-    assert employee_contribution(D("5000.00"), date(2026, 7, 1)).provisional
+def test_the_2026_limits_published_by_jirenshelian_2026_74_are_not_provisional():
+    # 吉人社联〔2026〕74号 (2026-09-01) publishes the 2026-07 limits: medium confidence, no longer derived guesses.
+    result = employee_contribution(D("3000.00"), date(2026, 7, 1))
+    assert result.base == D("4488.90") and not result.provisional
+    assert employee_contribution(D("99999.00"), date(2026, 7, 1)).base == D("22444.50")
     assert not employee_contribution(D("5000.00"), date(2025, 7, 1)).provisional

@@ -51,7 +51,7 @@ def test_every_parameter_and_every_value_lists_a_source_and_a_confidence():
         ("base_floor", date(2025, 7, 1), Decimal("4393.20"), "medium-high"),
         ("base_cap", date(2025, 6, 30), Decimal("21535.50"), "medium-high"),
         ("base_cap", date(2025, 7, 1), Decimal("21966.00"), "medium-high"),
-        ("base_floor", date(2026, 7, 1), Decimal("4488.90"), "low-medium"),
+        ("base_floor", date(2026, 7, 1), Decimal("4488.90"), "medium"),  # 吉人社联〔2026〕74号
         ("average_wage", date(2025, 7, 1), Decimal("7322.08"), "medium-high"),
         ("interest_rate", date(2024, 6, 1), Decimal("0.0262"), "high"),
         ("interest_rate", date(2012, 6, 1), Decimal("0.025"), "low"),
