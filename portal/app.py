@@ -11,11 +11,12 @@ from starlette.requests import Request
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from portal import i18n
+from portal import faults, i18n, notify
 from portal.db import make_engine, make_sessionmaker
 from portal.errors import N_, Msg
 from portal.services.audit import Sealer
 from portal.settings import Settings, from_environment
+from portal.web import dev
 from portal.web.employer import applications as employer_applications
 from portal.web.employer import bills as employer_bills
 from portal.web.employer import declarations as employer_declarations
@@ -27,10 +28,11 @@ from portal.web.limits import BodyLimitMiddleware
 from portal.web.middleware import LocaleMiddleware, SecurityHeadersMiddleware
 from portal.web.person import applications as person_applications
 from portal.web.person import flexible as person_flexible
+from portal.web.person import prove as person_prove
 from portal.web.person import records as person_records
 from portal.web.person import requests as person_requests
 from portal.web.person import routes as person
-from portal.web.public import estimate, pages, payments, policy, signin, verify
+from portal.web.public import estimate, identity, pages, payments, policy, signin, verify
 from portal.web.request_log import RequestLogMiddleware
 from portal.web.staff import counter as staff_counter
 from portal.web.staff import queue as staff_queue
@@ -43,9 +45,9 @@ log = logging.getLogger("portal")
 def all_routes() -> list:
     return [
         *pages.routes,
-        *signin.routes,
+        *signin.routes, *identity.routes,
         *estimate.routes, *policy.routes,
-        *person.routes,
+        *person.routes, *person_prove.routes,
         *person_requests.routes,
         *person_flexible.routes,
         *person_applications.routes,
@@ -89,11 +91,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     engine = make_engine(settings.database_url)
     app = Starlette(
         debug=False,
-        routes=all_routes(),
+        # The development sink's page is never routed in production.
+        routes=all_routes() if settings.production else [*all_routes(), *dev.routes],
         exception_handlers={HTTPException: _http_error, 500: _server_error},
         lifespan=_lifespan,
     )
+    faults.arm(settings.crash_at)  # inert outside tests: see portal.faults
     app.state.settings = settings
+    app.state.notifier = notify.for_settings(settings)
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.sealer = Sealer(app.state.sessionmaker, interval_ms=settings.audit_seal_ms)

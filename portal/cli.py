@@ -145,6 +145,27 @@ def cmd_staff_otp(args) -> int:
     return 0
 
 
+def cmd_identity_letter(args) -> int:
+    """An activation code for a person whose identity card was checked (a counter without the web page)."""
+    from portal.auth.principal import SYSTEM
+    from portal.db import transaction
+    from portal.errors import ValidationFailed
+    from portal.services import identity
+
+    try:
+        with transaction(_sessionmaker()) as session:
+            letter = identity.issue_letter(session, settings=_settings(), actor=SYSTEM, id_number=args.id_number,
+                                           mobile=args.mobile or "", now=clock.now(), today=clock.today())
+            name, expires = letter.person.name, letter.expires_at
+    except ValidationFailed as error:
+        for field, message in error.errors.items():
+            print(f"{field}: {message.text % message.params if message.params else message.text}", file=sys.stderr)
+        return 2
+    print(f"Activation code for {name}: {letter.code}")
+    print(f"Valid once, until {expires.date().isoformat()}. Enter it on the portal when asked to prove the account.")
+    return 0
+
+
 def cmd_audit_verify(args) -> int:
     from portal.services import audit
 
@@ -331,6 +352,13 @@ def build_parser() -> argparse.ArgumentParser:
     otp = staff.add_parser("otp", help="show the current one-time code (development only)")
     otp.add_argument("staff_number")
     otp.set_defaults(func=cmd_staff_otp)
+
+    identity_cmd = commands.add_parser("identity", help="proving that online accounts belong to their persons"
+                                       ).add_subparsers(dest="identity_command", required=True)
+    letter = identity_cmd.add_parser("letter", help="print a single-use activation code for a person on record")
+    letter.add_argument("id_number")
+    letter.add_argument("--mobile", help="also record this mobile number as the person's number on record")
+    letter.set_defaults(func=cmd_identity_letter)
 
     audit = commands.add_parser("audit", help="audit log").add_subparsers(dest="audit_command", required=True)
     audit.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)

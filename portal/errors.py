@@ -54,3 +54,13 @@ class Conflict(PortalError):
     """The thing changed under the user, or already exists."""
 
     status_code = 409
+
+
+class Throttled(PortalError):
+    """Too many requests of one kind from one address (or for one account): answered 429 with Retry-After."""
+
+    status_code = 429
+
+    def __init__(self, message: Msg | str | None, retry_after_seconds: int):
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds

@@ -35,6 +35,21 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     # The audit log's sealer links a worker's new events at most this often (0: after every request).
     audit_seal_ms: int = 500
+    # Proving an account is its person (portal/services/identity.py): a code sent by SMS lives this long and
+    # takes this many wrong tries; a claim (a registration or reset waiting for its code) lives a little longer.
+    code_minutes: int = 10
+    code_attempts: int = 5
+    claim_minutes: int = 30
+    # At most this many codes to one mobile number, and this many registrations, resets and code requests from
+    # one address, in the window; an activation letter from a counter is valid for letter_days.
+    codes_per_number: int = 3
+    address_claims: int = 10
+    address_code_requests: int = 10
+    code_window_minutes: int = 60
+    letter_days: int = 30
+    # The SMS gateway that takes messages to people (production); without it messages go to the development sink.
+    sms_url: str = ""
+    sms_key: str = ""
     # Tests only: the crash point (portal.faults) at which this process kills itself; never set outside tests.
     crash_at: str = ""
     extra: dict = field(default_factory=dict)
@@ -72,6 +87,10 @@ def from_environment(environ: dict[str, str] | None = None) -> Settings:
         if name == "production":
             raise SettingsError("PORTAL_PAYMENT_SECRET is required when PORTAL_ENV=production")
         payment_secret = _development_secret(VAR_DIR / "payment_secret")
+    sms_url, sms_key = env.get("PORTAL_SMS_URL", ""), env.get("PORTAL_SMS_KEY", "")
+    if name == "production" and not (sms_url and sms_key):
+        raise SettingsError("PORTAL_SMS_URL and PORTAL_SMS_KEY are required when PORTAL_ENV=production "
+                            "(one-time codes and notices go to people by SMS)")
     url = env.get("PORTAL_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'portal.db'}"
     host = env.get("PORTAL_HOST", "127.0.0.1")
     port = env.get("PORTAL_PORT", "8000")
@@ -85,5 +104,7 @@ def from_environment(environ: dict[str, str] | None = None) -> Settings:
         env=name,
         payment_secret=payment_secret,
         base_url=env.get("PORTAL_BASE_URL", f"http://{host}:{port}"),
+        sms_url=sms_url,
+        sms_key=sms_key,
         crash_at=env.get("PORTAL_CRASH_AT", "") if name == "test" else "",
     )

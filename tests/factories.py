@@ -27,9 +27,13 @@ def person(db, *, name="王小明", birth=date(1985, 3, 15), region="220102", id
     return row
 
 
-def person_account(db, *, password_hash=_HASH, mobile="13900000001", **person_kwargs) -> PersonAccount:
+def person_account(db, *, password_hash=_HASH, mobile="13900000001", proven=True, **person_kwargs) -> PersonAccount:
+    """A person with an online account, proven to be theirs (``proven=False``: one that has not proven it yet);
+    ``mobile`` is also the number on record."""
     owner = person(db, **person_kwargs)
-    account = PersonAccount(person_id=owner.id, mobile=mobile, password_hash=password_hash, created_at=NOW)
+    owner.mobile, owner.mobile_source = mobile, "counter"
+    account = PersonAccount(person_id=owner.id, mobile=mobile, password_hash=password_hash, created_at=NOW,
+                            identity_proven_at=NOW if proven else None, identity_proof="counter" if proven else "")
     db.add(account)
     db.flush()
     return account

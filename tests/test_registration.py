@@ -1,4 +1,7 @@
-"""A person opens an account with their identity number; bad input comes back explained, nothing saved."""
+"""A person asks for an account with their identity number; bad input comes back explained, nothing saved.
+
+What happens once the input is right (the proof step, and answers that say nothing of who exists) is in
+tests/test_identity_proof.py."""
 
 from datetime import date
 
@@ -8,16 +11,14 @@ from sqlmodel import func, select
 
 from portal import i18n
 from portal.identifiers import make_resident_id
-from portal.models import AuditEvent, Person, PersonAccount
-from tests import factories
+from portal.models import AuditEvent, IdentityClaim, Person, PersonAccount
 from tests.helpers import error_links, field_error, html_lang, sign_in_person, token_from
 
 pytestmark = pytest.mark.usefixtures("cheap_hashing")  # these tests create passwords
 
 NUMBER = make_resident_id("220102", date(1988, 6, 1), 21)
 NEW_PASSWORD = "Spring-Garden-Lantern"
-VALID = {"id_number": NUMBER, "name": "李明", "mobile": "13912345678", "password": NEW_PASSWORD,
-         "password_confirm": NEW_PASSWORD}
+VALID = {"id_number": NUMBER, "name": "李明", "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}
 
 
 def register(client, *, query: str = "", headers: dict | None = None, **changes):
@@ -37,28 +38,27 @@ def in_chinese(message: str) -> str:
     return i18n.translations("zh_CN").gettext(message)
 
 
-def test_a_person_registers_and_can_sign_in_with_their_identity_number(client, db, frozen_clock):
+def test_a_registration_goes_to_the_proof_step_and_opens_no_account_yet(client, db, frozen_clock):
     response = register(client)
 
     assert response.status_code == 303, response.text
-    assert response.headers["location"] == "/login?account_type=person"
-    person = db.exec(select(Person).where(Person.id_number == NUMBER)).one()
-    assert (person.name, person.birth_date, person.sex) == ("李明", date(1988, 6, 1), "male")
-    account = db.exec(select(PersonAccount).where(PersonAccount.person_id == person.id)).one()
-    assert account.mobile == "13912345678"
-    assert NEW_PASSWORD not in account.password_hash and account.password_hash.startswith("$argon2id$")
-    event = db.exec(select(AuditEvent).where(AuditEvent.action == "account.person_registered")).one()
-    assert (event.object_type, event.object_id, event.client_address) == ("person", str(person.id), "testclient")
+    assert response.headers["location"] == "/register/code"
+    assert count(db, PersonAccount) == 0 and count(db, Person) == 0
+    claim = db.exec(select(IdentityClaim)).one()
+    assert (claim.id_number, claim.purpose, claim.person_id) == (NUMBER, "register", None)
+    assert NEW_PASSWORD not in claim.password_hash and claim.password_hash.startswith("$argon2id$")
+    event = db.exec(select(AuditEvent).where(AuditEvent.action == "identity.register_started")).one()
+    assert event.client_address == "testclient"
     db.commit()
 
-    assert sign_in_person(client, NUMBER, NEW_PASSWORD).headers["location"] == "/me"
+    assert sign_in_person(client, NUMBER, NEW_PASSWORD).status_code == 400
 
 
-def test_a_lower_case_x_is_stored_as_a_capital(client, db, frozen_clock):
+def test_a_lower_case_x_is_kept_as_a_capital(client, db, frozen_clock):
     number = make_resident_id("220102", date(1990, 1, 1), 5)
     assert number.endswith("X")
     assert register(client, id_number=number.lower()).status_code == 303
-    assert db.exec(select(Person.id_number)).one() == number
+    assert db.exec(select(IdentityClaim.id_number)).one() == number
 
 
 BAD_INPUT = [
@@ -71,7 +71,6 @@ BAD_INPUT = [
     ("id_number", {"id_number": "2201021988"}, "An identity number has 18 characters."),
     ("name", {"name": "Li123"}, "Enter the name as it is written on the identity card."),
     ("name", {"name": ""}, "Enter the name."),
-    ("mobile", {"mobile": "1391234"}, "Enter an 11-digit mainland mobile number, such as 13912345678."),
     ("password", {"password": "Short-1", "password_confirm": "Short-1"},
      "Use at least 10 characters for your password."),
     ("password", {"password": "1234567890", "password_confirm": "1234567890"},
@@ -82,7 +81,7 @@ BAD_INPUT = [
 
 @pytest.mark.parametrize("field, changes, message", BAD_INPUT, ids=[
     "wrong-check-character", "born-in-the-future", "under-16", "too-short-number", "bad-name", "no-name",
-    "bad-mobile", "short-password", "common-password", "mismatched-confirmation"])
+    "short-password", "common-password", "mismatched-confirmation"])
 def test_bad_input_comes_back_in_english_with_values_kept_and_nothing_saved(client, db, frozen_clock,
                                                                             field, changes, message):
     response = register(client, query="?lang=en", **changes)
@@ -93,40 +92,29 @@ def test_bad_input_comes_back_in_english_with_values_kept_and_nothing_saved(clie
     assert message in field_error(page, field)
     assert f'<a href="#field-{field}">{escape(message)}</a>' in page
     submitted = VALID | changes
-    for kept in ("id_number", "name", "mobile"):
+    for kept in ("id_number", "name"):
         if kept != field:
             assert f'value="{escape(submitted[kept])}"' in page, kept
     assert NEW_PASSWORD not in page
     assert count(db, Person) == 0 and count(db, PersonAccount) == 0 and count(db, AuditEvent) == 0
-
-
-def test_a_second_account_for_the_same_identity_number_is_refused(client, db, frozen_clock):
-    factories.person_account(db, id_number=NUMBER, name="李明")
-    db.commit()
-
-    response = register(client, headers={"Accept-Language": "en-GB,en;q=0.9"})
-
-    assert response.status_code == 422
-    assert error_links(response.text) == ["id_number"]
-    assert "An account already exists for this identity number." in field_error(response.text, "id_number")
-    assert count(db, PersonAccount) == 1 and count(db, AuditEvent) == 0
+    assert count(db, IdentityClaim) == 0
 
 
 def test_every_problem_is_listed_at_once_in_the_order_of_the_form(client, db, frozen_clock):
-    response = register(client, query="?lang=en", id_number="123", name="Li123", mobile="1", password="short",
+    response = register(client, query="?lang=en", id_number="123", name="Li123", password="short",
                         password_confirm="short")
     assert response.status_code == 422
-    assert error_links(response.text) == ["id_number", "name", "mobile", "password"]
+    assert error_links(response.text) == ["id_number", "name", "password"]
 
 
 def test_messages_are_chinese_by_default(client, db, frozen_clock):
-    message = "Enter an 11-digit mainland mobile number, such as 13912345678."
-    response = register(client, mobile="1391234")
+    message = "Enter the name as it is written on the identity card."
+    response = register(client, name="Li123")
 
     assert response.status_code == 422
     assert html_lang(response.text) == "zh-CN"
-    assert error_links(response.text) == ["mobile"]
-    assert in_chinese(message) in field_error(response.text, "mobile")
+    assert error_links(response.text) == ["name"]
+    assert in_chinese(message) in field_error(response.text, "name")
     if in_chinese(message) != message:
         assert message not in response.text
 

@@ -6,7 +6,8 @@ from portal import settings as settings_module
 from portal.settings import SettingsError, from_environment
 
 PRODUCTION = {"PORTAL_ENV": "production", "PORTAL_SECRET_KEY": "s" * 48, "PORTAL_PAYMENT_SECRET": "p" * 48,
-              "PORTAL_DATABASE_URL": "postgresql+psycopg://portal@db/portal"}
+              "PORTAL_DATABASE_URL": "postgresql+psycopg://portal@db/portal",
+              "PORTAL_SMS_URL": "https://sms.example/send", "PORTAL_SMS_KEY": "k" * 32}
 
 
 @pytest.fixture
@@ -21,6 +22,13 @@ def test_production_without_a_secret_key_refuses_to_start(var_dir):
     with pytest.raises(SettingsError, match="PORTAL_SECRET_KEY"):
         from_environment(environment)
     assert not (var_dir / "secret_key").exists()
+
+
+@pytest.mark.parametrize("missing", ["PORTAL_SMS_URL", "PORTAL_SMS_KEY"])
+def test_production_without_its_sms_gateway_refuses_to_start(var_dir, missing):
+    environment = {key: value for key, value in PRODUCTION.items() if key != missing}
+    with pytest.raises(SettingsError, match="PORTAL_SMS_URL and PORTAL_SMS_KEY"):
+        from_environment(environment)
 
 
 def test_production_without_a_payment_secret_refuses_to_start(var_dir):

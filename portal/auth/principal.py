@@ -19,6 +19,9 @@ class Principal:
     is_employer_admin: bool = False
     roles: frozenset[str] = field(default_factory=frozenset)
     region: str | None = None
+    # A person account sees its record only once proven to be that person. sessions.principal_for always sets
+    # this from the account; the default only serves principals built by hand in tests and batch tools.
+    identity_proven: bool = True
 
     @property
     def home(self) -> str:

@@ -75,7 +75,8 @@ def principal_for(*, session: Session, row: WebSession) -> Principal | None:
         if not found:
             return None
         account, person = found
-        return Principal(kind="person", account_id=account.id, display_name=person.name, person_id=person.id)
+        return Principal(kind="person", account_id=account.id, display_name=person.name, person_id=person.id,
+                         identity_proven=account.identity_proven_at is not None)
     if row.account_kind == "employer":
         found = session.exec(
             select(EmployerOperator, Employer).join(Employer, Employer.id == EmployerOperator.employer_id)

@@ -39,7 +39,7 @@ class PersonAccount(SQLModel, table=True):
     last_login_at: datetime | None = utc_field(nullable=True)
     # Until proven, the account sees nothing of the record: see portal/services/identity.py.
     identity_proven_at: datetime | None = utc_field(nullable=True)
-    identity_proof: str = Field(default="", max_length=10)  # sms | counter | essc (the means it was proven by)
+    identity_proof: str = Field(default="", max_length=10)  # sms | counter | essc | system: how it was proven
 
     @property
     def proven(self) -> bool:

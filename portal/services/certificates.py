@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from portal import clock
 from portal.auth.principal import Actor
-from portal.errors import NotFound
+from portal.errors import N_, Msg, NotFound, PortalError
 from portal.identifiers import mask_name
 from portal.models import Certificate, Employer, Person
 from portal.policy.dates import add_months, fmt_month
@@ -144,12 +144,31 @@ def _issued(session: Session, certificate: Certificate, person: Person) -> Issue
     return Issued(certificate=certificate, person=person, periods=periods)
 
 
+class NothingToCertify(PortalError):
+    """A certificate would show no insured month: it certifies nothing, so none is issued."""
+
+    status_code = 409
+
+
+NO_INSURED_MONTH = Msg(N_("Your record has no insured month yet, so a certificate would have nothing to show. Once a "
+                          "month is paid, by your employer or by you as a flexible worker, you can get one here."))
+
+
+def insured_months(session: Session, *, actor: Actor, today: date) -> int:
+    """How many insured months a certificate for the signed-in person would show today."""
+    return build_record(session, person=person_of(session, actor), today=today).cumulative_months
+
+
 def issue(session: Session, *, actor: Actor, now: datetime) -> Issued:
-    """The signed-in person's certificate for today: the one already issued today if the record is unchanged."""
+    """The signed-in person's certificate for today: the one already issued today if the record is unchanged.
+
+    Refused while the record has no insured month."""
     person = person_of(session, actor)
     today = now.astimezone(clock.CHINA).date()
     record = build_record(session, person=person, today=today)
     periods = insured_periods(session, record=record)
+    if record.cumulative_months == 0 or not periods:
+        raise NothingToCertify(NO_INSURED_MONTH)
     digest = _content_hash(person, periods, record.cumulative_months)
     existing = session.exec(select(Certificate).where(
         Certificate.person_id == person.id, Certificate.issued_on == today, Certificate.content_hash == digest)

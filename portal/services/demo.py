@@ -32,7 +32,7 @@ from portal.policy.dates import add_months, month_of
 from portal.policy.rules.contribution import employee_contribution, flexible_contribution
 from portal.policy.rules.interest import account_interest
 from portal.policy.rules.retirement import retirement
-from portal.services import accounts, billing
+from portal.services import accounts, billing, identity
 
 DEMO_PASSWORD = "Jilin-Demo-2026"
 EMPLOYER_CODE = make_credit_code("220100", "MA84D2L7X")
@@ -113,6 +113,9 @@ def seed(*, session: Session, now: datetime, today: date) -> list[DemoAccount]:
         if not has_account:
             accounts.register_person(session=session, actor=SYSTEM, id_number=number, name=name, mobile=mobile,
                                      password=DEMO_PASSWORD, password_confirm=DEMO_PASSWORD, now=now, today=today)
+        elif not has_account.proven:  # seeded before accounts had to be proven: the demo persons are
+            identity.set_record_mobile(session, person=person, mobile=mobile, source="counter", actor=SYSTEM, now=now)
+            identity.mark_proven(session, account=has_account, means="system", actor=SYSTEM, now=now)
 
     for label, number, name, roles in STAFF:
         if not session.exec(select(StaffMember).where(StaffMember.staff_number == number)).first():

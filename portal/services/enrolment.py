@@ -34,7 +34,7 @@ from portal.policy.dates import add_months, fmt_month, month_of
 from portal.policy.errors import PolicyInputError
 from portal.policy.parameters import param
 from portal.policy.rules.retirement import REFORM_START, retirement
-from portal.services import accounts, audit
+from portal.services import accounts, audit, identity
 from portal.services.accounts import ID_MESSAGES, MINIMUM_AGE, NAME
 from portal.services.billing import contribution_year
 
@@ -163,9 +163,12 @@ def _words(problem: Ineligible, words: dict[str, str]) -> Msg:
 
 def add_employee(
     session: Session, *, actor: Actor, id_number: str, name: str, start_month: date, wage: object,
-    now: datetime, today: date,
+    now: datetime, today: date, mobile: str = "",
 ) -> EmploymentSpell:
-    """增员: opens an employment spell at the operator's employer (creating the person if unknown)."""
+    """增员: opens an employment spell at the operator's employer (creating the person if unknown).
+
+    A mobile number given becomes the number on record, where the codes that prove the person's online account
+    are sent (unless a service counter recorded one)."""
     employer = _operator_employer(session, actor)
     errors: dict[str, Msg] = {}
     try:
@@ -185,6 +188,10 @@ def add_employee(
     problem = wage_problem(amount, start_month) if "start_month" not in errors else None
     if problem:
         errors["wage"] = problem
+    mobile = (mobile or "").strip()
+    problem = identity.mobile_problem(mobile)
+    if problem:
+        errors["mobile"] = problem
     person = None
     if resident is not None:
         person = session.exec(select(Person).where(Person.id_number == resident.number)).first()
@@ -232,6 +239,7 @@ def add_employee(
     session.flush()
     audit.record(session=session, actor=actor, action="employment.added", now=now, object_type="employment_spell",
                  object_id=spell.id, detail={"person_id": person.id, "start_month": fmt_month(start_month)})
+    identity.set_record_mobile(session, person=person, mobile=mobile, source="enrolment", actor=actor, now=now)
     return spell
 
 

@@ -19,10 +19,11 @@ RECIPIENT_KINDS = ("person", "employer")
 
 
 def recipient_of(principal: Principal | None) -> tuple[str, int] | None:
-    """Whose inbox a signed-in account reads: a person's own, or their employer's (shared by its operators)."""
+    """Whose inbox a signed-in account reads: a person's own (once proven to be theirs), or their employer's
+    (shared by its operators)."""
     if principal is None:
         return None
-    if principal.kind == "person" and principal.person_id is not None:
+    if principal.kind == "person" and principal.person_id is not None and principal.identity_proven:
         return "person", principal.person_id
     if principal.kind == "employer" and principal.employer_id is not None:
         return "employer", principal.employer_id

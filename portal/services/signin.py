@@ -1,4 +1,8 @@
-"""Signing in: passwords, the staff second factor, lockout and per-address throttling."""
+"""Signing in: passwords, the staff second factor, lockout and per-address throttling.
+
+A refusal reads the same, byte for byte, for an unknown account, a wrong password and a locked account, so the
+answer never tells whether an account exists; the lockout itself is told to the holder, by SMS.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,8 @@ from portal.auth.totp import accepted_step
 from portal.errors import N_, Msg
 from portal.identifiers import InvalidIdentifier, parse_credit_code
 from portal.models import AuditEvent, Employer, EmployerOperator, Person, PersonAccount, StaffMember
-from portal.services import audit
+from portal.notify import Notifier
+from portal.services import audit, identity
 from portal.settings import Settings
 
 FAILED = "auth.sign_in_failed"
@@ -25,7 +30,7 @@ class Refused:
     """A refused sign-in. Returned, not raised: the failure count and audit rows must be committed."""
 
     message: Msg
-    locked_until: datetime | None = None
+    locked_until: datetime | None = None  # for the audit and tests only: the page must not say it
     retry_after: timedelta | None = None  # the whole address is throttled: how long before it may try again
 
 
@@ -81,6 +86,7 @@ def sign_in(
     otp: str = "",
     address: str,
     now: datetime,
+    notifier: Notifier | None = None,
 ) -> SignedIn | Refused:
     """Checks the credentials and starts a session, or refuses with a message fit to show."""
     anonymous = Actor(principal=None, address=address)
@@ -92,13 +98,13 @@ def sign_in(
                               "try again."), {"minutes": settings.address_window_minutes}), retry_after=window)
 
     account = _find(session, account_type, username, employer_code)
+    # The password is checked even for a locked account, so a locked one takes as long to refuse as any other.
+    ok = verify_password(account.password_hash if account is not None else None, password or "")
     if account is not None and account.locked_until is not None and account.locked_until > now:
         audit.record(session=session, actor=anonymous, action="auth.refused_locked", now=now,
                      object_type=account_type, object_id=account.id)
-        return Refused(Msg(N_("This account is locked after too many failed attempts.")),
-                            locked_until=account.locked_until)
+        return Refused(WRONG, locked_until=account.locked_until)
 
-    ok = verify_password(account.password_hash if account is not None else None, password or "")
     step = None
     if ok and account_type == "staff":
         step = accepted_step(account.totp_secret, otp, at=now, last_step=account.totp_last_step)
@@ -120,8 +126,8 @@ def sign_in(
             audit.record(session=session, actor=anonymous, action="auth.locked", now=now,
                          object_type=account_type, object_id=account.id)
             session.flush()
-            return Refused(Msg(N_("This account is locked after too many failed attempts.")),
-                                locked_until=account.locked_until)
+            _tell_holder(session, account_type, account, notifier=notifier, now=now)
+            return Refused(WRONG, locked_until=account.locked_until)
         session.add(account)
         session.flush()
         return Refused(WRONG)
@@ -139,6 +145,17 @@ def sign_in(
     audit.record(session=session, actor=Actor(principal=principal, address=address), action="auth.signed_in",
                  now=now, object_type=account_type, object_id=account.id)
     return SignedIn(principal=principal, token=token)
+
+
+def _tell_holder(session: Session, account_type: str, account, *, notifier: Notifier | None, now: datetime) -> None:
+    """The lockout goes to the account's holder: a person at the number on record, an operator at theirs."""
+    if account_type == "person":
+        mobile = session.get(Person, account.person_id).mobile
+    elif account_type == "employer":
+        mobile = account.mobile
+    else:
+        return  # staff are told by their supervisor, who sees the audit log
+    identity.notify_lockout(session, notifier=notifier, mobile=mobile, until=account.locked_until, now=now)
 
 
 def sign_out(*, session: Session, token: str | None, actor: Actor, now: datetime) -> None:

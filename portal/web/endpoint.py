@@ -23,9 +23,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from portal import clock, i18n
 from portal.auth import csrf, sessions
 from portal.auth.principal import Actor, Principal
-from portal.errors import N_, Msg, PortalError, ValidationFailed
+from portal.errors import N_, Msg, PortalError, Throttled, ValidationFailed
+from portal.faults import crash_point
 from portal.services import audit, idempotency, notices
-from portal.web.access import Access
+from portal.web.access import PROOF_STEP, Access
 from portal.web.templating import render
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -72,6 +73,11 @@ class Ctx:
     def body(self) -> bytes:
         """The raw request body, kept only for endpoints declared ``csrf_protected=False`` (signed callbacks)."""
         return getattr(self.request.state, "raw_body", b"")
+
+    @property
+    def notifier(self):
+        """Where messages to people go (portal/notify): the SMS gateway, or the development sink."""
+        return self.request.app.state.notifier
 
     @property
     def is_htmx(self) -> bool:
@@ -237,6 +243,7 @@ def _run(view, access: Access, request: Request, form: FormData | None, csrf_pro
     try:
         response = _handle(view, access, request, form, csrf_protected, db, settings, now)
         db.commit()
+        crash_point(f"committed:{view.__module__}.{view.__name__}")  # tests: a worker killed before answering
         request.state.audit_unsealed = audit.pending_seal(db)
         return response
     except BaseException:
@@ -320,12 +327,24 @@ def _handle(view, access, request, form, csrf_protected, db, settings, now) -> R
     return response
 
 
+def _to_proof_step(settings) -> Response:
+    """Every person page that shows the record sends an account not yet proven to the proof step, here, once."""
+    response = RedirectResponse(PROOF_STEP, status_code=303)
+    message = N_("Before you can see your record, prove that this account is yours: with a code sent to the mobile "
+                 "number on your record, or an activation code from a service counter.")
+    response.set_cookie(FLASH_COOKIE, URLSafeSerializer(settings.secret_key, salt="flash").dumps([message, {}]),
+                        max_age=120, path="/", secure=settings.secure_cookies, httponly=True, samesite="lax")
+    return response
+
+
 def _guarded(view, access, request, form, csrf_protected, db, settings, now, principal, csrf_token,
              session_key, anonymous_seed) -> Response:
     if not access.allows(principal):
         if principal is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        if access.awaits_proof(principal):
+            return _to_proof_step(settings)
         return error_page(request, 403, principal=principal, csrf_token=csrf_token)
     if form is not None and csrf_protected:
         sent = form.get(csrf.FIELD) or request.headers.get(csrf.HEADER)
@@ -356,6 +375,8 @@ def _guarded(view, access, request, form, csrf_protected, db, settings, now, pri
             db.rollback()
             response = error_page(request, error.status_code, error.message, principal=principal,
                                   csrf_token=csrf_token)
+            if isinstance(error, Throttled):
+                response.headers["Retry-After"] = str(error.retry_after_seconds)
         if once:
             _settle(ctx, once, response)
     secure = settings.secure_cookies

@@ -54,7 +54,7 @@ def add_employee(ctx: Ctx):
                                                           "2026-07."))})
         spell = enrolment.add_employee(ctx.db, actor=ctx.actor, id_number=ctx.value("id_number"),
                                        name=ctx.value("name"), start_month=start, wage=ctx.value("wage"),
-                                       now=ctx.now, today=ctx.today)
+                                       mobile=ctx.value("mobile"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
         ctx.db.rollback()
         return _invalid(ctx, error)

@@ -129,15 +129,25 @@ def records_csv(ctx: Ctx):
         "Cache-Control": "no-store"})
 
 
+def _certificate_page(ctx: Ctx, *, status: int = 200):
+    issued = certificates.own_certificates(ctx.db, actor=ctx.actor)
+    months = certificates.insured_months(ctx.db, actor=ctx.actor, today=ctx.today)
+    refusal = None if months else certificates.NO_INSURED_MONTH.render(i18n.gettext)
+    return ctx.render("person/certificate.html", status=status, issued=issued, grouped=certificates.grouped_code,
+                      refusal=refusal)
+
+
 @endpoint(PERSON)
 def certificate_page(ctx: Ctx):
-    issued = certificates.own_certificates(ctx.db, actor=ctx.actor)
-    return ctx.render("person/certificate.html", issued=issued, grouped=certificates.grouped_code)
+    return _certificate_page(ctx)
 
 
 @endpoint(PERSON)
 def certificate_issue(ctx: Ctx):
-    issued = certificates.issue(ctx.db, actor=ctx.actor, now=ctx.now)
+    try:
+        issued = certificates.issue(ctx.db, actor=ctx.actor, now=ctx.now)
+    except certificates.NothingToCertify:
+        return _certificate_page(ctx, status=409)
     return ctx.redirect(f"/me/certificate/{issued.code}.pdf")
 
 

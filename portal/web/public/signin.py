@@ -11,12 +11,13 @@ from portal.services import accounts, signin
 from portal.services.accounts import PREFECTURES
 from portal.web.access import PUBLIC
 from portal.web.endpoint import Ctx, endpoint
+from portal.web.public import identity
 from portal.web.public.pages import safe_next
 
 ACCOUNT_TYPES = ("person", "employer", "staff")
 
 
-def _login_page(ctx: Ctx, *, status: int = 200, error: str | None = None, locked_until=None, **extra):
+def _login_page(ctx: Ctx, *, status: int = 200, error: str | None = None, **extra):
     values = ctx.values()
     values.pop("password", None)
     values.pop("otp", None)
@@ -24,7 +25,7 @@ def _login_page(ctx: Ctx, *, status: int = 200, error: str | None = None, locked
     if account_type not in ACCOUNT_TYPES:
         account_type = "person"
     return ctx.render("public/login.html", status=status, values=values, account_type=account_type, error=error,
-                      locked_until=locked_until, next=safe_next(ctx.value("next"), ""), **extra)
+                      next=safe_next(ctx.value("next"), ""), **extra)
 
 
 @endpoint(PUBLIC)
@@ -54,15 +55,15 @@ def login(ctx: Ctx):
     result = signin.sign_in(
         session=ctx.db, settings=ctx.settings, account_type=account_type, username=ctx.value("username"),
         password=ctx.form.get("password") or "", employer_code=ctx.value("employer_code"), otp=ctx.value("otp"),
-        address=ctx.actor.address, now=ctx.now,
+        address=ctx.actor.address, now=ctx.now, notifier=ctx.notifier,
     )
     if isinstance(result, signin.Refused):
         if result.retry_after is not None:  # the address, not the account: "too many requests", with when to retry
             page = _login_page(ctx, status=429, error=result.message.render(i18n.gettext))
             page.headers["Retry-After"] = str(int(result.retry_after.total_seconds()))
             return page
-        return _login_page(ctx, status=400 if result.locked_until is None else 423,
-                           error=result.message.render(i18n.gettext), locked_until=result.locked_until)
+        # The same answer for an unknown account, a wrong password and a locked account (the holder is told).
+        return _login_page(ctx, status=400, error=result.message.render(i18n.gettext))
     old = ctx.request.cookies.get(sessions.COOKIE)
     sessions.end(session=ctx.db, token=old)  # a fresh session id at every sign-in
     ctx.set_cookie(sessions.COOKIE, result.token)
@@ -84,16 +85,8 @@ def register_person_form(ctx: Ctx):
 
 @endpoint(PUBLIC)
 def register_person(ctx: Ctx):
-    try:
-        accounts.register_person(
-            session=ctx.db, actor=ctx.actor, id_number=ctx.value("id_number"), name=ctx.value("name"),
-            mobile=ctx.value("mobile"), password=ctx.form.get("password") or "",
-            password_confirm=ctx.form.get("password_confirm") or "", now=ctx.now, today=ctx.today,
-        )
-    except ValidationFailed as error:
-        return ctx.render_invalid("public/register_person.html", error)
-    ctx.flash("Your account is ready. Sign in with your identity number and password.")
-    return ctx.redirect("/login?account_type=person")
+    """Registration asks for the proof step whatever is known of the identity number (portal/web/public/identity.py)."""
+    return identity.start(ctx, "register", "public/register_person.html")
 
 
 @endpoint(PUBLIC, repeatable=True)

@@ -2,6 +2,7 @@
 
     GET/POST /staff/counter/correction   a correction of the person's record
     GET/POST /staff/counter/exception    an exception to flexible enrolment
+    GET/POST /staff/counter/activation   an activation code (printed letter) that proves a person's online account
 
 The case is the same as one filed online, with channel ``counter`` and the member of staff who filed it,
 who may then neither handle nor review it (the queue enforces that). A hidden one-time token makes a
@@ -18,6 +19,7 @@ from portal import i18n
 from portal.errors import Conflict, ValidationFailed
 from portal.policy.dates import fmt_month, month_of
 from portal.policy.parameters import param
+from portal.services import identity
 from portal.services import person_requests as service
 from portal.web.endpoint import Ctx, endpoint
 from portal.web.parse import whole_number
@@ -87,7 +89,29 @@ def exception_submit(ctx: Ctx):
     return _filed(ctx, case)
 
 
+@endpoint(CASE_WORKERS)
+def activation_form(ctx: Ctx):
+    return ctx.render("staff/counter_activation.html")
+
+
+@endpoint(CASE_WORKERS)
+def activation_issue(ctx: Ctx):
+    """Only after seeing the person's identity card: the code proves their online account is theirs."""
+    try:
+        letter = identity.issue_letter(ctx.db, settings=ctx.settings, actor=ctx.actor, id_number=ctx.value("id_number"),
+                                       mobile=ctx.value("mobile"), now=ctx.now, today=ctx.today)
+    except ValidationFailed as error:
+        ctx.db.rollback()
+        return ctx.render_invalid("staff/counter_activation.html", error)
+    # Shown once and never stored in clear: the page is printed and handed over, not kept.
+    response = ctx.render("staff/counter_activation_letter.html", letter=letter)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 routes = [
+    Route("/staff/counter/activation", activation_form, methods=["GET"], name="staff_counter_activation"),
+    Route("/staff/counter/activation", activation_issue, methods=["POST"], name="staff_counter_activation_issue"),
     Route("/staff/counter/correction", correction_form, methods=["GET"], name="staff_counter_correction"),
     Route("/staff/counter/correction", correction_submit, methods=["POST"], name="staff_counter_correction_submit"),
     Route("/staff/counter/exception", exception_form, methods=["GET"], name="staff_counter_exception"),
