@@ -6,7 +6,8 @@ fixture fails the test for any page load that was never checked, so a new page i
 through unchecked. The page objects in ``e2e/pages`` call ``check_a11y`` after every page load they cause.
 
 The watch also fails the test on Content-Security-Policy violations, uncaught script errors and any 5xx
-answer from the portal, whatever page the test is on.
+answer from the portal, whatever page the test is on; and the same check reads each page's text for internal
+names (snake_case codes such as ``no_duplicate``), as ``tests/test_plain_words.py`` does for the unit walk.
 
 How axe gets into a page despite the CSP (``script-src 'self'``, no inline script):
 ``page.add_script_tag`` would insert an inline ``<script>`` and be blocked, and ``bypass_csp=True``
@@ -23,6 +24,8 @@ from functools import cache
 from pathlib import Path
 
 from playwright.sync_api import ConsoleMessage, Page, Response
+
+from tests.visible_text import internal_names
 
 ROOT = Path(__file__).resolve().parent.parent
 AXE_PATH = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -45,7 +48,17 @@ _RUN_AXE = """async (tags) => {
 }"""
 
 
+# What a visitor reads or hears: the rendered text (no scripts or styles) and the read-out attributes.
+_READ_TEXT = """() => [document.title, document.body.innerText,
+  ...Array.from(document.querySelectorAll('[title], [aria-label], [placeholder], img[alt]'),
+    el => ['title', 'aria-label', 'placeholder', 'alt'].map(name => el.getAttribute(name) || '').join(' '))].join('\\n')"""
+
+
 class A11yViolations(AssertionError):
+    pass
+
+
+class InternalNames(AssertionError):
     pass
 
 
@@ -112,6 +125,9 @@ class PageWatch:
         self.checked.add(len(self.navigations))
         if violations:
             raise A11yViolations(format_violations(page.url, violations))
+        names = internal_names(page.evaluate(_READ_TEXT))
+        if names:
+            raise InternalNames(f"internal names shown on {page.url}: {', '.join(names)}")
 
     def problems(self) -> list[str]:
         found = [f"page never checked with axe: {url} (page load {i} of the test)"

@@ -95,5 +95,6 @@ def test_without_javascript_the_form_still_answers_and_names_a_bad_field(open_pa
 def test_the_parameters_page_lists_the_sources(page: Page):
     page.goto("/policy/parameters")
     expect(page.locator("section.parameter").first).to_be_visible()
-    expect(page.locator("#parameter-pension_base [data-source]")).not_to_be_empty()
+    expect(page.locator("#parameter-pension_base [data-source]").first).to_contain_text("吉人社联")
+    expect(page.locator("main")).not_to_contain_text("JLC")
     check_a11y(page)

@@ -36,13 +36,15 @@ _PAGE_WORDS = """() => {
 def policy_sources() -> frozenset[str]:
     """Sources of the policy parameters: official titles, shown as published (in Chinese) in every language."""
     from portal.policy.parameters import all_parameters
+    from portal.web.policy_words import citation
 
     sources = set()
     for parameter in all_parameters():
         sources.add(parameter.source)
         for region in (None, *parameter.regions):
             sources.update(value.source for value in parameter.values(region))
-    return frozenset(source for source in sources if source)
+    cited = {document for source in sources for document in citation(source).documents}
+    return frozenset(source for source in sources | cited if source)
 
 
 class Portal:
