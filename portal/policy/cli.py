@@ -195,7 +195,10 @@ def _contribution(data: Any) -> dict[str, Any]:
 
 
 def _late_fee(data: Any) -> dict[str, Any]:
-    data = _fields(data, "", {"amount", "due_date", "paid_date"}, {"deferrals"})
+    data = _fields(data, "", {"amount", "due_date", "paid_date"}, {"deferrals", "payer"})
+    payer = data.get("payer", "employer")
+    if not isinstance(payer, str):
+        raise PolicyInputError("payer", "must be employer or person")
     windows = []
     for number, window in enumerate(_list(data.get("deferrals", []), "deferrals")):
         field = f"deferrals[{number}]"
@@ -206,6 +209,7 @@ def _late_fee(data: Any) -> dict[str, Any]:
         _date(data["due_date"], "due_date"),
         _date(data["paid_date"], "paid_date"),
         windows,
+        payer=payer,
     )
     return _with_explanation({"days": result.days, "fee": fmt_money(result.fee)}, result)
 

@@ -44,13 +44,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "应缴日期 {due}，缴纳日期 {paid}，未逾期，不收滞纳金。",
         "Due {due}, paid {paid}: not late, no late fee.",
     ),
+    "late_fee.person_not_charged": (
+        "应缴日期 {due}，缴纳日期 {paid}，逾期 {overdue} 天。社会保险法第八十六条的滞纳金针对用人单位，未见向灵活就业人员本人"
+        "加收的依据，因此不收滞纳金（暂定，待核实）。",
+        "Due {due}, paid {paid}: {overdue} days late. The late fee of Social Insurance Law article 86 is addressed to "
+        "employers and no basis for charging a person paying for themselves was found, so no late fee is charged "
+        "(assumed until confirmed).",
+    ),
     "late_fee.window_excluded": (
         "缓缴/补缴期 {start} 至 {end} 内的 {days} 天不计滞纳金。",
         "{days} days inside the deferral/repayment window {start} to {end} are not charged.",
     ),
     "late_fee.window_long": (
-        "注意：{start} 至 {end} 超过2020年缓缴最长 {months} 个月，请核对所依据的文件。",
-        "Note: {start} to {end} is longer than the 2020 relief's {months}-month maximum; check which notice allows it.",
+        "注意：{start} 至 {end} 超过缓缴最长 {months} 个月，请核对所依据的文件。",
+        "Note: {start} to {end} is longer than the longest deferral of {months} months; check which notice allows it.",
+    ),
+    "late_fee.deferral_window": (
+        "缓缴自批准之日 {approved} 起最长 {months} 个月：{start} 至 {end} 不加收滞纳金。",
+        "A deferral runs from its approval on {approved} for at most {months} months: no late fee from {start} to {end}.",
     ),
     "late_fee.fee": (
         "滞纳金 = {amount} × {rate} × {days} 天（逾期 {overdue} 天扣除缓缴期）= {fee} 元。",

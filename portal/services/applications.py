@@ -5,7 +5,8 @@ effects of a decision for the kinds ``deferral`` and ``back_payment`` are define
 ``portal.queue.service`` (CHECKS, EFFECTS).
 
 A deferral covers whole months of the employer's unpaid bills. On approval the months become ``deferred``
-and no late fee accrues on them during the policy's window (``billing.deferral_window``). A back payment
+and no late fee accrues on them from the approval, for the longest deferral the policy allows
+(``billing.deferral_window``); before the approval the fee runs from each month's due date. A back payment
 adds missed months of an employee's spell with this employer as source ``back_payment``, status ``billed``,
 on a new bill part for each month; the late fee runs from each month's original due date.
 """
@@ -34,7 +35,7 @@ from portal.models import (
 from portal.models.queue import Case
 from portal.money import from_fen, to_fen
 from portal.policy.dates import add_months, fmt_month, month_of, parse_month
-from portal.policy.errors import ParameterNotDefined
+from portal.policy.errors import ParameterNotDefined, PolicyInputError
 from portal.policy.explain import Explanation
 from portal.policy.parameters import param
 from portal.policy.rules.contribution import employee_contribution
@@ -72,8 +73,8 @@ def max_deferral_months(today: date) -> int:
 
 
 def deferrable_months(session: Session, *, actor: Actor, today: date) -> list[DeferrableMonth]:
-    """The employer's unpaid months that may still be deferred: not deferred yet, and inside the policy's
-    window (a month whose window has already run out cannot be deferred any more)."""
+    """The employer's unpaid months not deferred yet. The window shown is the one an approval today would give:
+    a deferral runs from its approval, for the months it names (《吉林省用人单位延期缴纳社会保险费管理暂行办法》)."""
     _employer_of(session, actor)
     unpaid = [bill for bill in billing.bills_for(session, actor=actor) if bill.status != "paid"]
     deferred = billing.deferred_bill_ids(session, bill_ids=[bill.id for bill in unpaid])
@@ -81,16 +82,12 @@ def deferrable_months(session: Session, *, actor: Actor, today: date) -> list[De
     for bill in unpaid:
         if bill.id not in deferred:
             months.setdefault(bill.month, []).append(bill)
-    found = []
-    for month, bills in sorted(months.items()):
-        try:
-            window = billing.deferral_window(month)
-        except ParameterNotDefined:  # before the policy allowed deferrals
-            continue
-        if window[1] >= today:
-            found.append(DeferrableMonth(month, sum((from_fen(b.total_fen) for b in bills), ZERO), window,
-                                         tuple(b.id for b in bills)))
-    return found
+    try:
+        window = billing.deferral_window(today)
+    except PolicyInputError:  # before the policy allowed deferrals
+        return []
+    return [DeferrableMonth(month, sum((from_fen(b.total_fen) for b in bills), ZERO), window,
+                            tuple(b.id for b in bills)) for month, bills in sorted(months.items())]
 
 
 def submit_deferral(session: Session, *, actor: Actor, months: list[str], reason: str, commitment: bool,

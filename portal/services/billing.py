@@ -10,6 +10,7 @@ second run for the same month changes nothing.
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,11 +24,12 @@ from portal.clock import CHINA
 from portal.db import UTCDateTime
 from portal.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFailed
 from portal.faults import crash_point
-from portal.models import Bill, BillLine, ContributionMonth, Payment, PaymentOrder, PaymentOrderBill
+from portal.models import Bill, BillLine, Case, ContributionMonth, Payment, PaymentOrder, PaymentOrderBill
 from portal.money import from_fen, rate_fraction, to_fen
-from portal.policy.dates import add_months, month_of
+from portal.policy.dates import parse_month
 from portal.policy.explain import Explanation
 from portal.policy.parameters import param
+from portal.policy.rules.late_fee import deferral_window as policy_deferral_window
 from portal.policy.rules.late_fee import late_fee
 from portal.services import audit
 
@@ -331,24 +333,53 @@ class BillDue:
         return self.amount + self.late_fee
 
 
-def deferral_window(month: date) -> tuple[date, date]:
-    """The days on which no late fee accrues for a deferred month: from the day after its due date, for the
-    longest deferral the policy allows (parameter ``deferral_max_months``, 人社部发〔2020〕11号)."""
-    due = month_terms(month).due_date
-    months = param("deferral_max_months").at(month_of(month)).value
-    return due + timedelta(days=1), add_months(month_of(due), months) + timedelta(days=due.day - 1)
+def deferral_window(approved_on: date) -> tuple[date, date]:
+    """The days on which no late fee accrues for the months an approved deferral names: from the approval, for
+    the longest deferral the policy allows then (``portal.policy.rules.late_fee.deferral_window``)."""
+    window = policy_deferral_window(approved_on)
+    return window.start, window.end
 
 
-def bill_due(bill: Bill, *, pay_on: date, deferred: bool = False) -> BillDue:
+def deferral_approvals(session: Session, *, bills: list[Bill]) -> dict[int, date]:
+    """Bill id → the day (in China) the deferral covering it was approved, for bills under an approved deferral.
+
+    The approval is the deferral case's decision; a month on several approved cases counts from the first."""
+    deferred = [bill for bill in bills if bill.id in deferred_bill_ids(session, bill_ids=[b.id for b in bills])]
+    if not deferred:
+        return {}
+    approved: dict[tuple[str, int, date], date] = {}
+    cases = session.exec(select(Case).where(
+        Case.kind == "deferral", Case.outcome == "approved", Case.decided_at.is_not(None),
+        Case.applicant_id.in_({bill.payer_id for bill in deferred})))
+    for case in cases:
+        try:
+            months = json.loads(case.payload or "{}").get("months") or []
+        except (ValueError, AttributeError):
+            continue
+        day = case.decided_at.astimezone(CHINA).date()
+        for text_month in months if isinstance(months, list) else []:
+            try:
+                key = (case.applicant_kind, case.applicant_id, parse_month(text_month))
+            except ValueError:
+                continue
+            approved[key] = min(day, approved.get(key, day))
+    # A month deferred with no approval on record (set by hand before cases were kept) counts from its due date.
+    return {bill.id: approved.get((bill.payer_kind, bill.payer_id, bill.month), bill.due_date + timedelta(days=1))
+            for bill in deferred}
+
+
+def bill_due(bill: Bill, *, pay_on: date, approved_on: date | None = None) -> BillDue:
     """What paying ``bill`` on ``pay_on`` costs: the contributions plus the late fee accrued by then.
 
-    ``deferred``: the bill's months are under an approved deferral, whose window earns no late fee.
+    ``approved_on``: the bill's months are under a deferral approved that day; from then on, for the longest
+    deferral allowed, no late fee accrues (before it, the fee runs from the due date). A person paying for
+    themselves is charged a late fee only if the policy says so (``flexible_late_fee_applies``).
     """
     amount = from_fen(bill.total_fen)
-    window = deferral_window(bill.month) if deferred else None
+    window = deferral_window(approved_on) if approved_on else None
     if pay_on <= bill.due_date:
         return BillDue(bill, amount, Decimal("0.00"), None, window)
-    result = late_fee(amount, bill.due_date, pay_on, deferrals=[window] if window else ())
+    result = late_fee(amount, bill.due_date, pay_on, deferrals=[window] if window else (), payer=bill.payer_kind)
     return BillDue(bill, amount, result.fee, result.explanation, window)
 
 
@@ -384,8 +415,8 @@ def create_payment_order(
         raise NotFound()
     if any(bill.status == "paid" for bill in bills):
         raise Conflict(Msg(N_("One of these bills has already been paid.")))
-    deferred = deferred_bill_ids(session, bill_ids=[bill.id for bill in bills])
-    dues = [bill_due(bill, pay_on=pay_on, deferred=bill.id in deferred) for bill in bills]
+    approvals = deferral_approvals(session, bills=bills)
+    dues = [bill_due(bill, pay_on=pay_on, approved_on=approvals.get(bill.id)) for bill in bills]
     contributions = sum((due.amount for due in dues), Decimal("0.00"))
     fees = sum((due.late_fee for due in dues), Decimal("0.00"))
     order = PaymentOrder(

@@ -203,6 +203,7 @@ class FlexibleView:
     window: tuple[date, date]
     change: EstimateChange | None
     orders: tuple[OrderView, ...]
+    late_fee_applies: bool = True  # False: a late month costs its contribution only (assumed, low confidence)
 
     @property
     def payable_months(self) -> list[date]:
@@ -240,7 +241,14 @@ def _quote(session: Session, enrolment: FlexibleEnrolment, month: date,
 
 
 def _fee(amount: Decimal, month: date, today: date):
-    return late_fee(amount, billing.month_terms(month).due_date, today)
+    # The same rule as the payment order (billing.bill_due for a person's bill): a person paying for themselves
+    # is charged a late fee only where the policy says so.
+    return late_fee(amount, billing.month_terms(month).due_date, today, payer="person")
+
+
+def late_fee_applies(today: date) -> bool:
+    """Whether a flexible worker's late month is charged a late fee (parameter ``flexible_late_fee_applies``)."""
+    return param("flexible_late_fee_applies").at(today).value == "yes"
 
 
 def _month_line(session: Session, *, enrolments, rows, pending, month: date, today: date,
@@ -259,6 +267,7 @@ def _month_line(session: Session, *, enrolments, rows, pending, month: date, tod
         return MonthLine(month, "not_enrolled", None, ZERO, False)
     _, amount, _ = _quote(session, covering, month, own)
     fee = _fee(amount, month, today).fee
+    overdue = today > billing.month_terms(month).due_date
     reference = pending.get(own.bill_id) if own is not None and own.bill_id else None
     if reference:
         return MonthLine(month, "ordered", amount, fee, False, reference)
@@ -268,7 +277,7 @@ def _month_line(session: Session, *, enrolments, rows, pending, month: date, tod
     elif month < current and own is None:
         state = "missed"
     else:
-        state = "overdue" if fee > 0 else "due"
+        state = "overdue" if overdue else "due"
     return MonthLine(month, state, amount, fee, payable)
 
 
@@ -373,7 +382,7 @@ def overview(session: Session, *, actor: Actor, today: date) -> FlexibleView:
         person=person, enrolment=open_enrolment, problem=problem, today=today, contribution_year=cy,
         percent=percent, next_percent=next_percent, bounds=percent_bounds(current),
         tiers=tuple(tiers(current, chosen=percent)), months=tuple(months), gaps=tuple(gaps), window=window,
-        change=change, orders=tuple(OrderView(row, ()) for row in orders),
+        change=change, orders=tuple(OrderView(row, ()) for row in orders), late_fee_applies=late_fee_applies(today),
     )
 
 

@@ -98,6 +98,12 @@ def test_late_fee_with_a_deferral(run_cli):
     assert (out["days"], out["fee"]) == (46, "23.00")
 
 
+def test_late_fee_for_a_person_paying_for_themselves_is_none_by_default(run_cli):
+    payload = {"amount": "1000.00", "due_date": "2025-03-15", "paid_date": "2025-04-14", "payer": "person"}
+    out = run_cli(["late-fee"], json.dumps(payload)).json
+    assert (out["days"], out["fee"], out["provisional"]) == (0, "0.00", True)
+
+
 def test_transfer_and_interest(run_cli):
     out = run_cli(["transfer"], json.dumps({"history": [{"month": "1998-01", "base": "1000.00"},
                                                         {"month": "2025-07", "base": "5000.00"}],

@@ -59,13 +59,15 @@ def statuses(db, month: date) -> set[str]:
 # --- deferral -----------------------------------------------------------------------------------------------
 
 
-def test_only_unpaid_months_inside_the_policy_window_can_be_deferred(db):
+def test_unpaid_months_can_be_deferred_and_the_window_would_run_a_year_from_an_approval_today(db):
+    # Jilin's standing rule (2017): up to one year, counted from the approval for the months it names.
     actor, _, _ = employer_in_arrears(db)
     months = applications.deferrable_months(db, actor=actor, today=TODAY)
     assert [m.month for m in months] == [OCTOBER, NOVEMBER]
-    assert months[0].window == billing.deferral_window(OCTOBER) == (date(2026, 10, 26), date(2027, 4, 25))
-    far_later = applications.deferrable_months(db, actor=actor, today=date(2027, 4, 26))
-    assert [m.month for m in far_later] == [NOVEMBER]  # October's window has run out
+    assert months[0].window == billing.deferral_window(TODAY) == (date(2026, 11, 28), date(2027, 11, 27))
+    assert applications.max_deferral_months(TODAY) == 12
+    # The 2020 relief (人社部发〔2020〕11号) stays a dated value: six months then.
+    assert applications.max_deferral_months(date(2020, 6, 1)) == 6
 
 
 def test_a_deferral_needs_months_a_reason_and_the_commitment_and_creates_nothing_otherwise(db):
@@ -103,11 +105,15 @@ def test_an_approved_deferral_defers_the_months_and_no_late_fee_accrues_in_its_w
 
     october = db.exec(select(Bill).where(Bill.month == OCTOBER)).one()
     amount = from_fen(october.total_fen)
-    inside = billing.bill_due(october, pay_on=date(2027, 4, 25), deferred=True)
-    assert inside.late_fee == Decimal("0.00")
-    after = date(2027, 5, 5)
-    expected = late_fee(amount, october.due_date, after, deferrals=[(date(2026, 10, 26), date(2027, 4, 25))]).fee
-    assert expected == late_fee(amount, date(2027, 4, 25), after).fee > 0  # ten days after the window
+    approved_on = billing.deferral_approvals(db, bills=[october])[october.id]
+    assert approved_on == TODAY  # the case was decided at NOW
+    # The days from the due date to the approval are charged; from the approval on, for a year, nothing more.
+    before_approval = late_fee(amount, october.due_date, date(2026, 11, 27)).fee
+    inside = billing.bill_due(october, pay_on=date(2027, 11, 27), approved_on=approved_on)
+    assert inside.late_fee == before_approval > 0
+    after = date(2027, 12, 7)
+    expected = late_fee(amount, october.due_date, after, deferrals=[(date(2026, 11, 28), date(2027, 11, 27))]).fee
+    assert expected == before_approval + late_fee(amount, date(2027, 11, 27), after).fee  # ten days after
     order = billing.create_payment_order(db, actor=actor, bill_ids=[october.id], pay_on=after, now=NOW)
     assert from_fen(order.late_fee_fen) == expected
     assert applications.deferrable_months(db, actor=actor, today=TODAY)[0].month == NOVEMBER

@@ -60,15 +60,18 @@ def test_the_back_payment_window_is_the_current_contribution_year_by_default():
     assert service.back_payment_window(date(2027, 3, 5)) == (date(2026, 7, 1), date(2027, 6, 1))
 
 
-def test_gaps_are_listed_with_whether_they_can_be_paid_and_what_they_cost_with_the_late_fee(db):
+def test_gaps_are_listed_with_whether_they_can_be_paid_and_what_they_cost_without_a_late_fee(db):
+    # 社会保险法 第八十六条 charges employers; by default (flexible_late_fee_applies = no) a person pays no fee.
     person = worker(db, missed={date(2025, 3, 1), date(2026, 8, 1)})
     view = service.overview(db, actor=person_actor(person), today=TODAY)
     assert [(gap.month, gap.allowed) for gap in view.gaps] == [(date(2025, 3, 1), False), (date(2026, 8, 1), True)]
+    assert not view.late_fee_applies
     for gap in view.gaps:
         policy = flexible_contribution(60, gap.month)
-        fee = late_fee(policy.total, billing.month_terms(gap.month).due_date, TODAY)
+        fee = late_fee(policy.total, billing.month_terms(gap.month).due_date, TODAY, payer="person")
         assert (gap.amount, gap.personal_account, gap.late_fee) == (policy.total, policy.personal_account, fee.fee)
-        assert gap.late_fee > 0 and gap.total == gap.amount + gap.late_fee
+        assert gap.late_fee == 0 and gap.total == gap.amount
+        assert gap.explanation.provisional  # the no-fee reading is low confidence
     assert [line.state for line in view.months[:6]] == ["paid", "missed", "paid", "paid", "overdue", "upcoming"]
     assert date(2026, 8, 1) in view.payable_months and date(2025, 3, 1) not in view.payable_months
 
@@ -150,13 +153,15 @@ def test_a_quarter_and_the_rest_of_the_year_cover_the_unpaid_months_up_to_their_
     assert view.payable_months == []
 
 
-def test_the_late_fee_of_an_overdue_month_is_on_the_order(db):
+def test_an_overdue_month_is_ordered_without_a_late_fee_as_the_page_shows(db):
     person = worker(db, missed={date(2026, 8, 1)})
+    shown = next(gap for gap in service.overview(db, actor=person_actor(person), today=TODAY).gaps
+                 if gap.month == date(2026, 8, 1))
     order = service.pay(db, actor=person_actor(person), period="month", first_month="2026-08", today=TODAY,
                         now=NOW)
     amount = flexible_contribution(60, date(2026, 8, 1)).total
-    fee = late_fee(amount, date(2026, 8, 25), TODAY).fee
-    assert (from_fen(order.contributions_fen), from_fen(order.late_fee_fen)) == (amount, fee)
+    assert (from_fen(order.contributions_fen), from_fen(order.late_fee_fen)) == (amount, Decimal("0.00"))
+    assert from_fen(order.amount_fen) == shown.total
 
 
 def test_paying_twice_for_a_month_on_a_pending_order_is_refused_and_billing_again_adds_nothing(db):

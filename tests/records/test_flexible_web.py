@@ -164,3 +164,13 @@ def test_the_page_speaks_both_languages(client, db, frozen_clock):
     assert html_lang(english) == "en" and "Flexible worker contributions" in english and "November 2026" in english
     chinese = client.get("/me/flexible?lang=zh_CN").text
     assert html_lang(chinese) == "zh-CN" and "2026年11月" in chinese
+
+
+def test_a_missed_month_is_shown_at_its_contribution_without_a_late_fee_and_says_why_in_both_languages(
+        client, db, frozen_clock):
+    _enrolled(client, db, missed={date(2026, 8, 1)})
+    english = client.get("/me/flexible?lang=en").text
+    assert 'data-late-fee="not-charged"' in english and "No late fee is charged on months you pay late" in english
+    assert "Late fee to today (yuan)" not in english
+    chinese = client.get("/me/flexible?lang=zh_CN").text
+    assert "不加收滞纳金" in chinese and "滞纳金（元）" not in chinese

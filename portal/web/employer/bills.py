@@ -54,17 +54,17 @@ def _pay_on(ctx: Ctx) -> tuple[date, dict]:
 
 def _bill_views(ctx: Ctx, pay_on: date) -> list[BillView]:
     bills = billing.bills_for(ctx.db, actor=ctx.actor)
-    deferred = billing.deferred_bill_ids(ctx.db, bill_ids=[b.id for b in bills if b.status != "paid"])
+    approvals = billing.deferral_approvals(ctx.db, bills=[b for b in bills if b.status != "paid"])
     months = {bill.id: billing.months_on_bill(ctx.db, bill_id=bill.id) for bill in bills}
     person_ids = {row.person_id for rows in months.values() for row in rows}
     names = dict(ctx.db.exec(select(Person.id, Person.name).where(Person.id.in_(person_ids))).all()) if person_ids else {}
     views = []
     for bill in bills:
-        is_deferred = bill.id in deferred
+        approved_on = approvals.get(bill.id)
         views.append(BillView(
             bill=bill, lines=[(row, names.get(row.person_id, "")) for row in months[bill.id]],
-            today=billing.bill_due(bill, pay_on=ctx.today, deferred=is_deferred),
-            on_date=billing.bill_due(bill, pay_on=pay_on, deferred=is_deferred)))
+            today=billing.bill_due(bill, pay_on=ctx.today, approved_on=approved_on),
+            on_date=billing.bill_due(bill, pay_on=pay_on, approved_on=approved_on)))
     return views
 
 
