@@ -324,6 +324,7 @@ def prepare(session: Session, *, actor: Actor, year: int, rows: list[InputRow], 
                              row_count=len(stored), rows=json.dumps(stored, separators=(",", ":")), created_at=now)
     session.add(draft)
     session.flush()
+    crash_point("declaration.draft")
     return draft
 
 

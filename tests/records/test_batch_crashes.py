@@ -8,23 +8,30 @@ ids, because a transaction killed on PostgreSQL still uses up sequence numbers.
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 from datetime import date
 
+import httpx2 as httpx
+import pytest
 from sqlalchemy import text
 
 from portal import clock
 from portal.db import make_sessionmaker
-from portal.models import ContributionMonth, PersonalAccountYear
-from portal.services import billing
+from portal.models import BaseDeclaration, ContributionMonth, PersonalAccountYear
+from portal.services import billing, declarations
+from portal.services.declarations import InputRow
 from portal.services.personal_accounts import credit_interest
 from portal.settings import ROOT
 from tests import factories
 from tests.helpers import snapshot
-from tests.records.support import NOW, flexible, spell
+from tests.records.support import NOW, employer_actor, flexible, spell
 
 KILLED = -signal.SIGKILL
 
@@ -147,3 +154,127 @@ def test_interest_crediting_killed_at_any_point_and_run_again_credits_exactly_as
     rerun = crash_then_recover(engine, database_url, ["accounts", "credit-interest", "--year", "2024"],
                                ["interest.credited"], interest_outcome, expected)
     assert "0 accounts written or changed" in rerun
+
+
+class Server:
+    """The portal under uvicorn in a child process, serving on a socket the test opened (so no port is guessed)."""
+
+    def __init__(self, database_url: str, *, crash_at: str = "") -> None:
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(64)
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        fd = self.socket.fileno()
+        env = os.environ | {"PORTAL_ENV": "test", "PORTAL_DATABASE_URL": database_url, "PORTAL_CRASH_AT": crash_at,
+                            "PORTAL_AUDIT_SEAL_MS": "0"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "portal.app:create_app", "--fd", str(fd),
+             "--no-access-log"], pass_fds=(fd,), env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        for line in self.process.stderr:
+            if "Application startup complete" in line:
+                break
+        else:
+            raise AssertionError(f"the server did not start (exit {self.process.wait()})")
+        threading.Thread(target=self.process.stderr.read, daemon=True).start()  # keep its pipe from filling
+
+    def killed(self) -> bool:
+        return self.process.wait(timeout=60) == KILLED
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=60)
+        self.socket.close()
+
+
+def form_fields(page: str, action: str) -> dict[str, str]:
+    """The hidden fields of the form posting to ``action`` (CSRF token, one-time key), as a browser sends them."""
+    form = re.search(r'<form[^>]*action="' + re.escape(action) + r'".*?</form>', page, re.S)
+    assert form, f"no form for {action}"
+    return {html.unescape(name): html.unescape(value)
+            for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0))}
+
+
+def declaration_outcome(connection) -> dict:
+    return {
+        "declared": _rows(connection, """SELECT employer_id, contribution_year, person_id, wage_fen, base_fen, clamped
+                                         FROM base_declaration"""),
+        "drafts": _rows(connection, "SELECT employer_id FROM declaration_draft"),
+        "submitted": _rows(connection, "SELECT object_id, detail FROM audit_event "
+                                       "WHERE action = 'declaration.submitted'"),
+    }
+
+
+def test_a_declaration_import_killed_at_any_point_and_sent_again_is_saved_exactly_once(db, engine, database_url):
+    year = declarations.year_choices(clock.today())[0]
+    employer = factories.employer(db)
+    operator = factories.operator(db, employer_row=employer)
+    people = [factories.person(db, name=name, birth=date(1980 + i, 5, 1)) for i, name in enumerate(("王一", "李二", "张三"))]
+    for person in people:
+        spell(db, person=person, employer=employer, start=date(2024, 1, 1))
+    # An earlier declaration for the year, which the import replaces.
+    db.add(BaseDeclaration(employer_id=employer.id, contribution_year=year, person_id=people[0].id, wage_fen=500000,
+                           base_fen=500000, created_at=NOW))
+    wages = ("8000", "3000", "45000")
+    csv = "\n".join(["公民身份号码,姓名,月工资", *(f"{p.id_number},{p.name},{w}" for p, w in zip(people, wages, strict=True))])
+    sign_in = {"account_type": "employer", "username": operator.username, "password": factories.PASSWORD,
+               "employer_code": employer.credit_code}
+    actor = employer_actor(operator)
+    db.commit()
+
+    def declare(session):
+        rows = [InputRow(row, p.id_number, p.name, w) for row, (p, w) in enumerate(zip(people, wages, strict=True), 2)]
+        draft = declarations.prepare(session, actor=actor, year=year, rows=rows, source="csv", now=clock.now(),
+                                     today=clock.today())
+        declarations.confirm(session, actor=actor, token=draft.token, now=clock.now())
+
+    expected = clean_run(engine, declaration_outcome, declare)
+    assert len(expected["declared"]) == 3 and len(expected["submitted"]) == 1
+    browser = httpx.Client(follow_redirects=False, timeout=60)
+    servers: list[Server] = []
+
+    def serve(crash_at: str = "") -> str:
+        servers.append(Server(database_url, crash_at=crash_at))
+        return servers[-1].url
+
+    def upload(url: str):
+        page = browser.get(f"{url}/employer/declarations?year={year}").text
+        return browser.post(f"{url}/employer/declarations/upload",
+                            data=form_fields(page, "/employer/declarations/upload") | {"year": str(year)},
+                            files={"file": ("declaration.csv", csv.encode("utf-8"), "text/csv")})
+
+    try:
+        url = serve("declaration.draft")
+        page = browser.get(f"{url}/login?account_type=employer").text
+        assert browser.post(f"{url}/login", data=form_fields(page, "/login") | sign_in).status_code == 303
+        signed_in = snapshot(engine)
+        with pytest.raises(httpx.TransportError):
+            upload(url)  # killed while keeping the checked file as a draft
+        assert servers[-1].killed() and snapshot(engine) == signed_in
+
+        url = serve("declaration.replaced")
+        preview_path = upload(url).headers["location"]
+        confirm = form_fields(browser.get(url + preview_path).text, preview_path)
+        uploaded = snapshot(engine)
+        for point in ("declaration.replaced", "declaration.saved"):
+            with pytest.raises(httpx.TransportError):
+                browser.post(url + preview_path, data=confirm)  # the employer confirms; the server dies
+            assert servers[-1].killed() and snapshot(engine) == uploaded, point
+            url = serve("declaration.saved" if point == "declaration.replaced" else
+                        "committed:portal.web.employer.declarations.confirm")
+        with pytest.raises(httpx.TransportError):
+            browser.post(url + preview_path, data=confirm)  # saved, but the server dies before answering
+        assert servers[-1].killed()
+        assert outcome_now(engine, declaration_outcome) == expected
+
+        url = serve()
+        again = browser.post(url + preview_path, data=confirm)  # the browser sends the same form once more
+        assert again.status_code in (303, 404), again.status_code
+        assert outcome_now(engine, declaration_outcome) == expected
+    finally:
+        browser.close()
+        for server in servers:
+            server.stop()
+    assert portal_command(database_url, "audit", "seal").returncode == 0
+    verified = portal_command(database_url, "audit", "verify")
+    assert verified.returncode == 0 and "intact" in verified.stdout and "not sealed" not in verified.stdout
