@@ -105,6 +105,8 @@ VALUE_WORDS: dict[str, tuple[str, str]] = {
     "cumulative": ("按累计缴费年限", "by cumulative years of service"),
     "actual": ("按实际缴费年限", "by years actually paid"),
     "both": ("两者均适用", "both apply"),
+    "no": ("否", "no"),
+    "yes": ("是", "yes"),
     "fund_surplus": ("基金累计结余承担", "borne by the fund's accumulated surplus"),
     "governments": ("各级政府承担", "borne by governments at all levels"),
     "funeral_grant_months": ("丧葬补助金月数", "months of funeral grant"),
