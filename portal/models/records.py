@@ -17,7 +17,7 @@ from portal.models.base import utc_field
 SOURCES = ("employer_filing", "flexible_payment", "back_payment", "transfer_in", "deemed")
 STATUSES = ("billed", "paid", "arrears", "deferred")
 BILL_STATUSES = ("open", "arrears", "paid")
-ORDER_STATUSES = ("pending", "paid", "cancelled")
+ORDER_STATUSES = ("pending", "paid", "cancelled", "voided")  # voided: replaced by a newer order
 
 
 def _fen(*, nullable: bool = False, default: int | None = 0) -> int:
