@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
 from portal.app import create_app
+from portal.auth import sessions
 from tests import factories
 from tests.db_proxy import DatabaseProxy
 from tests.helpers import another_browser, id_number_of, sign_in_person, snapshot, token_from
@@ -26,6 +27,22 @@ def test_readiness_and_liveness_both_answer_while_the_database_answers(client):
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json() == {"status": "ready", "db": "ok"}
     assert client.get("/healthz").json() == {"status": "ok", "db": "ok"}
+
+
+def test_a_database_that_cannot_be_opened_gives_a_translated_503_page_not_a_trace(settings, tmp_path):
+    unreachable = f"sqlite:///{tmp_path / 'no-such-directory' / 'portal.db'}"
+    app = create_app(dataclasses.replace(settings, database_url=unreachable))
+    try:
+        # A returning visitor's session cookie makes every page read the database first.
+        with TestClient(app, follow_redirects=False, cookies={sessions.COOKIE: "a-returning-visitor"}) as browser:
+            for language, words in (("zh-CN", "抱歉，服务暂时不可用"), ("en", "Nothing you entered was saved")):
+                page = browser.get("/", headers={"Accept-Language": language})
+                assert page.status_code == 503 and words in page.text and "Traceback" not in page.text
+        with another_browser(app) as probe:  # a load balancer's probe carries no session
+            assert probe.get("/readyz").status_code == 503
+            assert probe.get("/healthz").json() == {"status": "ok", "db": "unavailable"}
+    finally:
+        app.state.engine.dispose()
 
 
 @pytest.fixture
