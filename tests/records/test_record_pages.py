@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import select
 
 from portal import i18n
-from portal.models import Person
+from portal.models import ContributionMonth, Person
 from portal.services import demo
 from portal.services.records import build_record
 from portal.web.person.records import CSV_HEADINGS
@@ -174,3 +174,23 @@ def test_the_prefilled_estimate_runs_without_a_correction(signed_in):
     result = signed_in.get("/estimate", params=query)
     assert result.status_code == 200 and "error-summary" not in result.text
     assert 'data-figure="statutory_month"' in result.text
+
+
+def test_an_index_below_0_60_from_bases_billed_under_older_rules_is_shown_and_the_estimator_accepts_it(
+        signed_in, db, employee):
+    # Bases billed under older rules can sit below today's 60% floor; the index is not raised to 0.60.
+    for row in db.exec(select(ContributionMonth).where(ContributionMonth.person_id == employee.id)).all():
+        row.base_fen //= 2
+        db.add(row)
+    db.commit()
+    record = record_of(db, employee)
+    assert record.average_index < Decimal("0.60")
+    assert figure(signed_in.get("/me/records?lang=en").text, "average_index") == str(record.average_index)
+    page = signed_in.get("/estimate").text
+    values = dict(re.findall(r'name="([a-z_]+)"[^>]*?value="([^"]*)"', page, re.S))
+    assert values["average_index"] == str(record.average_index)
+    query = {name: values[name] for name in ("birth_date", "months_paid", "deemed_months", "average_index",
+                                             "account_balance")}
+    result = signed_in.get("/estimate", params=query | {"category": "male", "region": "220100",
+                                                        "months_expected": "120", "lang": "en"})
+    assert result.status_code == 200 and "error-summary" not in result.text
