@@ -66,12 +66,14 @@ def scope_of(principal: Principal | None, anonymous_seed: str | None) -> str | N
     return None
 
 
-def _insert(session: Session, values: dict):
+def _insert(session: Session, values: dict) -> bool:
+    """True when the row was inserted, False when the key was already there (after waiting for its writer)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(IdempotencyKey.__table__).values(**values).on_conflict_do_nothing(
-        index_elements=["scope", "key"])
-    return session.execute(statement).rowcount
+        index_elements=["scope", "key"]).returning(IdempotencyKey.__table__.c.id)
+    # RETURNING rather than rowcount: psycopg reports -1 for an insert SQLAlchemy adds RETURNING to.
+    return session.execute(statement).first() is not None
 
 
 def _where(scope: str, key: str) -> tuple:
