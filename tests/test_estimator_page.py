@@ -320,3 +320,28 @@ def test_a_prefecture_outside_jilin_is_not_prefilled(client, db):
     assert sign_in_person(client, number).status_code == 303
     page = client.get("/estimate").text
     assert "selected>" not in page.split('id="field-region"')[1].split("</select>")[0]
+
+
+def test_a_chosen_late_month_shows_the_same_money_as_the_command_line_given_the_statutory_month(client):
+    page = client.get(url(VALID | {"chosen_month": "2033-07"})).text
+    shown = figures(page)
+    table = re.search(r'<table class="table pension-parts" data-month="([0-9-]+)"\s+data-age-years="(\d+)" '
+                      r'data-age-months="(\d+)">', page)
+    assert table and table.group(1) == "2033-07"
+    cli_input = {
+        "region": VALID["region"], "retirement_month": "2033-07", "statutory_month": "2031-07",
+        "age_at_retirement": {"years": int(table.group(2)), "months": int(table.group(3))},
+        "actual_months": int(shown["months_counted"]), "deemed_months": 0,
+        "average_index": VALID["average_index"], "account_balance": shown["account_at_retirement"],
+    }
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.main(["pension"], stdin=io.StringIO(json.dumps(cli_input)), stdout=out, stderr=err) == 0, err.getvalue()
+    answer = json.loads(out.getvalue())
+    assert answer["eligible"] and answer["min_contribution_months"] == 192  # the statutory year's, 2031
+    for part in MONEY_FIGURES:
+        assert shown[part] == answer[part], part
+
+
+def test_provisional_results_say_so_in_chinese_too(client):
+    page = client.get(url(VALID)).text
+    assert 'data-provisional="true"' in page and "暂定" in page
