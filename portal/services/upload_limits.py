@@ -30,8 +30,10 @@ class UploadRate:
 RATE = UploadRate()
 
 
-def retry_after(session: Session, *, actor: Actor, now: datetime, rate: UploadRate = RATE) -> timedelta | None:
+def retry_after(session: Session, *, actor: Actor, now: datetime, rate: UploadRate | None = None
+                ) -> timedelta | None:
     """None when the account may upload now; otherwise how long until its oldest counted upload ages out."""
+    rate = rate or RATE
     times = session.exec(
         select(AuditEvent.at)
         .where(AuditEvent.action == ACTION, AuditEvent.actor_kind == actor.kind, AuditEvent.actor_id == actor.id,

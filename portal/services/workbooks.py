@@ -12,7 +12,9 @@ sheet is streamed (openpyxl's read-only mode) and reading stops at the row, colu
 from __future__ import annotations
 
 import io
+import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -27,13 +29,19 @@ class WorkbookLimits:
 
     parts: int = 200  # files inside the archive (a template workbook has about 10)
     sheets: int = 20
-    part_bytes: int = 24 * MB  # one part inflated (a 20,000-row sheet is about 4 MB)
-    total_bytes: int = 48 * MB  # every part inflated
+    # One part inflated: a 20,000-row declaration sheet is 2-6 MB. The same for every part, whatever its name:
+    # the workbook's relations, not the part's name, say which part is the shared-strings table.
+    part_bytes: int = 12 * MB
+    total_bytes: int = 32 * MB  # every part inflated
     ratio: int = 100  # inflated / compressed, for parts above ratio_floor (XML usually compresses 5-20 times)
     ratio_floor: int = 1 * MB
     rows: int = 25_000  # rows read from the first sheet, empty ones included
     columns: int = 50
     cell_chars: int = 32_767  # Excel's own limit for one cell
+    # Elements counted in the inflated XML before parsing: parsing costs about 20 µs per cell or string,
+    # so these bound the time a workbook can take (a declaration has three cells and strings per row).
+    cells: int = 150_000
+    strings: int = 75_000
 
 
 class WorkbookRefused(ValueError):
@@ -45,6 +53,10 @@ class WorkbookRefused(ValueError):
 
 
 UNREADABLE = N_("The file could not be read as an Excel workbook (.xlsx). Use the template.")
+# A cell (<c>) or a shared string (<si>), with or without a namespace prefix.
+_ELEMENT = re.compile(rb"<(?:[A-Za-z_][A-Za-z0-9_.-]*:)?(c|si)[\s/>]")
+_CHUNK = 256 * 1024
+_OVERLAP = 80  # longer than any start tag the pattern matches, so none is lost between chunks
 
 
 def check_archive(data: bytes, limits: WorkbookLimits) -> None:
@@ -69,6 +81,36 @@ def check_archive(data: bytes, limits: WorkbookLimits) -> None:
         if too_big or inflates or total > limits.total_bytes:
             raise WorkbookRefused(Msg(N_("The workbook is too large once unpacked. Keep only the declaration "
                                          "columns, or save it as CSV.")))
+    _count_elements(data, parts, limits)
+
+
+def _count_elements(data: bytes, parts: list[zipfile.ZipInfo], limits: WorkbookLimits) -> None:
+    """Counts cells and shared strings by scanning the inflated parts in chunks (their sizes already bounded)."""
+    cells = strings = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for part in parts:
+                tail = b""
+                with archive.open(part) as stream:
+                    while chunk := stream.read(_CHUNK):
+                        window = tail + chunk
+                        for found in _ELEMENT.finditer(window):
+                            if found.end() <= len(tail):
+                                continue  # wholly in the carried-over bytes: counted with the previous chunk
+                            if found.group(1) == b"c":
+                                cells += 1
+                            else:
+                                strings += 1
+                        tail = window[-_OVERLAP:]
+                        if cells > limits.cells or strings > limits.strings:
+                            raise WorkbookRefused(Msg(N_(
+                                "The workbook has more cells than a declaration needs (at most %(count)s). Keep "
+                                "only the declaration columns, or split it into smaller files."),
+                                {"count": limits.cells}))
+    except WorkbookRefused:
+        raise
+    except (zipfile.BadZipFile, NotImplementedError, ValueError, OSError, EOFError, zlib.error):
+        raise WorkbookRefused(Msg(UNREADABLE)) from None
 
 
 def first_sheet_rows(data: bytes, limits: WorkbookLimits) -> Iterator[list[object]]:
