@@ -204,6 +204,17 @@ def cmd_queue_auto(args) -> int:
     return 0
 
 
+def cmd_db_purge_keys(args) -> int:
+    """Forgets the answers kept for repeated form submissions once they are a day old (cron, any interval)."""
+    from portal.db import transaction
+    from portal.services import idempotency
+
+    with transaction(_sessionmaker()) as session:
+        forgotten = idempotency.purge_expired(session, now=clock.now())
+    print(f"forgot {forgotten} expired form key(s)")
+    return 0
+
+
 def cmd_billing_run(args) -> int:
     from portal.db import transaction
     from portal.policy.dates import parse_month
@@ -329,6 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("file")
     load.add_argument("--force", action="store_true", help="replace everything in a database that is not empty")
     load.set_defaults(func=cmd_db_restore)
+    db.add_parser("purge-keys", help="forget the answers kept for repeated form submissions after a day (cron)"
+                  ).set_defaults(func=cmd_db_purge_keys)
 
     seed = commands.add_parser("seed", help="create demo data (idempotent)")
     seed.add_argument("--demo", action="store_true")

@@ -520,3 +520,17 @@ def test_a_form_shown_again_with_errors_can_be_corrected_and_sent(app, db, froze
         assert count(db, Case) == 1
     finally:
         world.close()
+
+
+def test_the_cron_command_forgets_the_answers_older_than_a_day(db, monkeypatch, database_url, capsys, frozen_clock):
+    from portal import cli
+
+    monkeypatch.setenv("PORTAL_DATABASE_URL", database_url)
+    for scope, key, at in (("employer:1", "old-key-0123456789", NOW - idempotency.LIFETIME - timedelta(hours=1)),
+                           ("employer:2", "new-key-0123456789", NOW)):
+        assert idempotency.claim(db, scope=scope, key=key, method="POST", path="/employer/bills/pay", now=at) is None
+    db.commit()
+    assert cli.main(["db", "purge-keys"]) == 0
+    assert "forgot 1 expired form key(s)" in capsys.readouterr().out
+    assert [row.key for row in db.exec(select(IdempotencyKey)).all()] == ["new-key-0123456789"]
+    db.commit()
