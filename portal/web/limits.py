@@ -13,6 +13,7 @@ import math
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 
 from portal import i18n
 from portal.errors import N_, Msg
@@ -39,9 +40,17 @@ class BodyTooLarge(Exception):
     """Raised from ``receive`` to stop whoever is reading; the middleware turns it into the 413 page."""
 
 
-def limit_for(scope) -> int:
-    route = scope.get("route")
+def limit_for(route) -> int:
     return ROUTE_LIMITS.get(getattr(route, "name", None), FORM_LIMIT)
+
+
+def _route_of(scope):
+    """The route a request will reach, found ahead of the router (only for a declared length above FORM_LIMIT)."""
+    router = getattr(scope.get("app"), "router", None)
+    for route in getattr(router, "routes", ()):
+        if route.matches(scope)[0] == Match.FULL:
+            return route
+    return None
 
 
 def _declared_length(scope) -> int | None:
@@ -65,14 +74,17 @@ class BodyLimitMiddleware:
         received = 0
         limit: int | None = None
         started = False
+        declared = _declared_length(scope)
+        # Refused up front, even where the endpoint would never read the body (a wrong content type).
+        if declared is not None and declared > FORM_LIMIT:
+            limit = limit_for(_route_of(scope))
+            if declared > limit:
+                return await self._refuse(scope, receive, send, limit)
 
         async def counted_receive():
             nonlocal received, limit
             if limit is None:
-                limit = limit_for(scope)
-                declared = _declared_length(scope)
-                if declared is not None and declared > limit:
-                    raise BodyTooLarge
+                limit = limit_for(scope.get("route"))
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
@@ -91,12 +103,16 @@ class BodyLimitMiddleware:
         except BodyTooLarge:
             if started:
                 raise
-            i18n.set_locale(scope.get("state", {}).get("locale", i18n.DEFAULT_LOCALE))
-            page = error_page(Request(scope), 413, Msg(N_(
-                "What you sent is larger than this page accepts (%(size)s). Send a smaller file or fewer "
-                "details."), {"size": _size(limit_for(scope))}))
-            page.headers["Connection"] = "close"  # the rest of the body is not read; do not reuse the connection
-            await page(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
+
+    @staticmethod
+    async def _refuse(scope, receive, send, limit: int) -> None:
+        i18n.set_locale(scope.get("state", {}).get("locale", i18n.DEFAULT_LOCALE))
+        page = error_page(Request(scope), 413, Msg(N_(
+            "What you sent is larger than this page accepts (%(size)s). Send a smaller file or fewer "
+            "details."), {"size": _size(limit)}))
+        page.headers["Connection"] = "close"  # the rest of the body is not read; do not reuse the connection
+        await page(scope, receive, send)
 
 
 def _size(limit: int) -> str:
