@@ -39,6 +39,14 @@ def test_pension_accepts_base_overrides(run_cli):
     assert out["transitional"] == "446.25"  # 7500 × 5 × 0.85 × 1.4%
 
 
+def test_pension_for_a_state_farm_enterprise_uses_its_base(run_cli):
+    payload = {**PENSION, "region": "220300", "actual_months": 360, "deemed_months": 0, "base_kind": "state_farm"}
+    out = run_cli(["pension"], json.dumps(payload)).json
+    assert out["basic"] == "617.00" and out["provisional"] is True  # (2223.42 + 2223.42 × 0.85) / 2 × 30%
+    refused = run_cli(["pension"], json.dumps({**payload, "base_kind": "army"}))
+    assert refused.status == 2 and "'base_kind'" in refused.stderr
+
+
 def test_pension_below_the_minimum_is_not_eligible_and_prints_no_money(run_cli):
     out = run_cli(["pension"], json.dumps({**PENSION, "actual_months": 179, "deemed_months": 0})).json
     assert (out["eligible"], out["min_contribution_months"], out["missing_months"]) == (False, 180, 1)
