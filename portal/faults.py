@@ -3,6 +3,11 @@
 Inert unless armed, and only ``Settings.crash_at`` arms it, which is read from ``PORTAL_CRASH_AT`` only when
 ``PORTAL_ENV=test``. SIGKILL rather than an exception: nothing of the process's own clean-up runs, so a test
 sees exactly what a killed worker leaves behind. An unarmed crash point costs one comparison.
+
+The points: ``transaction.commit`` and ``transaction.committed`` (around the command line's commit, the latter
+before its audit events are sealed), ``committed:<module>.<view>`` (a request committed, not yet answered),
+``billing.months``, ``billing.lines``, ``interest.credited``, ``declaration.draft``, ``declaration.replaced`` and
+``declaration.saved`` (inside the work, before any commit). tests/records/test_batch_crashes.py uses them.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from portal.models import BaseDeclaration, ContributionMonth, PersonalAccountYea
 from portal.services import billing, declarations
 from portal.services.declarations import InputRow
 from portal.services.personal_accounts import credit_interest
-from portal.settings import ROOT
+from portal.settings import ROOT, from_environment
 from tests import factories
 from tests.helpers import snapshot
 from tests.records.support import NOW, employer_actor, flexible, spell
@@ -111,6 +111,14 @@ def crash_then_recover(engine, database_url, command: list[str], points: list[st
     assert verified.returncode == 0 and "intact" in verified.stdout and "not sealed" not in verified.stdout, \
         verified.stdout
     return rerun.stdout
+
+
+@pytest.mark.parametrize("environment", ["production", "development"])
+def test_the_crash_points_are_inert_outside_the_test_environment(environment):
+    variables = {"PORTAL_CRASH_AT": "transaction.commit", "PORTAL_SECRET_KEY": "k" * 40,
+                 "PORTAL_PAYMENT_SECRET": "p" * 40, "PORTAL_SMS_URL": "https://sms.example", "PORTAL_SMS_KEY": "s"}
+    assert from_environment(variables | {"PORTAL_ENV": environment}).crash_at == ""
+    assert from_environment(variables | {"PORTAL_ENV": "test"}).crash_at == "transaction.commit"
 
 
 def test_a_billing_run_killed_at_any_point_and_run_again_bills_exactly_as_one_clean_run(db, engine, database_url):
