@@ -19,6 +19,7 @@ from starlette.requests import Request
 from portal import i18n
 from portal.web import parse, request_log
 from portal.web.endpoint import error_page
+from portal.web.staff import payload as payload_display
 from tests.helpers import new_person, sign_in_person
 from tests.records.test_employer_pages import Firm
 
@@ -122,6 +123,19 @@ def test_a_good_or_missing_page_number_shows_the_page(client, db, frozen_clock):
 def test_employer_page_numbers_are_parsed_the_same_way(client, db, frozen_clock, path, page):
     Firm(db).sign_in(client)
     assert client.get(path, params={"page": page}).status_code == 400
+
+
+@pytest.mark.parametrize("bill", [str(2**63), "9" * 30, "²", "①", "-1"])
+def test_bill_ids_out_of_range_in_the_payment_form_are_ignored_not_an_error(client, db, frozen_clock, bill):
+    Firm(db).sign_in(client)
+    page = client.get("/employer/bills")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    assert client.post("/employer/bills/pay", data={"csrf_token": token, "bill": [bill, "1"]}).status_code in (404, 422)
+
+
+@pytest.mark.parametrize("amount", ["1E+999999", "-1E+999999", "1e12", "NaN"])
+def test_a_case_payload_amount_no_format_can_round_is_not_shown_as_money(amount):
+    assert payload_display.money(amount) is None
 
 
 @pytest.mark.parametrize("year", ["²", "①", "9" * 30, "1"])

@@ -9,6 +9,8 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from portal.services import declarations, workbooks
 from portal.services.declarations import DeclarationRefused
@@ -132,3 +134,36 @@ def test_an_employer_not_yet_verified_is_refused_before_its_file_is_opened(clien
     response = _upload(client, xlsx_bombs.huge_cell(), filename="declaration.xlsx", lang="en")
     assert response.status_code == 403
     assert opened == []
+
+
+VALID = xlsx_bombs.workbook([xlsx_bombs.sheet(
+    xlsx_bombs.HEADER_ROW + '<row r="2"><c r="A2" t="inlineStr"><is><t>220102198503150111</t></is></c>'
+    '<c r="B2" t="inlineStr"><is><t>王建国</t></is></c><c r="C2"><v>8000</v></c></row>')])
+
+
+def read_or_refuse(filename: str, data: bytes) -> None:
+    try:
+        declarations.read_file(filename=filename, data=data)
+    except DeclarationRefused:
+        pass
+
+
+@given(data=st.binary(max_size=4096), filename=st.sampled_from(["declaration.csv", "declaration.xlsx", "d"]))
+@settings(max_examples=300, deadline=None)
+def test_fuzzed_files_are_read_or_refused_never_an_error(data, filename):
+    read_or_refuse(filename, data)
+
+
+@given(changes=st.lists(st.tuples(st.integers(min_value=0, max_value=len(VALID) - 1), st.integers(0, 255)),
+                        min_size=1, max_size=8))
+@settings(max_examples=300, deadline=None)
+def test_a_workbook_damaged_anywhere_is_read_or_refused_never_an_error(changes):
+    damaged = bytearray(VALID)
+    for position, value in changes:
+        damaged[position] = value
+    read_or_refuse("declaration.xlsx", bytes(damaged))
+
+
+def test_a_plain_workbook_built_the_same_way_is_read():
+    (row,) = declarations.read_file(filename="declaration.xlsx", data=VALID)
+    assert (row.id_number, row.name, row.wage) == ("220102198503150111", "王建国", "8000")

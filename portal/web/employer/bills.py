@@ -16,6 +16,7 @@ from portal.money import from_fen
 from portal.services import billing
 from portal.web.access import EMPLOYER
 from portal.web.endpoint import Ctx, endpoint
+from portal.web.parse import MAX_ID, whole_number
 
 
 @dataclass(frozen=True)
@@ -97,10 +98,9 @@ def pay(ctx: Ctx):
     pay_on, errors = _pay_on(ctx)
     bill_ids = []
     for raw in ctx.form.getlist("bill") if ctx.form is not None else []:
-        try:
-            bill_ids.append(int(raw))
-        except (TypeError, ValueError):
-            continue
+        bill_id = whole_number(raw, low=1, high=MAX_ID) if isinstance(raw, str) else None
+        if bill_id is not None:
+            bill_ids.append(bill_id)
     if errors:
         return _page(ctx, status=422, selected=set(bill_ids))
     try:

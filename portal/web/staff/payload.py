@@ -98,7 +98,8 @@ def money(value: Any) -> Decimal | None:
         amount = Decimal(value.strip() if isinstance(value, str) else value)
     except (InvalidOperation, ValueError):
         return None
-    return amount if amount.is_finite() else None
+    # Finite and below a trillion yuan: "1E+999999" is finite, but no amount format can round it.
+    return amount if amount.is_finite() and abs(amount) < 10**12 else None
 
 
 def _text(value: Any) -> Shown:
