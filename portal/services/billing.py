@@ -6,6 +6,11 @@ from the policy engine and passed in as bound parameters; rounding is done in in
 ``portal.policy.rules.contribution`` does it (each part rounded half up on its own), so the SQL and the
 policy functions agree to the fen (tests compare them). Every statement skips what already exists, so a
 second run for the same month changes nothing.
+
+A bill, once issued, never changes: the payer may have a payment order for it, have paid it, or have it under
+an approved deferral. A run only fills the bills it opens itself (``created_at`` = the run's ``now``); months
+found after a payer's bill for the month was issued (an employee enrolled into a month already billed) go on a
+supplementary bill, a new ``part``, and the payer gets a notice saying so.
 """
 
 from __future__ import annotations
@@ -159,7 +164,7 @@ ON CONFLICT (person_id, month, source) DO NOTHING
 # persons), so there the months are written first and attached to the bills made from them (the statements
 # below); both orders give the same rows, and the attach statements also serve months billed by other paths.
 _BILL_LOOKUP = ("(SELECT o.id FROM bill o WHERE o.payer_kind = '{kind}' AND o.payer_id = {payer} "
-                "AND o.month = :month AND o.status = 'open')")
+                "AND o.month = :month AND o.status = 'open' AND o.created_at = :now)")
 _INSERT_EMPLOYEE_WITH_BILL = _INSERT_EMPLOYEE.replace(
     "@bill@", _BILL_LOOKUP.format(kind="employer", payer="b.employer_id"))
 _INSERT_FLEXIBLE_WITH_BILL = _INSERT_FLEXIBLE.replace(
@@ -177,7 +182,7 @@ FROM (SELECT DISTINCT {payer} AS payer_id FROM {covering}
         AND NOT EXISTS (SELECT 1 FROM contribution_month c
                         WHERE c.person_id = x.person_id AND c.month = :month AND c.source IN ({sources}))) p
 WHERE (SELECT COUNT(*) FROM bill o WHERE o.payer_kind = '{kind}' AND o.payer_id = p.payer_id
-       AND o.month = :month AND o.status = 'open') = 0
+       AND o.month = :month AND o.status = 'open' AND o.created_at = :now) = 0
 """  # noqa: S608 - constant fragments, values are bound
 # (A count, not NOT EXISTS: as an anti-join PostgreSQL may misjudge the payers as one row and rescan the
 # month's bills, including those the statement itself is inserting, for each payer.)
@@ -194,7 +199,7 @@ DELETE FROM bill WHERE month = :month AND status = 'open' AND total_fen = 0 AND 
 
 # Months without a bill yet (all of them on SQLite; on PostgreSQL those billed by other paths: back
 # payments, a flexible worker's own payment):
-# One open bill per payer and month; rows added after a bill was paid or fell into arrears get a new part.
+# One bill per payer and month opened by this run; rows found after a bill was issued get a new part.
 # The payers come from a UNION of plain columns (not CASE expressions) so that PostgreSQL can look the open
 # bill up by its index instead of rescanning the month's open bills for every payer.
 _INSERT_BILLS = """
@@ -214,7 +219,7 @@ FROM (SELECT 'employer' AS payer_kind, c.employer_id AS payer_id
       FROM contribution_month c
       WHERE c.month = :month AND c.bill_id IS NULL AND c.status = 'billed' AND c.source = 'flexible_payment') u
 WHERE NOT EXISTS (SELECT 1 FROM bill b WHERE b.payer_kind = u.payer_kind AND b.payer_id = u.payer_id
-                  AND b.month = :month AND b.status = 'open')
+                  AND b.month = :month AND b.status = 'open' AND b.created_at = :now)
 """
 
 _ATTACH_EMPLOYER_ROWS = """
@@ -223,7 +228,7 @@ FROM bill b
 WHERE contribution_month.month = :month AND contribution_month.bill_id IS NULL
   AND contribution_month.status = 'billed' AND contribution_month.source = 'employer_filing'
   AND b.payer_kind = 'employer' AND b.payer_id = contribution_month.employer_id
-  AND b.month = :month AND b.status = 'open'
+  AND b.month = :month AND b.status = 'open' AND b.created_at = :now
 """
 
 _ATTACH_PERSON_ROWS = """
@@ -232,7 +237,7 @@ FROM bill b
 WHERE contribution_month.month = :month AND contribution_month.bill_id IS NULL
   AND contribution_month.status = 'billed' AND contribution_month.source = 'flexible_payment'
   AND b.payer_kind = 'person' AND b.payer_id = contribution_month.person_id
-  AND b.month = :month AND b.status = 'open'
+  AND b.month = :month AND b.status = 'open' AND b.created_at = :now
 """
 
 _INSERT_LINES = """
@@ -247,8 +252,22 @@ WHERE c.month = :month AND c.status = 'billed' AND c.bill_id IS NOT NULL
 
 _TOTALS = """
 UPDATE bill SET total_fen = (SELECT COALESCE(SUM(l.amount_fen), 0) FROM bill_line l WHERE l.bill_id = bill.id)
-WHERE month = :month AND status = 'open'
+WHERE month = :month AND status = 'open' AND created_at = :now
   AND total_fen <> (SELECT COALESCE(SUM(l.amount_fen), 0) FROM bill_line l WHERE l.bill_id = bill.id)
+"""
+
+# The payers who got a supplementary bill in this run are told; guarded so that the same run repeated (the same
+# ``now``) tells nobody twice.
+SUPPLEMENTARY_NOTICE = N_("Months were added to %(month)s after its bill was issued: they are on a supplementary "
+                          "bill. The first bill does not change. Open your bills to see and pay it.")
+_NOTIFY_SUPPLEMENTARY = """
+INSERT INTO notice (recipient_kind, recipient_id, case_id, at, title, params)
+SELECT b.payer_kind, b.payer_id, NULL, :now, CAST(:notice_title AS VARCHAR(200)), CAST(:notice_params AS TEXT)
+FROM bill b
+WHERE b.month = :month AND b.created_at = :now AND b.part > 1
+  AND NOT EXISTS (SELECT 1 FROM notice n WHERE n.recipient_kind = b.payer_kind AND n.recipient_id = b.payer_id
+                  AND n.at = :now AND n.title = CAST(:notice_title AS VARCHAR(200))
+                  AND n.params = CAST(:notice_params AS TEXT))
 """
 
 _TYPES = {
@@ -274,12 +293,16 @@ class BillingReport:
     flexible_months: int
     bills: int
     lines: int
+    supplementary: int = 0  # bills added to a month whose bill had already been issued (their payers are told)
 
 
 def run_billing(session: Session, *, month: date, now: datetime, actor: Actor = SYSTEM) -> BillingReport:
-    """Bills every employment spell and flexible enrolment covering ``month``; a rerun changes nothing."""
+    """Bills every employment spell and flexible enrolment covering ``month``; a rerun changes nothing.
+
+    Bills issued by an earlier run are never changed: what was added since goes on a supplementary bill."""
     terms = month_terms(month)
-    params = terms.sql_params() | {"now": now}
+    params = terms.sql_params() | {"now": now, "notice_title": SUPPLEMENTARY_NOTICE,
+                                   "notice_params": json.dumps({"month": f"{terms.month:%Y-%m}"})}
     if session.get_bind().dialect.name == "postgresql":
         bills = _exec(session, _EMPLOYER_BILLS, params)
         employees = _exec(session, _INSERT_EMPLOYEE_WITH_BILL, params)
@@ -297,12 +320,13 @@ def run_billing(session: Session, *, month: date, now: datetime, actor: Actor = 
     crash_point("billing.lines")
     _exec(session, _TOTALS, params)
     bills -= _exec(session, _DROP_EMPTY_BILLS, params)
-    report = BillingReport(terms.month, employees, flexible, bills, lines)
+    supplementary = _exec(session, _NOTIFY_SUPPLEMENTARY, params)
+    report = BillingReport(terms.month, employees, flexible, bills, lines, supplementary)
     if employees or flexible or bills or lines:
         audit.record(session=session, actor=actor, action="billing.run", now=now, object_type="month",
                      object_id=f"{terms.month:%Y-%m}",
                      detail={"employee_months": employees, "flexible_months": flexible, "bills": bills,
-                             "lines": lines})
+                             "lines": lines, "supplementary": supplementary})
     return report
 
 
