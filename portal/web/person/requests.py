@@ -132,10 +132,15 @@ def withdraw(ctx: Ctx, area: Area):
         N_("You withdrew %(reference)s."))
 
 
+def _shown(params: dict) -> dict:
+    """A notice's parameters as the reader reads them: a month in words (2026年10月, October 2026)."""
+    return {key: i18n.format_month(value) if key == "month" and value else value for key, value in params.items()}
+
+
 def notice_inbox(ctx: Ctx, area: Area):
     """The inbox; reading it changes nothing (a GET is reachable by any link)."""
     rows = notices.inbox(session=ctx.db, principal=ctx.principal)
-    items = [(notice, reference, notices.params_of(notice)) for notice, reference in rows]
+    items = [(notice, reference, _shown(notices.params_of(notice))) for notice, reference in rows]
     newest = max((notice.id for notice, _ in rows if notice.read_at is None), default=None)
     return ctx.render(f"{area.folder}/notices.html", items=items, area=area, newest_unread=newest)
 
