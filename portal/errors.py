@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from portal.i18n import readable
+
 
 def N_(message: str) -> str:
     """Mark a message for extraction; it is translated where it is shown, in the visitor's language."""
@@ -19,7 +21,7 @@ class Msg:
 
     def render(self, gettext) -> str:
         translated = gettext(self.text)
-        return translated % self.params if self.params else translated
+        return translated % readable(self.params) if self.params else translated
 
 
 class PortalError(Exception):

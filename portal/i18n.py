@@ -42,17 +42,43 @@ def current_locale() -> str:
 
 def gettext(message: str, **params) -> str:
     text = translations(current_locale()).gettext(message)
-    return text % params if params else text
+    return text % readable(params) if params else text
 
 
 def ngettext(singular: str, plural: str, n: int, **params) -> str:
     text = translations(current_locale()).ngettext(singular, plural, n)
-    return text % ({"num": n} | params)
+    return text % ({"num": n} | readable(params))
 
 
 def pgettext(context: str, message: str, **params) -> str:
     text = translations(current_locale()).pgettext(context, message)
-    return text % params if params else text
+    return text % readable(params) if params else text
+
+
+_ISO_MONTH = re.compile(r"\d{4}-\d{2}", re.ASCII)
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def readable(params: dict) -> dict:
+    """A message's values as the sentence reads them: a month stored as ``2026-11`` becomes 2026年11月 (November
+    2026), a day 2026年11月5日 (5 November 2026). Messages and notices keep the ISO form, which sorts and parses."""
+    return {name: _readable(value) for name, value in params.items()}
+
+
+def _readable(value):
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return format_date(value)
+    if isinstance(value, str):
+        try:
+            if _ISO_MONTH.fullmatch(value):
+                return format_month(value)
+            if _ISO_DAY.fullmatch(value):
+                return format_date(date.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
 
 
 def normalise(tag: str | None) -> str | None:

@@ -1,5 +1,6 @@
 """No internal name reaches a page: every page each demo account can reach, in Chinese and in English, is read
-for snake_case codes (``no_duplicate``, ``late_fee_daily_rate``) in its visible text.
+for snake_case codes (``no_duplicate``, ``late_fee_daily_rate``) in its visible text, and Chinese pages for dates
+written as 2026-11 rather than 2026年11月.
 
 The walk starts from each account's home page and follows every link of the portal it finds, as a visitor
 clicking through would, over the demo data plus requests in several states of handling.
@@ -27,6 +28,8 @@ NOT_PAGES = ("/static/", "/logout", "/dev/")
 DOWNLOADS = (".csv", ".pdf", ".xlsx", "/download", "/file")
 MAX_PAGES = 160  # per account and language; the demo reaches fewer
 MAX_VARIANTS = 4  # addresses differing only in their query (filters, pages) count as one page after this
+ISO_DATE = re.compile(r"(?<!\d)\d{4}-\d{2}(?:-\d{2})?(?!\d)")
+FORMAT_HINT = re.compile(r"(?:例如|如)[^。；]*")  # "按“年-月”填写，例如2019-03": how to type a month is shown as typed
 
 
 def _actor(db, kind: str, account_id: int):
@@ -168,7 +171,10 @@ def test_no_page_shows_an_internal_name_to_anyone(app, db, demo_world, language)
         reached = walk(browser, *starts)
         pages += len(reached)
         for address, html in reached.items():
-            names = internal_names(visible_text(html))
+            text = visible_text(html)
+            names = internal_names(text)
+            if language == "zh_CN":
+                names += [f"date {day}" for day in ISO_DATE.findall(FORMAT_HINT.sub("", text))]
             if names:
                 found[f"{label} {address}"] = names
         browser.close()

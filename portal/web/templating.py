@@ -22,6 +22,15 @@ def _field_error(errors: dict | None, name: str) -> str | None:
     return errors.get(name)
 
 
+def _readable_values(translate):
+    """Jinja's gettext fills the placeholders itself: give it months and days as the sentence reads them."""
+    @jinja2.pass_context
+    def call(context, *args, **variables):
+        return translate(context, *args, **i18n.readable(variables))
+
+    return call
+
+
 @cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -35,6 +44,8 @@ def environment() -> jinja2.Environment:
     )
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext)
+    for name in ("gettext", "ngettext", "pgettext"):  # `_` looks gettext up by name
+        env.globals[name] = _readable_values(env.globals[name])
     env.filters.update(
         money=lambda v: i18n.format_money(v),
         date=lambda v, style="long": i18n.format_date(v, style=style),
