@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 
 from portal import clock
@@ -269,6 +270,18 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
             return response.status, response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError) as error:
+        raise PortalUnreachable(str(getattr(error, "reason", error))) from None
+
+
+class PortalUnreachable(Exception):
+    """Nothing answered at the portal's address (the server is not running, or runs elsewhere)."""
+
+
+def _portal_url() -> str:
+    """Where `make run` serves: PORTAL_HOST and PORTAL_PORT, as the README documents."""
+    host = os.environ.get("PORTAL_HOST", "127.0.0.1")
+    return f"http://{host}:{os.environ.get('PORTAL_PORT', '8000')}"
 
 
 def cmd_dev_pay(args) -> int:
@@ -308,9 +321,16 @@ def cmd_dev_pay(args) -> int:
             return 1
         print(f"{args.reference}: {'duplicate' if result.duplicate else 'paid'} {amount} (transaction {external_id})")
         return 0
-    status, text = _post(args.url.rstrip("/") + "/payments/callback", body,
-                         {"Content-Type": "application/json",
-                          "X-Signature": payments.sign(settings.payment_secret, body)})
+    url = (args.url or _portal_url()).rstrip("/")
+    try:
+        status, text = _post(url + "/payments/callback", body,
+                             {"Content-Type": "application/json",
+                              "X-Signature": payments.sign(settings.payment_secret, body)})
+    except PortalUnreachable as error:
+        print(f"cannot reach the portal at {url} ({error}). Is it running? Start it with `make run`, give its "
+              f"address with --url (or PORTAL_HOST / PORTAL_PORT), or apply the payment in-process with --direct.",
+              file=sys.stderr)
+        return 3
     print(f"{args.reference}: HTTP {status} {text} (amount {amount}, transaction {external_id})")
     return 0 if status == 200 else 1
 
@@ -403,7 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     dev = commands.add_parser("dev", help="development aids").add_subparsers(dest="dev_command", required=True)
     pay = dev.add_parser("pay", help="play the tax collector: confirm a payment order (development only)")
     pay.add_argument("reference")
-    pay.add_argument("--url", default="http://127.0.0.1:8000", help="the running portal")
+    pay.add_argument("--url", help="the running portal (default: http://PORTAL_HOST:PORTAL_PORT, 127.0.0.1:8000)")
     pay.add_argument("--direct", action="store_true", help="apply the payment in-process instead of over HTTP")
     pay.add_argument("--external-id", help="the collector's transaction number (default: a new one)")
     pay.set_defaults(func=cmd_dev_pay)

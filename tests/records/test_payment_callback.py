@@ -174,3 +174,26 @@ def test_dev_pay_is_refused_in_production_and_for_unknown_orders(db, dev_environ
     assert cli.main(["dev", "pay", order.reference, "--direct"]) == 2
     assert "refused" in capsys.readouterr().err
     assert state(db, order)[3] == 0
+
+
+def test_dev_pay_sends_to_the_port_the_portal_serves_on(db, dev_environment, frozen_clock, monkeypatch, capsys):
+    order = pending_order(db)
+    sent = []
+    monkeypatch.setenv("PORTAL_PORT", "8123")
+    monkeypatch.setattr(cli, "_post", lambda url, body, headers: (sent.append(url), (200, "{}"))[1])
+    assert cli.main(["dev", "pay", order.reference]) == 0
+    assert sent == ["http://127.0.0.1:8123/payments/callback"]
+
+
+def test_dev_pay_says_plainly_when_the_portal_is_not_running(db, dev_environment, frozen_clock, capsys):
+    import socket
+
+    order = pending_order(db)
+    with socket.socket() as probe:  # a loopback port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert cli.main(["dev", "pay", order.reference, "--url", f"http://127.0.0.1:{port}"]) == 3
+    error = capsys.readouterr().err
+    assert f"cannot reach the portal at http://127.0.0.1:{port}" in error and "make run" in error
+    assert "Traceback" not in error
+    assert state(db, order)[3] == 0
