@@ -22,6 +22,7 @@ from portal.auth.principal import Actor
 from portal.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFailed
 from portal.identifiers import InvalidIdentifier, parse_resident_id
 from portal.models import (
+    Bill,
     ContributionMonth,
     Employer,
     EmploymentSpell,
@@ -241,6 +242,14 @@ def add_employee(
                  object_id=spell.id, detail={"person_id": person.id, "start_month": fmt_month(start_month)})
     identity.set_record_mobile(session, person=person, mobile=mobile, source="enrolment", actor=actor, now=now)
     return spell
+
+
+def already_billed(session: Session, *, spell: EmploymentSpell) -> tuple[date, date] | None:
+    """The first and last month from the spell's start whose bill the employer has already been issued, or None.
+    The new employee's contributions for those months go on supplementary bills (``billing.run_billing``)."""
+    first, last = session.exec(select(func.min(Bill.month), func.max(Bill.month)).where(
+        Bill.payer_kind == "employer", Bill.payer_id == spell.employer_id, Bill.month >= spell.start_month)).one()
+    return None if first is None else (first, last)
 
 
 def end_spell(

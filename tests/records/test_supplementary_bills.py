@@ -112,3 +112,31 @@ def test_the_employer_reads_the_notice_with_the_month_in_words(client, db, froze
     page = client.get("/employer/notices?lang=en")
     assert "Months were added to October 2026 after its bill was issued" in page.text
     assert "2026年10月" in client.get("/employer/notices?lang=zh_CN").text
+
+
+def test_enrolling_into_months_already_billed_says_on_the_confirmation_that_they_go_on_supplementary_bills(
+        client, db, frozen_clock):
+    from tests.conftest import csrf_token
+    from tests.records.test_employer_pages import Firm
+
+    firm = Firm(db)
+    for month in (OCTOBER, date(2026, 11, 1)):
+        billing.run_billing(db, month=month, now=NOW)
+    db.commit()
+    firm.sign_in(client)
+    newcomers = [factories.person(db, name=name, birth=date(1992, 4, 9)) for name in ("孙新", "周新")]
+    numbers = [person.id_number for person in newcomers]
+    db.commit()
+
+    def add(number, name, start):
+        token = csrf_token(client.get("/employer/employees?lang=en").text)
+        response = client.post("/employer/employees", data={"csrf_token": token, "id_number": number, "name": name,
+                                                            "start_month": start, "wage": "6200"})
+        assert response.status_code == 303
+        return client.get("/employer/employees?lang=en").text
+
+    page = add(numbers[0], "孙新", "2026-10")
+    assert "The bills for October 2026 to November 2026 were already issued and do not change" in page
+    assert "contributions for those months go on supplementary bills at the next billing run" in page
+    page = add(numbers[1], "周新", "2026-12")
+    assert "周新 was added from December 2026." in page and "supplementary" not in page

@@ -61,8 +61,26 @@ def add_employee(ctx: Ctx):
     except Conflict as error:
         ctx.db.rollback()
         return _invalid(ctx, ValidationFailed({"id_number": error.message}), status=409)
-    ctx.flash("%(name)s was added from %(month)s.", name=ctx.value("name"), month=i18n.format_month(spell.start_month))
+    billed = enrolment.already_billed(ctx.db, spell=spell)
+    if billed is None:
+        ctx.flash("%(name)s was added from %(month)s.", name=ctx.value("name"),
+                  month=i18n.format_month(spell.start_month))
+    elif billed[0] == billed[1]:
+        ctx.flash(_ADDED_INTO_BILLED_MONTH, name=ctx.value("name"), month=i18n.format_month(spell.start_month),
+                  first=i18n.format_month(billed[0]))
+    else:
+        ctx.flash(_ADDED_INTO_BILLED_MONTHS, name=ctx.value("name"), month=i18n.format_month(spell.start_month),
+                  first=i18n.format_month(billed[0]), last=i18n.format_month(billed[1]))
     return ctx.redirect("/employer/employees")
+
+
+# On their own: Babel skips N_ nested inside flash(...).
+_ADDED_INTO_BILLED_MONTH = N_(
+    "%(name)s was added from %(month)s. The bill for %(first)s was already issued and does not change: this "
+    "employee's contribution for %(first)s goes on a supplementary bill at the next billing run.")
+_ADDED_INTO_BILLED_MONTHS = N_(
+    "%(name)s was added from %(month)s. The bills for %(first)s to %(last)s were already issued and do not "
+    "change: this employee's contributions for those months go on supplementary bills at the next billing run.")
 
 
 def _invalid(ctx: Ctx, error: ValidationFailed, status: int = 422):
