@@ -265,6 +265,33 @@ def person(sessionmaker, live_server) -> NewPerson:
     return data
 
 
+@pytest.fixture
+def person_on_record(sessionmaker, live_server) -> NewPerson:
+    """A person the demo employer enrolled with their mobile number, who has no online account yet."""
+    from datetime import date
+
+    from sqlmodel import select
+
+    from portal import clock
+    from portal.db import transaction
+    from portal.models import Employer, EmploymentSpell, Person
+    from portal.services import demo as demo_data
+
+    data = fresh_person()
+    now = clock.now()
+    with transaction(sessionmaker) as session:
+        employer = session.exec(select(Employer).where(Employer.credit_code == demo_data.EMPLOYER_CODE)).one()
+        birth = date(int(data.id_number[6:10]), int(data.id_number[10:12]), int(data.id_number[12:14]))
+        person = Person(id_number=data.id_number, name=data.name, birth_date=birth,
+                        sex="male" if int(data.id_number[16]) % 2 else "female", created_at=now,
+                        mobile=data.mobile, mobile_source="enrolment")
+        session.add(person)
+        session.flush()
+        session.add(EmploymentSpell(person_id=person.id, employer_id=employer.id, start_month=date(2024, 1, 1),
+                                    wage_fen=650000, created_at=now))
+    return data
+
+
 def one_time_code(secret: str) -> str:
     from portal.auth.totp import code_at
 
