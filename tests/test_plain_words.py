@@ -82,13 +82,18 @@ def _requests_in_several_states(db) -> None:
     db.commit()
 
 
-@pytest.fixture
-def demo_world(db, frozen_clock, cheap_hashing):
+def seed_demo_world(db) -> dict:
+    """The demo data and requests in several states; the demo accounts by label."""
     now = clock.now()
     demo.seed(session=db, now=now, today=now.astimezone(clock.CHINA).date())
     db.commit()
     _requests_in_several_states(db)
     return {account.label: account for account in demo.demo_accounts()}
+
+
+@pytest.fixture
+def demo_world(db, frozen_clock, cheap_hashing):
+    return seed_demo_world(db)
 
 
 def _signed_in(app, account):

@@ -21,6 +21,7 @@ from portal.web.attachments import attachment_download
 from portal.web.endpoint import Ctx, endpoint
 from portal.web.limits import upload_refusal
 from portal.web.parse import MAX_ID, MAX_PAGE, query_int, whole_number
+from portal.web.staff import payload as payload_display
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,13 @@ def request_list(ctx: Ctx, area: Area):
 def _detail_context(ctx: Ctx, area: Area, case) -> dict:
     events = service.events_of(ctx.db, case)
     allowed = service.actions_for(case, ctx.actor)
+    payload = service.payload_of(case)
+    # What was asked for, shown with the same partials as the staff case page (the commitment has its own panel).
+    details = {key: value for key, value in payload.items() if key != "commitment"}
     return dict(case=case, events=events, area=area, asked=service.last_return(events),
                 attachments=attachments.listed(ctx.db, case=case),
-                commitment=attachments.commitment_of(service.payload_of(case)),
+                payload=details, payload_view=payload_display.view(case.kind, details),
+                commitment=attachments.commitment_of(payload),
                 can_resubmit=Action.RESUBMIT in allowed, can_withdraw=Action.WITHDRAW in allowed,
                 paused=case.state == State.WAITING_FOR_APPLICANT, **_labels(ctx))
 
