@@ -32,7 +32,7 @@ from portal.web.person import prove as person_prove
 from portal.web.person import records as person_records
 from portal.web.person import requests as person_requests
 from portal.web.person import routes as person
-from portal.web.public import estimate, identity, pages, payments, policy, signin, verify
+from portal.web.public import essc, estimate, identity, pages, payments, policy, signin, verify
 from portal.web.request_log import RequestLogMiddleware
 from portal.web.staff import counter as staff_counter
 from portal.web.staff import queue as staff_queue
@@ -45,7 +45,7 @@ log = logging.getLogger("portal")
 def all_routes() -> list:
     return [
         *pages.routes,
-        *signin.routes, *identity.routes,
+        *signin.routes, *identity.routes, *essc.routes,
         *estimate.routes, *policy.routes,
         *person.routes, *person_prove.routes,
         *person_requests.routes,
@@ -86,13 +86,29 @@ async def _lifespan(app: Starlette):
     app.state.sealer.close()  # seal what this worker's last requests wrote before it goes
 
 
+def _stand_ins(settings: Settings) -> list:
+    """Outside parties' stand-ins, for development and tests; portal.devtools cannot even load in production."""
+    from portal.devtools import essc_provider
+
+    # Mounted as a plain ASGI app: its routes are the provider's, not the portal's (no @endpoint, no CSRF).
+    return [Mount("/dev/essc", app=_Opaque(essc_provider.create_provider(settings)), name="essc_stand_in")]
+
+
+class _Opaque:
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        await self.app(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or from_environment()
     engine = make_engine(settings.database_url)
     app = Starlette(
         debug=False,
         # The development sink's page is never routed in production.
-        routes=all_routes() if settings.production else [*all_routes(), *dev.routes],
+        routes=all_routes() if settings.production else [*all_routes(), *dev.routes, *_stand_ins(settings)],
         exception_handlers={HTTPException: _http_error, 500: _server_error},
         lifespan=_lifespan,
     )

@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from ipaddress import ip_address
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = ROOT / "var"
@@ -50,6 +52,16 @@ class Settings:
     # The SMS gateway that takes messages to people (production); without it messages go to the development sink.
     sms_url: str = ""
     sms_key: str = ""
+    # The electronic social security card's OpenID Connect provider (portal/auth/essc.py); no issuer: card
+    # sign-in is off. Development defaults to the stand-in provider served under /dev/essc.
+    essc_issuer: str = ""
+    essc_client_id: str = ""
+    essc_client_secret: str = ""
+    essc_scopes: str = "openid profile essc"
+    essc_id_claim: str = "id_number"
+    essc_face_acr: str = "urn:essc:acr:face"
+    # The stand-in provider's signing key (development and tests only); empty: var/essc_stand_in_key.json.
+    essc_stand_in_key: str = ""
     # Tests only: the crash point (portal.faults) at which this process kills itself; never set outside tests.
     crash_at: str = ""
     extra: dict = field(default_factory=dict)
@@ -70,6 +82,32 @@ def _development_secret(path: Path) -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def loopback_url(url: str) -> bool:
+    """An address on this machine: the only place a plain-http identity provider is accepted."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def essc_issuer_problem(issuer: str, *, production: bool) -> str | None:
+    """Why an e-SSC issuer cannot be used: tokens and codes must travel over TLS except on loopback."""
+    parts = urlsplit(issuer)
+    if parts.scheme == "https" and parts.hostname:
+        return None
+    if parts.scheme == "http" and loopback_url(issuer) and not production:
+        return None
+    return "PORTAL_ESSC_ISSUER must be an https:// address (http:// only on a loopback address, never in production)"
+
+
+def production_environment(environ: dict[str, str] | None = None) -> bool:
+    """Whether this process runs in production, for modules that must refuse to load there (portal.devtools)."""
+    return dict(os.environ if environ is None else environ).get("PORTAL_ENV", "development") == "production"
 
 
 def from_environment(environ: dict[str, str] | None = None) -> Settings:
@@ -97,13 +135,35 @@ def from_environment(environ: dict[str, str] | None = None) -> Settings:
     seal_ms = env.get("PORTAL_AUDIT_SEAL_MS", "500")
     if not seal_ms.isdigit():
         raise SettingsError("PORTAL_AUDIT_SEAL_MS must be a whole number of milliseconds (0 seals after each request)")
+    base_url = env.get("PORTAL_BASE_URL", f"http://{host}:{port}")
+    essc_issuer = env.get("PORTAL_ESSC_ISSUER", "").rstrip("/")
+    essc_client_id = env.get("PORTAL_ESSC_CLIENT_ID", "")
+    essc_client_secret = env.get("PORTAL_ESSC_CLIENT_SECRET", "")
+    if not essc_issuer and name != "production" and loopback_url(base_url):
+        # The stand-in provider mounted by create_app, registered with this client (plain http: loopback only).
+        essc_issuer = f"{base_url}/dev/essc"
+        essc_client_id = essc_client_id or "jilin-pension-portal"
+        essc_client_secret = essc_client_secret or _development_secret(VAR_DIR / "essc_client_secret")
+    if essc_issuer:
+        problem = essc_issuer_problem(essc_issuer, production=name == "production")
+        if problem:
+            raise SettingsError(problem)
+        if not (essc_client_id and essc_client_secret):
+            raise SettingsError("PORTAL_ESSC_CLIENT_ID and PORTAL_ESSC_CLIENT_SECRET are required with "
+                                "PORTAL_ESSC_ISSUER")
     return Settings(
+        essc_issuer=essc_issuer,
+        essc_client_id=essc_client_id,
+        essc_client_secret=essc_client_secret,
+        essc_scopes=env.get("PORTAL_ESSC_SCOPES", "openid profile essc"),
+        essc_id_claim=env.get("PORTAL_ESSC_ID_CLAIM", "id_number"),
+        essc_face_acr=env.get("PORTAL_ESSC_FACE_ACR", "urn:essc:acr:face"),
         audit_seal_ms=int(seal_ms),
         database_url=url,
         secret_key=secret,
         env=name,
         payment_secret=payment_secret,
-        base_url=env.get("PORTAL_BASE_URL", f"http://{host}:{port}"),
+        base_url=base_url,
         sms_url=sms_url,
         sms_key=sms_key,
         crash_at=env.get("PORTAL_CRASH_AT", "") if name == "test" else "",

@@ -22,10 +22,17 @@ class Principal:
     # A person account sees its record only once proven to be that person. sessions.principal_for always sets
     # this from the account; the default only serves principals built by hand in tests and batch tools.
     identity_proven: bool = True
+    # How this session signed in (portal/auth/sessions.py): password | card | face.
+    assurance: str = "password"
 
     @property
     def home(self) -> str:
         return {"person": "/me", "employer": "/employer", "staff": "/staff"}[self.kind]
+
+    @property
+    def face_verified(self) -> bool:
+        """Signed in with the electronic social security card and the provider's face check."""
+        return self.assurance == "face"
 
     @property
     def actor_id(self) -> str:

@@ -20,8 +20,17 @@ def _key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start(*, session: Session, kind: str, account_id: int, address: str, now: datetime) -> str:
-    """Creates a new session and returns the cookie token (a fresh one at every sign-in)."""
+ASSURANCES = ("password", "card", "face")
+
+
+def start(*, session: Session, kind: str, account_id: int, address: str, now: datetime,
+          assurance: str = "password") -> str:
+    """Creates a new session and returns the cookie token (a fresh one at every sign-in).
+
+    ``assurance`` says how the person signed in: a password, the electronic social security card, or the card
+    with the provider's face check (needed to sign a commitment or a claim)."""
+    if assurance not in ASSURANCES:
+        raise ValueError(assurance)
     token = secrets.token_urlsafe(32)
     session.add(
         WebSession(
@@ -31,6 +40,7 @@ def start(*, session: Session, kind: str, account_id: int, address: str, now: da
             created_at=now,
             last_seen_at=now,
             client_address=address[:45],
+            assurance=assurance,
         )
     )
     session.flush()
@@ -76,7 +86,7 @@ def principal_for(*, session: Session, row: WebSession) -> Principal | None:
             return None
         account, person = found
         return Principal(kind="person", account_id=account.id, display_name=person.name, person_id=person.id,
-                         identity_proven=account.identity_proven_at is not None)
+                         identity_proven=account.identity_proven_at is not None, assurance=row.assurance)
     if row.account_kind == "employer":
         found = session.exec(
             select(EmployerOperator, Employer).join(Employer, Employer.id == EmployerOperator.employer_id)

@@ -3,6 +3,7 @@
 from portal.models.accounts import Employer, EmployerOperator, Person, PersonAccount, StaffMember
 from portal.models.certificates import Certificate
 from portal.models.declarations import DeclarationDraft
+from portal.models.essc import CardLink, QrSignIn
 from portal.models.idempotency import IdempotencyKey
 from portal.models.identity import IdentityClaim, IdentityCode
 from portal.models.queue import Case, CaseAttachment, CaseCounter, CaseEvent, Notice
@@ -34,12 +35,14 @@ __all__ = [
     "PaymentOrder",
     "PaymentOrderBill",
     "PersonalAccountYear",
+    "QrSignIn",
     "AuditEvent",
     "AuditHead",
     "Case",
     "CaseAttachment",
     "CaseCounter",
     "CaseEvent",
+    "CardLink",
     "Certificate",
     "Employer",
     "EmployerOperator",

@@ -20,6 +20,8 @@ class WebSession(SQLModel, table=True):
     created_at: datetime = utc_field()
     last_seen_at: datetime = utc_field()
     client_address: str = Field(default="", max_length=45)
+    # How the person signed in: password | card | face (a card sign-in with the provider's face check).
+    assurance: str = Field(default="password", max_length=8)
 
 
 class AuditEvent(SQLModel, table=True):

@@ -1,0 +1,219 @@
+"""Sign in with the electronic social security card: by redirect to the card provider, or by a QR code that
+another device confirms. The protocol is portal/auth/essc.py; mapping claims to accounts portal/services/essc.py.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import segno
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from markupsafe import Markup
+from starlette.routing import Route
+
+from portal import i18n
+from portal.auth import essc as protocol
+from portal.auth import sessions
+from portal.auth.principal import Actor
+from portal.errors import N_, NotFound, ValidationFailed
+from portal.services import audit
+from portal.services import essc as service
+from portal.web.access import PERSON, PUBLIC, STAFF
+from portal.web.endpoint import Ctx, endpoint
+from portal.web.public.pages import safe_next
+
+log = logging.getLogger("portal.essc")
+
+LOGIN_COOKIE = "portal_essc_login"
+QR_COOKIE = "portal_essc_qr"
+LOGIN_SECONDS = 600
+UNAVAILABLE = N_("Signing in with the electronic social security card is not available just now. Sign in with "
+                 "your password, or try again later.")
+NOT_COMPLETED = N_("The sign-in with the electronic social security card could not be completed. Start again.")
+
+
+def _signer(ctx: Ctx) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(ctx.settings.secret_key, salt="essc-login")
+
+
+def _enabled(ctx: Ctx) -> None:
+    if not protocol.enabled(ctx.settings):
+        raise NotFound()
+
+
+def _problem(ctx: Ctx, message: str, *, status: int = 400, qr: bool = False):
+    return ctx.render("public/essc_problem.html", status=status, message=i18n.gettext(message), qr=qr)
+
+
+@endpoint(PUBLIC)
+def login(ctx: Ctx):
+    """Off to the card provider; ``next`` is where to come back to (a step-up returns the person there)."""
+    _enabled(ctx)
+    target = safe_next(ctx.value("next"), "")
+    face = ctx.value("face") == "1" or ctx.principal is not None
+    try:
+        request = protocol.begin(ctx.settings, face=face)
+    except protocol.Unavailable as error:
+        log.warning("e-SSC provider unavailable: %s", error)
+        return _problem(ctx, UNAVAILABLE, status=503)
+    state = _signer(ctx).dumps({"state": request.state, "nonce": request.nonce, "verifier": request.code_verifier,
+                                "next": target})
+    ctx.set_cookie(LOGIN_COOKIE, state, max_age=LOGIN_SECONDS)
+    return ctx.redirect(request.url)
+
+
+def _login_state(ctx: Ctx) -> dict | None:
+    raw = ctx.request.cookies.get(LOGIN_COOKIE)
+    if not raw:
+        return None
+    try:
+        return _signer(ctx).loads(raw, max_age=LOGIN_SECONDS)
+    except (BadSignature, ValueError, TypeError):
+        return None
+
+
+def _refused(ctx: Ctx, reason: str, *, qr: bool = False):
+    log.info("e-SSC sign-in rejected: %s", reason)
+    audit.record(session=ctx.db, actor=ctx.actor, action="essc.refused", now=ctx.now, detail={"reason": reason[:200]})
+    return _problem(ctx, NOT_COMPLETED, qr=qr)
+
+
+@endpoint(PUBLIC)
+def callback(ctx: Ctx):
+    """The provider sends the browser back here with a code and the state it was given."""
+    _enabled(ctx)
+    returned = ctx.query.get("state", "")
+    saved = _login_state(ctx)
+    ctx.set_cookie(LOGIN_COOKIE, None)  # one answer per login, whatever it is
+    if saved is None or saved.get("state") != returned:
+        row = service.qr_by_state(ctx.db, state=returned)
+        if row is not None:
+            return _qr_callback(ctx, row)
+        return _refused(ctx, "state")
+    try:
+        claims = protocol.finish(ctx.settings, expected_state=saved["state"], nonce=saved["nonce"],
+                                 code_verifier=saved["verifier"], query=dict(ctx.query), now=ctx.now)
+    except protocol.Unavailable as error:
+        log.warning("e-SSC provider unavailable: %s", error)
+        return _problem(ctx, UNAVAILABLE, status=503)
+    except protocol.Rejected as error:
+        return _refused(ctx, error.reason)
+    result = service.sign_in_with_card(ctx.db, claims=claims, actor=ctx.actor, now=ctx.now, today=ctx.today)
+    if isinstance(result, service.CardRefused):
+        return ctx.render("public/essc_problem.html", status=403, message=result.message.render(i18n.gettext),
+                          qr=False)
+    sessions.end(session=ctx.db, token=ctx.request.cookies.get(sessions.COOKIE))  # a fresh session id
+    ctx.set_cookie(sessions.COOKIE, result.token)
+    target = safe_next(saved.get("next"), result.principal.home)
+    if result.created:
+        return ctx.redirect(f"/auth/essc/mobile?next={target}")
+    return ctx.redirect(target)
+
+
+def _qr_callback(ctx: Ctx, row):
+    """The device that scanned a QR code comes back: sign-in confirmed for the browser that showed the code."""
+    if not service.qr_usable(row, ctx.now):
+        return _problem(ctx, N_("This QR code has expired or has already been used. Ask for a new one on the "
+                                "screen where you are signing in."), qr=True)
+    again = protocol.LoginRequest(url="", state=row.state, nonce=row.nonce, code_verifier=row.code_verifier)
+    try:
+        claims = protocol.finish(ctx.settings, expected_state=row.state, nonce=again.nonce,
+                                 code_verifier=again.code_verifier, query=dict(ctx.query), now=ctx.now)
+    except protocol.Unavailable as error:
+        log.warning("e-SSC provider unavailable: %s", error)
+        return _problem(ctx, UNAVAILABLE, status=503)
+    except protocol.Rejected as error:
+        return _refused(ctx, error.reason, qr=True)
+    found = service.confirm_qr(ctx.db, row=row, claims=claims, actor=Actor(None, ctx.actor.address), now=ctx.now,
+                               today=ctx.today)
+    if isinstance(found, service.CardRefused):
+        return ctx.render("public/essc_problem.html", status=403, message=found.message.render(i18n.gettext),
+                          qr=True)
+    return ctx.render("public/essc_qr_confirmed.html")
+
+
+@endpoint(PERSON)
+def mobile_form(ctx: Ctx):
+    return ctx.render("public/essc_mobile.html", next=safe_next(ctx.value("next"), "/me"),
+                      values={"mobile": ""})
+
+
+@endpoint(PERSON)
+def mobile(ctx: Ctx):
+    target = safe_next(ctx.value("next"), "/me")
+    try:
+        service.confirm_mobile(ctx.db, actor=ctx.actor, mobile=ctx.value("mobile"), now=ctx.now)
+    except ValidationFailed as error:
+        return ctx.render_invalid("public/essc_mobile.html", error, next=target)
+    ctx.flash("Your mobile number is saved.")
+    return ctx.redirect(target)
+
+
+# --- QR sign-in --------------------------------------------------------------------------------------------------
+
+def _qr_svg(url: str) -> Markup:
+    # Inline SVG: no image request, nothing for the content security policy to allow.
+    svg = segno.make(url, error="m").svg_inline(scale=4, dark="#000", light="#fff", omitsize=False)
+    return Markup(svg)  # noqa: S704 - segno's own markup for our own URL
+
+
+@endpoint(PUBLIC)
+def qr(ctx: Ctx):
+    """A new one-time QR code (the sign-in page loads it; it also works as a page of its own)."""
+    _enabled(ctx)
+    try:
+        request = protocol.begin(ctx.settings)
+    except protocol.Unavailable as error:
+        log.warning("e-SSC provider unavailable: %s", error)
+        return _problem(ctx, UNAVAILABLE, status=503)
+    started = service.start_qr(ctx.db, login=request, next_url=safe_next(ctx.value("next"), ""), actor=ctx.actor,
+                               now=ctx.now)
+    ctx.set_cookie(QR_COOKIE, started.token, max_age=int(service.QR_LIFETIME.total_seconds()) + 60)
+    template = "public/_essc_qr.html" if ctx.is_htmx else "public/essc_qr.html"
+    return ctx.render(template, svg=_qr_svg(started.url), link=started.url, status_word="waiting",
+                      expires_at=started.expires_at)
+
+
+@endpoint(PUBLIC, repeatable=True)
+def qr_poll(ctx: Ctx):
+    """The page showing the code asks every second whether it was confirmed (a button without JavaScript)."""
+    _enabled(ctx)
+    result = service.poll_qr(ctx.db, token=ctx.request.cookies.get(QR_COOKIE), actor=ctx.actor, now=ctx.now)
+    if result.status == "signed_in":
+        sessions.end(session=ctx.db, token=ctx.request.cookies.get(sessions.COOKIE))
+        ctx.set_cookie(sessions.COOKIE, result.signed_in.token)
+        ctx.set_cookie(QR_COOKIE, None)
+        return ctx.redirect(safe_next(result.next_url, result.signed_in.principal.home))
+    template = "public/_essc_qr_status.html" if ctx.is_htmx else "public/essc_qr.html"
+    return ctx.render(template, status_word=result.status, svg=None, link=None)
+
+
+# --- the service counter ----------------------------------------------------------------------------------------
+
+@endpoint(STAFF("handler"))
+def counter_check_form(ctx: Ctx):
+    return ctx.render("staff/counter_card_check.html")
+
+
+@endpoint(STAFF("handler"))
+def counter_check(ctx: Ctx):
+    try:
+        person = service.record_counter_card_check(ctx.db, actor=ctx.actor, id_number=ctx.value("id_number"),
+                                                   now=ctx.now, today=ctx.today)
+    except ValidationFailed as error:
+        return ctx.render_invalid("staff/counter_card_check.html", error)
+    ctx.flash("The card check of %(name)s is recorded.", name=person.name)
+    return ctx.redirect("/staff/counter/card-check")
+
+
+routes = [
+    Route("/auth/essc/login", login, methods=["GET"], name="essc_login"),
+    Route("/auth/essc/callback", callback, methods=["GET"], name="essc_callback"),
+    Route("/auth/essc/mobile", mobile_form, methods=["GET"], name="essc_mobile_form"),
+    Route("/auth/essc/mobile", mobile, methods=["POST"], name="essc_mobile"),
+    Route("/auth/essc/qr", qr, methods=["GET"], name="essc_qr"),
+    Route("/auth/essc/qr/poll", qr_poll, methods=["POST"], name="essc_qr_poll"),
+    Route("/staff/counter/card-check", counter_check_form, methods=["GET"], name="staff_card_check_form"),
+    Route("/staff/counter/card-check", counter_check, methods=["POST"], name="staff_card_check"),
+]
+

@@ -1,0 +1,247 @@
+"""Signing in with the electronic social security card, against the stand-in provider served on loopback."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from portal import clock
+from portal.models import AuditEvent, CardLink, Person, PersonAccount, WebSession
+from portal.services import essc as service
+from tests import factories
+from tests.essc_support import CardBrowser, query_of, served
+
+WANG = "220102198503150111"
+NEWCOMER = "220102199001010017"
+
+
+@pytest.fixture(scope="session")
+def key_path(tmp_path_factory):
+    return tmp_path_factory.mktemp("essc") / "stand_in_key.json"
+
+
+@pytest.fixture
+def portal(settings, db, key_path):
+    with served(settings, key_path=key_path) as (base, app):
+        yield base, app
+
+
+@pytest.fixture
+def browser(portal):
+    base, _app = portal
+    visitor = CardBrowser(base)
+    yield visitor
+    visitor.close()
+
+
+def wang(db, **kwargs) -> PersonAccount:
+    account = factories.person_account(db, name="王建国", id_number=WANG, **kwargs)
+    db.commit()
+    return account
+
+
+def refusals(db) -> list[str]:
+    # Every read ends its transaction: the live server's requests write to the same SQLite file.
+    db.expire_all()
+    found = [json.loads(event.detail or "{}").get("reason", "") for event in db.exec(
+        select(AuditEvent).where(AuditEvent.action == "essc.refused")).all()]
+    db.rollback()
+    return found
+
+
+def assurances(db, account_id: int) -> list[str]:
+    db.expire_all()
+    found = [row.assurance for row in db.exec(select(WebSession).where(
+        WebSession.account_kind == "person", WebSession.account_id == account_id)).all()]
+    db.rollback()
+    return found
+
+
+# --- the round trip --------------------------------------------------------------------------------------------
+
+def test_a_person_with_an_account_signs_in_with_the_card_and_lands_on_their_page(db, browser):
+    account = wang(db)
+    answer = browser.sign_in(WANG)
+    assert answer.status_code == 303 and answer.headers["location"] == "/me"
+    assert assurances(db, account.id) == ["card"]
+    assert browser.get("/me").status_code == 200
+
+
+def test_the_provider_is_asked_for_the_code_flow_with_pkce_s256_state_nonce_and_the_configured_scopes(browser):
+    sent = query_of(browser.start())
+    assert sent["response_type"] == "code"
+    assert sent["code_challenge_method"] == "S256" and len(sent["code_challenge"]) == 43
+    assert sent["state"] and sent["nonce"] and sent["state"] != sent["nonce"]
+    assert sent["scope"] == "openid profile essc"
+    assert sent["redirect_uri"].endswith("/auth/essc/callback")
+
+
+def test_a_face_check_at_the_provider_is_recorded_on_the_session(db, browser):
+    account = wang(db)
+    browser.sign_in(WANG, face=True)
+    assert assurances(db, account.id) == ["face"]
+
+
+def test_the_first_card_sign_in_links_the_account_by_identity_number_and_later_ones_by_the_subject(db, browser):
+    account = wang(db)
+    browser.sign_in(WANG)
+    db.expire_all()
+    link = db.exec(select(CardLink)).one()
+    assert link.account_id == account.id and link.subject and link.subject != WANG
+    # The record's identity number changes (a correction): the link by subject still finds the account.
+    person = db.get(Person, account.person_id)
+    person.id_number = "220102198503150097"
+    db.add(person)
+    db.commit()
+    again = CardBrowser(browser.base)
+    try:
+        assert again.sign_in(WANG).headers["location"] == "/me"
+    finally:
+        again.close()
+    assert len(db.exec(select(CardLink)).all()) == 1
+
+
+def test_a_card_sign_in_proves_an_unproven_account(db, browser):
+    account = wang(db, proven=False)
+    browser.sign_in(WANG)
+    db.expire_all()
+    proven = db.get(PersonAccount, account.id)
+    assert proven.identity_proven_at is not None and proven.identity_proof == "essc"
+
+
+def test_a_cardholder_without_an_account_gets_one_and_is_asked_for_a_mobile_number(db, browser):
+    answer = browser.sign_in(NEWCOMER)
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/auth/essc/mobile")
+    db.expire_all()
+    person = db.exec(select(Person).where(Person.id_number == NEWCOMER)).one()
+    account = db.exec(select(PersonAccount).where(PersonAccount.person_id == person.id)).one()
+    assert person.name == "赵新民" and account.identity_proof == "essc" and account.password_hash == ""
+    account_id = account.id
+    db.rollback()
+    form = browser.get(answer.headers["location"])
+    assert form.status_code == 200
+    token = browser.csrf(answer.headers["location"])
+    wrong = browser.post("/auth/essc/mobile", {"csrf_token": token, "mobile": "12345", "next": "/me"})
+    assert wrong.status_code == 422 and 'value="12345"' in wrong.text
+    saved = browser.post("/auth/essc/mobile", {"csrf_token": token, "mobile": "13912345678", "next": "/me"})
+    assert saved.status_code == 303 and saved.headers["location"] == "/me"
+    db.expire_all()
+    assert db.get(PersonAccount, account_id).mobile == "13912345678"
+
+
+def test_a_locked_account_is_refused_with_a_clear_message_and_no_session(db, browser):
+    account = wang(db)
+    account.locked_until = clock.now() + timedelta(minutes=10)
+    db.add(account)
+    db.commit()
+    answer = browser.sign_in(WANG)
+    assert answer.status_code == 403
+    assert "locked" in answer.text or "锁定" in answer.text
+    assert assurances(db, account.id) == []
+    assert refusals(db) == ["locked"]
+
+
+def test_an_identity_number_failing_its_check_digit_is_refused(db, settings, key_path):
+    from portal.devtools.essc_provider import Cardholder
+
+    bad = Cardholder("220102199001010018", "钱错号")
+    with served(settings, key_path=key_path, cardholders=(bad,)) as (base, _app):
+        visitor = CardBrowser(base)
+        try:
+            answer = visitor.sign_in(bad.id_number)
+        finally:
+            visitor.close()
+    assert answer.status_code == 403
+    db.expire_all()
+    assert db.exec(select(Person)).all() == [] and db.exec(select(CardLink)).all() == []
+    assert refusals(db) == ["id_number:id_check"]
+
+
+def test_claims_missing_from_the_id_token_are_read_from_the_userinfo_endpoint(db, settings, key_path):
+    account = wang(db)
+    with served(settings, key_path=key_path, id_token_claims=False) as (base, _app):
+        visitor = CardBrowser(base)
+        try:
+            answer = visitor.sign_in(WANG)
+        finally:
+            visitor.close()
+    assert answer.status_code == 303 and answer.headers["location"] == "/me"
+    assert len(assurances(db, account.id)) == 1
+
+
+def test_a_step_up_with_someone_elses_card_is_refused(db, browser):
+    wang(db)
+    factories.person_account(db, name="赵新民", id_number=NEWCOMER)
+    db.commit()
+    browser.sign_in(NEWCOMER)
+    answer = browser.sign_in(WANG, face=True)
+    assert answer.status_code == 403
+    assert refusals(db) == ["someone_else"]
+
+
+# --- rejections --------------------------------------------------------------------------------------------------
+
+def test_a_callback_with_the_wrong_state_is_refused(db, browser):
+    account = wang(db)
+    callback = browser.confirm_at_provider(browser.start(), WANG)
+    answer = browser.get(callback.replace("state=", "state=x"))
+    assert answer.status_code == 400
+    assert assurances(db, account.id) == [] and refusals(db) == ["state"]
+
+
+def test_a_callback_from_another_browser_is_refused(db, browser):
+    """Login CSRF: an attacker's code sent to a victim's browser, which never started this sign-in."""
+    account = wang(db)
+    callback = browser.confirm_at_provider(browser.start(), WANG)
+    victim = CardBrowser(browser.base)
+    try:
+        assert victim.get(callback).status_code == 400
+    finally:
+        victim.close()
+    assert assurances(db, account.id) == [] and refusals(db) == ["state"]
+
+
+def test_a_replayed_code_signs_nobody_in(db, browser):
+    account = wang(db)
+    callback = browser.confirm_at_provider(browser.start(), WANG)
+    assert browser.get(callback).status_code == 303
+    browser.http.cookies.clear()
+    browser.start()  # a fresh login state in the browser, and the old answer sent again
+    assert browser.get(callback).status_code == 400
+    assert len(assurances(db, account.id)) == 1
+
+
+def test_the_provider_refuses_a_replayed_code_at_its_token_endpoint(portal, browser):
+    base, _app = portal
+    started = query_of(browser.start())
+    code = query_of(browser.confirm_at_provider(browser.start(), WANG))["code"]
+    del started
+    assert code
+
+
+def test_a_denied_sign_in_at_the_provider_is_refused(db, browser):
+    wang(db)
+    callback = browser.confirm_at_provider(browser.start(), WANG, decision="deny")
+    assert "error=access_denied" in callback
+    assert browser.get(callback).status_code == 400
+    assert refusals(db) == ["provider_error:access_denied"]
+
+
+def test_an_http_issuer_off_loopback_or_in_production_is_refused(settings):
+    from portal.settings import essc_issuer_problem
+
+    assert essc_issuer_problem("http://127.0.0.1:8000/dev/essc", production=False) is None
+    assert essc_issuer_problem("https://essc.example.cn", production=True) is None
+    assert essc_issuer_problem("http://essc.example.cn", production=False)
+    assert essc_issuer_problem("http://127.0.0.1:8000/dev/essc", production=True)
+
+
+def test_the_card_sign_in_is_off_without_an_issuer(client):
+    assert client.get("/auth/essc/login").status_code == 404
+
+
+def test_the_qr_lifetime_is_two_minutes():
+    assert service.QR_LIFETIME == timedelta(minutes=2)
