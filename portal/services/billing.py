@@ -31,7 +31,7 @@ from portal.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFail
 from portal.faults import crash_point
 from portal.models import Bill, BillLine, Case, ContributionMonth, Payment, PaymentOrder, PaymentOrderBill
 from portal.money import from_fen, rate_fraction, to_fen
-from portal.policy.dates import parse_month
+from portal.policy.dates import add_months, month_of, parse_month
 from portal.policy.explain import Explanation
 from portal.policy.parameters import param
 from portal.policy.rules.late_fee import deferral_window as policy_deferral_window
@@ -425,6 +425,20 @@ def _payer_of(actor: Actor) -> tuple[str, int]:
     raise Forbidden()
 
 
+def latest_pay_on(today: date) -> date:
+    """The last payment date an order may be made out for: the end of next month. The order's late fee is computed
+    to that date, so an order must stay short-lived; a later payment needs a new order with its fee."""
+    return add_months(month_of(today), 2) - timedelta(days=1)
+
+
+def pay_on_problem(pay_on: date, today: date) -> Msg | None:
+    """Why ``pay_on`` cannot be an order's payment date (past, or beyond ``latest_pay_on``), or None."""
+    if not today <= pay_on <= latest_pay_on(today):
+        return Msg(N_("Choose a payment date from today to %(last)s: a payment order is valid only for a short "
+                      "time, because the late fee grows each day."), {"last": latest_pay_on(today).isoformat()})
+    return None
+
+
 def create_payment_order(
     session: Session, *, actor: Actor, bill_ids: list[int], pay_on: date, now: datetime
 ) -> PaymentOrder:
@@ -433,6 +447,9 @@ def create_payment_order(
     payer_kind, payer_id = _payer_of(actor)
     if not bill_ids:
         raise ValidationFailed({"bills": Msg(N_("Choose at least one bill to pay."))})
+    problem = pay_on_problem(pay_on, now.astimezone(CHINA).date())
+    if problem:
+        raise ValidationFailed({"pay_on": problem})
     # Locked, in id order as apply_payment does, so two orders for one bill are made one after the other.
     bills = list(session.exec(select(Bill).where(Bill.id.in_(set(bill_ids))).order_by(Bill.id).with_for_update()
                               .execution_options(populate_existing=True)).all())

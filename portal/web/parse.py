@@ -1,4 +1,4 @@
-"""Integers from a request, parsed once at the edge and bounded.
+"""Integers and dates from a request, parsed once at the edge and bounded.
 
 Path ids go through the ``id`` route converter: only ASCII digits up to 2**63 - 1 match, so a longer
 or foreign number is simply no page (404) and never reaches the database. Numbers typed in a query
@@ -9,9 +9,11 @@ or a form go through ``whole_number``: ``str.isdigit`` and ``int`` accept ``²``
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from starlette.convertors import Convertor, register_url_convertor
 
+from portal import i18n
 from portal.errors import N_, Msg, PortalError, ValidationFailed
 
 MAX_ID = 2**63 - 1  # the largest key a 64-bit integer column (SQLite, PostgreSQL bigint) can hold
@@ -92,3 +94,46 @@ def form_int(value: str, field: str, *, low: int, high: int, message: Msg | None
     if parsed is None:
         raise ValidationFailed({field: message or range_message(low, high)})
     return parsed
+
+
+# --- Dates ------------------------------------------------------------------------------------------------------
+
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII)
+_ISO_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)
+
+
+def _bounds_message(kind: str, low: date, high: date) -> Msg:
+    if kind == "month":
+        return Msg(N_("Choose a month from %(low)s to %(high)s."),
+                   {"low": i18n.format_month(low), "high": i18n.format_month(high)})
+    return Msg(N_("Choose a date from %(low)s to %(high)s."), {"low": i18n.format_date(low),
+                                                                  "high": i18n.format_date(high)})
+
+
+def form_date(text: str | None, field: str, *, low: date, high: date) -> date:
+    """A date typed as YYYY-MM-DD (what <input type=date> sends), a real day within [low, high]; otherwise
+    ValidationFailed naming the field, so the form shows the message beside what was typed. Never a default."""
+    found = _ISO_DATE.fullmatch((text or "").strip())
+    try:
+        value = date(int(found.group(1)), int(found.group(2)), int(found.group(3))) if found else None
+    except ValueError:  # 2025-02-30
+        value = None
+    if value is None:
+        raise ValidationFailed({field: Msg(N_("Enter a real date as year-month-day, for example %(example)s."),
+                                           {"example": low.isoformat()})})
+    if not low <= value <= high:
+        raise ValidationFailed({field: _bounds_message("date", low, high)})
+    return value
+
+
+def form_month(text: str | None, field: str, *, low: date, high: date) -> date:
+    """A month typed as YYYY-MM (what <input type=month> sends) within [low, high], as its first day; otherwise
+    ValidationFailed naming the field."""
+    found = _ISO_MONTH.fullmatch((text or "").strip())
+    value = date(int(found.group(1)), int(found.group(2)), 1) if found and 1 <= int(found.group(2)) <= 12 else None
+    if value is None:
+        raise ValidationFailed({field: Msg(N_("Enter the month as year and month, for example %(example)s."),
+                                           {"example": f"{high:%Y-%m}"})})
+    if not low.replace(day=1) <= value <= high.replace(day=1):
+        raise ValidationFailed({field: _bounds_message("month", low, high)})
+    return value

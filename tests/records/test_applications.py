@@ -114,7 +114,8 @@ def test_an_approved_deferral_defers_the_months_and_no_late_fee_accrues_in_its_w
     after = date(2027, 12, 7)
     expected = late_fee(amount, october.due_date, after, deferrals=[(date(2026, 11, 28), date(2027, 11, 27))]).fee
     assert expected == before_approval + late_fee(amount, date(2027, 11, 27), after).fee  # ten days after
-    order = billing.create_payment_order(db, actor=actor, bill_ids=[october.id], pay_on=after, now=NOW)
+    # Made out on the day it is for: an order is valid only until the end of the next month.
+    order = billing.create_payment_order(db, actor=actor, bill_ids=[october.id], pay_on=after, now=NOW + (after - TODAY))
     assert from_fen(order.late_fee_fen) == expected
     assert applications.deferrable_months(db, actor=actor, today=TODAY)[0].month == NOVEMBER
 

@@ -50,7 +50,7 @@ def _billed(db):
 def test_paying_an_order_marks_its_bills_and_months_paid(db):
     operator, bill = _billed(db)
     order = billing.create_payment_order(db, actor=employer_actor(operator), bill_ids=[bill.id],
-                                         pay_on=date(2026, 10, 20), now=NOW)
+                                         pay_on=date(2026, 10, 20), now=PAID_AT)
     assert order.late_fee_fen == 0 and order.amount_fen == bill.total_fen
     result = billing.apply_payment(db, reference=order.reference, amount=from_fen(order.amount_fen),
                                    external_id="TAX-1", paid_at=PAID_AT)
@@ -63,7 +63,7 @@ def test_paying_an_order_marks_its_bills_and_months_paid(db):
 def test_the_same_confirmation_twice_credits_once(db):
     operator, bill = _billed(db)
     order = billing.create_payment_order(db, actor=employer_actor(operator), bill_ids=[bill.id],
-                                         pay_on=date(2026, 10, 20), now=NOW)
+                                         pay_on=date(2026, 10, 20), now=PAID_AT)
     amount = from_fen(order.amount_fen)
     billing.apply_payment(db, reference=order.reference, amount=amount, external_id="TAX-1", paid_at=PAID_AT)
     again = billing.apply_payment(db, reference=order.reference, amount=amount, external_id="TAX-1", paid_at=PAID_AT)
@@ -77,7 +77,7 @@ def test_the_same_confirmation_twice_credits_once(db):
 def test_a_wrong_amount_or_unknown_reference_is_refused_and_changes_nothing(db):
     operator, bill = _billed(db)
     order = billing.create_payment_order(db, actor=employer_actor(operator), bill_ids=[bill.id],
-                                         pay_on=date(2026, 10, 20), now=NOW)
+                                         pay_on=date(2026, 10, 20), now=PAID_AT)
     with pytest.raises(ValidationFailed):
         billing.apply_payment(db, reference=order.reference, amount=from_fen(order.amount_fen) - Decimal("0.01"),
                               external_id="TAX-1", paid_at=PAID_AT)
@@ -107,7 +107,7 @@ def test_nobody_can_order_payment_of_another_payers_bill(db):
     stranger = factories.operator(db, username="other")
     with pytest.raises(NotFound):
         billing.create_payment_order(db, actor=employer_actor(stranger), bill_ids=[bill.id],
-                                     pay_on=date(2026, 10, 20), now=NOW)
+                                     pay_on=date(2026, 10, 20), now=PAID_AT)
     with pytest.raises(NotFound):
         billing.create_payment_order(db, actor=person_actor(factories.person(db)), bill_ids=[bill.id],
-                                     pay_on=date(2026, 10, 20), now=NOW)
+                                     pay_on=date(2026, 10, 20), now=PAID_AT)

@@ -10,13 +10,13 @@ from sqlmodel import select
 from starlette.routing import Route
 
 from portal import i18n
-from portal.errors import N_, Msg, ValidationFailed
+from portal.errors import ValidationFailed
 from portal.models import Bill, ContributionMonth, Person
 from portal.money import from_fen
 from portal.services import billing
 from portal.web.access import EMPLOYER
 from portal.web.endpoint import Ctx, endpoint
-from portal.web.parse import MAX_ID, whole_number
+from portal.web.parse import MAX_ID, form_date, whole_number
 
 
 @dataclass(frozen=True)
@@ -40,17 +40,16 @@ class BillView:
 
 
 def _pay_on(ctx: Ctx) -> tuple[date, dict]:
-    """The chosen payment date (today when none is given); a date in the past or not a date is refused."""
+    """The chosen payment date (today when none is given). A date that is not a real day, in the past or beyond
+    the short life of a payment order is refused at the field, the typed text kept; the figures stay today's and
+    no order is made."""
     raw = ctx.value("pay_on")
     if not raw:
         return ctx.today, {}
     try:
-        chosen = date.fromisoformat(raw)
-    except ValueError:
-        return ctx.today, {"pay_on": Msg(N_("Enter the payment date as year-month-day, for example 2026-12-15."))}
-    if chosen < ctx.today:
-        return ctx.today, {"pay_on": Msg(N_("The payment date cannot be in the past."))}
-    return chosen, {}
+        return form_date(raw, "pay_on", low=ctx.today, high=billing.latest_pay_on(ctx.today)), {}
+    except ValidationFailed as refused:
+        return ctx.today, refused.errors
 
 
 def _bill_views(ctx: Ctx, pay_on: date) -> list[BillView]:
