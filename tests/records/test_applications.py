@@ -239,13 +239,14 @@ def test_a_back_payment_the_record_caught_up_with_is_not_approved_on_the_old_che
     case = applications.submit_back_payment(db, actor=actor, spell_id=str(row.id), first_month="2026-03",
                                             last_month="2026-03", token="bp-2", now=NOW, today=TODAY)
     assert case.checks_passed is True
+    handler = staff_actor(factories.staff(db, name="刘经办", roles="handler"))
+    reviewer = staff_actor(factories.staff(db, name="陈复核", roles="reviewer"))
+    taken = service.take_next(db, staff=handler, now=NOW)
+    assert taken.checks_passed is True
     db.add(ContributionMonth(person_id=row.person_id, month=date(2026, 3, 1), base_fen=600000,
                              source="employer_filing", status="paid", employer_id=employer.id,
                              created_at=NOW + timedelta(hours=1)))
     db.flush()
-    handler = staff_actor(factories.staff(db, name="刘经办", roles="handler"))
-    reviewer = staff_actor(factories.staff(db, name="陈复核", roles="reviewer"))
-    taken = service.take_next(db, staff=handler, now=NOW)
     with pytest.raises(ChecksChanged):  # the page said the month was missing; it is not any more
         service.act(db, reference=case.reference, action="submit_for_review", actor=handler,
                     expected_version=taken.version, recommendation="approve", reason_code="conditions_met", now=NOW)

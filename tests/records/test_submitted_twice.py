@@ -147,15 +147,15 @@ def test_a_check_that_went_stale_never_approves_and_the_staff_page_shows_it_fres
     operator, _ = employer_in_arrears(db)
     actor = employer_actor(operator)
     october = defer(db, actor, ["2026-10"], "tab-1")
-    assert october.checks_passed  # nothing else open when it arrived
-    november = defer(db, actor, ["2026-11"], "tab-2")  # arrives after: "no other open request" now fails
-    assert not november.checks_passed
     handler = factories.staff(db, name="刘经办", roles="handler")
     db.commit()
     staff = staff_actor(handler)
     taken = queue.take_next(db, staff=staff, now=NOW)
-    assert taken.reference == october.reference
+    assert taken.reference == october.reference and taken.checks_passed  # nothing else open when it was opened
     seen = taken.version
+    db.commit()
+    november = defer(db, actor, ["2026-11"], "tab-2")  # arrives after: "no other open request" fails now
+    assert not november.checks_passed
     db.commit()
     with pytest.raises(ChecksChanged):
         queue.act(db, reference=october.reference, action="submit_for_review", actor=staff, expected_version=seen,
@@ -172,7 +172,18 @@ def test_a_check_that_went_stale_never_approves_and_the_staff_page_shows_it_fres
     assert f"Another open request of the same kind exists: {november_reference}" in page.text
     stored = committed(db, select(Case).where(Case.id == october_id))[0]
     assert stored.checks_passed is False and stored.version == seen + 1
-    assert {"code": "no_duplicate", "passed": False} .items() <= json.loads(stored.check_results)[0].items()
+    assert {"code": "no_duplicate", "passed": False}.items() <= json.loads(stored.check_results)[0].items()
+
+
+def test_taking_a_case_runs_its_checks_again(db):
+    operator, _ = employer_in_arrears(db)
+    actor = employer_actor(operator)
+    october = defer(db, actor, ["2026-10"], "tab-1")
+    november = defer(db, actor, ["2026-11"], "tab-2")
+    assert october.checks_passed and not november.checks_passed  # October's was computed before November came
+    taken = queue.take_next(db, staff=staff_actor(factories.staff(db, roles="handler")), now=NOW)
+    assert taken.reference == october.reference and taken.checks_passed is False
+    assert [event.action for event in queue.events_of(db, taken)][-1] == "auto_check"
 
 
 def test_a_decision_on_checks_that_still_hold_goes_through(db):
