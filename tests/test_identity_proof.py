@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("cheap_hashing", "frozen_clock")
 
 EMPLOYEE, EMPLOYEE_NAME, EMPLOYEE_MOBILE = demo.PERSONS[0][1], demo.PERSONS[0][2], demo.PERSONS[0][3]
 NEW_PASSWORD = "Spring-Garden-Lantern"
-CODE = re.compile(r"\b(\d{6})\b")
+CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 MASKED = re.compile(r'((?:name="(?:csrf_token|idempotency_key)" value|name="csrf-token" content)=")[^"]*(")')
 
 
