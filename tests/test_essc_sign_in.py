@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from sqlmodel import select
 
 from portal import clock
@@ -214,12 +217,151 @@ def test_a_replayed_code_signs_nobody_in(db, browser):
     assert len(assurances(db, account.id)) == 1
 
 
-def test_the_provider_refuses_a_replayed_code_at_its_token_endpoint(portal, browser):
-    base, _app = portal
-    started = query_of(browser.start())
-    code = query_of(browser.confirm_at_provider(browser.start(), WANG))["code"]
-    del started
-    assert code
+def _own_authorization(browser, *, challenge: str | None) -> tuple[str, str]:
+    """A client's own authorization request at the stand-in; returns (code or error, verifier)."""
+    verifier = "v" * 10 + secrets.token_urlsafe(40)
+    params = {"response_type": "code", "client_id": "portal-test", "scope": "openid profile essc",
+              "redirect_uri": f"{browser.base}/auth/essc/callback", "state": "s" * 20, "nonce": "n" * 20}
+    if challenge is not None:
+        params.update(code_challenge=challenge or create_s256_code_challenge(verifier), code_challenge_method="S256")
+    url = f"{browser.base}/dev/essc/authorize?{urlencode(params)}"
+    page = browser.get(url)
+    if page.status_code == 302:  # refused before the sign-in page
+        return query_of(page.headers["location"]).get("error", ""), verifier
+    answer = query_of(browser.confirm_at_provider(url, WANG))
+    return answer.get("code") or answer.get("error", ""), verifier
+
+
+def _trade(browser, code: str, verifier: str | None):
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": f"{browser.base}/auth/essc/callback"}
+    if verifier is not None:
+        data["code_verifier"] = verifier
+    return browser.http.post("/dev/essc/token", data=data, auth=("portal-test", "test-client-secret"))
+
+
+def test_the_provider_requires_pkce_s256_of_every_client(browser):
+    error, _verifier = _own_authorization(browser, challenge=None)
+    assert error == "invalid_request"
+
+
+def test_the_provider_refuses_a_missing_or_wrong_pkce_verifier(browser):
+    code, _verifier = _own_authorization(browser, challenge="")
+    missing = _trade(browser, code, None)
+    assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"
+    code, _verifier = _own_authorization(browser, challenge="")
+    wrong = _trade(browser, code, "w" * 50)
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+
+
+def test_the_provider_refuses_a_replayed_code_at_its_token_endpoint(browser):
+    code, verifier = _own_authorization(browser, challenge="")
+    first = _trade(browser, code, verifier)
+    assert first.status_code == 200 and first.json()["id_token"]
+    again = _trade(browser, code, verifier)
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+
+
+def test_a_wrong_verifier_kept_by_the_portal_ends_in_a_refusal(db, browser):
+    """The login state cookie carries another verifier than the one the challenge was made from."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    account = wang(db)
+    callback = browser.confirm_at_provider(browser.start(), WANG)
+    signer = URLSafeTimedSerializer("test-secret-key-not-for-production", salt="essc-login")
+    saved = signer.loads(browser.http.cookies["portal_essc_login"])
+    browser.http.cookies.delete("portal_essc_login")
+    browser.http.cookies.set("portal_essc_login", signer.dumps({**saved, "verifier": "x" * 64}), domain="127.0.0.1")
+    assert browser.get(callback).status_code == 400
+    assert assurances(db, account.id) == [] and refusals(db) == ["token:invalid_grant"]
+
+
+# --- the ID token, checked by the portal -------------------------------------------------------------------------
+
+def _signed(key_path, claims: dict) -> str:
+    from joserfc import jwt
+
+    from portal.devtools.essc_provider import load_key
+
+    key = load_key(key_path)
+    return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
+
+
+@pytest.fixture
+def checked(portal, key_path):
+    """A token signed with the provider's key, fine in every claim except those a test changes."""
+    from portal.auth import essc as protocol
+
+    _base, app = portal
+    live = app.state.settings
+    document = protocol.metadata(live)
+    now = clock.now()
+
+    def check(**changes):
+        claims = {"iss": document["issuer"], "aud": live.essc_client_id, "sub": "abc", "nonce": "right-nonce",
+                  "iat": int(now.timestamp()), "exp": int(now.timestamp()) + 300, **changes}
+        claims = {k: v for k, v in claims.items() if v is not None}
+        return protocol.verify_id_token(live, document, _signed(key_path, claims), nonce="right-nonce",
+                                        access_token=None, now=now)
+
+    return check
+
+
+def test_a_well_formed_id_token_passes(checked):
+    assert checked()["sub"] == "abc"
+
+
+@pytest.mark.parametrize("changes", [
+    {"nonce": "wrong-nonce"}, {"nonce": None},
+    {"iss": "https://another-provider.example.cn"},
+    {"aud": "another-client"},
+    {"exp": 1_000_000_000},
+], ids=["wrong nonce", "no nonce", "another issuer", "another audience", "expired"])
+def test_an_id_token_failing_a_check_is_rejected(checked, changes):
+    from portal.auth import essc as protocol
+
+    with pytest.raises(protocol.Rejected):
+        checked(**changes)
+
+
+def test_an_id_token_signed_by_another_key_is_rejected(portal, tmp_path):
+    from portal.auth import essc as protocol
+
+    _base, app = portal
+    live = app.state.settings
+    document = protocol.metadata(live)
+    now = clock.now()
+    forged = _signed(tmp_path / "other.json", {"iss": document["issuer"], "aud": live.essc_client_id, "sub": "abc",
+                                               "nonce": "n", "iat": int(now.timestamp()),
+                                               "exp": int(now.timestamp()) + 300})
+    with pytest.raises(protocol.Rejected):
+        protocol.verify_id_token(live, document, forged, nonce="n", access_token=None, now=now)
+
+
+# --- never in production -----------------------------------------------------------------------------------------
+
+def test_the_stand_in_cannot_be_loaded_in_production():
+    import os
+    import subprocess
+    import sys
+
+    environment = {**os.environ, "PORTAL_ENV": "production"}
+    result = subprocess.run([sys.executable, "-c", "import portal.devtools.essc_provider"], env=environment,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "ImportError" in result.stderr
+
+
+def test_a_production_portal_serves_no_stand_in(settings):
+    from dataclasses import replace
+
+    from portal.app import create_app
+
+    app = create_app(replace(settings, env="production", essc_issuer="https://essc.example.cn",
+                             essc_client_id="portal", essc_client_secret="secret"))
+    try:
+        assert not [route for route in app.routes if getattr(route, "path", "").startswith("/dev")]
+    finally:
+        app.state.sealer.close()
+        app.state.engine.dispose()
 
 
 def test_a_denied_sign_in_at_the_provider_is_refused(db, browser):
