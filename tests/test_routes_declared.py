@@ -41,13 +41,14 @@ def test_the_walk_sees_the_routes_of_every_area(app):
 
 
 def test_an_anonymous_visitor_to_any_protected_page_is_sent_to_sign_in(app, client, cast):
-    protected = [path for path, methods, access in declared(app) if "GET" in methods and access.kind != "public"]
+    protected = [(path, access) for path, methods, access in declared(app)
+                 if "GET" in methods and access.kind != "public"]
     assert protected
-    for template in protected:
+    for template, access in protected:
         path = fill_path(template, cast.path_values)
         response = client.get(path)
         assert response.status_code == 303, path
-        assert response.headers["location"] == f"/login?next={quote(path, safe='')}", path
+        assert response.headers["location"] == f"/login?next={quote(path, safe='')}&account_type={access.kind}", path
 
 
 def test_an_anonymous_post_to_a_protected_address_is_sent_to_sign_in_and_changes_nothing(app, client, cast):

@@ -80,7 +80,7 @@ def test_thirty_one_idle_minutes_end_the_session(client, db, frozen_clock):
     response = client.get("/me")
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/login?next=%2Fme"
+    assert response.headers["location"] == "/login?next=%2Fme&account_type=person"
     assert open_sessions(db) == 0
 
 

@@ -90,8 +90,8 @@ def test_an_anonymous_visitor_is_sent_to_sign_in_and_then_back(client, db, froze
     first = client.get("/staff/queue?page=2")
 
     assert first.status_code == 303
-    assert first.headers["location"] == "/login?next=%2Fstaff%2Fqueue%3Fpage%3D2"
-    login_page = client.get(first.headers["location"] + "&account_type=staff")
+    assert first.headers["location"] == "/login?next=%2Fstaff%2Fqueue%3Fpage%3D2&account_type=staff"
+    login_page = client.get(first.headers["location"])
     assert 'name="next" value="/staff/queue?page=2"' in login_page.text
     signed_in = sign_in_staff(client, member, next_page="/staff/queue?page=2")
     assert signed_in.headers["location"] == "/staff/queue?page=2"

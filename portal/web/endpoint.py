@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import exc as sa_exc
@@ -26,11 +26,14 @@ from portal.auth.principal import Actor, Principal
 from portal.errors import N_, Msg, PortalError, Throttled, ValidationFailed
 from portal.faults import crash_point
 from portal.services import audit, idempotency, notices
-from portal.web.access import PROOF_STEP, Access
+from portal.web.access import FACE_STEP, PROOF_STEP, Access
 from portal.web.templating import render
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FLASH_COOKIE = "portal_flash"
+RESUME_COOKIE = "portal_resume"  # a form posted after the session ended, kept for the same page after sign-in
+RESUME_MAX_BYTES = 3500  # a cookie holds about 4 KB; a longer form is not kept (the sign-in message says so)
+RESUME_MINUTES = 30
 DISPLAY_COOKIE = "portal_display"
 log = logging.getLogger("portal.web")
 
@@ -48,6 +51,7 @@ class Ctx:
     settings: object
     cookies: list[tuple[str, str | None, dict]] = field(default_factory=list)
     flash_message: str | None = None
+    resumed: dict = field(default_factory=dict)  # what was typed before the session ended, for this page
 
     @property
     def actor(self) -> Actor:
@@ -114,7 +118,7 @@ class Ctx:
             "large_text": self.request.cookies.get(DISPLAY_COOKIE) == "large",
             "flash": self.flash_message,
             "errors": {},
-            "values": {},
+            "values": self.resumed,
             "path": self.request.url.path,
             "lang_url": lambda lang: _with_query(self.request, lang=lang),
             "url_for": self.request.url_for,
@@ -150,8 +154,8 @@ def client_address(request: Request) -> str:
 
 
 def error_page(request: Request, status: int, message: Msg | None = None, principal: Principal | None = None,
-               csrf_token: str = "") -> HTMLResponse:
-    template = {403: "errors/403.html", 404: "errors/404.html"}.get(status, "errors/error.html")
+               csrf_token: str = "", template: str | None = None) -> HTMLResponse:
+    template = template or {403: "errors/403.html", 404: "errors/404.html"}.get(status, "errors/error.html")
     if status >= 500:
         template = "errors/503.html" if status == 503 else "errors/500.html"
     context = {
@@ -337,14 +341,73 @@ def _to_proof_step(settings) -> Response:
     return response
 
 
+def _to_sign_in(request: Request, access: Access, form: FormData | None, settings) -> Response:
+    """Not signed in (or the session ended): to the sign-in tab for this page, then back to it.
+
+    A form sent after the session ended is kept in a signed, short-lived cookie for the same page, so after
+    signing in the visitor finds it filled in as they left it (files are not kept: they are chosen again).
+    """
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    kind = access.kind if access.kind in ("person", "employer", "staff") else "person"
+    response = RedirectResponse(f"/login?next={quote(target, safe='')}&account_type={kind}", status_code=303)
+    if form is None:
+        return response
+    typed: dict[str, str | list[str]] = {}
+    for name, value in form.multi_items():
+        if not isinstance(value, str) or name == csrf.FIELD:
+            continue
+        earlier = typed.get(name)
+        typed[name] = value if earlier is None else [*earlier, value] if isinstance(earlier, list) else [earlier, value]
+    kept = URLSafeSerializer(settings.secret_key, salt="resume").dumps([request.url.path, typed])
+    secure = settings.secure_cookies
+    message = N_("Your session ended, so you were signed out. Sign in again to continue: what you entered is kept.")
+    if len(kept) <= RESUME_MAX_BYTES:
+        response.set_cookie(RESUME_COOKIE, kept, max_age=RESUME_MINUTES * 60, path="/", secure=secure,
+                            httponly=True, samesite="lax")
+    else:
+        message = N_("Your session ended, so you were signed out. Sign in again to continue; what you entered was "
+                     "too long to keep, so enter it again.")
+    flash = URLSafeSerializer(settings.secret_key, salt="flash").dumps([message, {}])
+    response.set_cookie(FLASH_COOKIE, flash, max_age=120, path="/", secure=secure, httponly=True, samesite="lax")
+    return response
+
+
+def _resumed(request: Request, settings) -> dict:
+    """The form kept when the session ended, if it was for this page."""
+    kept = request.cookies.get(RESUME_COOKIE)
+    if not kept:
+        return {}
+    try:
+        path, typed = URLSafeSerializer(settings.secret_key, salt="resume").loads(kept)
+    except (BadSignature, ValueError, TypeError):
+        return {}
+    return typed if path == request.url.path and isinstance(typed, dict) else {}
+
+
+def _to_face_step(request: Request, principal: Principal) -> Response:
+    """Off to confirm with the card and the face check, then back where the person was: the page itself, or for a
+    form the page it was sent from (the form is filled in again there)."""
+    if request.method in SAFE_METHODS:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:
+        referer = urlsplit(request.headers.get("referer", ""))
+        same_site = referer.netloc == request.url.netloc and referer.path.startswith("/")
+        target = (referer.path + (f"?{referer.query}" if referer.query else "")) if same_site else principal.home
+    url = FACE_STEP + quote(target, safe="")
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=200, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
 def _guarded(view, access, request, form, csrf_protected, db, settings, now, principal, csrf_token,
              session_key, anonymous_seed) -> Response:
     if not access.allows(principal):
         if principal is None:
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+            return _to_sign_in(request, access, form, settings)
         if access.awaits_proof(principal):
             return _to_proof_step(settings)
+        if access.awaits_face(principal):
+            return _to_face_step(request, principal)
         return error_page(request, 403, principal=principal, csrf_token=csrf_token)
     if form is not None and csrf_protected:
         sent = form.get(csrf.FIELD) or request.headers.get(csrf.HEADER)
@@ -352,7 +415,7 @@ def _guarded(view, access, request, form, csrf_protected, db, settings, now, pri
                           session_key=session_key, anonymous_seed=anonymous_seed):
             return error_page(request, 403, Msg(N_(
                 "This form has expired or did not come from this site. Go back, reload the page and try again.")),
-                principal=principal, csrf_token=csrf_token)
+                principal=principal, csrf_token=csrf_token, template="errors/expired.html")
 
     flash_message = None
     flash_cookie = request.cookies.get(FLASH_COOKIE)
@@ -362,8 +425,14 @@ def _guarded(view, access, request, form, csrf_protected, db, settings, now, pri
             flash_message = Msg(message, params).render(i18n.gettext)
         except (BadSignature, ValueError, TypeError, KeyError):
             flash_message = None
+    resumed = _resumed(request, settings) if request.method == "GET" else {}
+    if resumed:
+        flash_message = i18n.gettext("What you entered before your session ended is filled in again. Check it and "
+                                     "send it.")
     ctx = Ctx(request=request, db=db, principal=principal, form=form, csrf_token=csrf_token, now=now,
-              settings=settings, flash_message=flash_message)
+              settings=settings, flash_message=flash_message, resumed=resumed)
+    if resumed:
+        ctx.set_cookie(RESUME_COOKIE, None)
     once = _once_key(request, form, csrf_protected, principal, anonymous_seed)
     earlier = idempotency.claim(db, **once, method=request.method, path=request.url.path, now=now) if once else None
     if earlier is not None:
