@@ -17,7 +17,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @contextmanager
-def served(settings, *, key_path, **provider_options):
+def served(settings, *, key_path, extra_routes=(), **provider_options):
     """The portal (stand-in mounted under /dev/essc) on a free loopback port; yields (base URL, app)."""
     import uvicorn
 
@@ -37,6 +37,7 @@ def served(settings, *, key_path, **provider_options):
         for route in app.routes:
             if getattr(route, "name", "") == "essc_stand_in":
                 route.app.app = essc_provider.create_provider(live, **provider_options)
+    app.router.routes.extend(extra_routes)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

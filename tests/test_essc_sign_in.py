@@ -10,12 +10,17 @@ from urllib.parse import urlencode
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from sqlmodel import select
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
 from portal import clock
 from portal.models import AuditEvent, CardLink, Person, PersonAccount, WebSession
 from portal.services import essc as service
+from portal.web.access import PERSON_FACE
+from portal.web.endpoint import endpoint
 from tests import factories
 from tests.essc_support import CardBrowser, query_of, served
+from tests.helpers import sign_in_person
 
 WANG = "220102198503150111"
 NEWCOMER = "220102199001010017"
@@ -26,9 +31,18 @@ def key_path(tmp_path_factory):
     return tmp_path_factory.mktemp("essc") / "stand_in_key.json"
 
 
+@endpoint(PERSON_FACE)
+def _sign_a_commitment(ctx):
+    """Stands for the pages where a commitment or a claim is signed."""
+    return PlainTextResponse(f"signed by {ctx.principal.display_name}")
+
+
+FACE_ROUTES = (Route("/me/sign", _sign_a_commitment, methods=["GET", "POST"]),)
+
+
 @pytest.fixture
 def portal(settings, db, key_path):
-    with served(settings, key_path=key_path) as (base, app):
+    with served(settings, key_path=key_path, extra_routes=FACE_ROUTES) as (base, app):
         yield base, app
 
 
@@ -387,3 +401,41 @@ def test_the_card_sign_in_is_off_without_an_issuer(client):
 
 def test_the_qr_lifetime_is_two_minutes():
     assert service.QR_LIFETIME == timedelta(minutes=2)
+
+
+# --- assurance levels and the step-up ------------------------------------------------------------------------------
+
+def test_a_password_session_is_sent_to_confirm_with_the_face_check_and_comes_back(db, browser):
+    account = wang(db)
+    assert sign_in_person(browser.http, WANG).status_code == 303
+    assert assurances(db, account.id) == ["password"]
+    asked = browser.get("/me/sign?what=claim")
+    assert asked.status_code == 303
+    assert asked.headers["location"] == "/auth/essc/login?face=1&next=%2Fme%2Fsign%3Fwhat%3Dclaim"
+    provider = browser.get(asked.headers["location"]).headers["location"]
+    assert query_of(provider)["acr_values"] == "urn:essc:acr:face"
+    back = browser.get(browser.confirm_at_provider(provider, WANG, face=True))
+    assert back.headers["location"] == "/me/sign?what=claim"
+    assert browser.get(back.headers["location"]).text == "signed by 王建国"
+    assert assurances(db, account.id) == ["face"]  # the password session was replaced
+
+
+def test_a_card_sign_in_without_the_face_check_does_not_sign(db, browser):
+    wang(db)
+    browser.sign_in(WANG)
+    assert browser.get("/me/sign").headers["location"].startswith("/auth/essc/login?face=1")
+
+
+def test_a_form_sent_without_the_face_check_returns_to_the_page_it_came_from(db, browser):
+    wang(db)
+    sign_in_person(browser.http, WANG)
+    token = browser.csrf("/accessibility")
+    answer = browser.post("/me/sign", {"csrf_token": token},
+                          headers={"referer": f"{browser.base}/me/requests/new?kind=claim"})
+    assert answer.headers["location"] == "/auth/essc/login?face=1&next=%2Fme%2Frequests%2Fnew%3Fkind%3Dclaim"
+
+
+def test_a_face_checked_card_session_signs_at_once(db, browser):
+    wang(db)
+    browser.sign_in(WANG, face=True)
+    assert browser.get("/me/sign").text == "signed by 王建国"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import exc as sa_exc
@@ -26,7 +26,7 @@ from portal.auth.principal import Actor, Principal
 from portal.errors import N_, Msg, PortalError, Throttled, ValidationFailed
 from portal.faults import crash_point
 from portal.services import audit, idempotency, notices
-from portal.web.access import PROOF_STEP, Access
+from portal.web.access import FACE_STEP, PROOF_STEP, Access
 from portal.web.templating import render
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -384,6 +384,21 @@ def _resumed(request: Request, settings) -> dict:
     return typed if path == request.url.path and isinstance(typed, dict) else {}
 
 
+def _to_face_step(request: Request, principal: Principal) -> Response:
+    """Off to confirm with the card and the face check, then back where the person was: the page itself, or for a
+    form the page it was sent from (the form is filled in again there)."""
+    if request.method in SAFE_METHODS:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:
+        referer = urlsplit(request.headers.get("referer", ""))
+        same_site = referer.netloc == request.url.netloc and referer.path.startswith("/")
+        target = (referer.path + (f"?{referer.query}" if referer.query else "")) if same_site else principal.home
+    url = FACE_STEP + quote(target, safe="")
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=200, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
 def _guarded(view, access, request, form, csrf_protected, db, settings, now, principal, csrf_token,
              session_key, anonymous_seed) -> Response:
     if not access.allows(principal):
@@ -391,6 +406,8 @@ def _guarded(view, access, request, form, csrf_protected, db, settings, now, pri
             return _to_sign_in(request, access, form, settings)
         if access.awaits_proof(principal):
             return _to_proof_step(settings)
+        if access.awaits_face(principal):
+            return _to_face_step(request, principal)
         return error_page(request, 403, principal=principal, csrf_token=csrf_token)
     if form is not None and csrf_protected:
         sent = form.get(csrf.FIELD) or request.headers.get(csrf.HEADER)
