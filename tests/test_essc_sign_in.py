@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from datetime import timedelta
+from html import unescape
 from urllib.parse import urlencode
 
 import pytest
@@ -439,3 +441,87 @@ def test_a_face_checked_card_session_signs_at_once(db, browser):
     wang(db)
     browser.sign_in(WANG, face=True)
     assert browser.get("/me/sign").text == "signed by 王建国"
+
+
+# --- QR sign-in ------------------------------------------------------------------------------------------------------
+
+QR_LINK = re.compile(r'<a href="([^"]+)" class="essc-qr__link">')
+
+
+def _show_qr(browser) -> str:
+    page = browser.get("/auth/essc/qr")
+    assert page.status_code == 200 and "<svg" in page.text
+    return unescape(QR_LINK.search(page.text).group(1))
+
+
+def _poll(browser):
+    token = browser.csrf("/accessibility")
+    return browser.post("/auth/essc/qr/poll", {"csrf_token": token}, headers={"hx-request": "true"})
+
+
+@pytest.fixture
+def phone(portal):
+    base, _app = portal
+    device = CardBrowser(base)
+    yield device
+    device.close()
+
+
+def test_a_qr_code_confirmed_on_a_phone_signs_in_the_browser_that_showed_it_once(db, browser, phone):
+    account = wang(db)
+    link = _show_qr(browser)
+    waiting = _poll(browser)
+    assert waiting.status_code == 200 and 'hx-trigger="every 1s"' in waiting.text
+    confirmed = phone.get(phone.confirm_at_provider(link, WANG, face=True))
+    assert confirmed.status_code == 200
+    assert "portal_session" not in phone.http.cookies  # the phone is not signed in, the other screen is
+    done = _poll(browser)
+    assert done.headers["hx-redirect"] == "/me"
+    assert browser.get("/me").status_code == 200
+    assert assurances(db, account.id) == ["face"]
+    browser.http.cookies.delete("portal_session")
+    assert "hx-trigger" not in _poll(browser).text  # spent: no more asking, a button for a new code instead
+
+
+def test_a_used_qr_code_is_refused_on_the_phone(db, browser, phone):
+    wang(db)
+    link = _show_qr(browser)
+    callback = phone.confirm_at_provider(link, WANG)
+    assert phone.get(callback).status_code == 200
+    again = CardBrowser(browser.base)
+    try:
+        assert again.get(callback).status_code == 400
+    finally:
+        again.close()
+
+
+def test_an_expired_qr_code_is_refused_on_both_screens(db, browser, phone):
+    account = wang(db)
+    link = _show_qr(browser)
+    clock.freeze(clock.now() + timedelta(minutes=2, seconds=1))
+    try:
+        expired = _poll(browser)
+        assert "hx-trigger" not in expired.text and "/auth/essc/qr" in expired.text
+        assert phone.get(phone.confirm_at_provider(link, WANG)).status_code == 400
+        assert "hx-trigger" not in _poll(browser).text
+    finally:
+        clock.freeze(None)
+    assert assurances(db, account.id) == []
+
+
+def test_the_counter_records_an_assisted_card_check_in_the_audit_log(db, client):
+    from tests.helpers import sign_in_staff
+
+    staff = factories.staff(db)
+    person = factories.person(db, name="张德明")
+    db.commit()
+    sign_in_staff(client, staff)
+    browser_token = client.get("/staff/counter/card-check")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser_token.text).group(1)
+    bad = client.post("/staff/counter/card-check", data={"csrf_token": token, "id_number": "123"})
+    assert bad.status_code == 422
+    answer = client.post("/staff/counter/card-check", data={"csrf_token": token, "id_number": person.id_number})
+    assert answer.status_code == 303
+    db.expire_all()
+    event = db.exec(select(AuditEvent).where(AuditEvent.action == "essc.counter_card_check")).one()
+    assert event.object_id == str(person.id) and event.actor_kind == "staff"
