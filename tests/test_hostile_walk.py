@@ -12,7 +12,7 @@ from tests import factories
 from tests.helpers import new_person, sign_in_person, sign_in_staff
 from tests.records.test_employer_pages import Firm
 
-HOSTILE = ["9" * 30, str(2**63), "²", "①", "١٢", "-1", "0", "1e3", "NaN", "'", "<script>", "..", "%", "\u202e"]
+HOSTILE = ["9" * 30, str(2**31), str(2**63), "²", "①", "١٢", "-1", "0", "1e3", "NaN", "'", "<script>", "..", "%", "\u202e"]
 FIELDS = ("page", "year", "amount", "wage", "version", "assignee", "up_to", "base_percent", "contribution_year",
           "month", "start_month", "end_month", "months", "bill", "pay_on", "id_number", "name", "mobile", "reference",
           "decision", "action", "reason", "reason_code", "note", "birth_date", "months_paid", "average_index",

@@ -1,7 +1,7 @@
 """Integers and dates from a request, parsed once at the edge and bounded.
 
-Path ids go through the ``id`` route converter: only ASCII digits up to 2**63 - 1 match, so a longer
-or foreign number is simply no page (404) and never reaches the database. Numbers typed in a query
+Path ids go through the ``id`` route converter: only ASCII digits up to the largest key match, so a
+larger or foreign number is simply no page (404) and never reaches the database. Numbers typed in a query
 or a form go through ``whole_number``: ``str.isdigit`` and ``int`` accept ``²``, ``①``, ``١٢`` and
 ``1_000``, which is why the pattern is explicit.
 """
@@ -16,7 +16,9 @@ from starlette.convertors import Convertor, register_url_convertor
 from portal import i18n
 from portal.errors import N_, Msg, PortalError, ValidationFailed
 
-MAX_ID = 2**63 - 1  # the largest key a 64-bit integer column (SQLite, PostgreSQL bigint) can hold
+# The largest key: every primary key is an INTEGER column, 64-bit on SQLite but 32-bit on PostgreSQL, where a
+# larger value fails the query ("integer out of range") instead of finding nothing.
+MAX_ID = 2**31 - 1
 MAX_PAGE = 100_000  # pages of a list; further is refused rather than turned into a huge OFFSET
 
 
@@ -35,7 +37,7 @@ def _at_most(limit: int) -> str:
 
 
 class IdConvertor(Convertor[int]):
-    """``{name:id}``: a database key, 1..2**63-1 in ASCII digits; anything else does not match (404)."""
+    """``{name:id}``: a database key, 1..MAX_ID in ASCII digits; anything else does not match (404)."""
 
     regex = f"(?:{_at_most(MAX_ID)})"
 
