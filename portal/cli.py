@@ -230,7 +230,8 @@ def cmd_billing_run(args) -> int:
         report = billing.run_billing(session, month=month, now=clock.now())
         arrears = billing.mark_arrears(session, today=clock.today())
     print(f"billed {args.month}: {report.employee_months} employee months, {report.flexible_months} flexible "
-          f"months, {report.bills} new bills, {report.lines} new lines; {arrears} bills fell into arrears")
+          f"months, {report.bills} new bills, {report.lines} new lines; {report.supplementary} supplementary bills "
+          f"(their payers were told); {arrears} bills fell into arrears")
     return 0
 
 
