@@ -1,0 +1,59 @@
+"""Signing in with the electronic social security card in a real browser, against the stand-in provider."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from e2e.a11y import check_a11y
+from e2e.pages import Portal
+from tests.essc_support import served
+
+WANG = "220102198503150111"  # demo employee 王建国
+LI = "220104197908200226"  # demo flexible worker 李秀英
+
+
+@pytest.fixture(scope="module")
+def card_portal(settings, demo, tmp_path_factory):
+    """The portal with card sign-in on, the stand-in provider mounted at /dev/essc, on its own loopback port."""
+    with served(settings, key_path=tmp_path_factory.mktemp("essc") / "key.json") as (base, _app):
+        yield base
+
+
+def confirm_at_provider(portal: Portal, id_number: str, *, face: bool = False) -> None:
+    portal.page.locator(f"input[name=cardholder][value='{id_number}']").check()
+    if face:
+        portal.page.locator("#face").check()
+    portal.follow(portal.button("Confirm and return to the portal"))
+
+
+def test_a_person_signs_in_by_redirect_to_the_card_provider_and_back(open_page, card_portal):
+    page = open_page()
+    portal = Portal(page)
+    portal.open(f"{card_portal}/login")
+    portal.follow(portal.main.get_by_role("link", name=portal.t("Sign in with the electronic social security card")))
+    expect(page).to_have_url(re.compile(r"/dev/essc/authorize\?"))
+    confirm_at_provider(portal, WANG)
+    expect(page).to_have_url(re.compile(r"/me$"))
+    expect(portal.account_nav).to_contain_text("王建国")
+
+
+def test_a_person_signs_in_by_scanning_the_qr_code_with_a_second_device(open_page, card_portal):
+    desktop = open_page()
+    screen = Portal(desktop)
+    screen.open(f"{card_portal}/login")
+    code = screen.main.locator(".essc-qr__code svg")
+    expect(code).to_be_visible()
+    address = screen.main.locator("a.essc-qr__link").get_attribute("href")
+
+    phone = Portal(open_page())
+    phone.open(address)
+    confirm_at_provider(phone, LI, face=True)
+    expect(phone.heading).to_have_text(phone.t("Sign-in confirmed"))
+
+    # The first screen asks every second and moves on by itself within 2 seconds of the confirmation.
+    expect(desktop).to_have_url(re.compile(r"/me$"), timeout=2_500)
+    check_a11y(desktop)
+    expect(screen.account_nav).to_contain_text("李秀英")
