@@ -102,7 +102,8 @@ def test_the_case_page_asks_for_the_reason_offers_only_a_recommendation_and_show
     sign_in_staff(client, handler)
     client.post("/staff/queue/take", data={"csrf_token": token_from(client, "/staff/queue")})
     page = client.get(f"/staff/cases/{case.reference}?lang=en")
-    assert 'id="field-note-failed"' in page.text
+    assert 'id="field-note-failed"' in page.text and 'id="identity-review"' in page.text
+    assert "Handler and a different reviewer" in page.text
     assert 'value="recommend_approve"' in page.text and 'value="approve"' not in page.text
     form = {"csrf_token": token_from(client, f"/staff/cases/{case.reference}"),
             "version": VERSION.search(page.text).group(1), "decision": "recommend_approve",

@@ -9,6 +9,7 @@ from portal.errors import N_
 from portal.models import Case, Employer, Person
 from portal.queue import attachments, queries, reasons, service
 from portal.queue.reasons import ReasonUse
+from portal.queue.routing import is_identity_kind
 from portal.queue.service import ActionRefused, StaleCase
 from portal.queue.states import Action, State
 from portal.web.access import STAFF
@@ -113,7 +114,8 @@ def case_page(ctx: Ctx, case: Case, *, status: int = 200, errors: dict | None = 
         checks=service.check_results_of(case), events=events, names=queries.staff_names(ctx.db, staff_ids),
         applicant=applicant, decisions=decisions, buttons=[a for a in BUTTONS if a in allowed],
         can_reassign=Action.REASSIGN in allowed, assignees=assignees, reason_groups=reason_groups(ctx.locale),
-        overdue=service.is_overdue(case, ctx.today), money=service.is_money(case), problem=problem,
+        overdue=service.is_overdue(case, ctx.today), money=service.is_money(case),
+        identity_review=case.checks_passed is False and is_identity_kind(case.kind), problem=problem,
         errors=errors or {}, values=values or {}, asked=service.last_return(events), **queue_context(ctx))
 
 
