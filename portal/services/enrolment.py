@@ -162,6 +162,11 @@ def _words(problem: Ineligible, words: dict[str, str]) -> Msg:
     return Msg(words[problem.code], problem.params)
 
 
+def month_bounds(today: date) -> tuple[date, date]:
+    """The months an employment may start or end in: from the first month of the personal accounts to next month."""
+    return param("account_start_month").at(month_of(today)).value, add_months(month_of(today), 1)
+
+
 def add_employee(
     session: Session, *, actor: Actor, id_number: str, name: str, start_month: date, wage: object,
     now: datetime, today: date, mobile: str = "",
@@ -181,8 +186,8 @@ def add_employee(
     if not name or not NAME.match(name):
         errors["name"] = Msg(N_("Enter the name as it is written on the identity card."))
     start_month = month_of(start_month)
-    first_month = param("account_start_month").at(month_of(today)).value
-    if not first_month <= start_month <= add_months(month_of(today), 1):
+    first_month, last_month = month_bounds(today)
+    if not first_month <= start_month <= last_month:
         errors["start_month"] = Msg(N_("Choose a start month from %(first)s to next month."),
                                     {"first": fmt_month(first_month)})
     amount = parse_wage(wage)

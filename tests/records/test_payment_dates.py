@@ -66,3 +66,23 @@ def test_the_bills_page_refuses_the_date_keeps_what_was_typed_and_orders_nothing
     assert posted.status_code == 422
     assert field_error(posted.text, "pay_on")
     assert snapshot(engine) == before
+
+
+@pytest.mark.parametrize("typed", ["2026-13", "2027-01", "1990-01", "九月"])
+def test_the_employee_forms_refuse_a_month_out_of_bounds_at_the_field_keeping_what_was_typed(client, app, db,
+                                                                                            frozen_clock, typed):
+    from tests.conftest import csrf_token
+    from tests.records.test_employer_pages import NEW_NUMBER, Firm
+
+    firm = Firm(db)
+    firm.sign_in(client)
+    before = snapshot(app.state.engine)
+    token = csrf_token(client.get("/employer/employees?lang=en").text)
+    added = client.post("/employer/employees", data={"csrf_token": token, "id_number": NEW_NUMBER, "name": "周明",
+                                                     "start_month": typed, "wage": "6200"})
+    assert added.status_code == 422 and error_links(added.text) == ["start_month"]
+    assert f'value="{typed}"' in added.text
+    ended = client.post(f"/employer/employees/{firm.spell_ids[0]}/end?lang=en",
+                        data={"csrf_token": token, "end_month": typed, "reason": "resigned"})
+    assert ended.status_code == 422 and error_links(ended.text) == ["end_month"]
+    assert snapshot(app.state.engine) == before

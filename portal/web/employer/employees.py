@@ -6,21 +6,19 @@ from starlette.routing import Route
 
 from portal import i18n
 from portal.errors import N_, Conflict, Msg, ValidationFailed
-from portal.policy.dates import parse_month
 from portal.services import declarations, enrolment
 from portal.web.access import EMPLOYER
 from portal.web.endpoint import Ctx, endpoint
-from portal.web.parse import MAX_PAGE, query_int
+from portal.web.parse import MAX_PAGE, form_month, query_int
 
 PER_PAGE = 50
 
 
-def month_value(text: str):
-    """A month typed as YYYY-MM (what <input type=month> sends), or None."""
-    try:
-        return parse_month(text.strip())
-    except ValueError:
-        return None
+def month_value(ctx: Ctx, name: str):
+    """A month typed as YYYY-MM (what <input type=month> sends) within the months an employment may start or end
+    in; ValidationFailed at the field otherwise (the service checks the spell's own limits)."""
+    low, high = enrolment.month_bounds(ctx.today)
+    return form_month(ctx.value(name), name, low=low, high=high)
 
 
 def _page_number(ctx: Ctx) -> int:
@@ -47,11 +45,8 @@ def employees(ctx: Ctx):
 
 @endpoint(EMPLOYER)
 def add_employee(ctx: Ctx):
-    start = month_value(ctx.value("start_month"))
     try:
-        if start is None:
-            raise ValidationFailed({"start_month": Msg(N_("Enter the start month as year and month, such as "
-                                                          "2026-07."))})
+        start = month_value(ctx, "start_month")
         spell = enrolment.add_employee(ctx.db, actor=ctx.actor, id_number=ctx.value("id_number"),
                                        name=ctx.value("name"), start_month=start, wage=ctx.value("wage"),
                                        mobile=ctx.value("mobile"), now=ctx.now, today=ctx.today)
@@ -112,19 +107,20 @@ def end_form(ctx: Ctx):
 @endpoint(EMPLOYER)
 def end_spell(ctx: Ctx):
     spell_id = ctx.path_params["spell_id"]
-    end = month_value(ctx.value("end_month"))
     try:
-        if end is None:
-            errors = {"end_month": Msg(N_("Enter the last month of employment as year and month, such as 2026-07."))}
+        try:
+            end = month_value(ctx, "end_month")
+        except ValidationFailed as refused:
+            errors = dict(refused.errors)
             if ctx.value("reason") not in END_REASONS:
                 errors["reason"] = Msg(N_("Choose why the employment ends."))
-            raise ValidationFailed(errors)
+            raise ValidationFailed(errors) from None
         spell = enrolment.end_spell(ctx.db, actor=ctx.actor, spell_id=spell_id, end_month=end,
                                     reason=ctx.value("reason"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
         ctx.db.rollback()
         return _end_page(ctx, spell_id, error)
-    ctx.flash("The employment ends after %(month)s.", month=f"{spell.end_month:%Y-%m}")
+    ctx.flash("The employment ends after %(month)s.", month=i18n.format_month(spell.end_month))
     return ctx.redirect("/employer/employees")
 
 
