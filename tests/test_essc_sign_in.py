@@ -132,8 +132,9 @@ def test_a_card_sign_in_proves_an_unproven_account(db, browser):
 
 
 def test_a_cardholder_without_an_account_gets_one_and_is_asked_for_a_mobile_number(db, browser):
-    answer = browser.sign_in(NEWCOMER)
-    assert answer.status_code == 303 and answer.headers["location"].startswith("/auth/essc/mobile")
+    answer = browser.sign_in(NEWCOMER, next_url="/me/records%3Fyear%3D2026")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/auth/essc/mobile?next=%2Fme%2Frecords%3Fyear%3D2026"
     db.expire_all()
     person = db.exec(select(Person).where(Person.id_number == NEWCOMER)).one()
     account = db.exec(select(PersonAccount).where(PersonAccount.person_id == person.id)).one()

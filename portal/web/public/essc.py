@@ -5,6 +5,7 @@ another device confirms. The protocol is portal/auth/essc.py; mapping claims to 
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 import segno
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -106,7 +107,7 @@ def callback(ctx: Ctx):
     ctx.set_cookie(sessions.COOKIE, result.token)
     target = safe_next(saved.get("next"), result.principal.home)
     if result.created:
-        return ctx.redirect(f"/auth/essc/mobile?next={target}")
+        return ctx.redirect(f"/auth/essc/mobile?next={quote(target, safe='')}")
     return ctx.redirect(target)
 
 
