@@ -98,3 +98,13 @@ def test_a_word_is_translated_by_what_it_means_where_it_is_used(chinese, context
 def test_the_ambiguous_short_words_are_no_longer_in_the_catalog():
     ids = {message.id for message, _text in translations() if message.context is None}
     assert not {"Due", "Why"} & ids
+
+
+def test_templates_put_brackets_inside_the_translated_text():
+    """ASCII brackets around a translated text stay ASCII in Chinese; inside the message they become （）."""
+    templates = Path(__file__).resolve().parent.parent / "templates"
+    wrapped = re.compile(r"\(\{\{\s*_\(|\)\s*\}\}\)")
+    found = [f"{path.relative_to(templates)}:{number}" for path in sorted(templates.rglob("*.html"))
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+             if wrapped.search(line)]
+    assert not found, found

@@ -104,7 +104,7 @@ def test_the_history_is_folded_away_with_every_dated_value_and_its_own_source(en
             assert "<details" not in part, parameter.name
             continue
         assert part.count("<details") == 1 and "<table" not in part.split("<details")[0], parameter.name
-        history = part.split('<table class="table table--wrap parameter__history">')[1]
+        history = part.split('parameter__history">')[1]
         assert history.count("<tr>") - 1 == count, parameter.name
 
 
