@@ -21,8 +21,9 @@ class Person(SQLModel, table=True):
     created_at: datetime = utc_field()
     # The mobile number on record, where one-time codes that prove an account is this person's are sent.
     # Only an employer's enrolment or a service counter sets it, never the person registering online.
-    mobile: str = Field(default="", max_length=11)
-    mobile_source: str = Field(default="", max_length=10)  # enrolment | counter
+    # Server defaults too: bulk loads (synth, benchmarks) insert persons without these columns.
+    mobile: str = Field(default="", max_length=11, sa_column_kwargs={"server_default": ""})
+    mobile_source: str = Field(default="", max_length=10, sa_column_kwargs={"server_default": ""})  # enrolment | counter
 
 
 class PersonAccount(SQLModel, table=True):
@@ -39,7 +40,7 @@ class PersonAccount(SQLModel, table=True):
     last_login_at: datetime | None = utc_field(nullable=True)
     # Until proven, the account sees nothing of the record: see portal/services/identity.py.
     identity_proven_at: datetime | None = utc_field(nullable=True)
-    identity_proof: str = Field(default="", max_length=10)  # sms | counter | essc | system: how it was proven
+    identity_proof: str = Field(default="", max_length=10, sa_column_kwargs={"server_default": ""})  # sms | counter | essc | system: how it was proven
 
     @property
     def proven(self) -> bool:

@@ -171,6 +171,8 @@ def test_dev_pay_is_refused_in_production_and_for_unknown_orders(db, dev_environ
     order = pending_order(db)
     assert cli.main(["dev", "pay", "JLP-NOPE", "--direct"]) == 1
     monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("PORTAL_SMS_URL", "https://sms.example/send")  # production's other required settings
+    monkeypatch.setenv("PORTAL_SMS_KEY", "k")
     assert cli.main(["dev", "pay", order.reference, "--direct"]) == 2
     assert "refused" in capsys.readouterr().err
     assert state(db, order)[3] == 0

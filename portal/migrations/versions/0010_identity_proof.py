@@ -31,13 +31,6 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('identity_proven_at', portal.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('identity_proof', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False,
                                       server_default=''))
-    # The defaults filled the existing rows; the models give every new row its value.
-    with op.batch_alter_table('person', schema=None) as batch_op:
-        batch_op.alter_column('mobile', server_default=None)
-        batch_op.alter_column('mobile_source', server_default=None)
-    with op.batch_alter_table('person_account', schema=None) as batch_op:
-        batch_op.alter_column('identity_proof', server_default=None)
-
     op.create_table(
         'identity_claim',
         sa.Column('id', sa.Integer(), nullable=False),
