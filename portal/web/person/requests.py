@@ -42,7 +42,8 @@ def _page(ctx: Ctx) -> int:
 
 
 def _labels(ctx: Ctx) -> dict:
-    return {"reason_label": lambda code: reasons.label(code, ctx.locale) if code in reasons.BY_CODE else code}
+    return {"reason_label": lambda code: reasons.label(code, ctx.locale) if code in reasons.BY_CODE
+            else i18n.gettext("Another reason")}
 
 
 def request_list(ctx: Ctx, area: Area):

@@ -58,7 +58,8 @@ def reason_groups(locale: str) -> list[tuple[str, list[tuple[str, str]]]]:
 
 def queue_context(ctx: Ctx) -> dict:
     """What every queue template needs: reason labels in the visitor's language."""
-    return {"reason_label": lambda code: reasons.label(code, ctx.locale) if code in reasons.BY_CODE else code}
+    return {"reason_label": lambda code: reasons.label(code, ctx.locale) if code in reasons.BY_CODE
+            else i18n.gettext("Another reason")}
 
 
 def _workbench(ctx: Ctx, template: str):
