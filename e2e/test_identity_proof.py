@@ -44,3 +44,43 @@ def test_a_registration_proven_by_the_code_on_record_sees_the_record(page, perso
     response = portal.open("/me/records")
     assert response.ok
     expect(page).to_have_url(re.compile(r"/me/records$"))
+
+
+def test_a_forgotten_password_is_set_again_with_the_code_on_record(page, person):
+    portal = Portal(page)
+    portal.open("/login?account_type=person")
+    portal.follow(portal.main.locator("a[href='/password/forgotten']"))
+    portal.fill(id_number=person.id_number, name=person.name, password="Changbai-Mountain-Snow-7",
+                password_confirm="Changbai-Mountain-Snow-7")
+    portal.submit(portal.main.locator("form[action='/password/forgotten']"))
+    expect(page).to_have_url(re.compile(r"/register/code$"))
+    code = portal.sent_code(person.mobile)
+    portal.open("/register/code")
+    portal.enter_code(code)
+    expect(page).to_have_url(re.compile(r"/me$"))
+    portal.sign_out()
+    assert portal.sign_in("person", username=person.id_number, password=person.password).status == 400
+    portal.sign_in("person", username=person.id_number, password="Changbai-Mountain-Snow-7")
+    expect(page).to_have_url(re.compile(r"/me$"))
+
+
+def test_an_account_opened_before_proof_was_required_proves_itself_first(page, person, sessionmaker):
+    from sqlmodel import select
+
+    from portal.db import transaction
+    from portal.models import Person, PersonAccount
+
+    with transaction(sessionmaker) as session:
+        account = session.exec(select(PersonAccount).join(Person, Person.id == PersonAccount.person_id)
+                               .where(Person.id_number == person.id_number)).one()
+        account.identity_proven_at, account.identity_proof = None, ""
+    portal = Portal(page)
+    portal.sign_in("person", username=person.id_number, password=person.password)
+    expect(page).to_have_url(re.compile(r"/me/prove$"))  # /me itself shows the record: not yet
+    expect(portal.flash()).to_be_visible()
+    portal.submit(portal.main.locator("form[action='/me/prove/send']"))
+    code = portal.sent_code(person.mobile)
+    portal.open("/me/prove")
+    portal.enter_code(code, action="/me/prove")
+    expect(page).to_have_url(re.compile(r"/me$"))
+    expect(portal.heading).to_contain_text(person.name)
