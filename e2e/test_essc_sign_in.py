@@ -51,6 +51,8 @@ def test_a_person_signs_in_by_scanning_the_qr_code_with_a_second_device(open_pag
     phone = Portal(open_page())
     phone.open(address)
     confirm_at_provider(phone, LI, face=True)
+    expect(phone.heading).to_have_text(phone.t("Sign in on the other screen?"))
+    phone.follow(phone.button("Yes, sign in on that screen"))
     expect(phone.heading).to_have_text(phone.t("Sign-in confirmed"))
 
     # The first screen asks every second and moves on by itself within 2 seconds of the confirmation.

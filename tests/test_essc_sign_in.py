@@ -21,7 +21,7 @@ from portal.services import essc as service
 from portal.web.access import PERSON_FACE
 from portal.web.endpoint import endpoint
 from tests import factories
-from tests.essc_support import CardBrowser, query_of, served
+from tests.essc_support import HIDDEN, CardBrowser, query_of, served
 from tests.helpers import sign_in_person
 
 WANG = "220102198503150111"
@@ -455,6 +455,13 @@ def _show_qr(browser) -> str:
     return unescape(QR_LINK.search(page.text).group(1))
 
 
+def _confirm_on_phone(phone, link: str, id_number: str, *, face: bool = False):
+    """Scans the code, signs in at the provider, and confirms on the page the portal shows the phone."""
+    asked = phone.get(phone.confirm_at_provider(link, id_number, face=face))
+    assert asked.status_code == 200 and 'action="/auth/essc/qr/confirm"' in asked.text, asked.text[:300]
+    return phone.post("/auth/essc/qr/confirm", dict(HIDDEN.findall(asked.text)))
+
+
 def _poll(browser):
     token = browser.csrf("/accessibility")
     return browser.post("/auth/essc/qr/poll", {"csrf_token": token}, headers={"hx-request": "true"})
@@ -473,7 +480,8 @@ def test_a_qr_code_confirmed_on_a_phone_signs_in_the_browser_that_showed_it_once
     link = _show_qr(browser)
     waiting = _poll(browser)
     assert waiting.status_code == 200 and 'hx-trigger="every 1s"' in waiting.text
-    confirmed = phone.get(phone.confirm_at_provider(link, WANG, face=True))
+    assert "hx-trigger" in _poll(browser).text  # scanned is not confirmed yet
+    confirmed = _confirm_on_phone(phone, link, WANG, face=True)
     assert confirmed.status_code == 200
     assert "portal_session" not in phone.http.cookies  # the phone is not signed in, the other screen is
     done = _poll(browser)
@@ -487,13 +495,28 @@ def test_a_qr_code_confirmed_on_a_phone_signs_in_the_browser_that_showed_it_once
 def test_a_used_qr_code_is_refused_on_the_phone(db, browser, phone):
     wang(db)
     link = _show_qr(browser)
-    callback = phone.confirm_at_provider(link, WANG)
-    assert phone.get(callback).status_code == 200
-    again = CardBrowser(browser.base)
+    assert _confirm_on_phone(phone, link, WANG).status_code == 200
+    another = CardBrowser(browser.base)
     try:
-        assert again.get(callback).status_code == 400
+        refused = another.get(another.confirm_at_provider(link, WANG))
+        assert refused.status_code == 400 and "/auth/essc/qr/confirm" not in refused.text
     finally:
-        again.close()
+        another.close()
+
+
+def test_whoever_made_the_qr_code_cannot_confirm_it_for_the_cardholder(db, browser, phone):
+    """QR phishing: the code's maker knows its state, but only the cardholder's device holds the signed note."""
+    account = wang(db)
+    link = _show_qr(browser)
+    callback = phone.confirm_at_provider(link, WANG)
+    assert phone.get(callback).status_code == 200  # the cardholder scanned, and has not confirmed
+    maker = CardBrowser(browser.base)
+    try:
+        token = maker.csrf("/login")
+        assert maker.post("/auth/essc/qr/confirm", {"csrf_token": token}).status_code == 400
+    finally:
+        maker.close()
+    assert "hx-trigger" in _poll(browser).text and assurances(db, account.id) == []
 
 
 def test_an_expired_qr_code_is_refused_on_both_screens(db, browser, phone):
@@ -504,6 +527,7 @@ def test_an_expired_qr_code_is_refused_on_both_screens(db, browser, phone):
         expired = _poll(browser)
         assert "hx-trigger" not in expired.text and "/auth/essc/qr" in expired.text
         assert phone.get(phone.confirm_at_provider(link, WANG)).status_code == 400
+        assert "hx-trigger" not in _poll(browser).text
         assert "hx-trigger" not in _poll(browser).text
     finally:
         clock.freeze(None)

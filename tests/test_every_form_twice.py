@@ -39,7 +39,7 @@ SIGNED = {"/payments/callback"}
 # until a first submission that does their work is written above.
 WALKED_EMPTY = {"/password/forgotten", "/register/code", "/register/code/resend", "/me/prove", "/me/prove/send",
                 "/me/notices", "/employer/notices", "/staff/counter/activation", "/staff/counter/card-check",
-                "/auth/essc/mobile"}
+                "/auth/essc/mobile", "/auth/essc/qr/confirm"}
 KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
 
 

@@ -193,20 +193,22 @@ def qr_usable(row: QrSignIn, now: datetime) -> bool:
     return row.confirmed_at is None and row.used_at is None and row.expires_at > now
 
 
-def confirm_qr(session: Session, *, row: QrSignIn, claims: CardClaims, actor: Actor, now: datetime,
-               today: date) -> CardAccount | CardRefused:
-    """The other device signed in with the card for this code: the showing browser may now be signed in."""
-    found = account_for_card(session, claims=claims, actor=actor, now=now, today=today)
-    if isinstance(found, CardRefused):
-        return found
+def confirm_qr(session: Session, *, row_id: int, account_id: int, assurance: str, actor: Actor,
+               now: datetime) -> bool:
+    """The cardholder, on the other device, confirmed that the screen showing this code is theirs to sign in.
+
+    False when the code expired or was used meanwhile."""
+    row = session.get(QrSignIn, row_id)
+    if row is None or not qr_usable(row, now) or assurance not in ("card", "face"):
+        return False
     row.confirmed_at = now
-    row.account_id = found.account.id
-    row.assurance = found.assurance
+    row.account_id = account_id
+    row.assurance = assurance
     session.add(row)
     session.flush()
     audit.record(session=session, actor=actor, action="essc.qr_confirmed", now=now, object_type="person_account",
-                 object_id=found.account.id)
-    return found
+                 object_id=account_id)
+    return True
 
 
 @dataclass(frozen=True)

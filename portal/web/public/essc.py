@@ -15,7 +15,6 @@ from starlette.routing import Route
 from portal import i18n
 from portal.auth import essc as protocol
 from portal.auth import sessions
-from portal.auth.principal import Actor
 from portal.errors import N_, NotFound, ValidationFailed
 from portal.services import audit
 from portal.services import essc as service
@@ -27,9 +26,12 @@ log = logging.getLogger("portal.essc")
 
 LOGIN_COOKIE = "portal_essc_login"
 QR_COOKIE = "portal_essc_qr"
+QR_CONFIRM_COOKIE = "portal_essc_qr_confirm"
 LOGIN_SECONDS = 600
 UNAVAILABLE = N_("Signing in with the electronic social security card is not available just now. Sign in with "
                  "your password, or try again later.")
+QR_SPENT = N_("This QR code has expired or has already been used. Ask for a new one on the screen where you are "
+               "signing in.")
 NOT_COMPLETED = N_("The sign-in with the electronic social security card could not be completed. Start again.")
 
 
@@ -112,24 +114,46 @@ def callback(ctx: Ctx):
 
 
 def _qr_callback(ctx: Ctx, row):
-    """The device that scanned a QR code comes back: sign-in confirmed for the browser that showed the code."""
+    """The device that scanned a QR code comes back from the card provider. Before the screen that showed the code
+    is signed in, the cardholder confirms it is theirs: whoever made the code (perhaps someone who sent it to them)
+    knows its state, but not the signed note this device keeps."""
     if not service.qr_usable(row, ctx.now):
-        return _problem(ctx, N_("This QR code has expired or has already been used. Ask for a new one on the "
-                                "screen where you are signing in."), qr=True)
-    again = protocol.LoginRequest(url="", state=row.state, nonce=row.nonce, code_verifier=row.code_verifier)
+        return _problem(ctx, QR_SPENT, qr=True)
     try:
-        claims = protocol.finish(ctx.settings, expected_state=row.state, nonce=again.nonce,
-                                 code_verifier=again.code_verifier, query=dict(ctx.query), now=ctx.now)
+        claims = protocol.finish(ctx.settings, expected_state=row.state, nonce=row.nonce,
+                                 code_verifier=row.code_verifier, query=dict(ctx.query), now=ctx.now)
     except protocol.Unavailable as error:
         log.warning("e-SSC provider unavailable: %s", error)
         return _problem(ctx, UNAVAILABLE, status=503)
     except protocol.Rejected as error:
         return _refused(ctx, error.reason, qr=True)
-    found = service.confirm_qr(ctx.db, row=row, claims=claims, actor=Actor(None, ctx.actor.address), now=ctx.now,
-                               today=ctx.today)
+    found = service.account_for_card(ctx.db, claims=claims, actor=ctx.actor, now=ctx.now, today=ctx.today)
     if isinstance(found, service.CardRefused):
         return ctx.render("public/essc_problem.html", status=403, message=found.message.render(i18n.gettext),
                           qr=True)
+    note = _qr_signer(ctx).dumps({"row": row.id, "account": found.account.id, "assurance": found.assurance})
+    ctx.set_cookie(QR_CONFIRM_COOKIE, note, max_age=int(service.QR_LIFETIME.total_seconds()))
+    return ctx.render("public/essc_qr_confirm.html", shown_at=row.created_at, address=row.client_address,
+                      name=found.person.name)
+
+
+def _qr_signer(ctx: Ctx) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(ctx.settings.secret_key, salt="essc-qr-confirm")
+
+
+@endpoint(PUBLIC)
+def qr_confirm(ctx: Ctx):
+    _enabled(ctx)
+    try:
+        note = _qr_signer(ctx).loads(ctx.request.cookies.get(QR_CONFIRM_COOKIE) or "",
+                                     max_age=int(service.QR_LIFETIME.total_seconds()))
+    except (BadSignature, ValueError, TypeError):
+        note = None
+    ctx.set_cookie(QR_CONFIRM_COOKIE, None)
+    if not isinstance(note, dict) or not service.confirm_qr(
+            ctx.db, row_id=note.get("row"), account_id=note.get("account"), assurance=note.get("assurance"),
+            actor=ctx.actor, now=ctx.now):
+        return _problem(ctx, QR_SPENT, qr=True)
     return ctx.render("public/essc_qr_confirmed.html")
 
 
@@ -214,6 +238,7 @@ routes = [
     Route("/auth/essc/mobile", mobile, methods=["POST"], name="essc_mobile"),
     Route("/auth/essc/qr", qr, methods=["GET"], name="essc_qr"),
     Route("/auth/essc/qr/poll", qr_poll, methods=["POST"], name="essc_qr_poll"),
+    Route("/auth/essc/qr/confirm", qr_confirm, methods=["POST"], name="essc_qr_confirm"),
     Route("/staff/counter/card-check", counter_check_form, methods=["GET"], name="staff_card_check_form"),
     Route("/staff/counter/card-check", counter_check, methods=["POST"], name="staff_card_check"),
 ]
