@@ -46,21 +46,31 @@ def gateway():
     server.server_close()
 
 
-def test_the_gateway_adapter_posts_each_message_with_the_key(gateway):
-    SmsGateway(gateway, "the-key").send(Message(to="13912345678", text="您的验证码是123456", purpose="code", at=AT))
+def test_the_gateway_adapter_posts_each_message_with_the_key_without_making_the_request_wait(gateway):
+    adapter = SmsGateway(gateway, "the-key")
+    adapter.send(Message(to="13912345678", text="您的验证码是123456", purpose="code", at=AT))
+    adapter.wait()
     assert Gateway.received == [("/send", "Bearer the-key", {"to": "13912345678", "text": "您的验证码是123456"})]
 
 
 def test_a_refusal_by_the_gateway_is_an_error_for_the_caller(gateway):
     Gateway.status = 500
     with pytest.raises(NotifierError, match="500"):
-        SmsGateway(gateway, "k").send(Message(to="13912345678", text="x", purpose="code", at=AT))
+        SmsGateway(gateway, "k").deliver(Message(to="13912345678", text="x", purpose="code", at=AT))
+
+
+def test_a_refused_message_sent_from_a_request_is_logged_not_raised(gateway, caplog):
+    Gateway.status = 500
+    adapter = SmsGateway(gateway, "k")
+    adapter.send(Message(to="13912345678", text="x", purpose="code", at=AT))
+    adapter.wait()
+    assert "not accepted by the gateway" in caplog.text
 
 
 def test_an_unreachable_gateway_is_an_error_for_the_caller(gateway):
     closed = gateway.replace("/send", "").rsplit(":", 1)[0] + ":9/send"  # the discard port: nothing listens
     with pytest.raises(NotifierError):
-        SmsGateway(closed, "k").send(Message(to="13912345678", text="x", purpose="code", at=AT))
+        SmsGateway(closed, "k").deliver(Message(to="13912345678", text="x", purpose="code", at=AT))
 
 
 def test_the_settings_choose_the_notifier(settings):
