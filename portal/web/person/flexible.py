@@ -46,9 +46,9 @@ def _all_gaps_change(ctx: Ctx, view: service.FlexibleView):
 
 def _start_options(ctx: Ctx) -> list[tuple[str, str]]:
     this = month_of(ctx.today)
-    return [(fmt_month(this), i18n.gettext("This month (%(month)s)") % {"month": fmt_month(this)}),
+    return [(fmt_month(this), i18n.gettext("This month (%(month)s)", month=fmt_month(this))),
             (fmt_month(add_months(this, 1)),
-             i18n.gettext("Next month (%(month)s)") % {"month": fmt_month(add_months(this, 1))})]
+             i18n.gettext("Next month (%(month)s)", month=fmt_month(add_months(this, 1))))]
 
 
 def _percent(ctx: Ctx) -> int | None:
