@@ -68,6 +68,7 @@ def test_queue_filter_checkboxes_sit_in_their_item_beside_the_label(app, demo_wo
 
 @pytest.mark.parametrize(("account", "address"), [("handler", "/staff/queue?state=all"),
                                                   ("employee", "/me/requests"), ("clerk", "/employer/requests"),
+                                                  ("admin", "/employer/bills"),
                                                   (None, "/policy/parameters")])
 @pytest.mark.parametrize("language", ["zh_CN", "en"])
 def test_wide_tables_name_the_column_of_every_cell_for_the_phone_layout(app, demo_world, account, address,
