@@ -48,7 +48,7 @@ def test_a_visitor_registers_signs_in_sees_the_dashboard_in_english_and_signs_ou
     expect(portal.flash()).to_have_text("You have signed out.")
     expect(portal.account_nav.get_by_role("link", name="Sign in")).to_be_visible()
     portal.open("/me")  # signed out for real: the dashboard asks to sign in again
-    expect(page).to_have_url(re.compile(r"/login\?next=%2Fme$"))
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Fme&account_type=person$"))
 
 
 def test_registration_with_bad_input_shows_the_error_summary_and_keeps_the_typed_values(page, new_person):
