@@ -93,4 +93,5 @@ def test_a_new_employer_is_verified_through_the_handling_queue_and_told_so(page,
     items = employer.main.locator(".notice-list__item")
     expect(items.first).to_be_visible()
     expect(items.filter(has=page.locator(f"a[href='/employer/requests/{reference}']")).first).to_be_visible()
+    employer.follow(employer.main.get_by_role("button", name=employer.t("Mark all as read")))
     expect(badge).to_have_count(0)  # read now
