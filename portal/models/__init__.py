@@ -6,6 +6,7 @@ from portal.models.declarations import DeclarationDraft
 from portal.models.essc import CardLink, QrSignIn
 from portal.models.idempotency import IdempotencyKey
 from portal.models.identity import IdentityClaim, IdentityCode
+from portal.models.monitoring import MonitoringDigest, MonitoringFlag, MonitoringMonth, MonitoringPyramid
 from portal.models.queue import Case, CaseAttachment, CaseCounter, CaseEvent, Notice
 from portal.models.records import (
     BaseDeclaration,
@@ -47,6 +48,10 @@ __all__ = [
     "Employer",
     "EmployerOperator",
     "IdempotencyKey",
+    "MonitoringDigest",
+    "MonitoringFlag",
+    "MonitoringMonth",
+    "MonitoringPyramid",
     "IdentityClaim",
     "IdentityCode",
     "Notice",

@@ -1,0 +1,96 @@
+"""Stored monthly summaries for supervisors (监控), rebuilt by ``portal monitoring refresh``, and the flags of the
+anomaly rules (智能监控).
+
+A summary row holds one month of one area: the province (``220000``, every record counted once) or a prefecture.
+Money is integer fen. ``monitoring_digest`` keeps, per month, a digest of the records the month's figures are
+built from, so a refresh recomputes only the months whose records changed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from portal.models.base import utc_field
+from portal.models.records import ContributionMonth
+
+# The monitoring aggregates read the history one month at a time; without this every month scans the whole table.
+CONTRIBUTION_MONTH_INDEX = Index("ix_contribution_month_month", ContributionMonth.month)
+
+
+def _fen() -> int:
+    return Field(default=0, sa_column=Column(BigInteger, nullable=False))
+
+
+class MonitoringMonth(SQLModel, table=True):
+    """One area's figures for one month."""
+
+    __tablename__ = "monitoring_month"
+    __table_args__ = (UniqueConstraint("month", "area", name="uq_monitoring_month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: date
+    area: str = Field(max_length=6)  # 220000: the province; otherwise a prefecture code
+    insured: int = 0  # persons with a contribution month due (billed, paid, in arrears or deferred)
+    contributors: int = 0  # of them, persons whose month is paid
+    pensioners: int = 0  # persons retired before this month (from the records: employment ended by retirement)
+    new_pensioners: int = 0  # persons whose first pension month this is
+    enrolments: int = 0  # employment spells and flexible enrolments starting this month
+    back_payments: int = 0  # months recorded this month's way by back payment (补缴), counted by the month paid for
+    due_fen: int = _fen()  # contributions due for the month (employer and individual parts)
+    collected_fen: int = _fen()  # of them, paid
+    arrears_fen: int = _fen()  # of them, in arrears
+    collections_in_fen: int = _fen()  # money received this month (by the day the collector confirmed it)
+    payments_out_fen: int = _fen()  # benefits paid out this month
+    cases_decided: int = 0  # requests decided this month
+    cases_on_time: int = 0  # of them, decided by their due date
+    cases_overdue: int = 0  # requests due this month still open past their due date, when computed
+    computed_at: datetime = utc_field()
+
+
+class MonitoringPyramid(SQLModel, table=True):
+    """The insured of one area and month by age band and sex."""
+
+    __tablename__ = "monitoring_pyramid"
+    __table_args__ = (UniqueConstraint("month", "area", "band", "sex", name="uq_monitoring_pyramid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: date
+    area: str = Field(max_length=6)
+    band: int  # the band's lowest age (16, 20, 25, ..., 60)
+    sex: str = Field(max_length=6)
+    insured: int = 0
+
+
+class MonitoringDigest(SQLModel, table=True):
+    """The digest of the records behind one month's figures when they were last computed."""
+
+    __tablename__ = "monitoring_digest"
+
+    month: date = Field(primary_key=True)
+    digest: str = Field(max_length=64)
+    computed_at: datetime = utc_field()
+
+
+class MonitoringFlag(SQLModel, table=True):
+    """What an anomaly rule found, with its evidence; a supervisor may mark it explained."""
+
+    __tablename__ = "monitoring_flag"
+    __table_args__ = (
+        UniqueConstraint("rule", "area", "month", "subject", name="uq_monitoring_flag"),
+        Index("ix_monitoring_flag_status", "status", "month"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    rule: str = Field(max_length=40)
+    area: str = Field(max_length=6)
+    month: date
+    subject: str = Field(default="", max_length=40)  # what it is about within the area (a person, an employer)
+    evidence: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON: the figures that fired it
+    status: str = Field(default="open", max_length=10)  # open | explained
+    note: str = Field(default="", max_length=500)
+    found_at: datetime = utc_field()
+    explained_at: datetime | None = utc_field(nullable=True)
+    explained_by: int | None = Field(default=None, foreign_key="staff_member.id")
