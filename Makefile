@@ -75,7 +75,7 @@ e2e: setup system-deps ## Browser tests (Playwright + Debian Chromium + axe-core
 test: setup system-deps lint unit e2e ## Everything CI runs: lint, unit and integration, end to end
 
 bench: setup ## Print measured performance figures
-	$(BIN)/python -m portal.bench
+	$(BIN)/python -m portal.devtools.bench
 
 i18n: i18n-extract i18n-update i18n-compile ## Refresh the catalogs after changing strings
 

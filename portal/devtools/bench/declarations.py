@@ -1,6 +1,6 @@
-"""Benchmark figure for the base declaration (wired into ``make bench`` by portal/bench.py).
+"""Benchmark figure for the base declaration (wired into ``make bench`` by portal/devtools/bench/).
 
-    from portal.bench_declarations import run
+    from portal.devtools.bench.declarations import run
     for label, value in run(): print(f"{label:<60} {value}")
 
 On a fresh SQLite file and on the PostgreSQL database ``portal_bench_declarations`` (PORTAL_BENCH_DECLARATIONS_PG_URL overrides;
@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert, select
 
-from portal.bench_support import fresh_database, on_both_databases
+from portal.devtools.bench.support import fresh_database, on_both_databases
 
 TODAY = date(2026, 11, 28)
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """Benchmark: ``/me/records`` for a 30-year history (target under 50 ms), on SQLite and PostgreSQL.
 
-    from portal.bench_record_page import run
+    from portal.devtools.bench.record_page import run
     for label, value in run(): print(f"{label:<60} {value}")
 
 One person with 360 paid months (1996-12 to 2026-11, employer and flexible spans) and 30 credited account
@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import create_engine, insert, text
 
-from portal.bench_support import fresh_database, on_both_databases
+from portal.devtools.bench.support import fresh_database, on_both_databases
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 FIRST = date(1996, 12, 1)

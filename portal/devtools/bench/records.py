@@ -1,6 +1,6 @@
-"""Benchmark figures for the records and billing batch work (wired into ``make bench`` by portal/bench.py).
+"""Benchmark figures for the records and billing batch work (wired into ``make bench`` by portal/devtools/bench/).
 
-    from portal.bench_records import run
+    from portal.devtools.bench.records import run
     for label, value in run(): print(f"{label:<50} {value}")
 
 Builds a synthetic province of 100,000 persons on a fresh SQLite file and on the PostgreSQL database
@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import text
 
-from portal.bench_support import fresh_database, on_both_databases
+from portal.devtools.bench.support import fresh_database, on_both_databases
 
 TODAY = date(2026, 11, 28)
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)

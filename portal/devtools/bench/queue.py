@@ -1,4 +1,4 @@
-"""Measured performance figures (``make bench``, i.e. ``python -m portal.bench``).
+"""Measured performance figures (``make bench``, i.e. ``python -m portal.devtools.bench``).
 
 Each section is a function that gets a ``Bench`` (a scratch database of its own) and returns
 figures; ``SECTIONS`` lists them, so other issues add theirs alongside. The benchmark never
@@ -6,9 +6,9 @@ touches the test or application database: on PostgreSQL it uses a database named
 ``portal_bench`` on the same server (created when missing, its schema rebuilt on every run);
 when PostgreSQL is unreachable it says so and measures on a scratch SQLite file instead.
 
-    python -m portal.bench                  # every section
-    python -m portal.bench --only queue     # one section
-    python -m portal.bench --cases 20000    # a smaller queue, for a quick look
+    python -m portal.devtools.bench                  # every section
+    python -m portal.devtools.bench --only queue     # one section
+    python -m portal.devtools.bench --cases 20000    # a smaller queue, for a quick look
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
-from portal.bench_support import fresh_database, scratch_pg_url
+from portal.devtools.bench.support import fresh_database, scratch_pg_url
 
 BENCH_DATABASE = "portal_bench"
 BENCH_NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # a Monday morning in China
@@ -345,23 +345,23 @@ def section_queue(bench: Bench) -> list[Figure]:
 
 def section_records(bench: Bench) -> list[tuple[str, str]]:
     """Synthetic province, billing and interest on SQLite and PostgreSQL (issue 4's figures)."""
-    from portal import bench_records
+    from portal.devtools.bench import records
 
-    return bench_records.run(persons=bench.options.persons if bench.options else None)
+    return records.run(persons=bench.options.persons if bench.options else None)
 
 
 def section_declarations(bench: Bench) -> list[tuple[str, str]]:
     """A clean 10,000-row declaration file checked and saved, on SQLite and PostgreSQL."""
-    from portal import bench_declarations
+    from portal.devtools.bench import declarations
 
-    return bench_declarations.run()
+    return declarations.run()
 
 
 def section_record_page(bench: Bench) -> list[tuple[str, str]]:
     """/me/records and its CSV for a 30-year history, on SQLite and PostgreSQL."""
-    from portal import bench_record_page
+    from portal.devtools.bench import record_page
 
-    return bench_record_page.run()
+    return record_page.run()
 
 
 OWN_DATABASES = {"records", "declarations", "record-page"}
@@ -374,7 +374,7 @@ SECTIONS: dict[str, Callable[[Bench], list]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m portal.bench", description="Print measured figures")
+    parser = argparse.ArgumentParser(prog="python -m portal.devtools.bench", description="Print measured figures")
     parser.add_argument("--only", choices=sorted(SECTIONS), action="append", help="run only these sections")
     parser.add_argument("--cases", type=int, default=100_000, help="open cases in the queue section")
     parser.add_argument("--takes", type=int, default=250, help="take-next calls per handler")
