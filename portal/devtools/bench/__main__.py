@@ -1,6 +1,90 @@
-"""``python -m portal.devtools.bench``: print the measured figures (``make bench``)."""
+"""Measured performance figures (``make bench``, i.e. ``python -m portal.devtools.bench``).
 
-from portal.devtools.bench.queue import main
+Each section is a function that gets a ``Bench`` (a scratch database of its own) and returns
+figures; ``SECTIONS`` lists them, one module of this package each, so other issues add theirs alongside.
+The benchmark never touches the test or application database: on PostgreSQL it uses a database named
+``portal_bench`` on the same server (created when missing, its schema rebuilt on every run);
+when PostgreSQL is unreachable it says so and measures on a scratch SQLite file instead.
+
+    python -m portal.devtools.bench                  # every section
+    python -m portal.devtools.bench --only queue     # one section
+    python -m portal.devtools.bench --cases 20000    # a smaller queue, for a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from sqlalchemy.engine import make_url
+
+from portal.devtools.bench.queue import section_queue
+from portal.devtools.bench.support import Bench, prepare_database
+
+
+def section_records(bench: Bench) -> list[tuple[str, str]]:
+    """Synthetic province, billing and interest on SQLite and PostgreSQL (issue 4's figures)."""
+    from portal.devtools.bench import records
+
+    return records.run(persons=bench.options.persons if bench.options else None)
+
+
+def section_declarations(bench: Bench) -> list[tuple[str, str]]:
+    """A clean 10,000-row declaration file checked and saved, on SQLite and PostgreSQL."""
+    from portal.devtools.bench import declarations
+
+    return declarations.run()
+
+
+def section_record_page(bench: Bench) -> list[tuple[str, str]]:
+    """/me/records and its CSV for a 30-year history, on SQLite and PostgreSQL."""
+    from portal.devtools.bench import record_page
+
+    return record_page.run()
+
+
+OWN_DATABASES = {"records", "declarations", "record-page"}
+SECTIONS: dict[str, Callable[[Bench], list]] = {
+    "queue": section_queue,
+    "records": section_records,
+    "declarations": section_declarations,
+    "record-page": section_record_page,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m portal.devtools.bench", description="Print measured figures")
+    parser.add_argument("--only", choices=sorted(SECTIONS), action="append", help="run only these sections")
+    parser.add_argument("--cases", type=int, default=100_000, help="open cases in the queue section")
+    parser.add_argument("--takes", type=int, default=250, help="take-next calls per handler")
+    parser.add_argument("--rounds", type=int, default=30, help="page loads per workbench view")
+    parser.add_argument("--persons", type=int, default=100_000, help="synthetic persons in the records section")
+    options = parser.parse_args(argv)
+    import logging
+
+    logging.getLogger("portal.queue").setLevel(logging.ERROR)
+    status = 0
+    for name in options.only or list(SECTIONS):
+        if name in OWN_DATABASES:  # measured on a SQLite file and a PostgreSQL database of their own
+            bench = Bench(url="", backend="both", options=options)
+            print(f"== {name} (SQLite and PostgreSQL, scratch databases of its own)")
+        else:
+            bench = prepare_database()
+            bench.options = options
+            print(f"== {name} ({bench.backend}: {make_url(bench.url).render_as_string(hide_password=True)})")
+        for note in bench.notes:
+            print(f"  note: {note}")
+        for figure in SECTIONS[name](bench):
+            if isinstance(figure, tuple):
+                print(f"  {figure[0]}: {figure[1]}")
+                continue
+            print(figure.line())
+            if figure.target is not None and not figure.value < figure.target:
+                status = 1
+    return status
+
+
+
 
 if __name__ == "__main__":  # not when a spawned handler process imports this module as __mp_main__
     raise SystemExit(main())

@@ -1,95 +1,24 @@
-"""Measured performance figures (``make bench``, i.e. ``python -m portal.devtools.bench``).
+"""Benchmark section ``queue``: take next by eight handler processes at once, and the staff workbench's pages.
 
-Each section is a function that gets a ``Bench`` (a scratch database of its own) and returns
-figures; ``SECTIONS`` lists them, so other issues add theirs alongside. The benchmark never
-touches the test or application database: on PostgreSQL it uses a database named
-``portal_bench`` on the same server (created when missing, its schema rebuilt on every run);
-when PostgreSQL is unreachable it says so and measures on a scratch SQLite file instead.
-
-    python -m portal.devtools.bench                  # every section
-    python -m portal.devtools.bench --only queue     # one section
-    python -m portal.devtools.bench --cases 20000    # a smaller queue, for a quick look
+On the PostgreSQL database ``portal_bench`` (or a scratch SQLite file when PostgreSQL is unreachable; see
+support.py): a queue of open cases filled set-based, then each handler process takes cases under two harnesses.
 """
 
 from __future__ import annotations
 
-import argparse
-import math
 import multiprocessing
 import os
 import statistics
-import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
-from portal.devtools.bench.support import fresh_database, scratch_pg_url
+from portal.devtools.bench.support import Bench, Figure, percentile
 
-BENCH_DATABASE = "portal_bench"
 BENCH_NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # a Monday morning in China
-
-
-@dataclass(frozen=True)
-class Figure:
-    name: str
-    value: float
-    unit: str
-    target: float | None = None  # an upper bound from the issue, when there is one
-
-    def line(self) -> str:
-        verdict = ""
-        if self.target is not None:
-            verdict = f"  (target < {self.target:g} {self.unit}: {'met' if self.value < self.target else 'NOT MET'})"
-        return f"  {self.name:<58} {self.value:>10.2f} {self.unit}{verdict}"
-
-
-@dataclass
-class Bench:
-    url: str
-    backend: str  # postgresql | sqlite
-    notes: list[str] = field(default_factory=list)
-    options: argparse.Namespace | None = None
-
-    def engine(self) -> Engine:
-        from portal.db import make_engine
-
-        return make_engine(self.url)
-
-
-def percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    if not ordered:
-        return math.nan
-    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
-    return ordered[k]
-
-
-# --- the scratch database ------------------------------------------------------------------------
-
-
-def prepare_database() -> Bench:
-    """An empty, migrated database for the benchmark: PostgreSQL when reachable, SQLite otherwise."""
-    url = scratch_pg_url(BENCH_DATABASE)
-    try:
-        fresh_database(url)
-        return Bench(url=url, backend="postgresql")
-    except Exception as error:  # unreachable, or no rights: say so and measure SQLite instead
-        path = Path(tempfile.gettempdir()) / "portal_bench.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        bench = Bench(url=f"sqlite:///{path}", backend="sqlite")
-        bench.notes.append(f"PostgreSQL unreachable ({type(error).__name__}: {str(error).splitlines()[0][:120]}); "
-                           "these are SQLite figures, not the PostgreSQL targets")
-        fresh_database(bench.url)
-        return bench
-
-
-# --- section: the handling queue -----------------------------------------------------------------
 
 KINDS = ("employer_verification", "enrolment_correction", "deferral", "back_payment", "flexible_exception",
          "transfer", "retirement_claim", "certification_exception", "survivor_claim", "credit_objection")
@@ -341,69 +270,3 @@ def section_queue(bench: Bench) -> list[Figure]:
         figures.append(Figure(f"{name} p99", percentile(values, 99), "ms",
                               target=100 if on_pg and name == "workbench /staff/queue" else None))
     return figures
-
-
-def section_records(bench: Bench) -> list[tuple[str, str]]:
-    """Synthetic province, billing and interest on SQLite and PostgreSQL (issue 4's figures)."""
-    from portal.devtools.bench import records
-
-    return records.run(persons=bench.options.persons if bench.options else None)
-
-
-def section_declarations(bench: Bench) -> list[tuple[str, str]]:
-    """A clean 10,000-row declaration file checked and saved, on SQLite and PostgreSQL."""
-    from portal.devtools.bench import declarations
-
-    return declarations.run()
-
-
-def section_record_page(bench: Bench) -> list[tuple[str, str]]:
-    """/me/records and its CSV for a 30-year history, on SQLite and PostgreSQL."""
-    from portal.devtools.bench import record_page
-
-    return record_page.run()
-
-
-OWN_DATABASES = {"records", "declarations", "record-page"}
-SECTIONS: dict[str, Callable[[Bench], list]] = {
-    "queue": section_queue,
-    "records": section_records,
-    "declarations": section_declarations,
-    "record-page": section_record_page,
-}
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m portal.devtools.bench", description="Print measured figures")
-    parser.add_argument("--only", choices=sorted(SECTIONS), action="append", help="run only these sections")
-    parser.add_argument("--cases", type=int, default=100_000, help="open cases in the queue section")
-    parser.add_argument("--takes", type=int, default=250, help="take-next calls per handler")
-    parser.add_argument("--rounds", type=int, default=30, help="page loads per workbench view")
-    parser.add_argument("--persons", type=int, default=100_000, help="synthetic persons in the records section")
-    options = parser.parse_args(argv)
-    import logging
-
-    logging.getLogger("portal.queue").setLevel(logging.ERROR)
-    status = 0
-    for name in options.only or list(SECTIONS):
-        if name in OWN_DATABASES:  # measured on a SQLite file and a PostgreSQL database of their own
-            bench = Bench(url="", backend="both", options=options)
-            print(f"== {name} (SQLite and PostgreSQL, scratch databases of its own)")
-        else:
-            bench = prepare_database()
-            bench.options = options
-            print(f"== {name} ({bench.backend}: {make_url(bench.url).render_as_string(hide_password=True)})")
-        for note in bench.notes:
-            print(f"  note: {note}")
-        for figure in SECTIONS[name](bench):
-            if isinstance(figure, tuple):
-                print(f"  {figure[0]}: {figure[1]}")
-                continue
-            print(figure.line())
-            if figure.target is not None and not figure.value < figure.target:
-                status = 1
-    return status
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

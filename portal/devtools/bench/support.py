@@ -1,15 +1,75 @@
-"""Scratch databases for the benchmark sections (never the application's or the tests' database)."""
+"""What every benchmark section shares: its figures, its ``Bench``, and scratch databases (never the application's
+or the tests' database)."""
 
 from __future__ import annotations
 
+import argparse
+import math
 import os
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+BENCH_DATABASE = "portal_bench"
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    value: float
+    unit: str
+    target: float | None = None  # an upper bound from the issue, when there is one
+
+    def line(self) -> str:
+        verdict = ""
+        if self.target is not None:
+            verdict = f"  (target < {self.target:g} {self.unit}: {'met' if self.value < self.target else 'NOT MET'})"
+        return f"  {self.name:<58} {self.value:>10.2f} {self.unit}{verdict}"
+
+
+@dataclass
+class Bench:
+    url: str
+    backend: str  # postgresql | sqlite
+    notes: list[str] = field(default_factory=list)
+    options: argparse.Namespace | None = None
+
+    def engine(self) -> Engine:
+        from portal.db import make_engine
+
+        return make_engine(self.url)
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    if not ordered:
+        return math.nan
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+# --- the scratch database ------------------------------------------------------------------------
+
+
+def prepare_database() -> Bench:
+    """An empty, migrated database for the benchmark: PostgreSQL when reachable, SQLite otherwise."""
+    url = scratch_pg_url(BENCH_DATABASE)
+    try:
+        fresh_database(url)
+        return Bench(url=url, backend="postgresql")
+    except Exception as error:  # unreachable, or no rights: say so and measure SQLite instead
+        path = Path(tempfile.gettempdir()) / "portal_bench.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        bench = Bench(url=f"sqlite:///{path}", backend="sqlite")
+        bench.notes.append(f"PostgreSQL unreachable ({type(error).__name__}: {str(error).splitlines()[0][:120]}); "
+                           "these are SQLite figures, not the PostgreSQL targets")
+        fresh_database(bench.url)
+        return bench
 
 
 def scratch_pg_url(database: str, override: str | None = None) -> str:
