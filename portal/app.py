@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from portal import faults, i18n, notify
+from portal import assembly, faults, i18n, notify
 from portal.db import make_engine, make_sessionmaker
 from portal.errors import N_, Msg
 from portal.services.audit import Sealer
@@ -104,6 +104,7 @@ class _Opaque:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or from_environment()
+    assembly.assemble()
     engine = make_engine(settings.database_url)
     app = Starlette(
         debug=False,

@@ -438,6 +438,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from portal import assembly  # after parsing, so `--help` stays quick
+
+    assembly.assemble()
     return args.func(args)
 
 

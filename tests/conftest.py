@@ -18,8 +18,10 @@ import pytest  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlmodel import SQLModel  # noqa: E402
 
-from portal import clock  # noqa: E402
+from portal import assembly, clock  # noqa: E402
 from portal.settings import Settings  # noqa: E402
+
+assembly.assemble()  # the request kinds, as the app and the command line register them at start-up
 
 DB_FIXTURES = {"engine", "database_url", "db", "app", "client", "settings"}
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -17,20 +17,9 @@ from typing import Any
 
 import yaml
 
+from portal.queue.kinds import IDENTITY_KINDS, MONEY_KINDS, Kind
+
 DATA_FILE = Path(__file__).parent / "data" / "routing.yaml"
-
-
-class Kind(StrEnum):
-    EMPLOYER_VERIFICATION = "employer_verification"
-    ENROLMENT_CORRECTION = "enrolment_correction"
-    DEFERRAL = "deferral"
-    BACK_PAYMENT = "back_payment"
-    FLEXIBLE_EXCEPTION = "flexible_exception"
-    TRANSFER = "transfer"
-    RETIREMENT_CLAIM = "retirement_claim"
-    CERTIFICATION_EXCEPTION = "certification_exception"
-    SURVIVOR_CLAIM = "survivor_claim"
-    CREDIT_OBJECTION = "credit_objection"
 
 
 class Tier(StrEnum):
@@ -45,15 +34,6 @@ class Route(StrEnum):
     SINGLE = "single"
     DUAL = "dual"
 
-
-# Decisions that move money always need a handler and a different reviewer.
-MONEY_KINDS: frozenset[Kind] = frozenset(
-    {Kind.BACK_PAYMENT, Kind.TRANSFER, Kind.RETIREMENT_CLAIM, Kind.SURVIVOR_CLAIM}
-)
-
-# Decisions on who someone is (an employer's registration, a person's insured identity and record): approving one
-# whose automatic checks failed takes a handler and a different reviewer, whatever the route says.
-IDENTITY_KINDS: frozenset[Kind] = frozenset({Kind.EMPLOYER_VERIFICATION, Kind.ENROLMENT_CORRECTION})
 
 # Credit ratings are not in yet, so everyone is treated as tier B.
 DEFAULT_TIER = Tier.B

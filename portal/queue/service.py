@@ -13,13 +13,11 @@ may act on that employer's cases and nobody else may.
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import bindparam, func, text, update
 from sqlalchemy.exc import IntegrityError
@@ -29,10 +27,9 @@ from portal import clock
 from portal.auth.principal import SYSTEM, Actor, Principal
 from portal.db import UTCDateTime
 from portal.errors import N_, Conflict, Msg, NotFound, PortalError, ValidationFailed
-from portal.identifiers import InvalidIdentifier, parse_credit_code
-from portal.models import Case, CaseEvent, Employer, StaffMember
-from portal.queue import attachments, calendar, overlaps, take_pg
-from portal.queue.reasons import BY_CODE
+from portal.models import Case, CaseEvent, StaffMember
+from portal.queue import attachments, calendar, kinds, overlaps, take_pg
+from portal.queue.kinds import Check, CheckResult
 from portal.queue.routing import (
     DEFAULT_TIER,
     MONEY_KINDS,
@@ -239,20 +236,6 @@ def _filed_at_counter_by(case: Case, actor: Actor) -> bool:
 # --- automatic checks, as data -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    code: str
-    passed: bool
-    message: str  # English message id
-    params: dict[str, Any] | None = None
-
-    def as_json(self) -> dict:
-        return {"code": self.code, "passed": self.passed, "message": self.message, "params": self.params or {}}
-
-
-Check = Callable[[Session, Case, dict], CheckResult]
-
-
 def prefecture_of(region: str) -> str:
     """The prefecture (city level) of a six-digit administrative code: 220102 → 220100."""
     return region[:4] + "00"
@@ -271,61 +254,12 @@ def check_no_duplicate(session: Session, case: Case, payload: dict) -> CheckResu
     return CheckResult("no_duplicate", True, N_("No other open request of the same kind."))
 
 
-def check_credit_code_region(session: Session, case: Case, payload: dict) -> CheckResult:
-    employer = session.get(Employer, case.applicant_id) if case.applicant_kind == "employer" else None
-    code = payload.get("credit_code") or (employer.credit_code if employer else "")
-    try:
-        code = parse_credit_code(code)
-    except InvalidIdentifier:
-        return CheckResult("credit_code_region", False, N_("The unified social credit code is not valid."))
-    region = code[2:8]
-    if prefecture_of(region) != case.prefecture:
-        return CheckResult("credit_code_region", False, N_(
-            "The credit code was issued in region %(region)s, which is not in the prefecture chosen (%(prefecture)s)."),
-            {"region": region, "prefecture": case.prefecture})
-    return CheckResult("credit_code_region", True, N_("The credit code was issued in the prefecture chosen."))
-
-
-def check_employer_pending(session: Session, case: Case, payload: dict) -> CheckResult:
-    employer = session.get(Employer, case.applicant_id) if case.applicant_kind == "employer" else None
-    if employer is None:
-        return CheckResult("employer_pending", False, N_("The employer's registration was not found."))
-    if employer.status != "pending":
-        return CheckResult("employer_pending", False, N_("The employer has already been decided."))
-    return CheckResult("employer_pending", True, N_("The registration waits for verification."))
-
-
-def _from_services(module: str, name: str):
-    """A check or effect defined in a portal.services module, imported on first use (those modules submit
-    through this one, so importing them here at load time would be circular)."""
-    def call(*args):
-        return getattr(importlib.import_module(f"portal.services.{module}"), name)(*args)
-
-    call.__name__ = name
-    return call
-
-
-def _from_applications(name: str):
-    return _from_services("applications", name)
-
-
-def _from_person_requests(name: str):
-    return _from_services("person_requests", name)
-
-
 COMMON_CHECKS: tuple[Check, ...] = (check_no_duplicate,)
-CHECKS: dict[str, tuple[Check, ...]] = {
-    Kind.EMPLOYER_VERIFICATION: (check_credit_code_region, check_employer_pending),
-    Kind.DEFERRAL: (_from_applications("check_deferral"),),
-    Kind.BACK_PAYMENT: (_from_applications("check_back_payment"),),
-    Kind.ENROLMENT_CORRECTION: (_from_person_requests("check_correction"),),
-    Kind.FLEXIBLE_EXCEPTION: (_from_person_requests("check_exception"),),
-}
 
 
 def run_checks(session: Session, case: Case) -> list[CheckResult]:
     payload = payload_of(case)
-    return [check(session, case, payload) for check in (*COMMON_CHECKS, *CHECKS.get(case.kind, ()))]
+    return [check(session, case, payload) for check in (*COMMON_CHECKS, *kinds.spec_of(case.kind).checks)]
 
 
 # Where a person looks at or decides a case, so the checks are run again there (see refresh_checks).
@@ -371,29 +305,6 @@ def _approving(case: Case, action: Action, recommendation: str | None) -> bool:
 
 
 # --- what a decision does outside the queue -------------------------------------------------------------
-
-Effect = Callable[[Session, Case, bool, datetime, str], None]
-
-
-def _apply_employer_verification(session: Session, case: Case, approved: bool, now: datetime, note: str) -> None:
-    employer = session.get(Employer, case.applicant_id)
-    if employer is None or employer.status != "pending":
-        return
-    employer.status = "verified" if approved else "rejected"
-    employer.decided_at = now
-    employer.decided_by = case.reviewer_id or case.handler_id
-    reason = case.recommendation_reason if case.reviewer_id else None
-    employer.decision_note = (note or (BY_CODE[reason].zh_CN if reason in BY_CODE else ""))[:500]
-    session.add(employer)
-
-
-EFFECTS: dict[str, Effect] = {
-    Kind.EMPLOYER_VERIFICATION: _apply_employer_verification,
-    Kind.DEFERRAL: _from_applications("apply_deferral"),
-    Kind.BACK_PAYMENT: _from_applications("apply_back_payment"),
-    Kind.FLEXIBLE_EXCEPTION: _from_person_requests("apply_exception"),
-}
-
 
 # --- notices ------------------------------------------------------------------------------------
 
@@ -723,7 +634,7 @@ def _close_decided(session: Session, *, now: datetime, batch: int, cal: calendar
 
 
 def _apply_effect(session: Session, case: Case, now: datetime, note: str) -> None:
-    effect = EFFECTS.get(case.kind)
+    effect = kinds.spec_of(case.kind).effect
     if effect is not None and case.state in DECIDED:
         effect(session, case, case.state == State.APPROVED, now, note)
 

@@ -14,6 +14,9 @@ from portal.auth.totp import new_secret
 from portal.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFailed
 from portal.identifiers import InvalidIdentifier, parse_credit_code, parse_resident_id, valid_mobile
 from portal.models import Employer, EmployerOperator, Person, PersonAccount, StaffMember
+from portal.queue import service as queue
+from portal.queue.kinds import CheckResult, Kind, KindSpec
+from portal.queue.reasons import BY_CODE
 from portal.services import audit
 
 PREFECTURES = ("220100", "220200", "220300", "220400", "220500", "220600", "220700", "220800", "222400")
@@ -167,8 +170,6 @@ def register_employer(
 def _submit_verification(*, session: Session, actor: Actor, employer: Employer, operator: EmployerOperator,
                          now: datetime) -> None:
     """The verification goes through the handling queue like every other request."""
-    from portal.queue import service as queue  # the queue's service imports this package's modules
-
     queue.submit(session, kind="employer_verification", now=now, actor=actor, prefecture=employer.region,
                  applicant=queue.Applicant("employer", employer.id, operator.id), channel="web",
                  payload={"credit_code": employer.credit_code, "name": employer.name, "region": employer.region},
@@ -309,3 +310,49 @@ def employer_of(session: Session, actor: Actor, *, verified: bool = False) -> Em
     if verified and employer.status != "verified":
         raise Forbidden(Msg(N_("Your employer has not been verified yet.")))
     return employer
+
+
+# --- the employer verification request kind ---------------------------------------------------------------
+
+
+def check_credit_code_region(session: Session, case, payload: dict) -> CheckResult:
+    employer = session.get(Employer, case.applicant_id) if case.applicant_kind == "employer" else None
+    code = payload.get("credit_code") or (employer.credit_code if employer else "")
+    try:
+        code = parse_credit_code(code)
+    except InvalidIdentifier:
+        return CheckResult("credit_code_region", False, N_("The unified social credit code is not valid."))
+    region = code[2:8]
+    if queue.prefecture_of(region) != case.prefecture:
+        return CheckResult("credit_code_region", False, N_(
+            "The credit code was issued in region %(region)s, which is not in the prefecture chosen (%(prefecture)s)."),
+            {"region": region, "prefecture": case.prefecture})
+    return CheckResult("credit_code_region", True, N_("The credit code was issued in the prefecture chosen."))
+
+
+def check_employer_pending(session: Session, case, payload: dict) -> CheckResult:
+    employer = session.get(Employer, case.applicant_id) if case.applicant_kind == "employer" else None
+    if employer is None:
+        return CheckResult("employer_pending", False, N_("The employer's registration was not found."))
+    if employer.status != "pending":
+        return CheckResult("employer_pending", False, N_("The employer has already been decided."))
+    return CheckResult("employer_pending", True, N_("The registration waits for verification."))
+
+
+def apply_employer_verification(session: Session, case, approved: bool, now: datetime, note: str) -> None:
+    """A decided verification sets the employer's status; a second decision on a decided employer changes nothing."""
+    employer = session.get(Employer, case.applicant_id)
+    if employer is None or employer.status != "pending":
+        return
+    employer.status = "verified" if approved else "rejected"
+    employer.decided_at = now
+    employer.decided_by = case.reviewer_id or case.handler_id
+    reason = case.recommendation_reason if case.reviewer_id else None
+    employer.decision_note = (note or (BY_CODE[reason].zh_CN if reason in BY_CODE else ""))[:500]
+    session.add(employer)
+
+
+KIND_SPECS = (
+    KindSpec(Kind.EMPLOYER_VERIFICATION, checks=(check_credit_code_region, check_employer_pending),
+             effect=apply_employer_verification, shown=frozenset({"credit_code", "name", "region"})),
+)

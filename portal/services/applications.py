@@ -1,8 +1,8 @@
 """Employers' deferral (缓缴) and back payment (补缴) requests, and what their approval does.
 
 Both become cases in the handling queue (``portal.queue.service.submit``). The automatic checks and the
-effects of a decision for the kinds ``deferral`` and ``back_payment`` are defined here and registered in
-``portal.queue.service`` (CHECKS, EFFECTS).
+effects of a decision for the kinds ``deferral`` and ``back_payment`` are defined here and declared in
+``KIND_SPECS`` at the end, which start-up registers (``portal.assembly``).
 
 A deferral covers whole months of the employer's unpaid bills. On approval the months become ``deferred``
 and no late fee accrues on them from the approval, for the longest deferral the policy allows
@@ -41,7 +41,7 @@ from portal.policy.parameters import param
 from portal.policy.rules.contribution import employee_contribution
 from portal.policy.rules.late_fee import late_fee
 from portal.queue import service as queue
-from portal.queue.service import CheckResult
+from portal.queue.kinds import CheckResult, Kind, KindSpec
 from portal.services import accounts, audit, billing
 
 COMMITMENT = N_("I confirm the statements are true and accept the consequences of a false commitment.")
@@ -396,3 +396,12 @@ def apply_back_payment(session: Session, case: Case, approved: bool, now: dateti
     session.flush()
     audit.record(session=session, actor=SYSTEM, action="back_payment.applied",
                  now=now, object_type="case", object_id=case.reference, detail={"months": added})
+
+
+KIND_SPECS = (
+    KindSpec(Kind.DEFERRAL, checks=(check_deferral,), effect=apply_deferral,
+             shown=frozenset({"months", "windows", "amount", "reason", "credit_code"})),
+    KindSpec(Kind.BACK_PAYMENT, checks=(check_back_payment,), effect=apply_back_payment,
+             shown=frozenset({"person_id", "person_name", "id_number", "spell_id", "first_month", "last_month",
+                              "months", "contributions", "late_fee", "quoted_on", "credit_code"})),
+)

@@ -1,8 +1,8 @@
 """People's own requests to the handling queue: a correction of their record, an exception to flexible enrolment.
 
 Both become cases (``portal.queue.service.submit``); their automatic checks and what an approval does are
-defined here and registered in ``portal.queue.service`` (CHECKS, EFFECTS), as ``applications`` does for
-employers' requests.
+defined here and declared in ``KIND_SPECS`` at the end, which start-up registers (``portal.assembly``), as
+``applications`` does for employers' requests.
 
 A record correction (参保信息更正) names the months concerned, what is wrong and the details. The
 handler compares it with the employer's filings and payments; the approval is the decision the
@@ -42,7 +42,7 @@ from portal.policy.dates import add_months, fmt_month, month_of, parse_month
 from portal.policy.parameters import param
 from portal.policy.rules.retirement import retirement
 from portal.queue import service as queue
-from portal.queue.service import CheckResult
+from portal.queue.kinds import CheckResult, Kind, KindSpec
 from portal.services import audit, enrolment
 from portal.services.accounts import ID_MESSAGES, person_of
 from portal.services.applications import COMMITMENT
@@ -314,3 +314,10 @@ def apply_exception(session: Session, case: Case, approved: bool, now: datetime,
                  object_type="flexible_enrolment", object_id=enrolled.id,
                  detail={"case": case.reference, "start_month": payload["start_month"],
                          "ended_spell": spell.id if spell is not None else None})
+
+
+KIND_SPECS = (
+    KindSpec(Kind.ENROLMENT_CORRECTION, checks=(check_correction,), shown=frozenset({"months", "what", "details"})),
+    KindSpec(Kind.FLEXIBLE_EXCEPTION, checks=(check_exception,), effect=apply_exception,
+             shown=frozenset({"reason", "details", "start_month", "base_percent", "open_spell_since"})),
+)

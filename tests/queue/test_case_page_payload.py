@@ -131,6 +131,11 @@ def test_a_flexible_enrolment_exception_gives_its_reason_as_a_phrase(client, db,
     _no_raw_data(html)
 
 
+def test_a_kind_no_longer_registered_shows_every_key_generically():
+    shown = payload_display.view("no_longer_offered", {"amount": "100", "urgent": True})
+    assert shown.template == payload_display.GENERIC and [e.key for e in shown.others] == ["amount", "urgent"]
+
+
 def test_an_unknown_kind_and_unexpected_keys_fall_back_to_a_nested_list_in_words(client, db, frozen_clock):
     odd = {"destination": {"province": "辽宁省", "months": ["2020-01", "2020-02"]}, "amount": "100",
            "urgent": True, "reason": None}

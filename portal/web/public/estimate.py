@@ -69,8 +69,8 @@ _ENGINE_MESSAGES = {
     "months_paid": N_("Enter the months you have paid as a whole number, 0 or more."),
     "months_expected": N_("Enter the further months as a whole number, 0 or more."),
     "deemed_months": N_("Enter the deemed months as a whole number, 0 or more."),
-    "average_index": N_("Enter an average contribution index of 3.00 or less: contribution bases are capped at 300% "
-                        "of the average wage."),
+    "average_index": N_("Enter an average contribution index of 3.00 or less: contribution bases are capped at three "
+                        "times the average wage."),
     "account_balance": N_("Enter the personal account balance in yuan, 0 or more."),
     "chosen_month": N_("Choose a retirement month within your window, from %(earliest)s to %(latest)s."),
 }

@@ -3,7 +3,7 @@
 Pure: no database, request or clock. The stored JSON is sorted into small typed values (a month, an amount of
 money, a date, a yes/no, free text, a nested list or definition list); the templates under
 templates/staff/payload/ format them with the portal's filters and carry every label, so the catalog picks the
-labels up. Each kind with a partial template names the keys it shows itself; any other key goes to a generic,
+labels up. Each kind with a partial template names the keys it shows itself (``KindSpec.shown``); any other key goes to a generic,
 translated definition list beneath it. A kind without a partial gets the generic list alone.
 """
 
@@ -15,17 +15,10 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from portal.queue import kinds
+
 GENERIC = "staff/payload/generic.html"
 
-# The keys each kind's partial shows itself (the rest are listed generically beneath it).
-SHOWN: dict[str, frozenset[str]] = {
-    "employer_verification": frozenset({"credit_code", "name", "region"}),
-    "deferral": frozenset({"months", "windows", "amount", "reason", "credit_code"}),
-    "back_payment": frozenset({"person_id", "person_name", "id_number", "spell_id", "first_month", "last_month",
-                               "months", "contributions", "late_fee", "quoted_on", "credit_code"}),
-    "enrolment_correction": frozenset({"months", "what", "details"}),
-    "flexible_exception": frozenset({"reason", "details", "start_month", "base_percent", "open_spell_since"}),
-}
 # Keys whose values are amounts of money (strings of yuan, as the services store them).
 MONEY_KEYS = frozenset({"amount", "base", "contributions", "employer_part", "individual_part", "late_fee",
                         "late_fee_to_quote_date", "personal_account", "total"})
@@ -151,7 +144,7 @@ def _months_list(value: Any) -> list[Shown] | None:
     return [Shown("month", item) for item in sorted(parsed)]
 
 
-def _deferral(payload: dict) -> tuple[dict, set[str]]:
+def _deferral(payload: dict, shown: frozenset[str]) -> tuple[dict, set[str]]:
     months = _months_list(payload.get("months"))
     windows = payload.get("windows") if isinstance(payload.get("windows"), dict) else {}
     data: dict[str, Any] = {"amount": shape(payload.get("amount"), "amount"), "reason": _text(payload.get("reason")),
@@ -174,7 +167,7 @@ def _day_or_text(value: Any) -> Shown:
     return Shown("date", parsed) if parsed is not None else _text(value)
 
 
-def _back_payment(payload: dict) -> tuple[dict, set[str]]:
+def _back_payment(payload: dict, shown: frozenset[str]) -> tuple[dict, set[str]]:
     handled = {"person_id", "person_name", "id_number", "spell_id", "first_month", "last_month", "contributions",
                "late_fee", "quoted_on", "credit_code"}
     contributions, late_fee = money(payload.get("contributions")), money(payload.get("late_fee"))
@@ -200,14 +193,14 @@ def _back_payment(payload: dict) -> tuple[dict, set[str]]:
     return data, handled
 
 
-def _enrolment_correction(payload: dict) -> tuple[dict, set[str]]:
+def _enrolment_correction(payload: dict, shown: frozenset[str]) -> tuple[dict, set[str]]:
     months = _months_list(payload.get("months"))
     what = payload.get("what")
     handled = {"details"} | ({"months"} if months is not None else set()) | ({"what"} if _code(what) else set())
     return {"months": months or [], "what": what if _code(what) else None, "details": _text(payload.get("details"))}, handled
 
 
-def _flexible_exception(payload: dict) -> tuple[dict, set[str]]:
+def _flexible_exception(payload: dict, shown: frozenset[str]) -> tuple[dict, set[str]]:
     reason, percent = payload.get("reason"), payload.get("base_percent")
     whole = isinstance(percent, int) and not isinstance(percent, bool)
     return ({"reason": reason if _code(reason) else None, "details": _text(payload.get("details")),
@@ -222,7 +215,7 @@ def _code(value: Any) -> bool:
     return value is None or isinstance(value, str)
 
 
-def _employer_verification(payload: dict) -> tuple[dict, set[str]]:
+def _employer_verification(payload: dict, shown: frozenset[str]) -> tuple[dict, set[str]]:
     region = payload.get("region")
     return ({"credit_code": _text(payload.get("credit_code")), "name": _text(payload.get("name")),
              "region": region if isinstance(region, str) else None},
@@ -241,9 +234,14 @@ _BUILDERS = {
 def view(kind: str, payload: dict) -> PayloadView:
     """What the case page shows of ``payload``: the kind's partial with its typed data, plus the other keys."""
     payload = payload if isinstance(payload, dict) else {}
-    build = _BUILDERS.get(kind)
-    if build is None:
+    spec = kinds.registered().get(kind)
+    if spec is None or spec.payload_template is None:
         return PayloadView(GENERIC, {}, entries(payload))
-    data, handled = build(payload)
-    handled &= set(SHOWN[kind])
-    return PayloadView(f"staff/payload/{kind}.html", data, entries(payload, skip=frozenset(handled)))
+    data, handled = _BUILDERS.get(kind, _plain)(payload, spec.shown)
+    handled &= set(spec.shown)
+    return PayloadView(spec.payload_template, data, entries(payload, skip=frozenset(handled)))
+
+
+def _plain(payload: dict, shown: frozenset[str]) -> tuple[dict, set[str]]:
+    """A kind without a builder of its own: each shown key typed as ``shape`` types it."""
+    return {key: shape(payload.get(key), key) for key in shown}, set(shown) & set(payload)

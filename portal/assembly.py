@@ -1,0 +1,20 @@
+"""Start-up assembly: the pieces each layer declares, put together once, before any request or command runs.
+
+The queue knows nothing of the services above it; each service module that owns request kinds declares them in
+``KIND_SPECS``, and this module registers them. Adding a service module with kinds means adding it to
+``KIND_MODULES``. ``assemble`` is idempotent and is called by the web app's factory, the command line and the
+test set-up.
+"""
+
+from __future__ import annotations
+
+from portal.queue import kinds, routing
+from portal.services import accounts, applications, person_requests, planned_kinds
+
+KIND_MODULES = (accounts, applications, person_requests, planned_kinds)
+
+
+def assemble() -> None:
+    for module in KIND_MODULES:
+        kinds.register(*module.KIND_SPECS)
+    kinds.check_complete({str(kind) for kind in routing.default_routing().service_days})
