@@ -116,7 +116,7 @@ def demo(sessionmaker):
     """The demo accounts, seeded into the live server's database."""
     from portal import clock
     from portal.db import transaction
-    from portal.services import demo as demo_data
+    from portal.devtools import demo as demo_data
 
     now = clock.now()
     with transaction(sessionmaker) as session:
@@ -274,8 +274,8 @@ def person_on_record(sessionmaker, live_server) -> NewPerson:
 
     from portal import clock
     from portal.db import transaction
+    from portal.devtools import demo as demo_data
     from portal.models import Employer, EmploymentSpell, Person
-    from portal.services import demo as demo_data
 
     data = fresh_person()
     now = clock.now()

@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import expect
 
 from e2e.pages import Portal
-from portal.services import demo as demo_data
+from portal.devtools import demo as demo_data
 
 EMPLOYEE, EMPLOYEE_NAME = demo_data.PERSONS[0][1], demo_data.PERSONS[0][2]
 

@@ -73,7 +73,7 @@ def cmd_db_restore(args) -> int:
 
 def cmd_seed(args) -> int:
     from portal.db import transaction
-    from portal.services import demo
+    from portal.devtools import demo
 
     if not args.demo:
         print("nothing to seed: pass --demo", file=sys.stderr)
@@ -248,7 +248,7 @@ def cmd_accounts_credit_interest(args) -> int:
 
 def cmd_synth(args) -> int:
     from portal.db import transaction
-    from portal.services import synth
+    from portal.devtools import synth
 
     with transaction(_sessionmaker()) as session:
         report = synth.generate(session, persons=args.persons, seed=args.seed, today=clock.today(),

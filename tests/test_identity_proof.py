@@ -12,9 +12,9 @@ from sqlmodel import func, select
 
 from portal import clock
 from portal.app import create_app
+from portal.devtools import demo
 from portal.identifiers import make_resident_id
 from portal.models import AuditEvent, IdentityClaim, IdentityCode, Person, PersonAccount, WebSession
-from portal.services import demo
 from tests import factories
 from tests.helpers import another_browser, app_routes, fill_path, sign_in_person, sign_in_staff, token_from
 

@@ -17,9 +17,9 @@ import pytest
 from sqlmodel import select
 
 from portal import clock
+from portal.devtools import demo
 from portal.models import EmployerOperator, Person, StaffMember, WebSession
 from portal.policy.dates import add_months, fmt_month, month_of
-from portal.services import demo
 from tests.helpers import another_browser, current_code, sign_in
 from tests.visible_text import internal_names, visible_text
 

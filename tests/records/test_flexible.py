@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
+from portal.devtools import demo
 from portal.errors import NotFound, ValidationFailed
 from portal.identifiers import make_resident_id
 from portal.models import Bill, BillLine, ContributionMonth, PaymentOrder, PaymentOrderBill
@@ -15,7 +16,7 @@ from portal.money import from_fen, to_fen
 from portal.policy.parameters import param
 from portal.policy.rules.contribution import flexible_contribution
 from portal.policy.rules.late_fee import late_fee
-from portal.services import billing, demo
+from portal.services import billing
 from portal.services import flexible as service
 from tests import factories
 from tests.records.support import NOW, TODAY, flexible, person_actor

@@ -6,9 +6,9 @@ from datetime import date
 
 from sqlmodel import select
 
+from portal.devtools import demo
 from portal.identifiers import make_resident_id
 from portal.models import FlexibleBaseChoice, FlexibleEnrolment, PaymentOrder, Person
-from portal.services import demo
 from tests import factories
 from tests.conftest import csrf_token
 from tests.helpers import Cast, error_links, field_error, html_lang, new_person, sign_in_person, snapshot

@@ -12,8 +12,8 @@ import pytest
 from sqlmodel import select
 
 from portal import i18n
+from portal.devtools import demo
 from portal.models import ContributionMonth, Person
-from portal.services import demo
 from portal.services.records import build_record
 from portal.web.person.records import CSV_HEADINGS
 from tests.helpers import new_person, sign_in_person

@@ -7,11 +7,11 @@ from datetime import date
 from sqlalchemy import func
 from sqlmodel import select
 
+from portal.devtools import demo, synth
 from portal.identifiers import parse_credit_code, parse_resident_id
 from portal.models import Bill, ContributionMonth, Employer, EmploymentSpell, Person, PersonalAccountYear
 from portal.money import to_fen
 from portal.policy.parameters import param
-from portal.services import demo, synth
 from portal.services.personal_accounts import credit_interest
 from portal.services.records import build_record
 from tests.records.support import NOW, TODAY

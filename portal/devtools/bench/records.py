@@ -33,7 +33,8 @@ def _timed(factory, work):
 
 def measure(url: str, *, persons: int) -> list[tuple[str, str]]:
     from portal.db import make_engine, make_sessionmaker
-    from portal.services import billing, synth
+    from portal.devtools import synth
+    from portal.services import billing
     from portal.services.personal_accounts import credit_interest
 
     fresh_database(url)
