@@ -8,12 +8,16 @@ transaction is committed before the response leaves (or rolled back if anything 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import text as sa_text
+from sqlmodel import Session
 from starlette.background import BackgroundTask, BackgroundTasks
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -26,6 +30,7 @@ from portal.auth.principal import Actor, Principal
 from portal.errors import N_, Msg, PortalError, Throttled, ValidationFailed
 from portal.faults import crash_point
 from portal.services import audit, idempotency, notices
+from portal.settings import Settings
 from portal.web.access import FACE_STEP, PROOF_STEP, Access
 from portal.web.templating import render
 
@@ -35,6 +40,7 @@ RESUME_COOKIE = "portal_resume"  # a form posted after the session ended, kept f
 RESUME_MAX_BYTES = 3500  # a cookie holds about 4 KB; a longer form is not kept (the sign-in message says so)
 RESUME_MINUTES = 30
 DISPLAY_COOKIE = "portal_display"
+Answer = TypeVar("Answer")
 log = logging.getLogger("portal.web")
 
 
@@ -43,12 +49,12 @@ class Ctx:
     """Everything an endpoint needs from the request, already parsed and checked."""
 
     request: Request
-    db: object
+    db: Session  # the request's one transaction: views read and call services; only the boundary commits
     principal: Principal | None
     form: FormData | None
     csrf_token: str
     now: datetime
-    settings: object
+    settings: Settings
     cookies: list[tuple[str, str | None, dict]] = field(default_factory=list)
     flash_message: str | None = None
     resumed: dict = field(default_factory=dict)  # what was typed before the session ended, for this page
@@ -136,6 +142,35 @@ class Ctx:
         messages = {name: message.render(i18n.gettext) for name, message in error.errors.items()}
         return self.render(template, status=422, errors=messages, values=self.values(), **extra)
 
+    def refuse(self, answer: Callable[..., Answer], *args, **kwargs) -> Answer:
+        """Nothing of what this request changed so far is kept; then ``answer(*args, **kwargs)`` makes the reply.
+
+        The transaction is rolled back first, so what the answer reads is the database as it was, never the
+        half-done work of a refused use case (on PostgreSQL a failed statement also leaves the transaction
+        unusable until then). The request goes on in a fresh transaction, which the boundary commits: what the
+        answer itself records (a refused upload counted, a refused payment callback audited) is kept.
+        """
+        self.db.rollback()
+        return answer(*args, **kwargs)
+
+    def fail(self, template: str, errors: Mapping[str, Msg | str] | None = None, *, status: int = 422,
+             page: Callable[[], dict] | None = None, **context) -> HTMLResponse:
+        """Refuse what was sent and show the page again: nothing of it is kept (see ``refuse``).
+
+        ``errors`` are messages by field name (``Msg`` translated here); with errors the form keeps what the
+        visitor typed. ``page``, when given, reads what the page shows from the database after the rollback;
+        ``context`` is added to it.
+        """
+        def answer() -> HTMLResponse:
+            shown = {**(page() if page is not None else {}), **context}
+            if errors:
+                shown.setdefault("values", self.values())
+            shown["errors"] = {name: message.render(i18n.gettext) if isinstance(message, Msg) else message
+                               for name, message in (errors or {}).items()} or shown.get("errors") or {}
+            return self.render(template, status=status, **shown)
+
+        return self.refuse(answer)
+
     def redirect(self, url: str, status: int = 303) -> Response:
         if self.is_htmx:
             return Response(status_code=200, headers={"HX-Redirect": url})
@@ -184,6 +219,16 @@ def database_unavailable(error: BaseException) -> bool:
     """
     return isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError) or (
         isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated)
+
+
+def database_answers(session: Session) -> bool:
+    """The health probe: does the database answer a trivial query? (A failed probe leaves nothing behind.)"""
+    try:
+        session.execute(sa_text("SELECT 1"))
+        return True
+    except sa_exc.SQLAlchemyError:
+        session.rollback()
+        return False
 
 
 def unavailable_page(request: Request, error: BaseException) -> HTMLResponse:

@@ -49,8 +49,7 @@ def deferral_submit(ctx: Ctx):
             reason=ctx.value("reason"), commitment=ctx.value("commitment") == "yes", token=ctx.value("token"),
             now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
-        ctx.db.rollback()
-        return _deferral_page(ctx, error=error)
+        return ctx.refuse(_deferral_page, ctx, error=error)
     ctx.flash("Your request %(reference)s was submitted. We will tell you when it is decided.",
               reference=case.reference)
     return ctx.redirect(f"/employer/requests/{case.reference}")
@@ -91,8 +90,7 @@ def back_payment_submit(ctx: Ctx):
             ctx.db, actor=ctx.actor, spell_id=ctx.value("spell_id"), first_month=ctx.value("first_month"),
             last_month=ctx.value("last_month"), token=ctx.value("token"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
-        ctx.db.rollback()
-        return _back_payment_page(ctx, error=error)
+        return ctx.refuse(_back_payment_page, ctx, error=error)
     ctx.flash("Your request %(reference)s was submitted. We will tell you when it is decided.",
               reference=case.reference)
     return ctx.redirect(f"/employer/requests/{case.reference}")

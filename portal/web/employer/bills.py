@@ -105,8 +105,7 @@ def pay(ctx: Ctx):
     try:
         order = billing.create_payment_order(ctx.db, actor=ctx.actor, bill_ids=bill_ids, pay_on=pay_on, now=ctx.now)
     except ValidationFailed as invalid:
-        ctx.db.rollback()
-        return _page(ctx, status=422, errors=invalid.errors, selected=set())
+        return ctx.refuse(_page, ctx, status=422, errors=invalid.errors, selected=set())
     ctx.flash("Payment order %(reference)s was created. Quote this reference when you pay.",
               reference=order.reference)
     return ctx.redirect(f"/employer/bills/orders/{order.reference}")

@@ -66,7 +66,6 @@ def submit_form(ctx: Ctx):
     try:
         return _prepared(ctx, year, rows, "form")
     except DeclarationRefused as refused:
-        ctx.db.rollback()
         errors = {}
         for problem in refused.problems:
             person = by_row.get(problem.row)
@@ -74,7 +73,7 @@ def submit_form(ctx: Ctx):
                 errors.setdefault(f"wage_{person.person_id}", problem.message)
             else:  # the form only carries wages; anything else belongs to the form as a whole
                 errors.setdefault("form", problem.message)
-        return _page(ctx, year=year, error=ValidationFailed(errors))
+        return ctx.refuse(_page, ctx, year=year, error=ValidationFailed(errors))
 
 
 @endpoint(EMPLOYER)
@@ -94,11 +93,15 @@ def upload(ctx: Ctx):
         source = "xlsx" if sent.filename.lower().endswith(".xlsx") else "csv"
         response = _prepared(ctx, year, rows, source)
     except DeclarationRefused as refused:
-        ctx.db.rollback()
-        upload_limits.note(ctx.db, actor=ctx.actor, now=ctx.now, what="declaration", accepted=False)
-        return _page(ctx, year=year, error=refused, problems=refused.problems)
+        return ctx.refuse(_refused_upload, ctx, year, refused)
     upload_limits.note(ctx.db, actor=ctx.actor, now=ctx.now, what="declaration", accepted=True)
     return response
+
+
+def _refused_upload(ctx: Ctx, year: int, refused: DeclarationRefused):
+    """The refusal counts towards the upload limit; nothing else of the upload is kept."""
+    upload_limits.note(ctx.db, actor=ctx.actor, now=ctx.now, what="declaration", accepted=False)
+    return _page(ctx, year=year, error=refused, problems=refused.problems)
 
 
 def _template_name(year: int, extension: str) -> str:

@@ -51,11 +51,9 @@ def add_employee(ctx: Ctx):
                                        name=ctx.value("name"), start_month=start, wage=ctx.value("wage"),
                                        mobile=ctx.value("mobile"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
-        ctx.db.rollback()
-        return _invalid(ctx, error)
+        return ctx.refuse(_invalid, ctx, error)
     except Conflict as error:
-        ctx.db.rollback()
-        return _invalid(ctx, ValidationFailed({"id_number": error.message}), status=409)
+        return ctx.refuse(_invalid, ctx, ValidationFailed({"id_number": error.message}), status=409)
     billed = enrolment.already_billed(ctx.db, spell=spell)
     if billed is None:
         ctx.flash("%(name)s was added from %(month)s.", name=ctx.value("name"),
@@ -118,8 +116,7 @@ def end_spell(ctx: Ctx):
         spell = enrolment.end_spell(ctx.db, actor=ctx.actor, spell_id=spell_id, end_month=end,
                                     reason=ctx.value("reason"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
-        ctx.db.rollback()
-        return _end_page(ctx, spell_id, error)
+        return ctx.refuse(_end_page, ctx, spell_id, error)
     ctx.flash("The employment ends after %(month)s.", month=i18n.format_month(spell.end_month))
     return ctx.redirect("/employer/employees")
 

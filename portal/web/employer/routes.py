@@ -36,9 +36,8 @@ def add_operator(ctx: Ctx):
             password_confirm=ctx.form.get("password_confirm") or "", now=ctx.now,
         )
     except ValidationFailed as error:
-        ctx.db.rollback()
-        operators = accounts.list_operators(session=ctx.db, actor=ctx.actor)
-        return ctx.render_invalid("employer/operators.html", error, operators=operators)
+        return ctx.fail("employer/operators.html", error.errors,
+                        page=lambda: {"operators": accounts.list_operators(session=ctx.db, actor=ctx.actor)})
     ctx.flash("The operator was added. Give them their user name and password in person.")
     return ctx.redirect("/employer/operators")
 

@@ -36,12 +36,13 @@ def _submitted(ctx: Ctx, case):
 # --- a correction of the record -------------------------------------------------------------------------------
 
 
-def _correction_page(ctx: Ctx, *, error: ValidationFailed | None = None):
-    extra = dict(token=_token(ctx), commitment=service.COMMITMENT, what_options=service.CORRECTIONS,
-                 max_months=service.MAX_MONTHS)
-    if error is not None:
-        return ctx.render_invalid("person/applications_correction.html", error, **extra)
-    return ctx.render("person/applications_correction.html", **extra)
+def _correction_extra(ctx: Ctx) -> dict:
+    return dict(token=_token(ctx), commitment=service.COMMITMENT, what_options=service.CORRECTIONS,
+                max_months=service.MAX_MONTHS)
+
+
+def _correction_page(ctx: Ctx):
+    return ctx.render("person/applications_correction.html", **_correction_extra(ctx))
 
 
 @endpoint(PERSON)
@@ -57,8 +58,7 @@ def correction_submit(ctx: Ctx):
             details=ctx.value("details"),
             commitment=ctx.value("commitment") == "yes", token=ctx.value("token"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
-        ctx.db.rollback()
-        return _correction_page(ctx, error=error)
+        return ctx.fail("person/applications_correction.html", error.errors, **_correction_extra(ctx))
     return _submitted(ctx, case)
 
 
@@ -92,11 +92,9 @@ def exception_submit(ctx: Ctx):
             base_percent=whole_number(text, low=0, high=9999), details=ctx.value("details"),
             commitment=ctx.value("commitment") == "yes", token=ctx.value("token"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
-        ctx.db.rollback()
-        return _exception_page(ctx, error=error)
+        return ctx.refuse(_exception_page, ctx, error=error)
     except Conflict as refused:
-        ctx.db.rollback()
-        return _exception_page(ctx, refusal=refused.message.render(i18n.gettext))
+        return ctx.refuse(_exception_page, ctx, refusal=refused.message.render(i18n.gettext))
     return _submitted(ctx, case)
 
 

@@ -57,11 +57,10 @@ def _percent(ctx: Ctx) -> int | None:
 
 
 def _failed(ctx: Ctx, error: Exception, form: str):
-    ctx.db.rollback()
     if isinstance(error, ValidationFailed):
         errors = {name: message.render(i18n.gettext) for name, message in error.errors.items()}
-        return _page(ctx, status=422, errors=errors, form=form)
-    return _page(ctx, status=error.status_code, problem=error.message.render(i18n.gettext), form=form)
+        return ctx.refuse(_page, ctx, status=422, errors=errors, form=form)
+    return ctx.refuse(_page, ctx, status=error.status_code, problem=error.message.render(i18n.gettext), form=form)
 
 
 @endpoint(PERSON)

@@ -41,8 +41,7 @@ def send_code(ctx: Ctx):
         started = identity.request_account_code(ctx.db, settings=ctx.settings, notifier=ctx.notifier,
                                                 actor=ctx.actor, now=ctx.now)
     except Throttled as error:
-        ctx.db.rollback()
-        page = _page(ctx, status=429, refusal=error.message.render(i18n.gettext))
+        page = ctx.refuse(_page, ctx, status=429, refusal=error.message.render(i18n.gettext))
         page.headers["Retry-After"] = str(error.retry_after_seconds)
         return page
     keep_claim(ctx, started)

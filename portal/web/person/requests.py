@@ -67,9 +67,13 @@ def _detail_context(ctx: Ctx, area: Area, case) -> dict:
                 paused=case.state == State.WAITING_FOR_APPLICANT, **_labels(ctx))
 
 
+def _case(ctx: Ctx):
+    return service.load_case(ctx.db, reference=ctx.path_params["reference"], actor=ctx.actor)
+
+
 def request_detail(ctx: Ctx, area: Area, *, case=None, status: int = 200, problem: str | None = None,
                    errors: dict | None = None, values: dict | None = None):
-    case = case or service.load_case(ctx.db, reference=ctx.path_params["reference"], actor=ctx.actor)
+    case = case or _case(ctx)
     return ctx.render(f"{area.folder}/requests_detail.html", status=status, problem=problem, errors=errors or {},
                       values=values or {}, **_detail_context(ctx, area, case))
 
@@ -89,15 +93,13 @@ def _applicant_action(ctx: Ctx, area: Area, do, done_message: str):
     try:
         case = do(reference)
     except StaleCase as stale:
-        ctx.db.rollback()
-        return request_detail(ctx, area, status=409, problem=stale.message.render(i18n.gettext))
+        return ctx.refuse(request_detail, ctx, area, status=409, problem=stale.message.render(i18n.gettext))
     except ActionRefused as refused:
-        ctx.db.rollback()
-        return request_detail(ctx, area, status=refused.status_code, problem=refused.message.render(i18n.gettext))
+        return ctx.refuse(request_detail, ctx, area, status=refused.status_code,
+                          problem=refused.message.render(i18n.gettext))
     except ValidationFailed as invalid:
-        ctx.db.rollback()
-        messages = {name: message.render(i18n.gettext) for name, message in invalid.errors.items()}
-        return request_detail(ctx, area, status=422, errors=messages, values=ctx.values())
+        return ctx.fail(f"{area.folder}/requests_detail.html", invalid.errors, problem=None,
+                        page=lambda: _detail_context(ctx, area, _case(ctx)))
     ctx.flash(done_message, reference=case.reference)
     return ctx.redirect(area.url(case.reference))
 

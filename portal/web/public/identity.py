@@ -104,8 +104,7 @@ def code_resend(ctx: Ctx):
     except Conflict:
         return _code_page(ctx, status=409)
     except Throttled as error:
-        ctx.db.rollback()
-        page = _code_page(ctx, status=429, refusal=error.message.render(i18n.gettext))
+        page = ctx.refuse(_code_page, ctx, status=429, refusal=error.message.render(i18n.gettext))
         page.headers["Retry-After"] = str(error.retry_after_seconds)
         return page
     ctx.flash("If we hold a mobile number on the record, a new code has been sent to it.")

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from portal.web.access import PUBLIC
-from portal.web.endpoint import DISPLAY_COOKIE, Ctx, endpoint
+from portal.web.endpoint import DISPLAY_COOKIE, Ctx, database_answers, endpoint
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -30,25 +28,16 @@ def home(ctx: Ctx):
     return ctx.render("public/home.html")
 
 
-def _database_answers(ctx: Ctx) -> bool:
-    try:
-        ctx.db.execute(text("SELECT 1"))
-        return True
-    except SQLAlchemyError:
-        ctx.db.rollback()
-        return False
-
-
 @endpoint(PUBLIC)
 def healthz(ctx: Ctx):
     """Liveness: the process serves (200 even without the database, which a restart would not bring back)."""
-    return JSONResponse({"status": "ok", "db": "ok" if _database_answers(ctx) else "unavailable"})
+    return JSONResponse({"status": "ok", "db": "ok" if database_answers(ctx.db) else "unavailable"})
 
 
 @endpoint(PUBLIC)
 def readyz(ctx: Ctx):
     """Readiness: send requests here only while the database answers."""
-    if _database_answers(ctx):
+    if database_answers(ctx.db):
         return JSONResponse({"status": "ready", "db": "ok"})
     return JSONResponse({"status": "unavailable", "db": "unavailable"}, status_code=503,
                         headers={"Retry-After": "30"})

@@ -51,7 +51,10 @@ def _answer(ctx: Ctx, actor: Actor, status: int, result: str, reference: str = "
 
 def _refuse(ctx: Ctx, actor: Actor, status: int, result: str, reference: str = "", **detail) -> JSONResponse:
     """A refusal: nothing of the request's transaction is kept, and the refusal is recorded on its own."""
-    ctx.db.rollback()
+    return ctx.refuse(_recorded_apart, ctx, actor, status, result, reference, **detail)
+
+
+def _recorded_apart(ctx: Ctx, actor: Actor, status: int, result: str, reference: str, **detail) -> JSONResponse:
     app = ctx.request.app
     audit.record_apart(app.state.sessionmaker, actor=actor, action="payment.callback", now=ctx.now,
                        object_type="payment_order", object_id=reference[:40],

@@ -62,8 +62,7 @@ def correction_submit(ctx: Ctx):
             details=ctx.value("details"), commitment=ctx.value("commitment") == "yes", token=ctx.value("token"),
             now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
-        ctx.db.rollback()
-        return _page(ctx, "staff/counter_correction.html", error=error)
+        return ctx.refuse(_page, ctx, "staff/counter_correction.html", error=error)
     return _filed(ctx, case)
 
 
@@ -81,11 +80,9 @@ def exception_submit(ctx: Ctx):
             base_percent=whole_number(text, low=0, high=9999), details=ctx.value("details"),
             commitment=ctx.value("commitment") == "yes", token=ctx.value("token"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
-        ctx.db.rollback()
-        return _page(ctx, "staff/counter_exception.html", error=error)
+        return ctx.refuse(_page, ctx, "staff/counter_exception.html", error=error)
     except Conflict as refused:
-        ctx.db.rollback()
-        return _page(ctx, "staff/counter_exception.html", refusal=refused.message.render(i18n.gettext))
+        return ctx.refuse(_page, ctx, "staff/counter_exception.html", refusal=refused.message.render(i18n.gettext))
     return _filed(ctx, case)
 
 
@@ -101,8 +98,7 @@ def activation_issue(ctx: Ctx):
         letter = identity.issue_letter(ctx.db, settings=ctx.settings, actor=ctx.actor, id_number=ctx.value("id_number"),
                                        mobile=ctx.value("mobile"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
-        ctx.db.rollback()
-        return ctx.render_invalid("staff/counter_activation.html", error)
+        return ctx.fail("staff/counter_activation.html", error.errors)
     # Shown once and never stored in clear: the page is printed and handed over, not kept.
     response = ctx.render("staff/counter_activation_letter.html", letter=letter)
     response.headers["Cache-Control"] = "no-store"

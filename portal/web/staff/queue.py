@@ -133,6 +133,17 @@ def case_attachment(ctx: Ctx):
     return attachment_download(ctx, case)
 
 
+def _refused_action(ctx: Ctx, reference: str, refused: ActionRefused | StaleCase):
+    """The case as it is now (someone else changed it, or the action was refused), with the reason."""
+    case = service.load_case(ctx.db, reference=reference, actor=ctx.actor)
+    message = refused.message.render(i18n.gettext)
+    if isinstance(refused, StaleCase):
+        return case_page(ctx, case, status=409, problem=message)
+    if refused.field:
+        return case_page(ctx, case, status=422, errors={refused.field: message}, values=ctx.values())
+    return case_page(ctx, case, status=refused.status_code, problem=message)
+
+
 def _version(ctx: Ctx) -> int | None:
     return whole_number(ctx.value("version"), low=0, high=MAX_ID)
 
@@ -159,17 +170,8 @@ def case_action(ctx: Ctx):
         case = service.act(ctx.db, reference=reference, action=action, actor=ctx.actor,
                            expected_version=_version(ctx), reason_code=ctx.value("reason_code") or None,
                            note=ctx.value("note"), recommendation=recommendation, assignee=assignee, now=ctx.now)
-    except StaleCase as stale:
-        ctx.db.rollback()
-        case = service.load_case(ctx.db, reference=reference, actor=ctx.actor)
-        return case_page(ctx, case, status=409, problem=stale.message.render(i18n.gettext))
-    except ActionRefused as refused:
-        ctx.db.rollback()
-        case = service.load_case(ctx.db, reference=reference, actor=ctx.actor)
-        message = refused.message.render(i18n.gettext)
-        if refused.field:
-            return case_page(ctx, case, status=422, errors={refused.field: message}, values=ctx.values())
-        return case_page(ctx, case, status=refused.status_code, problem=message)
+    except (StaleCase, ActionRefused) as refused:
+        return ctx.refuse(_refused_action, ctx, reference, refused)
     ctx.flash(_FLASH.get(State(case.state), _UPDATED), reference=case.reference)
     if case.state in (State.CHECKED, State.APPROVED, State.REJECTED, State.CLOSED) and not button:
         return ctx.redirect("/staff/queue")
