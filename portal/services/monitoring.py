@@ -1,0 +1,506 @@
+"""Monitoring (监控) for supervisors: monthly figures of the province and each prefecture, from set-based SQL.
+
+``refresh`` rebuilds the stored summaries (``monitoring_month``, ``monitoring_pyramid``) for the months whose
+records changed since the last refresh: it reads one cheap digest per month from the records (counts and sums of
+ids, statuses and amounts), compares it with the digest stored when the month was last computed, and recomputes
+only the months that differ (and forgets months with no records left). A second run finds nothing to do.
+
+Where the figures come from:
+- the insured, contributors, money due, collected and in arrears, back payments: ``contribution_month`` rows due
+  for the month (employer filings, flexible payments, back payments; transfers in and deemed months are history,
+  not dues); a row's area is its employer's prefecture, or for a flexible worker the prefecture of the identity
+  number's birthplace (as person_requests.prefecture_of does);
+- pensioners: there are no benefit records yet, so a pensioner is a person whose employment ended by retirement
+  (``employment_spell.end_reason = 'retired'``), from the month after; no pension payments are recorded, so
+  payments out are zero and the page says so;
+- enrolments: employment spells and flexible enrolments starting in the month;
+- requests: cases decided in the month (China time) and whether by their due date; cases due in the month still
+  open past it on the day of the refresh;
+- collections in: payments confirmed by the collector in the month (China time), by the payer's area.
+Every record counts once in the province, whatever its area (a birthplace outside Jilin has no prefecture).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Date, Integer, and_, cast, delete, distinct, extract, func, insert, select
+from sqlalchemy import case as sql_case
+from sqlmodel import Session
+
+from portal.models import (
+    Case,
+    ContributionMonth,
+    Employer,
+    EmploymentSpell,
+    FlexibleEnrolment,
+    MonitoringDigest,
+    MonitoringMonth,
+    MonitoringPyramid,
+    Payment,
+    PaymentOrder,
+    Person,
+)
+from portal.policy import monitoring as figures
+from portal.policy.parameters import param
+from portal.queue.states import State
+
+PROVINCE = figures.PROVINCE
+PREFECTURES = figures.prefecture_codes()
+AREAS = (PROVINCE, *PREFECTURES)
+DUE_SOURCES = ("employer_filing", "flexible_payment", "back_payment")
+# The states in which a request's service clock runs, so a past due date means overdue (as the queue counts it).
+RUNNING = [str(state) for state in (State.SUBMITTED, State.CHECKED, State.IN_PROGRESS, State.IN_REVIEW)]
+# Part of every digest: changing how a month is computed makes the next refresh recompute every month.
+FORMULA_VERSION = "1"
+SUMMARY_FIELDS = ("insured", "contributors", "pensioners", "new_pensioners", "enrolments", "back_payments", "due_fen",
+                  "collected_fen", "arrears_fen", "collections_in_fen", "payments_out_fen", "cases_decided",
+                  "cases_on_time", "cases_overdue")
+
+
+# --- SQL building blocks --------------------------------------------------------------------------------------
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _china_month(session: Session, column):
+    """The first day of the month (China time) of a UTC timestamp column."""
+    if _dialect(session) == "postgresql":
+        return cast(func.date_trunc("month", func.timezone("Asia/Shanghai", column)), Date)
+    return func.date(func.datetime(column, "+8 hours"), "start of month")
+
+
+def _china_day(session: Session, column):
+    if _dialect(session) == "postgresql":
+        return cast(func.timezone("Asia/Shanghai", column), Date)
+    return func.date(func.datetime(column, "+8 hours"))
+
+
+def _month_of(session: Session, column):
+    """The first day of the month of a date column."""
+    if _dialect(session) == "postgresql":
+        return cast(func.date_trunc("month", column), Date)
+    return func.date(column, "start of month")
+
+
+def _prefecture(region_column):
+    return func.substr(region_column, 1, 4).concat("00")
+
+
+def _as_month(value) -> date:
+    if isinstance(value, datetime):
+        return value.date().replace(day=1)
+    if isinstance(value, date):
+        return value.replace(day=1)
+    return date.fromisoformat(str(value)[:10]).replace(day=1)
+
+
+def _area(code: str | None) -> str | None:
+    return code if code in PREFECTURES else None
+
+
+def _grouped(session: Session, statement, by_area_column, *, month_column, measures: int) -> dict:
+    """Runs ``statement`` once grouped by month and area and once by month alone (the province, each record once).
+
+    Returns {(month, area): (measure, ...)}; areas outside the prefectures are dropped from the per-area rows.
+    """
+    result: dict[tuple[date, str], tuple] = {}
+    per_area = statement.add_columns(by_area_column.label("area")).group_by(month_column, by_area_column)
+    for row in session.execute(per_area):
+        area = _area(row[-1])
+        if area is not None:
+            result[(_as_month(row[0]), area)] = tuple(int(value or 0) for value in row[1:1 + measures])
+    for row in session.execute(statement.group_by(month_column)):
+        result[(_as_month(row[0]), PROVINCE)] = tuple(int(value or 0) for value in row[1:1 + measures])
+    return result
+
+
+# --- the figures of a set of months ----------------------------------------------------------------------------
+
+def _parts():
+    return ContributionMonth.employer_part_fen + ContributionMonth.individual_part_fen
+
+
+def _contribution_area():
+    return sql_case((ContributionMonth.employer_id.is_not(None), _prefecture(Employer.region)),
+                    else_=_prefecture(Person.id_number))
+
+
+def _contributions(session: Session, months: list[date]) -> dict:
+    paid = ContributionMonth.status == "paid"
+    statement = (
+        select(ContributionMonth.month,
+               func.count(distinct(ContributionMonth.person_id)),
+               func.count(distinct(sql_case((paid, ContributionMonth.person_id)))),
+               func.sum(_parts()),
+               func.sum(sql_case((paid, _parts()), else_=0)),
+               func.sum(sql_case((ContributionMonth.status == "arrears", _parts()), else_=0)),
+               func.sum(sql_case((ContributionMonth.source == "back_payment", 1), else_=0)))
+        .select_from(ContributionMonth)
+        .join(Person, Person.id == ContributionMonth.person_id)
+        .outerjoin(Employer, Employer.id == ContributionMonth.employer_id)
+        .where(ContributionMonth.month.in_(months), ContributionMonth.source.in_(DUE_SOURCES))
+    )
+    return _grouped(session, statement, _contribution_area(), month_column=ContributionMonth.month, measures=6)
+
+
+def _age_band(month_column, birth_column):
+    def index(column):
+        return cast(extract("year", column), Integer) * 12 + cast(extract("month", column), Integer)
+
+    age = (index(month_column) - index(birth_column)) / 12
+    whens = [(age < upper, lower) for lower, upper in zip(figures.AGE_BANDS, figures.AGE_BANDS[1:], strict=False)]
+    return sql_case(*whens, else_=figures.AGE_BANDS[-1])
+
+
+def _pyramid(session: Session, months: list[date]) -> dict:
+    """{(month, area): {(band, sex): insured}}"""
+    band = _age_band(ContributionMonth.month, Person.birth_date)
+    base = (
+        select(ContributionMonth.month, band.label("band"), Person.sex, func.count(distinct(ContributionMonth.person_id)))
+        .select_from(ContributionMonth)
+        .join(Person, Person.id == ContributionMonth.person_id)
+        .outerjoin(Employer, Employer.id == ContributionMonth.employer_id)
+        .where(ContributionMonth.month.in_(months), ContributionMonth.source.in_(DUE_SOURCES))
+    )
+    result: dict[tuple[date, str], dict[tuple[int, str], int]] = defaultdict(dict)
+    area = _contribution_area()
+    for row in session.execute(base.add_columns(area.label("area"))
+                               .group_by(ContributionMonth.month, band, Person.sex, area)):
+        if _area(row[4]) is not None:
+            result[(_as_month(row[0]), row[4])][(int(row[1]), row[2])] = int(row[3])
+    for row in session.execute(base.group_by(ContributionMonth.month, band, Person.sex)):
+        result[(_as_month(row[0]), PROVINCE)][(int(row[1]), row[2])] = int(row[3])
+    return result
+
+
+def _retirements(session: Session) -> dict[tuple[date, str], int]:
+    """Persons whose employment ended by retirement, by the last month worked and area (all months)."""
+    statement = (select(EmploymentSpell.end_month, func.count(distinct(EmploymentSpell.person_id)))
+                 .join(Employer, Employer.id == EmploymentSpell.employer_id)
+                 .where(EmploymentSpell.end_reason == "retired", EmploymentSpell.end_month.is_not(None)))
+    return _grouped(session, statement, _prefecture(Employer.region), month_column=EmploymentSpell.end_month,
+                    measures=1)
+
+
+def _pensioners(retired: dict, months: list[date]) -> dict[tuple[date, str], tuple[int, int]]:
+    """(pensioners, new pensioners) for each month and area: retired before the month; first pension month."""
+    result = {}
+    for month in months:
+        previous = figures.add_months(month, -1)
+        for area in AREAS:
+            total = sum(count for (last, where), (count,) in retired.items() if where == area and last < month)
+            new = retired.get((previous, area), (0,))[0]
+            result[(month, area)] = (total, new)
+    return result
+
+
+def _enrolments(session: Session, months: list[date]) -> dict:
+    spells = (select(EmploymentSpell.start_month, func.count(EmploymentSpell.id))
+              .join(Employer, Employer.id == EmploymentSpell.employer_id)
+              .where(EmploymentSpell.start_month.in_(months)))
+    flexible = (select(FlexibleEnrolment.start_month, func.count(FlexibleEnrolment.id))
+                .join(Person, Person.id == FlexibleEnrolment.person_id)
+                .where(FlexibleEnrolment.start_month.in_(months)))
+    result: dict = defaultdict(lambda: (0,))
+    for part in (_grouped(session, spells, _prefecture(Employer.region), month_column=EmploymentSpell.start_month,
+                          measures=1),
+                 _grouped(session, flexible, _prefecture(Person.id_number),
+                          month_column=FlexibleEnrolment.start_month, measures=1)):
+        for key, (count,) in part.items():
+            result[key] = (result[key][0] + count,)
+    return dict(result)
+
+
+def _cases(session: Session, months: list[date], today: date) -> tuple[dict, dict]:
+    decided_month = _china_month(session, Case.decided_at)
+    on_time = _china_day(session, Case.decided_at) <= Case.due_on
+    decided = (select(decided_month, func.count(Case.id), func.sum(sql_case((on_time, 1), else_=0)))
+               .where(Case.decided_at.is_not(None)))
+    due_month = _month_of(session, Case.due_on)
+    overdue = (select(due_month, func.count(Case.id))
+               .where(Case.state.in_(RUNNING), Case.due_on < today))
+    wanted = set(months)
+    decided_rows = {key: value for key, value in _grouped(session, decided, Case.prefecture, month_column=decided_month,
+                                                          measures=2).items() if key[0] in wanted}
+    overdue_rows = {key: value for key, value in _grouped(session, overdue, Case.prefecture, month_column=due_month,
+                                                          measures=1).items() if key[0] in wanted}
+    return decided_rows, overdue_rows
+
+
+def _payer_area():
+    return sql_case((PaymentOrder.payer_kind == "employer", _prefecture(Employer.region)),
+                    else_=_prefecture(Person.id_number))
+
+
+def _collections(session: Session, months: list[date]) -> dict:
+    paid_month = _china_month(session, Payment.paid_at)
+    statement = (
+        select(paid_month, func.sum(Payment.amount_fen))
+        .select_from(Payment)
+        .join(PaymentOrder, PaymentOrder.id == Payment.order_id)
+        .outerjoin(Employer, and_(PaymentOrder.payer_kind == "employer", Employer.id == PaymentOrder.payer_id))
+        .outerjoin(Person, and_(PaymentOrder.payer_kind == "person", Person.id == PaymentOrder.payer_id))
+    )
+    wanted = set(months)
+    return {key: value for key, value in _grouped(session, statement, _payer_area(), month_column=paid_month,
+                                                  measures=1).items() if key[0] in wanted}
+
+
+def compute_months(session: Session, *, months: list[date], today: date) -> dict[tuple[date, str], dict]:
+    """Every summary figure of ``months`` for the province and each prefecture: {(month, area): {field: value}}."""
+    if not months:
+        return {}
+    contributions = _contributions(session, months)
+    pensioners = _pensioners(_retirements(session), months)
+    enrolments = _enrolments(session, months)
+    decided, overdue = _cases(session, months, today)
+    collections = _collections(session, months)
+    result = {}
+    for month in months:
+        for area in AREAS:
+            key = (month, area)
+            insured, contributors, due, collected, arrears, back = contributions.get(key, (0,) * 6)
+            cases_decided, on_time = decided.get(key, (0, 0))
+            result[key] = {
+                "insured": insured, "contributors": contributors,
+                "pensioners": pensioners[key][0], "new_pensioners": pensioners[key][1],
+                "enrolments": enrolments.get(key, (0,))[0], "back_payments": back,
+                "due_fen": due, "collected_fen": collected, "arrears_fen": arrears,
+                "collections_in_fen": collections.get(key, (0,))[0], "payments_out_fen": 0,
+                "cases_decided": cases_decided, "cases_on_time": on_time,
+                "cases_overdue": overdue.get(key, (0,))[0],
+            }
+    return result
+
+
+# --- which months changed --------------------------------------------------------------------------------------
+
+def month_digests(session: Session, *, today: date) -> dict[date, str]:
+    """A digest per month of every record the month's figures are built from; a month with no records is absent."""
+    parts: dict[date, list] = defaultdict(list)
+
+    def collect(name: str, statement) -> None:
+        for row in session.execute(statement):
+            if row[0] is not None:
+                parts[_as_month(row[0])].append([name, *(int(value or 0) for value in row[1:])])
+
+    weight = sql_case((ContributionMonth.status == "paid", 1), (ContributionMonth.status == "arrears", 2),
+                      (ContributionMonth.status == "deferred", 3), else_=5)
+    collect("cm", select(ContributionMonth.month, func.count(ContributionMonth.id),
+                         func.sum(ContributionMonth.id * weight), func.sum(ContributionMonth.base_fen),
+                         func.sum(func.coalesce(ContributionMonth.employer_id, 0)))
+            .where(ContributionMonth.source.in_(DUE_SOURCES)).group_by(ContributionMonth.month))
+    collect("spell", select(EmploymentSpell.start_month, func.count(EmploymentSpell.id), func.sum(EmploymentSpell.id))
+            .group_by(EmploymentSpell.start_month))
+    collect("flex", select(FlexibleEnrolment.start_month, func.count(FlexibleEnrolment.id),
+                           func.sum(FlexibleEnrolment.id)).group_by(FlexibleEnrolment.start_month))
+    decided_month = _china_month(session, Case.decided_at)
+    collect("decided", select(decided_month, func.count(Case.id), func.sum(Case.version), func.sum(Case.id))
+            .where(Case.decided_at.is_not(None)).group_by(decided_month))
+    due_month = _month_of(session, Case.due_on)
+    collect("overdue", select(due_month, func.count(Case.id), func.sum(Case.id))
+            .where(Case.state.in_(RUNNING), Case.due_on < today).group_by(due_month))
+    paid_month = _china_month(session, Payment.paid_at)
+    collect("paid", select(paid_month, func.count(Payment.id), func.sum(Payment.amount_fen)).group_by(paid_month))
+    # Pensioners of a month count every retirement before it, so a retirement changes every later month.
+    retired = sorted((_as_month(row[0]), int(row[1]), int(row[2] or 0)) for row in session.execute(
+        select(EmploymentSpell.end_month, func.count(EmploymentSpell.id), func.sum(EmploymentSpell.id))
+        .where(EmploymentSpell.end_reason == "retired", EmploymentSpell.end_month.is_not(None))
+        .group_by(EmploymentSpell.end_month)))
+    digests = {}
+    for month in sorted(parts):
+        before = [[last.isoformat(), count, ids] for last, count, ids in retired if last < month]
+        payload = json.dumps([FORMULA_VERSION, sorted(parts[month]), before], separators=(",", ":"))
+        digests[month] = hashlib.sha256(payload.encode()).hexdigest()
+    return digests
+
+
+@dataclass
+class RefreshReport:
+    recomputed: list[date] = field(default_factory=list)
+    removed: list[date] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def refresh(session: Session, *, now: datetime, today: date) -> RefreshReport:
+    """Recomputes the stored figures of the months whose records changed; idempotent (a rerun recomputes none)."""
+    current = month_digests(session, today=today)
+    stored = {row.month: row for row in session.execute(select(MonitoringDigest)).scalars()}
+    changed = sorted(month for month, digest in current.items()
+                     if month not in stored or stored[month].digest != digest)
+    removed = sorted(set(stored) - set(current))
+    report = RefreshReport(recomputed=changed, removed=removed, unchanged=len(current) - len(changed))
+    stale = changed + removed
+    if not stale:
+        return report
+    for table in (MonitoringMonth, MonitoringPyramid):
+        session.execute(delete(table).where(table.month.in_(stale)))
+    for month in removed:
+        session.delete(stored[month])
+    if changed:
+        summaries = compute_months(session, months=changed, today=today)
+        session.execute(insert(MonitoringMonth), [
+            {"month": month, "area": area, "computed_at": now, **values}
+            for (month, area), values in summaries.items()])
+        pyramid_rows = [{"month": month, "area": area, "band": band, "sex": sex, "insured": count}
+                        for (month, area), cells in _pyramid(session, changed).items()
+                        for (band, sex), count in cells.items()]
+        if pyramid_rows:
+            session.execute(insert(MonitoringPyramid), pyramid_rows)
+        for month in changed:
+            row = stored.get(month)
+            if row is None:
+                session.add(MonitoringDigest(month=month, digest=current[month], computed_at=now))
+            else:
+                row.digest, row.computed_at = current[month], now
+                session.add(row)
+    session.flush()
+    return report
+
+
+# --- reading the stored figures --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AreaMonth:
+    """One area's month as the page shows it: the stored counts and the ratios built from them."""
+
+    area: str
+    month: date
+    insured: int
+    contributors: int
+    pensioners: int
+    new_pensioners: int
+    new_pensioners_year: int
+    enrolments: int
+    back_payments: int
+    due: Decimal
+    collected: Decimal
+    arrears: Decimal
+    collections_in: Decimal
+    payments_out: Decimal
+    cases_decided: int
+    cases_on_time: int
+    cases_overdue: int
+    plan_monthly: Decimal | None
+
+    @property
+    def dependency_ratio(self) -> Decimal | None:
+        return figures.ratio(self.contributors, self.pensioners)
+
+    @property
+    def collection_rate(self) -> Decimal | None:
+        return figures.ratio(self.collected, self.due)
+
+    @property
+    def contribution_rate(self) -> Decimal | None:
+        return figures.ratio(self.contributors, self.insured)
+
+    @property
+    def plan_completion(self) -> Decimal | None:
+        return figures.ratio(self.enrolments, self.plan_monthly) if self.plan_monthly else None
+
+    @property
+    def on_time_share(self) -> Decimal | None:
+        return figures.ratio(self.cases_on_time, self.cases_decided)
+
+
+def _yuan(fen: int) -> Decimal:
+    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
+
+
+def _area_month(row: MonitoringMonth, new_year: int) -> AreaMonth:
+    return AreaMonth(
+        area=row.area, month=row.month, insured=row.insured, contributors=row.contributors,
+        pensioners=row.pensioners, new_pensioners=row.new_pensioners, new_pensioners_year=new_year,
+        enrolments=row.enrolments, back_payments=row.back_payments, due=_yuan(row.due_fen),
+        collected=_yuan(row.collected_fen), arrears=_yuan(row.arrears_fen),
+        collections_in=_yuan(row.collections_in_fen), payments_out=_yuan(row.payments_out_fen),
+        cases_decided=row.cases_decided, cases_on_time=row.cases_on_time, cases_overdue=row.cases_overdue,
+        plan_monthly=figures.enrolment_plan(row.area, row.month).monthly)
+
+
+def months_available(session: Session) -> list[date]:
+    return sorted(session.execute(select(distinct(MonitoringMonth.month))).scalars())
+
+
+def computed_at(session: Session) -> datetime | None:
+    return session.execute(select(func.max(MonitoringDigest.computed_at))).scalar()
+
+
+def _new_in_year(session: Session, *, month: date, areas: Iterable[str]) -> dict[str, int]:
+    rows = session.execute(
+        select(MonitoringMonth.area, func.sum(MonitoringMonth.new_pensioners))
+        .where(MonitoringMonth.month >= date(month.year, 1, 1), MonitoringMonth.month <= month,
+               MonitoringMonth.area.in_(list(areas)))
+        .group_by(MonitoringMonth.area))
+    return {area: int(total or 0) for area, total in rows}
+
+
+def overview(session: Session, *, month: date, areas: Iterable[str] = AREAS) -> list[AreaMonth]:
+    """The month's figures of the given areas, in their order (an area with no row shows zeros)."""
+    areas = list(areas)
+    rows = {row.area: row for row in session.execute(
+        select(MonitoringMonth).where(MonitoringMonth.month == month, MonitoringMonth.area.in_(areas))).scalars()}
+    new_year = _new_in_year(session, month=month, areas=areas)
+    return [_area_month(rows.get(area) or _empty(area, month), new_year.get(area, 0)) for area in areas]
+
+
+def _empty(area: str, month: date) -> MonitoringMonth:
+    return MonitoringMonth(area=area, month=month, **{name: 0 for name in SUMMARY_FIELDS})
+
+
+def series(session: Session, *, area: str, until: date, months: int = 12) -> list[AreaMonth]:
+    """The area's last ``months`` months up to ``until``, oldest first (months with no records show zeros)."""
+    start = figures.add_months(until, -(months - 1))
+    rows = {row.month: row for row in session.execute(
+        select(MonitoringMonth).where(MonitoringMonth.area == area, MonitoringMonth.month >= date(start.year, 1, 1),
+                                      MonitoringMonth.month <= until)).scalars()}
+    result = []
+    for index in range(months):
+        month = figures.add_months(start, index)
+        new_year = sum(row.new_pensioners for when, row in rows.items() if when.year == month.year and when <= month)
+        result.append(_area_month(rows.get(month) or _empty(area, month), new_year))
+    return result
+
+
+@dataclass(frozen=True)
+class PyramidRow:
+    band: int
+    label: str
+    men: int
+    women: int
+
+
+def pyramid(session: Session, *, area: str, month: date) -> list[PyramidRow]:
+    """The insured of the area and month by age band (youngest first), men and women."""
+    cells = {(row.band, row.sex): row.insured for row in session.execute(
+        select(MonitoringPyramid).where(MonitoringPyramid.area == area, MonitoringPyramid.month == month)).scalars()}
+    if not cells:
+        return []
+    return [PyramidRow(band, figures.band_label(band), cells.get((band, "male"), 0), cells.get((band, "female"), 0))
+            for band in figures.AGE_BANDS]
+
+
+def flows(session: Session, *, area: str, until: date | None = None) -> list[figures.FlowMonth]:
+    """Collections in and payments out by month with the running balance, from the first month on record."""
+    statement = select(MonitoringMonth.month, MonitoringMonth.collections_in_fen, MonitoringMonth.payments_out_fen) \
+        .where(MonitoringMonth.area == area)
+    if until is not None:
+        statement = statement.where(MonitoringMonth.month <= until)
+    return figures.running_balance((month, int(money_in), int(money_out))
+                                   for month, money_in, money_out in session.execute(statement))
+
+
+def area_names(locale: str) -> dict[str, str]:
+    """Area code → its name in the visitor's language (zh, else en), from the prefecture table."""
+    table = param("prefectures").at(date(2020, 1, 1)).value
+    language = "zh" if locale.startswith("zh") else "en"
+    return {row["code"]: row[language] for row in table}
