@@ -205,6 +205,20 @@ def cmd_queue_auto(args) -> int:
     return 0
 
 
+def cmd_monitoring_refresh(args) -> int:
+    """Recomputes the stored monitoring figures of the months whose records changed (idempotent; cron)."""
+    from portal.db import transaction
+    from portal.services import monitoring
+
+    with transaction(_sessionmaker()) as session:
+        report = monitoring.refresh(session, now=clock.now(), today=clock.today())
+    done = report.recomputed
+    months = f" ({done[0]:%Y-%m} to {done[-1]:%Y-%m})" if len(done) > 1 else f" ({done[0]:%Y-%m})" if done else ""
+    print(f"recomputed {len(done)} month(s){months}; {report.unchanged} unchanged; "
+          f"forgot {len(report.removed)} month(s) with no records left")
+    return 0
+
+
 def cmd_db_purge_keys(args) -> int:
     """Forgets the answers kept for repeated form submissions once they are a day old (cron, any interval)."""
     from portal.db import transaction
@@ -403,6 +417,11 @@ def build_parser() -> argparse.ArgumentParser:
                                                                                  required=True)
     queue.add_parser("auto", help="automatic checks, closing decided cases, settling provisional due dates (idempotent)"
                      ).set_defaults(func=cmd_queue_auto)
+
+    monitoring_cmd = commands.add_parser("monitoring", help="figures for supervisors").add_subparsers(
+        dest="monitoring_command", required=True)
+    monitoring_cmd.add_parser("refresh", help="recompute the months whose records changed (idempotent)"
+                              ).set_defaults(func=cmd_monitoring_refresh)
 
     billing_cmd = commands.add_parser("billing", help="monthly billing").add_subparsers(
         dest="billing_command", required=True)
