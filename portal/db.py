@@ -5,36 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC
 
-from sqlalchemy import DateTime, create_engine, event, exc
+from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
-from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
 from portal.faults import crash_point
-
-
-class UTCDateTime(TypeDecorator):
-    """Aware UTC datetimes on every backend (SQLite has no time zones of its own)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
+from portal.models.types import UTCDateTime  # noqa: F401  (until every importer takes it from portal.models.types)
 
 # A pooled PostgreSQL connection idle for longer than this is checked before use.
 PING_AFTER_IDLE_SECONDS = 10

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Field
 
-from portal.db import UTCDateTime
+from portal.models.types import UTCDateTime
 
 
 def utc_field(*, nullable: bool = False, index: bool = False, **kwargs) -> datetime:

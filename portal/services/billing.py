@@ -26,10 +26,10 @@ from sqlmodel import Session, select
 
 from portal.auth.principal import SYSTEM, Actor
 from portal.clock import CHINA
-from portal.db import UTCDateTime
 from portal.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFailed
 from portal.faults import crash_point
 from portal.models import Bill, BillLine, Case, ContributionMonth, Payment, PaymentOrder, PaymentOrderBill
+from portal.models.types import UTCDateTime
 from portal.money import from_fen, rate_fraction, to_fen
 from portal.policy.dates import add_months, month_of, parse_month
 from portal.policy.explain import Explanation

@@ -20,9 +20,9 @@ from sqlalchemy import Date, Integer, bindparam, text
 from sqlmodel import Session, select
 
 from portal.auth.principal import SYSTEM, Actor
-from portal.db import UTCDateTime
 from portal.faults import crash_point
 from portal.models import PersonalAccountYear
+from portal.models.types import UTCDateTime
 from portal.money import from_fen, rate_fraction
 from portal.policy.parameters import param
 from portal.services import audit

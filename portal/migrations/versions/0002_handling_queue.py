@@ -7,7 +7,7 @@ Create Date: 2026-11-28 04:00:08.701792
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import portal.db
+import portal.models.types
 
 
 revision = '0002'
@@ -43,16 +43,16 @@ def upgrade() -> None:
     sa.Column('recommendation_reason', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     sa.Column('checks_passed', sa.Boolean(), nullable=True),
     sa.Column('check_results', sa.Text(), nullable=False),
-    sa.Column('submitted_at', portal.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('opened_at', portal.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('submitted_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('opened_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('due_on', sa.Date(), nullable=False),
     sa.Column('paused_since', sa.Date(), nullable=True),
     sa.Column('pauses', sa.Text(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('decided_at', portal.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('closed_at', portal.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('updated_at', portal.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['counter_staff_id'], ['staff_member.id'], ),
     sa.ForeignKeyConstraint(['handler_id'], ['staff_member.id'], ),
     sa.ForeignKeyConstraint(['reviewer_id'], ['staff_member.id'], ),
@@ -70,7 +70,7 @@ def upgrade() -> None:
     op.create_table('case_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
-    sa.Column('at', portal.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor_kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
@@ -89,10 +89,10 @@ def upgrade() -> None:
     sa.Column('recipient_kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('recipient_id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=True),
-    sa.Column('at', portal.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('params', sa.Text(), nullable=False),
-    sa.Column('read_at', portal.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('read_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['queue_case.id'], ),
     sa.PrimaryKeyConstraint('id')
     )

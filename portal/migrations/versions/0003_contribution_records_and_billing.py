@@ -7,7 +7,7 @@ Create Date: 2026-11-28 04:11:15.194698
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import portal.db
+import portal.models.types
 
 
 revision = '0003'
@@ -28,8 +28,8 @@ def upgrade() -> None:
     sa.Column('amount_fen', sa.BigInteger(), nullable=False),
     sa.Column('pay_by', sa.Date(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-    sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('paid_at', portal.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('paid_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('reference')
     )
@@ -39,7 +39,7 @@ def upgrade() -> None:
     sa.Column('start_month', sa.Date(), nullable=False),
     sa.Column('end_month', sa.Date(), nullable=True),
     sa.Column('end_reason', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -51,9 +51,9 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=False),
     sa.Column('amount_fen', sa.BigInteger(), nullable=False),
-    sa.Column('paid_at', portal.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('paid_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['order_id'], ['payment_order.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('external_id')
@@ -70,7 +70,7 @@ def upgrade() -> None:
     sa.Column('interest_fen', sa.BigInteger(), nullable=False),
     sa.Column('closing_balance_fen', sa.BigInteger(), nullable=False),
     sa.Column('interest_rate', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
-    sa.Column('credited_at', portal.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('credited_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('person_id', 'year', name='uq_personal_account_year')
@@ -83,7 +83,7 @@ def upgrade() -> None:
     sa.Column('wage_fen', sa.BigInteger(), nullable=False),
     sa.Column('base_fen', sa.BigInteger(), nullable=False),
     sa.Column('clamped', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=True),
-    sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['employer_id'], ['employer.id'], ),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -103,8 +103,8 @@ def upgrade() -> None:
     sa.Column('due_date', sa.Date(), nullable=False),
     sa.Column('total_fen', sa.BigInteger(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-    sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('paid_at', portal.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('paid_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['employer_id'], ['employer.id'], ),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -122,8 +122,8 @@ def upgrade() -> None:
     sa.Column('end_month', sa.Date(), nullable=True),
     sa.Column('end_reason', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('wage_fen', sa.BigInteger(), nullable=False),
-    sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ended_at', portal.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['employer_id'], ['employer.id'], ),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -138,7 +138,7 @@ def upgrade() -> None:
     sa.Column('enrolment_id', sa.Integer(), nullable=False),
     sa.Column('contribution_year', sa.Integer(), nullable=False),
     sa.Column('base_percent', sa.Integer(), nullable=False),
-    sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['enrolment_id'], ['flexible_enrolment.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('enrolment_id', 'contribution_year', name='uq_flexible_base_choice')
@@ -155,7 +155,7 @@ def upgrade() -> None:
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('employer_id', sa.Integer(), nullable=True),
     sa.Column('bill_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['bill_id'], ['bill.id'], ),
     sa.ForeignKeyConstraint(['employer_id'], ['employer.id'], ),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),

@@ -7,7 +7,7 @@ Create Date: 2026-11-28 04:45:00
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import portal.db
+import portal.models.types
 
 
 revision = '0004'
@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
     sa.Column('row_count', sa.Integer(), nullable=False),
     sa.Column('rows', sa.Text(), nullable=False),
-    sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['employer_id'], ['employer.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token')

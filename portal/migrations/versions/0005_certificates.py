@@ -7,7 +7,7 @@ Create Date: 2026-11-28 05:00:00.000000
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import portal.db
+import portal.models.types
 
 
 revision = '0005'
@@ -21,7 +21,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
-    sa.Column('issued_at', portal.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('issued_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('issued_on', sa.Date(), nullable=False),
     sa.Column('cumulative_months', sa.Integer(), nullable=False),
     sa.Column('periods_json', sa.Text(), nullable=False),

@@ -12,7 +12,7 @@ Create Date: 2026-11-28 06:00:00.000000
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import portal.db
+import portal.models.types
 
 
 revision = '0006'
@@ -44,7 +44,7 @@ def upgrade() -> None:
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('content', sa.LargeBinary(), nullable=False),
-    sa.Column('uploaded_at', portal.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('uploaded_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('uploaded_by_kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['queue_case.id'], ),

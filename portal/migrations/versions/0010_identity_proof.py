@@ -12,7 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
-import portal.db
+import portal.models.types
 
 
 revision = '0010'
@@ -28,7 +28,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('mobile_source', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False,
                                       server_default=''))
     with op.batch_alter_table('person_account', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('identity_proven_at', portal.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('identity_proven_at', portal.models.types.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('identity_proof', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False,
                                       server_default=''))
     op.create_table(
@@ -42,9 +42,9 @@ def upgrade() -> None:
         sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column('client_address', sqlmodel.sql.sqltypes.AutoString(length=45), nullable=False),
         sa.Column('failed_attempts', sa.Integer(), nullable=False),
-        sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column('expires_at', portal.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column('completed_at', portal.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('expires_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('completed_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(['account_id'], ['person_account.id'], ),
         sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
         sa.PrimaryKeyConstraint('id'),
@@ -64,9 +64,9 @@ def upgrade() -> None:
         sa.Column('client_address', sqlmodel.sql.sqltypes.AutoString(length=45), nullable=False),
         sa.Column('issued_by', sa.Integer(), nullable=True),
         sa.Column('failed_attempts', sa.Integer(), nullable=False),
-        sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column('expires_at', portal.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column('used_at', portal.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('expires_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('used_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(['claim_id'], ['identity_claim.id'], ),
         sa.ForeignKeyConstraint(['issued_by'], ['staff_member.id'], ),
         sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),

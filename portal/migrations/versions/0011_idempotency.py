@@ -13,7 +13,7 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
-import portal.db
+import portal.models.types
 
 
 revision = '0011'
@@ -33,8 +33,8 @@ def upgrade() -> None:
         sa.Column('status_code', sa.Integer(), nullable=True),
         sa.Column('location', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
         sa.Column('flash', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
-        sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column('expires_at', portal.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('expires_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('scope', 'key', name='uq_idempotency_key_scope_key'),
     )

@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
-import portal.db
+import portal.models.types
 
 
 revision = '0013'
@@ -31,8 +31,8 @@ def upgrade() -> None:
         sa.Column('account_id', sa.Integer(), nullable=False),
         sa.Column('issuer', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-        sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column('last_used_at', portal.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('last_used_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['account_id'], ['person_account.id'], ),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('issuer', 'subject'),
@@ -49,12 +49,12 @@ def upgrade() -> None:
         sa.Column('code_verifier', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
         sa.Column('next_url', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column('client_address', sqlmodel.sql.sqltypes.AutoString(length=45), nullable=False),
-        sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column('expires_at', portal.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column('confirmed_at', portal.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('created_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('expires_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('confirmed_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column('account_id', sa.Integer(), nullable=True),
         sa.Column('assurance', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-        sa.Column('used_at', portal.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('used_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(['account_id'], ['person_account.id'], ),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('state'),

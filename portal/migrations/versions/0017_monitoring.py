@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
-import portal.db
+import portal.models.types
 
 
 revision = '0017'
@@ -40,7 +40,7 @@ def upgrade() -> None:
         sa.Column('cases_decided', sa.Integer(), nullable=False),
         sa.Column('cases_on_time', sa.Integer(), nullable=False),
         sa.Column('cases_overdue', sa.Integer(), nullable=False),
-        sa.Column('computed_at', portal.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('computed_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('month', 'area', name='uq_monitoring_month'),
     )
@@ -59,7 +59,7 @@ def upgrade() -> None:
         'monitoring_digest',
         sa.Column('month', sa.Date(), nullable=False),
         sa.Column('digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column('computed_at', portal.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('computed_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('month'),
     )
     op.create_table(
@@ -72,8 +72,8 @@ def upgrade() -> None:
         sa.Column('evidence', sa.Text(), nullable=False),
         sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-        sa.Column('found_at', portal.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column('explained_at', portal.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('found_at', portal.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('explained_at', portal.models.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column('explained_by', sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(['explained_by'], ['staff_member.id'], ),
         sa.PrimaryKeyConstraint('id'),
