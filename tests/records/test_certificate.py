@@ -11,8 +11,9 @@ import pytest
 from sqlmodel import func, select
 
 from portal.devtools import demo
+from portal.documents import certificate as certificate_pdf
 from portal.models import AuditEvent, Certificate, ContributionMonth
-from portal.services import certificate_pdf, certificates
+from portal.services import certificates
 from portal.services.records import build_record
 from tests.helpers import another_browser, html_lang, new_person, sign_in_person
 from tests.records.support import NOW, TODAY, person_actor

@@ -18,9 +18,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal import i18n
+from portal.documents import certificate as certificate_pdf
 from portal.errors import N_, Msg, PortalError
 from portal.policy.dates import fmt_month
-from portal.services import certificate_pdf, certificates
+from portal.services import certificates
 from portal.services.records import person_record
 from portal.web.access import PERSON
 from portal.web.endpoint import Ctx, endpoint
