@@ -10,14 +10,17 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import segno
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from portal import i18n
-from portal.services.certificates import Issued, grouped_code
 from portal.settings import VAR_DIR
+
+if TYPE_CHECKING:  # for the annotation only: a document gets its content from the service, never imports it
+    from portal.services.certificates import Issued
 
 FONT_CACHE = VAR_DIR / "fonts" / "NotoSansCJKsc-Regular.otf"
 # (file, face family inside a collection or None for a single font), tried in order.
@@ -99,7 +102,7 @@ def render(issued: Issued, *, verify_url: str) -> bytes:
     """The certificate in the current language (i18n) as PDF bytes."""
     _ = i18n.gettext
     certificate, person = issued.certificate, issued.person
-    code = grouped_code(certificate.code)
+    code = issued.grouped_code
     pdf = FPDF(format="A4")
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.set_auto_page_break(True, margin=MARGIN)

@@ -63,6 +63,10 @@ class Issued:
     def code(self) -> str:
         return self.certificate.code
 
+    @property
+    def grouped_code(self) -> str:
+        return grouped_code(self.code)
+
 
 @dataclass(frozen=True)
 class Verified:
