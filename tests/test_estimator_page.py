@@ -16,7 +16,7 @@ from portal.i18n import format_money
 from portal.identifiers import make_resident_id
 from portal.policy import cli
 from portal.policy.estimate import estimate
-from portal.policy.rules.pension import region_codes
+from portal.policy.regions import region_codes
 from tests import factories
 from tests.helpers import error_links, field_error, html_lang, sign_in_person
 

@@ -36,10 +36,10 @@ from portal.policy.errors import ParameterNotDefined
 from portal.policy.estimate import estimate
 from portal.policy.explain import Explanation
 from portal.policy.parameters import param
+from portal.policy.regions import PROVINCE, prefecture_of_id_number, region_codes
 from portal.policy.rules.contribution import ContributionResult, flexible_contribution
 from portal.policy.rules.contribution_index import average_contribution_index
 from portal.policy.rules.late_fee import late_fee
-from portal.policy.rules.pension import region_codes
 from portal.policy.rules.retirement import retirement
 from portal.services import billing, enrolment, records
 from portal.services.accounts import person_of
@@ -48,7 +48,6 @@ from portal.services.accounts import person_of
 # bounds may be chosen, and tiers outside the bounds in force are not shown).
 COMMON_TIERS = (60, 70, 80, 90, 100, 150, 200, 250, 300)
 PERIODS = ("month", "quarter", "rest")
-PROVINCE = "220000"
 ZERO = Decimal("0.00")
 
 
@@ -312,7 +311,7 @@ def _has_average_wage(month: date) -> bool:
 
 
 def _region(person: Person, on: date) -> str:
-    region = person.id_number[:4] + "00"
+    region = prefecture_of_id_number(person.id_number)
     return region if region in region_codes(on) else PROVINCE
 
 

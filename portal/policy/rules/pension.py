@@ -11,10 +11,10 @@ from portal.policy.errors import PolicyInputError
 from portal.policy.explain import Explainer, Explanation
 from portal.policy.money import ZERO, round_fen, round_places
 from portal.policy.parameters import param
+from portal.policy.regions import PROVINCE, region_codes
 from portal.policy.rules.divisor import divisor_for
 from portal.policy.rules.retirement import REFORM_START, Age, minimum_for
 
-PROVINCE = "220000"
 BASE_KINDS = ("standard", "state_farm")
 MAX_INDEX = Decimal("3.00")
 # What the law allows a person short of the minimum at statutory age (社会保险法 第十六条; 国务院办法 第二条).
@@ -46,11 +46,6 @@ class PensionResult:
     divisor_months: Decimal | None
     explanation: Explanation
     provisional: bool
-
-
-def region_codes(on: date) -> dict[str, dict[str, str]]:
-    """Jilin province and prefecture codes in force on ``on``, with their names: {code: {"zh", "en"}}."""
-    return {row["code"]: {"zh": row["zh"], "en": row["en"]} for row in param("prefectures").at(on).value}
 
 
 def _years(months: int) -> Decimal:

@@ -21,7 +21,7 @@ from portal.models import Person
 from portal.policy.errors import PolicyInputError
 from portal.policy.estimate import Estimate, estimate
 from portal.policy.money import round_fen
-from portal.policy.rules.pension import region_codes
+from portal.policy.regions import PROVINCE, prefecture_of_id_number, region_codes
 from portal.policy.rules.retirement import CATEGORIES, retirement
 from portal.services.records import build_record
 from portal.web.access import PUBLIC
@@ -31,7 +31,6 @@ from portal.web.public.policy import parameter_labels, provisional_reasons
 
 FIELDS = ("birth_date", "category", "region", "months_paid", "months_expected", "deemed_months", "average_index",
           "account_balance", "chosen_month")
-PROVINCE = "220000"
 MAX_MONTHS = 720  # sixty years of contributions
 MAX_DEEMED = 600
 # No floor: an index computed from a history can be below 0.60 (real Jilin statements show 0.46); bases are capped
@@ -111,7 +110,7 @@ def prefill_for(ctx: Ctx) -> dict[str, str]:
         # Women choose between the worker and cadre ages; the worker age is the more common starting point.
         "category": "male" if person.sex == "male" else "female_worker",
     }
-    region = person.id_number[:4] + "00"
+    region = prefecture_of_id_number(person.id_number)
     if region in dict(prefectures(ctx.today, ctx.locale)):
         values["region"] = region
     record = build_record(ctx.db, person=person, today=ctx.today)

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from portal.policy.errors import ParameterNotDefined
 from portal.policy.parameters import PROVISIONAL_CONFIDENCE, Parameter, Used, Value, all_parameters
-from portal.policy.rules.pension import region_codes
+from portal.policy.regions import region_codes
 from portal.web.access import PUBLIC
 from portal.web.endpoint import Ctx, endpoint
 
