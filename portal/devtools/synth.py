@@ -52,7 +52,6 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, select
 
-from portal.db import UTCDateTime
 from portal.identifiers import make_credit_code, make_resident_id
 from portal.models import (
     ContributionMonth,
@@ -62,6 +61,7 @@ from portal.models import (
     Person,
     PersonalAccountYear,
 )
+from portal.models.types import UTCDateTime
 from portal.money import rate_fraction, to_fen
 from portal.policy.dates import add_months, month_of
 from portal.policy.errors import ParameterNotDefined, PolicyInputError
