@@ -35,6 +35,7 @@ from portal.web.person import routes as person
 from portal.web.public import essc, estimate, identity, pages, payments, policy, signin, verify
 from portal.web.request_log import RequestLogMiddleware
 from portal.web.staff import counter as staff_counter
+from portal.web.staff import monitoring as staff_monitoring
 from portal.web.staff import queue as staff_queue
 from portal.web.staff import routes as staff
 from portal.web.templating import STATIC_DIR
@@ -59,6 +60,7 @@ def all_routes() -> list:
         *staff.routes,
         *staff_queue.routes,
         *staff_counter.routes,
+        *staff_monitoring.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
 

@@ -32,6 +32,10 @@ def ratio(numerator: int | Decimal, denominator: int | Decimal) -> Decimal | Non
     return (Decimal(numerator) / Decimal(denominator)).quantize(RATIO_PLACES, rounding=ROUND_HALF_UP)
 
 
+def yuan(fen: int) -> Decimal:
+    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
+
+
 def band_label(low: int) -> str:
     """16 → "16–19", 60 → "60+"."""
     index = AGE_BANDS.index(low)
@@ -64,6 +68,18 @@ class FlowMonth:
     collections_in_fen: int
     payments_out_fen: int
     balance_fen: int  # running: every earlier month's collections less payments, this one included
+
+    @property
+    def collections_in(self) -> Decimal:
+        return yuan(self.collections_in_fen)
+
+    @property
+    def payments_out(self) -> Decimal:
+        return yuan(self.payments_out_fen)
+
+    @property
+    def balance(self) -> Decimal:
+        return yuan(self.balance_fen)
 
 
 def running_balance(months: Iterable[tuple[date, int, int]], *, opening_fen: int = 0) -> list[FlowMonth]:

@@ -412,23 +412,19 @@ class AreaMonth:
         return figures.ratio(self.cases_on_time, self.cases_decided)
 
 
-def _yuan(fen: int) -> Decimal:
-    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
-
-
 def _area_month(row: MonitoringMonth, new_year: int) -> AreaMonth:
     return AreaMonth(
         area=row.area, month=row.month, insured=row.insured, contributors=row.contributors,
         pensioners=row.pensioners, new_pensioners=row.new_pensioners, new_pensioners_year=new_year,
-        enrolments=row.enrolments, back_payments=row.back_payments, due=_yuan(row.due_fen),
-        collected=_yuan(row.collected_fen), arrears=_yuan(row.arrears_fen),
-        collections_in=_yuan(row.collections_in_fen), payments_out=_yuan(row.payments_out_fen),
+        enrolments=row.enrolments, back_payments=row.back_payments, due=figures.yuan(row.due_fen),
+        collected=figures.yuan(row.collected_fen), arrears=figures.yuan(row.arrears_fen),
+        collections_in=figures.yuan(row.collections_in_fen), payments_out=figures.yuan(row.payments_out_fen),
         cases_decided=row.cases_decided, cases_on_time=row.cases_on_time, cases_overdue=row.cases_overdue,
         plan_monthly=figures.enrolment_plan(row.area, row.month).monthly)
 
 
 def months_available(session: Session) -> list[date]:
-    return sorted(session.execute(select(distinct(MonitoringMonth.month))).scalars())
+    return sorted(session.execute(select(MonitoringMonth.month).distinct()).scalars())
 
 
 def computed_at(session: Session) -> datetime | None:

@@ -1,0 +1,170 @@
+"""Monitoring for supervisors (监控): the province and its prefectures by month, with charts, tables and CSV.
+
+    GET /staff/monitoring                  figures of a month for every area, one area's months, pyramid, fund flows
+    GET /staff/monitoring/csv/{table}      any of those tables as a spreadsheet (UTF-8 with BOM)
+
+Filters (query): ``area`` (220000 the province, or a prefecture code) and ``month`` (YYYY-MM); anything else falls
+back to the province and the latest month on record. The figures are those of the last ``portal monitoring
+refresh``; the page says when they were computed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from portal import i18n
+from portal.errors import N_, Msg, NotFound
+from portal.policy.dates import fmt_month, parse_month
+from portal.policy.parameters import param
+from portal.services import monitoring
+from portal.web.access import STAFF
+from portal.web.endpoint import Ctx, endpoint
+
+SUPERVISORS = STAFF("supervisor")
+# The section's pages, in the order of its navigation: (name, route, message id).
+SECTIONS = [("monitoring", "staff_monitoring", N_("Monitoring"))]
+SERIES_MONTHS = 12
+FLOW_MONTHS = 24
+
+
+@dataclass(frozen=True)
+class Filters:
+    area: str
+    month: date | None
+    months: list[date]
+
+    def query(self, **changes) -> dict[str, str]:
+        values = {"area": self.area, "month": fmt_month(self.month) if self.month else ""}
+        values.update(changes)
+        return {key: value for key, value in values.items() if value}
+
+
+def filters(ctx: Ctx) -> Filters:
+    months = monitoring.months_available(ctx.db)
+    area = ctx.value("area")
+    if area not in monitoring.AREAS:
+        area = monitoring.PROVINCE
+    try:
+        month = parse_month(ctx.value("month"))
+    except ValueError:
+        month = None
+    if month not in months:
+        this_month = ctx.today.replace(day=1)
+        past = [known for known in months if known <= this_month]
+        month = past[-1] if past else (months[-1] if months else None)
+    return Filters(area=area, month=month, months=months)
+
+
+def percent(value: Decimal | None) -> str:
+    """0.7391 → "73.9%"; no ratio → a dash with nothing to divide by."""
+    if value is None:
+        return "—"
+    return i18n.gettext("%(number)s%%", number=i18n.format_number(value * 100, places=1))
+
+
+def times(value: Decimal | None) -> str:
+    """A dependency ratio: 1.4 contributors per pensioner."""
+    if value is None:
+        return "—"
+    return i18n.format_number(value, places=2)
+
+
+def _context(ctx: Ctx, chosen: Filters) -> dict:
+    names = monitoring.area_names(ctx.locale)
+    plan = param("enrolment_plan").at(chosen.month or ctx.today)
+    return {"filters": chosen, "names": names, "areas": monitoring.AREAS, "percent": percent, "times": times,
+            "computed_at": monitoring.computed_at(ctx.db), "plan_provisional": plan.provisional,
+            "plan_source": plan.source, "sections": SECTIONS}
+
+
+@endpoint(SUPERVISORS)
+def monitoring_page(ctx: Ctx):
+    chosen = filters(ctx)
+    context = _context(ctx, chosen)
+    if chosen.month is None:
+        return ctx.render("staff/monitoring/index.html", overview=[], series=[], pyramid=[], flows=[], **context)
+    flows = monitoring.flows(ctx.db, area=chosen.area, until=chosen.month)[-FLOW_MONTHS:]
+    return ctx.render(
+        "staff/monitoring/index.html",
+        overview=monitoring.overview(ctx.db, month=chosen.month),
+        series=monitoring.series(ctx.db, area=chosen.area, until=chosen.month, months=SERIES_MONTHS),
+        pyramid=monitoring.pyramid(ctx.db, area=chosen.area, month=chosen.month),
+        flows=flows, **context)
+
+
+# --- CSV ---------------------------------------------------------------------------------------------------------
+
+def _amount(value: Decimal) -> str:
+    return str(value)
+
+
+def _ratio(value: Decimal | None) -> str:
+    return "" if value is None else str(value)
+
+
+AREA_HEADINGS = (
+    N_("Area"), N_("Month"), N_("Insured"), N_("Contributors"), N_("Pensioners"), N_("New pensioners this month"),
+    N_("New pensioners this year"), N_("Contributors per pensioner"), N_("Contributions due (yuan)"),
+    N_("Collected (yuan)"), N_("Collection rate"), N_("Contribution rate"), N_("Enrolments"),
+    N_("Enrolment plan for the month"), N_("Plan completion"), N_("Arrears (yuan)"), N_("Requests overdue"),
+    N_("Requests decided"), N_("Decided on time"), N_("Share decided on time"))
+
+
+def _area_row(names: dict, row: monitoring.AreaMonth) -> list[str]:
+    return [names.get(row.area, row.area), fmt_month(row.month), row.insured, row.contributors, row.pensioners,
+            row.new_pensioners, row.new_pensioners_year, _ratio(row.dependency_ratio), _amount(row.due),
+            _amount(row.collected), _ratio(row.collection_rate), _ratio(row.contribution_rate), row.enrolments,
+            "" if row.plan_monthly is None else str(row.plan_monthly), _ratio(row.plan_completion),
+            _amount(row.arrears), row.cases_overdue, row.cases_decided, row.cases_on_time, _ratio(row.on_time_share)]
+
+
+def _table(ctx: Ctx, table: str, chosen: Filters) -> tuple[tuple[str, ...], list[list]]:
+    names = monitoring.area_names(ctx.locale)
+    month = chosen.month
+    if table == "areas":
+        rows = monitoring.overview(ctx.db, month=month) if month else []
+        return AREA_HEADINGS, [_area_row(names, row) for row in rows]
+    if table == "months":
+        rows = monitoring.series(ctx.db, area=chosen.area, until=month, months=SERIES_MONTHS) if month else []
+        return AREA_HEADINGS, [_area_row(names, row) for row in rows]
+    if table == "pyramid":
+        rows = monitoring.pyramid(ctx.db, area=chosen.area, month=month) if month else []
+        return (N_("Age"), N_("Men"), N_("Women")), [[row.label, row.men, row.women] for row in rows]
+    if table == "flows":
+        rows = monitoring.flows(ctx.db, area=chosen.area, until=month)
+        return (N_("Month"), N_("Collections in (yuan)"), N_("Payments out (yuan)"), N_("Balance (yuan)")), [
+            [fmt_month(row.month), _amount(row.collections_in), _amount(row.payments_out), _amount(row.balance)] for row in rows]
+    raise NotFound(Msg(N_("There is no such table.")))
+
+
+def csv_response(headings, rows, filename: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([i18n.gettext(heading) for heading in headings])
+    writer.writerows(rows)
+    # The byte-order mark makes Excel open UTF-8 as UTF-8.
+    body = "\ufeff" + buffer.getvalue()
+    return Response(body.encode("utf-8"), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+@endpoint(SUPERVISORS)
+def monitoring_csv(ctx: Ctx):
+    chosen = filters(ctx)
+    table = ctx.path_params["table"]
+    headings, rows = _table(ctx, table, chosen)
+    stamp = fmt_month(chosen.month) if chosen.month else "none"
+    return csv_response(headings, rows, f"monitoring-{table}-{chosen.area}-{stamp}.csv")
+
+
+routes = [
+    Route("/staff/monitoring", monitoring_page, methods=["GET"], name="staff_monitoring"),
+    Route("/staff/monitoring/csv/{table:str}", monitoring_csv, methods=["GET"], name="staff_monitoring_csv"),
+]

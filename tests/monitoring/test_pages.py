@@ -1,0 +1,94 @@
+"""The monitoring pages: only supervisors see them; the figures, charts and tables of a hand-computed province,
+filtered by area and month; every table downloads as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from portal.services import monitoring
+from tests import factories
+from tests.helpers import sign_in_staff
+from tests.monitoring.support import NOW, TODAY, Province
+
+
+def supervisor_signed_in(client, db, roles="supervisor"):
+    boss = factories.staff(db, roles=roles, name="周主管")
+    db.commit()
+    signed = sign_in_staff(client, boss)
+    assert signed.status_code == 303
+    return boss
+
+
+def refreshed_province(db):
+    province = Province(db)
+    monitoring.refresh(db, now=NOW, today=TODAY)
+    db.commit()
+    return province
+
+
+def test_a_supervisor_sees_every_area_of_the_latest_month_with_its_chart_and_table(client, db, frozen_clock):
+    refreshed_province(db)
+    supervisor_signed_in(client, db)
+
+    page = client.get("/staff/monitoring?lang=en")
+
+    assert page.status_code == 200
+    assert "Figures of October 2026 by area" in page.text
+    assert 'id="chart-collection-rate"' in page.text and 'role="img"' in page.text
+    assert "73.9%" in page.text  # the province's collection rate: 4,080.00 of 5,520.00
+    assert "Figures computed on" in page.text
+    assert "no benefit records yet" in page.text
+
+
+def test_the_filters_choose_the_area_and_the_month(client, db, frozen_clock):
+    refreshed_province(db)
+    supervisor_signed_in(client, db)
+
+    page = client.get("/staff/monitoring?lang=en&area=220200&month=2026-09")
+
+    assert page.status_code == 200
+    assert "Figures of September 2026 by area" in page.text
+    assert "Jilin City month by month" in page.text
+    assert '<option value="220200" selected>' in page.text
+
+
+def test_a_handler_is_refused_and_a_visitor_is_sent_to_sign_in(client, db, frozen_clock):
+    refreshed_province(db)
+    assert client.get("/staff/monitoring").status_code == 303
+    supervisor_signed_in(client, db, roles="handler reviewer")
+    assert client.get("/staff/monitoring").status_code == 403
+    assert client.get("/staff/monitoring/csv/areas").status_code == 403
+
+
+def test_the_areas_table_downloads_as_csv_with_the_same_figures(client, db, frozen_clock):
+    refreshed_province(db)
+    supervisor_signed_in(client, db)
+
+    answer = client.get("/staff/monitoring/csv/areas?lang=en&month=2026-10")
+
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["Area", "Month", "Insured", "Contributors"]
+    province = rows[1]
+    assert province[:4] == ["Jilin Province", "2026-10", "4", "3"]
+    assert province[rows[0].index("Collection rate")] == "0.7391"
+    assert len(rows) == 1 + len(monitoring.AREAS)
+
+
+def test_every_table_of_the_page_downloads(client, db, frozen_clock):
+    refreshed_province(db)
+    supervisor_signed_in(client, db)
+    for table in ("areas", "months", "pyramid", "flows"):
+        answer = client.get(f"/staff/monitoring/csv/{table}?area=220100&month=2026-10")
+        assert answer.status_code == 200, table
+        assert len(answer.content.decode("utf-8-sig").splitlines()) > 1, table
+    assert client.get("/staff/monitoring/csv/secrets").status_code == 404
+
+
+def test_the_page_says_so_when_nothing_was_computed_yet(client, db, frozen_clock):
+    supervisor_signed_in(client, db)
+    page = client.get("/staff/monitoring?lang=en")
+    assert page.status_code == 200
+    assert "have not been computed yet" in page.text
