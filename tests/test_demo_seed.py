@@ -78,3 +78,18 @@ def test_every_demo_account_can_sign_in(app, seeded, frozen_clock):
             assert response.status_code == 303, (account["label"], response.text)
             assert response.headers["location"] == homes[account["kind"]]
             assert browser.get(homes[account["kind"]]).status_code == 200, account["label"]
+
+
+@pytest.mark.parametrize("command", [["seed", "--demo"], ["synth", "--persons", "10"]])
+def test_a_production_portal_seeds_no_demo_accounts_and_no_synthetic_province(db, database_url, command):
+    import os
+    import subprocess
+    import sys
+
+    environment = {**os.environ, "PORTAL_ENV": "production", "PORTAL_DATABASE_URL": database_url}
+    result = subprocess.run([sys.executable, "-m", "portal.cli", *command], env=environment,
+                            capture_output=True, text=True, timeout=60)
+
+    assert result.returncode != 0
+    assert "portal.devtools is for development and tests" in result.stderr
+    assert set(counts(db).values()) == {0}
