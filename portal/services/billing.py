@@ -31,6 +31,7 @@ from portal.faults import crash_point
 from portal.models import Bill, BillLine, Case, ContributionMonth, Payment, PaymentOrder, PaymentOrderBill
 from portal.models.types import UTCDateTime
 from portal.money import from_fen, rate_fraction, to_fen
+from portal.policy.contribution_year import contribution_year
 from portal.policy.dates import add_months, month_of, parse_month
 from portal.policy.explain import Explanation
 from portal.policy.parameters import param
@@ -40,11 +41,6 @@ from portal.services import audit
 
 EMPLOYER_FILING = "employer_filing"
 FLEXIBLE_PAYMENT = "flexible_payment"
-
-
-def contribution_year(month: date) -> int:
-    """The contribution year (July-June) containing ``month``, named by the year of its July."""
-    return month.year if month.month >= 7 else month.year - 1
 
 
 @dataclass(frozen=True)

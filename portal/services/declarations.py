@@ -26,11 +26,11 @@ from portal.faults import crash_point
 from portal.identifiers import InvalidIdentifier, parse_resident_id
 from portal.models import BaseDeclaration, Bill, DeclarationDraft, Employer, EmploymentSpell, Person
 from portal.money import from_fen, to_fen
+from portal.policy.contribution_year import contribution_year, first_month, last_month
 from portal.policy.dates import add_months
 from portal.policy.rules.contribution import ContributionResult, contribution_base, employee_contribution
 from portal.services import audit, workbooks
 from portal.services.accounts import ID_MESSAGES
-from portal.services.billing import contribution_year
 from portal.services.enrolment import EmployeeRow, _operator_employer, parse_wage, wage_problem
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -83,10 +83,6 @@ class YearEmployee:
     name: str
     spell_wage: Decimal
     declared_wage: Decimal | None
-
-
-def first_month(year: int) -> date:
-    return date(year, 7, 1)
 
 
 def year_choices(today: date) -> list[int]:
@@ -378,7 +374,7 @@ def preview(session: Session, *, actor: Actor, token: str, now: datetime, page: 
         Bill.payer_kind == "employer", Bill.payer_id == draft.employer_id,
         Bill.month >= first_month(draft.contribution_year),
         Bill.month < first_month(draft.contribution_year + 1))).one()
-    last = add_months(first_month(draft.contribution_year + 1), -1)
+    last = last_month(draft.contribution_year)
     month = min(add_months(billed_until, 1), last) if billed_until else first_month(draft.contribution_year)
     stored = json.loads(draft.rows)
     results: dict[int, ContributionResult] = {}

@@ -31,13 +31,13 @@ from portal.models import (
     Person,
 )
 from portal.money import from_fen, to_fen
+from portal.policy.contribution_year import contribution_year
 from portal.policy.dates import add_months, fmt_month, month_of
 from portal.policy.errors import PolicyInputError
 from portal.policy.parameters import param
 from portal.policy.rules.retirement import REFORM_START, retirement
 from portal.services import accounts, audit, identity
 from portal.services.accounts import ID_MESSAGES, MINIMUM_AGE, NAME
-from portal.services.billing import contribution_year
 
 END_REASONS = ("resigned", "dismissed", "contract_ended", "retired", "died", "transferred", "other")
 # A declared wage above this many times the month's base cap is refused as implausible (a typing error

@@ -31,6 +31,7 @@ from portal.models import (
     Person,
 )
 from portal.money import from_fen, to_fen
+from portal.policy.contribution_year import contribution_year, last_month
 from portal.policy.dates import add_months, fmt_month, month_of, months_between, parse_month
 from portal.policy.errors import ParameterNotDefined
 from portal.policy.estimate import estimate
@@ -78,7 +79,7 @@ def percent_for(session: Session, *, enrolment_id: int, month: date) -> int:
     minimum (the same rule as the billing run's SQL)."""
     choice = session.exec(select(FlexibleBaseChoice.base_percent).where(
         FlexibleBaseChoice.enrolment_id == enrolment_id,
-        FlexibleBaseChoice.contribution_year <= billing.contribution_year(month))
+        FlexibleBaseChoice.contribution_year <= contribution_year(month))
         .order_by(FlexibleBaseChoice.contribution_year.desc())).first()
     return choice if choice is not None else percent_bounds(month)[0]
 
@@ -87,7 +88,7 @@ def back_payment_window(today: date) -> tuple[date, date]:
     """The first and last month a flexible worker may pay for today: from July of the earliest contribution
     year the policy still allows (parameter ``flexible_back_payment_years``) to June of the current one."""
     years_back = param("flexible_back_payment_years").at(today).value
-    current = billing.contribution_year(month_of(today))
+    current = contribution_year(month_of(today))
     return date(current - years_back, 7, 1), date(current + 1, 6, 1)
 
 
@@ -353,7 +354,7 @@ def overview(session: Session, *, actor: Actor, today: date) -> FlexibleView:
     """Everything /me/flexible shows for the signed-in person."""
     person = person_of(session, actor)
     current = month_of(today)
-    cy = billing.contribution_year(current)
+    cy = contribution_year(current)
     enrolments = _enrolments(session, person.id)
     open_enrolment = next((row for row in enrolments if row.end_month is None), None)
     problem = None if open_enrolment else enrolment.flexible_eligibility_problem(
@@ -396,7 +397,7 @@ def months_for(period: str, first: date, payable: list[date]) -> list[date]:
     elif period == "quarter":
         last = date(first.year, (first.month - 1) // 3 * 3 + 3, 1)
     else:
-        last = date(billing.contribution_year(first) + 1, 6, 1)
+        last = last_month(contribution_year(first))
     return [month for month in sorted(set(payable)) if first <= month <= last]
 
 

@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from portal.models import BaseDeclaration, Bill, BillLine, ContributionMonth
 from portal.money import from_fen, to_fen
+from portal.policy.contribution_year import contribution_year
 from portal.policy.rules.contribution import employee_contribution, flexible_contribution
 from portal.services import billing
 from tests import factories
@@ -174,7 +175,7 @@ def test_the_month_terms_come_from_the_policy_parameters():
     assert (terms.floor_fen, terms.cap_fen, terms.contribution_year) == (439320, 2196600, 2025)
     assert (terms.employer_rate, terms.individual_rate) == (Decimal("0.16"), Decimal("0.08"))
     assert billing.month_terms(date(2025, 6, 1)).floor_fen == 430710
-    assert billing.contribution_year(date(2026, 6, 1)) == 2025
+    assert contribution_year(date(2026, 6, 1)) == 2025
 
 
 def test_a_payer_whose_months_are_all_there_already_gets_no_empty_bill(db):
