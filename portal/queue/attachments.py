@@ -20,6 +20,8 @@ from sqlmodel import Session, select
 from portal.auth.principal import Actor
 from portal.errors import N_, Msg, NotFound, ValidationFailed
 from portal.models import Case, CaseAttachment
+from portal.queue.errors import ActionRefused
+from portal.queue.parties import applicant_of
 from portal.queue.states import Refusal, State
 from portal.services import audit
 
@@ -92,7 +94,6 @@ def check(uploads: list[Upload]) -> list[tuple[Upload, str]]:
 
 def attach(session: Session, *, case: Case, actor: Actor, uploads: list[Upload], now: datetime) -> list[CaseAttachment]:
     """Stores the applicant's documents on their case, after checking all of them."""
-    from portal.queue.service import ActionRefused, applicant_of
 
     if not uploads:
         return []

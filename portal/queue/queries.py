@@ -19,8 +19,9 @@ from sqlmodel import Session, select
 
 from portal.auth.principal import Principal
 from portal.models import Case, StaffMember
+from portal.queue.cases import CLOCK_RUNNING, OPEN_STATES
+from portal.queue.parties import PREFECTURES, Applicant, covers
 from portal.queue.routing import Kind
-from portal.queue.service import CLOCK_RUNNING, OPEN_STATES, PREFECTURES, Applicant, covers
 from portal.queue.states import State
 
 PAGE_SIZE = 50

@@ -3,8 +3,8 @@
 Take next is the hottest write in the portal. Built through the ORM it cost ~5 ms of Python per
 take (objects, flush, events), which queued eight handlers behind one another for the CPU; as one
 statement sent straight to the driver it costs ~0.6 ms. The rows written here are exactly what
-``service._event``, ``service._audit`` (``audit.record``) and ``service._notify`` write (the SQLite
-path, ``service._claim`` + ``service._after_claim``, still uses those); the audit row is left
+``cases.add_event``, ``cases.audit_case`` (``audit.record``) and ``cases.notify`` write (the SQLite
+path, ``take._claim`` + ``take._after_claim``, still uses those); the audit row is left
 unsealed for the sealer, as ``audit.record`` leaves it. JSON texts are spelled as
 ``json.dumps(..., sort_keys=True)`` spells them; ``to_json()`` quotes the values.
 

@@ -14,6 +14,7 @@ from portal.auth.totp import new_secret
 from portal.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFailed
 from portal.identifiers import InvalidIdentifier, parse_credit_code, parse_resident_id, valid_mobile
 from portal.models import Employer, EmployerOperator, Person, PersonAccount, StaffMember
+from portal.queue import parties
 from portal.queue import service as queue
 from portal.queue.kinds import CheckResult, Kind, KindSpec
 from portal.queue.reasons import BY_CODE
@@ -171,7 +172,7 @@ def _submit_verification(*, session: Session, actor: Actor, employer: Employer, 
                          now: datetime) -> None:
     """The verification goes through the handling queue like every other request."""
     queue.submit(session, kind="employer_verification", now=now, actor=actor, prefecture=employer.region,
-                 applicant=queue.Applicant("employer", employer.id, operator.id), channel="web",
+                 applicant=parties.Applicant("employer", employer.id, operator.id), channel="web",
                  payload={"credit_code": employer.credit_code, "name": employer.name, "region": employer.region},
                  idempotency_key=f"employer-registration:{employer.id}")
 
@@ -323,7 +324,7 @@ def check_credit_code_region(session: Session, case, payload: dict) -> CheckResu
     except InvalidIdentifier:
         return CheckResult("credit_code_region", False, N_("The unified social credit code is not valid."))
     region = code[2:8]
-    if queue.prefecture_of(region) != case.prefecture:
+    if parties.prefecture_of(region) != case.prefecture:
         return CheckResult("credit_code_region", False, N_(
             "The credit code was issued in region %(region)s, which is not in the prefecture chosen (%(prefecture)s)."),
             {"region": region, "prefecture": case.prefecture})

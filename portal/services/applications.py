@@ -40,6 +40,7 @@ from portal.policy.explain import Explanation
 from portal.policy.parameters import param
 from portal.policy.rules.contribution import employee_contribution
 from portal.policy.rules.late_fee import late_fee
+from portal.queue import cases, parties
 from portal.queue import service as queue
 from portal.queue.kinds import CheckResult, Kind, KindSpec
 from portal.services import accounts, audit, billing
@@ -54,7 +55,7 @@ def _employer_of(session: Session, actor: Actor) -> Employer:
 
 
 def _prefecture(employer: Employer) -> str:
-    return queue.prefecture_of(employer.region)
+    return parties.prefecture_of(employer.region)
 
 
 # --- deferral ------------------------------------------------------------------------------------------
@@ -170,7 +171,7 @@ def check_deferral(session: Session, case: Case, payload: dict) -> CheckResult:
 
 def apply_deferral(session: Session, case: Case, approved: bool, now: datetime, note: str) -> None:
     """Approved: the months' unpaid contribution rows become ``deferred`` (one set-based update)."""
-    months = _payload_months(queue.payload_of(case))
+    months = _payload_months(cases.payload_of(case))
     if not approved or not months or case.applicant_kind != "employer":
         return
     changed = session.execute(
@@ -363,7 +364,7 @@ def check_back_payment(session: Session, case: Case, payload: dict) -> CheckResu
 
 def apply_back_payment(session: Session, case: Case, approved: bool, now: datetime, note: str) -> None:
     """Approved: each missed month is added (source back_payment, billed) on a new bill part of its month."""
-    payload = queue.payload_of(case)
+    payload = cases.payload_of(case)
     spell = _spell_of(session, case, payload)
     if not approved or spell is None:
         return

@@ -41,6 +41,7 @@ from portal.models.queue import Case
 from portal.policy.dates import add_months, fmt_month, month_of, parse_month
 from portal.policy.parameters import param
 from portal.policy.rules.retirement import retirement
+from portal.queue import cases, parties
 from portal.queue import service as queue
 from portal.queue.kinds import CheckResult, Kind, KindSpec
 from portal.services import audit, enrolment
@@ -63,7 +64,7 @@ class Filing:
     """Who files a person's request: the person online, or a member of staff at a service counter for them."""
 
     person: Person
-    applicant: queue.Applicant
+    applicant: parties.Applicant
     actor: Actor  # who is acting, for the audit log
     channel: str = "web"
     counter_staff_id: int | None = None
@@ -78,7 +79,7 @@ class Filing:
 def online(session: Session, actor: Actor) -> Filing:
     """The signed-in person filing for themselves."""
     person = person_of(session, actor)
-    return Filing(person=person, applicant=queue.applicant_of(actor), actor=actor)
+    return Filing(person=person, applicant=parties.applicant_of(actor), actor=actor)
 
 
 def at_counter(session: Session, *, staff: Actor, id_number: str, today: date) -> Filing:
@@ -97,7 +98,7 @@ def at_counter(session: Session, *, staff: Actor, id_number: str, today: date) -
     if person is None:
         raise ValidationFailed({"id_number": Msg(N_("No insured person has this identity number. Check it with "
                                                     "the applicant's identity card."))})
-    return Filing(person=person, applicant=queue.Applicant("person", person.id, None), actor=staff,
+    return Filing(person=person, applicant=parties.Applicant("person", person.id, None), actor=staff,
                   channel="counter", counter_staff_id=principal.account_id)
 
 
@@ -106,10 +107,10 @@ def prefecture_of(session: Session, person: Person) -> str:
     region = session.exec(select(Employer.region).join(EmploymentSpell, EmploymentSpell.employer_id == Employer.id)
                           .where(EmploymentSpell.person_id == person.id)
                           .order_by(EmploymentSpell.start_month.desc())).first()
-    if region in queue.PREFECTURES:
+    if region in parties.PREFECTURES:
         return region
     birthplace = person.id_number[:4] + "00"
-    return birthplace if birthplace in queue.PREFECTURES else PROVINCIAL_CENTRE
+    return birthplace if birthplace in parties.PREFECTURES else PROVINCIAL_CENTRE
 
 
 def _commitment(now: datetime, filing: Filing) -> dict:
@@ -293,7 +294,7 @@ def apply_exception(session: Session, case: Case, approved: bool, now: datetime,
     if not approved:
         return
     person = session.get(Person, case.applicant_id)
-    payload = queue.payload_of(case)
+    payload = cases.payload_of(case)
     start = parse_month(payload["start_month"])
     if person is None or exception_grounds(session, person=person, month=start) is None:
         return  # enrolled meanwhile, or the grounds went away: nothing left to do

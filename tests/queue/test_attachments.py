@@ -12,9 +12,9 @@ from sqlmodel import select
 from portal import clock
 from portal.errors import ValidationFailed
 from portal.models import AuditEvent, Case, CaseAttachment
-from portal.queue import attachments, service
+from portal.queue import attachments, service, take
 from portal.queue.attachments import Upload
-from portal.queue.service import ActionRefused
+from portal.queue.errors import ActionRefused
 from portal.queue.states import State
 from tests import factories
 from tests.helpers import id_number_of, sign_in_operator, sign_in_person, sign_in_staff, token_from
@@ -52,7 +52,7 @@ def returned_case(db, *, payload=None, prefecture="220100"):
     account = factories.person_account(db)
     handler = factories.staff(db, roles="handler")
     case = submit(db, person_actor(account), payload=payload, prefecture=prefecture)
-    taken = service.take_next(db, staff=staff_actor(handler), now=clock.now())
+    taken = take.take_next(db, staff=staff_actor(handler), now=clock.now())
     case = service.act(db, reference=case.reference, action="return_to_applicant", actor=staff_actor(handler),
                        expected_version=taken.version, reason_code="missing_document", note="请上传证明",
                        now=clock.now())

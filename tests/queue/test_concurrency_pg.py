@@ -15,7 +15,7 @@ from sqlmodel import func, select
 from portal.auth.principal import SYSTEM
 from portal.db import make_sessionmaker
 from portal.models import Case, CaseEvent
-from portal.queue import service
+from portal.queue import take
 from portal.services import audit
 from tests import factories
 from tests.queue.helpers import NOW, staff_actor
@@ -52,7 +52,7 @@ def test_eight_handlers_take_every_case_exactly_once(db, engine):
             start.wait()
             while True:
                 with factory() as session:
-                    case = service.take_next(session, staff=handlers[index], now=NOW)
+                    case = take.take_next(session, staff=handlers[index], now=NOW)
                     if case is None:
                         session.rollback()
                         return

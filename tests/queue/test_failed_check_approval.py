@@ -10,8 +10,8 @@ from sqlmodel import select
 
 from portal import clock
 from portal.models import Case, CaseEvent, Employer
-from portal.queue import service
-from portal.queue.service import ActionRefused
+from portal.queue import service, take
+from portal.queue.errors import ActionRefused
 from portal.queue.states import Refusal, State
 from tests import factories
 from tests.helpers import sign_in_staff, token_from
@@ -27,7 +27,7 @@ def _misplaced_employer(db, p):
     case = submit(db, operator_actor(factories.operator(db, employer_row=employer)), kind="employer_verification",
                   prefecture="220100")
     assert case.checks_passed is False
-    taken = service.take_next(db, staff=p["handler"], now=NOW)
+    taken = take.take_next(db, staff=p["handler"], now=NOW)
     assert taken.id == case.id
     return employer, taken
 
@@ -70,8 +70,8 @@ def test_on_other_kinds_one_handler_may_approve_a_failed_check_but_only_with_a_w
     submit(db, p["applicant"], kind="credit_objection")
     second = submit(db, p["applicant"], kind="credit_objection")  # fails the duplicate check
     assert second.checks_passed is False
-    taken = service.take_next(db, staff=p["handler"], now=NOW)
-    taken = taken if taken.id == second.id else service.take_next(db, staff=p["handler2"], now=NOW)
+    taken = take.take_next(db, staff=p["handler"], now=NOW)
+    taken = taken if taken.id == second.id else take.take_next(db, staff=p["handler2"], now=NOW)
     holder = p["handler"] if taken.handler_id == p["handler"].principal.account_id else p["handler2"]
     with pytest.raises(ActionRefused) as refused:
         _act(db, taken, holder, "approve", reason_code="conditions_met", note="   ")
@@ -86,7 +86,7 @@ def test_on_other_kinds_one_handler_may_approve_a_failed_check_but_only_with_a_w
 def test_a_case_whose_checks_passed_is_approved_without_a_written_reason(db):
     p = people(db)
     case = submit(db, p["applicant"], kind="credit_objection")
-    taken = service.take_next(db, staff=p["handler"], now=NOW)
+    taken = take.take_next(db, staff=p["handler"], now=NOW)
     assert taken.id == case.id and case.checks_passed is True
     assert _act(db, taken, p["handler"], "approve", reason_code="conditions_met").state == State.APPROVED
 

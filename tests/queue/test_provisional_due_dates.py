@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from portal import clock
 from portal.models import AuditEvent, Case
-from portal.queue import calendar, service
+from portal.queue import calendar, service, take
 from portal.queue.states import State
 from tests import factories
 from tests.helpers import id_number_of, sign_in_person, sign_in_staff
@@ -54,7 +54,7 @@ def test_a_recomputed_due_date_keeps_the_time_the_case_was_returned(db):
     p = people(db)
     returned, waiting = _transfer(db, p["applicant"]), _transfer(db, p["applicant"])
     for _ in (returned, waiting):  # take next hands out each in turn
-        taken = service.take_next(db, staff=p["handler"], now=JAN_5)
+        taken = take.take_next(db, staff=p["handler"], now=JAN_5)
         service.act(db, reference=taken.reference, action="return_to_applicant", actor=p["handler"],
                     expected_version=taken.version, reason_code="missing_document", now=JAN_5)
     service.resubmit(db, reference=returned.reference, actor=p["applicant"], expected_version=returned.version,

@@ -12,9 +12,9 @@ from sqlmodel import func, select
 from portal.auth.principal import SYSTEM, Actor
 from portal.errors import NotFound, ValidationFailed
 from portal.models import AuditEvent, Case, CaseEvent, Employer, Notice
-from portal.queue import calendar, service
+from portal.queue import calendar, cases, parties, service, take
+from portal.queue.errors import ActionRefused, StaleCase
 from portal.queue.routing import service_days_for
-from portal.queue.service import ActionRefused, StaleCase
 from portal.queue.states import Refusal, State
 from portal.services import accounts, audit
 from tests import factories
@@ -37,7 +37,7 @@ def test_a_dual_case_goes_from_submission_to_approval_with_history_notices_and_a
     assert case.route == "dual" and case.risk_tier == "B"
     assert case.due_on == calendar.due_date(date(2026, 11, 30), service_days_for("back_payment"))
 
-    taken = service.take_next(db, staff=p["handler"], now=NOW)
+    taken = take.take_next(db, staff=p["handler"], now=NOW)
     assert taken.id == case.id and taken.state == State.IN_PROGRESS and taken.handler_id == p["handler"].principal.account_id
     assert taken.opened_at == NOW
 
@@ -52,8 +52,8 @@ def test_a_dual_case_goes_from_submission_to_approval_with_history_notices_and_a
     assert case.state == State.IN_REVIEW
 
     # The reviewer's "take next" hands them the review; the other handler has nothing to take.
-    assert service.take_next(db, staff=p["handler2"], now=NOW) is None
-    review = service.take_next(db, staff=p["reviewer"], now=NOW)
+    assert take.take_next(db, staff=p["handler2"], now=NOW) is None
+    review = take.take_next(db, staff=p["reviewer"], now=NOW)
     assert review.id == case.id and review.reviewer_id == p["reviewer"].principal.account_id
 
     case = service.act(db, reference=case.reference, action="review_approve", actor=p["reviewer"],
@@ -75,7 +75,7 @@ def test_a_single_route_case_is_decided_by_one_handler(db):
     p = people(db)
     case = submit(db, p["applicant"], kind="deferral", tier="A")
     assert case.route == "single"
-    taken = service.take_next(db, staff=p["handler"], now=NOW)
+    taken = take.take_next(db, staff=p["handler"], now=NOW)
     case = service.act(db, reference=case.reference, action="reject", actor=p["handler"],
                        expected_version=taken.version, reason_code="not_eligible", now=NOW)
     assert case.state == State.REJECTED
@@ -85,7 +85,7 @@ def test_returning_pauses_the_clock_and_the_due_date_moves(db):
     p = people(db)
     case = submit(db, p["applicant"], kind="deferral")
     original_due = case.due_on
-    taken = service.take_next(db, staff=p["handler"], now=NOW)
+    taken = take.take_next(db, staff=p["handler"], now=NOW)
 
     with pytest.raises(ActionRefused) as refused:
         service.act(db, reference=case.reference, action="return_to_applicant", actor=p["handler"],
@@ -110,16 +110,16 @@ def test_returning_pauses_the_clock_and_the_due_date_moves(db):
     assert json.loads(back.pauses) == [["2026-11-30", "2026-12-03"]]
     # Tuesday, Wednesday and Thursday were paused: the deadline moves by three working days.
     assert calendar.working_days_between(original_due, back.due_on) == 3
-    assert service.payload_of(back)["certificate"] == "yes"
+    assert cases.payload_of(back)["certificate"] == "yes"
     assert _events(db, back)[-2:] == ["return_to_applicant", "resubmit"]
-    asked = service.last_return(service.events_of(db, back))
+    asked = cases.last_return(cases.events_of(db, back))
     assert asked.reason_code == "missing_document" and "hardship" in asked.note
 
 
 def test_a_stale_version_is_refused_and_nothing_changes(db):
     p = people(db)
     case = submit(db, p["applicant"])
-    taken = service.take_next(db, staff=p["handler"], now=NOW)
+    taken = take.take_next(db, staff=p["handler"], now=NOW)
     seen = taken.version
     service.act(db, reference=case.reference, action="approve", actor=p["handler"], expected_version=seen, now=NOW)
     with pytest.raises(StaleCase) as stale:
@@ -149,18 +149,18 @@ def test_maker_is_never_checker_in_the_service(db):
     p = people(db)
     both = staff_actor(factories.staff(db, name="两岗", roles="handler reviewer"))
     case = submit(db, p["applicant"], kind="back_payment")
-    taken = service.take_next(db, staff=both, now=NOW)
+    taken = take.take_next(db, staff=both, now=NOW)
     assert taken.state == State.IN_PROGRESS  # no review waiting, so they handle
     case = service.act(db, reference=case.reference, action="submit_for_review", actor=both,
                        expected_version=taken.version, recommendation="approve", now=NOW)
     # Their own take-next never hands them their own case to review ...
-    assert service.take_next(db, staff=both, now=NOW) is None
+    assert take.take_next(db, staff=both, now=NOW) is None
     # ... and deciding it directly is refused by the service, whatever the page shows.
     with pytest.raises(ActionRefused) as refused:
         service.act(db, reference=case.reference, action="review_approve", actor=both,
                     expected_version=case.version, now=NOW)
     assert refused.value.code is Refusal.REVIEWER_IS_HANDLER
-    assert service.actions_for(case, both) == []
+    assert parties.actions_for(case, both) == []
 
 
 def test_money_kinds_take_two_people_even_if_the_stored_route_says_otherwise(db):
@@ -169,7 +169,7 @@ def test_money_kinds_take_two_people_even_if_the_stored_route_says_otherwise(db)
     case.route = "single"  # tampered with, or an old row
     db.add(case)
     db.flush()
-    taken = service.take_next(db, staff=p["handler"], now=NOW)
+    taken = take.take_next(db, staff=p["handler"], now=NOW)
     with pytest.raises(ActionRefused) as refused:
         service.act(db, reference=case.reference, action="approve", actor=p["handler"],
                     expected_version=taken.version, now=NOW)
@@ -211,7 +211,7 @@ def test_staff_cannot_use_applicant_actions_nor_applicants_staff_actions(db):
                     expected_version=case.version, now=NOW)
     assert refused.value.code is Refusal.ROLE_REQUIRED and refused.value.status_code == 403
     with pytest.raises(ActionRefused):
-        service.take_next(db, staff=p["applicant"], now=NOW)
+        take.take_next(db, staff=p["applicant"], now=NOW)
 
 
 def test_registering_an_employer_opens_a_verification_case_and_approval_verifies_it(db):
@@ -222,9 +222,9 @@ def test_registering_an_employer_opens_a_verification_case_and_approval_verifies
         password="Another-Long-Pass-77", password_confirm="Another-Long-Pass-77", now=NOW)
     case = db.exec(select(Case).where(Case.kind == "employer_verification")).one()
     assert case.applicant_id == operator.employer_id and case.checks_passed is True
-    assert {r["code"] for r in service.check_results_of(case)} == {"no_duplicate", "credit_code_region",
+    assert {r["code"] for r in cases.check_results_of(case)} == {"no_duplicate", "credit_code_region",
                                                                     "employer_pending"}
-    taken = service.take_next(db, staff=p["handler"], now=NOW)
+    taken = take.take_next(db, staff=p["handler"], now=NOW)
     service.act(db, reference=taken.reference, action="approve", actor=p["handler"], expected_version=taken.version,
                 reason_code="conditions_met", now=NOW)
     employer = db.get(Employer, operator.employer_id)
@@ -236,7 +236,7 @@ def test_a_rejected_verification_rejects_the_employer_with_the_note(db):
     employer = factories.employer(db, status="pending", region="220100")
     boss = factories.operator(db, employer_row=employer)
     case = submit(db, operator_actor(boss), kind="employer_verification")
-    taken = service.take_next(db, staff=p["handler"], now=NOW)
+    taken = take.take_next(db, staff=p["handler"], now=NOW)
     service.act(db, reference=case.reference, action="reject", actor=p["handler"], expected_version=taken.version,
                 reason_code="not_eligible", note="营业执照已注销", now=NOW)
     assert db.get(Employer, employer.id).status == "rejected"
@@ -248,7 +248,7 @@ def test_the_credit_code_must_belong_to_the_prefecture_chosen(db):
     boss = factories.operator(db, employer_row=employer)
     case = submit(db, operator_actor(boss), kind="employer_verification", prefecture="220100")
     assert case.state == State.CHECKED and case.checks_passed is False
-    failed = [r for r in service.check_results_of(case) if not r["passed"]]
+    failed = [r for r in cases.check_results_of(case) if not r["passed"]]
     assert [r["code"] for r in failed] == ["credit_code_region"]
 
 
@@ -257,7 +257,7 @@ def test_a_second_open_request_of_the_same_kind_fails_the_duplicate_check(db):
     submit(db, p["applicant"], kind="deferral")
     second = submit(db, p["applicant"], kind="deferral")
     assert second.checks_passed is False
-    assert [r["code"] for r in service.check_results_of(second) if not r["passed"]] == ["no_duplicate"]
+    assert [r["code"] for r in cases.check_results_of(second) if not r["passed"]] == ["no_duplicate"]
 
 
 def test_auto_route_approves_at_once_when_the_checks_pass(db):
@@ -285,7 +285,7 @@ def test_queue_auto_checks_what_was_left_in_submitted_and_is_idempotent(db):
 def test_queue_auto_closes_a_case_ten_working_days_after_its_decision_and_keeps_the_outcome(db):
     p = people(db)
     case = submit(db, p["applicant"], kind="enrolment_correction")
-    taken = service.take_next(db, staff=p["handler"], now=NOW)
+    taken = take.take_next(db, staff=p["handler"], now=NOW)
     service.act(db, reference=case.reference, action="reject", actor=p["handler"], expected_version=taken.version,
                 reason_code="not_eligible", now=NOW)
     assert (case.state, case.outcome) == (State.REJECTED, "rejected")
@@ -308,9 +308,9 @@ def test_take_next_gives_the_most_urgent_case_first(db):
     urgent.due_on = date(2026, 11, 20)  # overdue
     db.add(urgent)
     db.flush()
-    assert service.take_next(db, staff=p["handler"], now=NOW).id == urgent.id
-    assert service.take_next(db, staff=p["handler2"], now=NOW).id == late.id
-    assert service.take_next(db, staff=p["handler"], now=NOW) is None
+    assert take.take_next(db, staff=p["handler"], now=NOW).id == urgent.id
+    assert take.take_next(db, staff=p["handler2"], now=NOW).id == late.id
+    assert take.take_next(db, staff=p["handler"], now=NOW) is None
 
 
 def test_take_next_respects_the_prefecture_and_the_counter_clerk(db):
@@ -318,15 +318,15 @@ def test_take_next_respects_the_prefecture_and_the_counter_clerk(db):
     siping = staff_actor(factories.staff(db, roles="handler"))
     siping = Actor(replace(siping.principal, region="220300"))
     submit(db, p["applicant"], prefecture="220100")
-    assert service.take_next(db, staff=siping, now=NOW) is None
+    assert take.take_next(db, staff=siping, now=NOW) is None
 
     clerk = p["handler2"]
     counter = service.submit(db, kind="deferral", applicant=factories_person(db), payload={}, prefecture="220100",
                              channel="counter", idempotency_key="counter-1", now=NOW, actor=clerk,
                              counter_staff_id=clerk.principal.account_id)
-    first = service.take_next(db, staff=clerk, now=NOW)
+    first = take.take_next(db, staff=clerk, now=NOW)
     assert first is not None and first.id != counter.id
-    assert service.take_next(db, staff=clerk, now=NOW) is None
+    assert take.take_next(db, staff=clerk, now=NOW) is None
     with pytest.raises(ActionRefused) as refused:
         service.act(db, reference=counter.reference, action="take", actor=clerk, expected_version=counter.version,
                     now=NOW)
@@ -336,7 +336,7 @@ def test_take_next_respects_the_prefecture_and_the_counter_clerk(db):
 def test_a_supervisor_reassigns_and_release_requeues(db):
     p = people(db)
     case = submit(db, p["applicant"])
-    taken = service.take_next(db, staff=p["handler"], now=NOW)
+    taken = take.take_next(db, staff=p["handler"], now=NOW)
     with pytest.raises(ActionRefused) as refused:
         service.act(db, reference=case.reference, action="reassign", actor=p["handler"],
                     expected_version=taken.version, assignee=p["handler2"].principal.account_id, now=NOW)
@@ -356,11 +356,11 @@ def test_a_supervisor_reassigns_and_release_requeues(db):
 def test_a_reviewer_sends_back_and_the_case_returns_to_its_handler(db):
     p = people(db)
     case = submit(db, p["applicant"], kind="back_payment")
-    taken = service.take_next(db, staff=p["handler"], now=NOW)
+    taken = take.take_next(db, staff=p["handler"], now=NOW)
     case = service.act(db, reference=case.reference, action="submit_for_review", actor=p["handler"],
                        expected_version=taken.version, recommendation="reject", reason_code="record_conflict",
                        now=NOW)
-    review = service.take_next(db, staff=p["reviewer"], now=NOW)
+    review = take.take_next(db, staff=p["reviewer"], now=NOW)
     case = service.act(db, reference=case.reference, action="review_reject", actor=p["reviewer"],
                        expected_version=review.version, reason_code="calculation_error", now=NOW)
     assert case.state == State.IN_PROGRESS and case.reviewer_id is None and case.recommendation is None
@@ -368,7 +368,7 @@ def test_a_reviewer_sends_back_and_the_case_returns_to_its_handler(db):
 
 
 def test_due_dates_beyond_the_announced_years_are_counted_and_provisional(db):
-    due = service.deadline(date(2026, 12, 20), "transfer")
+    due = cases.deadline(date(2026, 12, 20), "transfer")
     assert due.on > date(2026, 12, 31) and calendar.is_working_day(due.on) and due.provisional_year == 2027
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from portal.models import Case
-from portal.queue import service
+from portal.queue import take
 from tests.queue.helpers import NOW, people, submit
 
 pytestmark = pytest.mark.postgres_only
@@ -20,7 +20,7 @@ def test_the_taken_case_is_the_sessions_own_loaded_object_with_nothing_pending(d
     db.commit()
     db.expunge_all()  # as in a fresh request: the session knows no case yet
 
-    taken = service.take_next(db, staff=p["handler"], now=NOW)
+    taken = take.take_next(db, staff=p["handler"], now=NOW)
 
     assert taken in db and not db.dirty and not db.new
     assert db.get(Case, submitted.id) is taken
@@ -33,7 +33,7 @@ def test_a_case_the_session_already_holds_is_brought_up_to_date_in_place(db):
     submitted = submit(db, p["applicant"])
     db.commit()
 
-    taken = service.take_next(db, staff=p["handler"], now=NOW)
+    taken = take.take_next(db, staff=p["handler"], now=NOW)
 
     assert taken is submitted and submitted.state == "in_progress" and not db.dirty
 
@@ -44,7 +44,7 @@ def test_a_claim_commits_without_waiting_for_its_flush_and_nothing_else_does(db)
     db.commit()
     assert db.execute(text("SHOW synchronous_commit")).scalar() == "on"
 
-    service.take_next(db, staff=p["handler"], now=NOW)
+    take.take_next(db, staff=p["handler"], now=NOW)
     assert db.execute(text("SHOW synchronous_commit")).scalar() == "off"
     db.commit()
 
@@ -53,5 +53,5 @@ def test_a_claim_commits_without_waiting_for_its_flush_and_nothing_else_does(db)
 
 def test_finding_nothing_to_take_leaves_the_commit_synchronous(db):
     p = people(db)
-    assert service.take_next(db, staff=p["handler"], now=NOW) is None
+    assert take.take_next(db, staff=p["handler"], now=NOW) is None
     assert db.execute(text("SHOW synchronous_commit")).scalar() == "on"

@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 
 from portal import clock
 from portal.models import Case, Employer, Notice
-from portal.queue import service
+from portal.queue import service, take
 from portal.queue.states import State
 from tests import factories
 from tests.helpers import (
@@ -117,7 +117,7 @@ def test_the_review_is_refused_to_the_handler_through_the_page(client, db, froze
     account = factories.person_account(db)
     case = service.submit(db, kind="back_payment", applicant=person_actor(account), payload={}, prefecture="220100",
                           idempotency_key="x", now=clock.now())
-    taken = service.take_next(db, staff=staff_actor(both), now=clock.now())
+    taken = take.take_next(db, staff=staff_actor(both), now=clock.now())
     case = service.act(db, reference=case.reference, action="submit_for_review", actor=staff_actor(both),
                        expected_version=taken.version, recommendation="approve", now=clock.now())
     db.commit()
@@ -136,7 +136,7 @@ def test_workload_is_for_supervisors(client, app, db, frozen_clock):
     handler = factories.staff(db, roles="handler", name="刘经办")
     supervisor = factories.staff(db, roles="supervisor", name="周主管", secret="KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU")
     _account, case = _person_case(db)
-    service.take_next(db, staff=staff_actor(handler), now=clock.now())
+    take.take_next(db, staff=staff_actor(handler), now=clock.now())
     db.commit()
     sign_in_staff(client, handler)
     assert client.get("/staff/workload").status_code == 403
@@ -159,7 +159,7 @@ def test_a_person_follows_their_request_answers_a_return_and_reads_notices(clien
     handler = factories.staff(db, roles="handler")
     account, case = _person_case(db)
     number = db.get(factories.Person, account.person_id).id_number
-    taken = service.take_next(db, staff=staff_actor(handler), now=clock.now())
+    taken = take.take_next(db, staff=staff_actor(handler), now=clock.now())
     service.act(db, reference=case.reference, action="return_to_applicant", actor=staff_actor(handler),
                 expected_version=taken.version, reason_code="missing_document", note="请补充困难证明",
                 now=clock.now())
@@ -240,7 +240,7 @@ def test_a_case_put_back_after_opening_reads_apart_from_one_never_opened(client,
     opened.due_on = untouched.due_on.replace(day=1)  # the more urgent, so the handler takes it first
     db.add(opened)
     db.commit()
-    taken = service.take_next(db, staff=handler, now=clock.now())
+    taken = take.take_next(db, staff=handler, now=clock.now())
     assert taken.id == opened.id
     service.act(db, reference=opened.reference, action="release", actor=handler, expected_version=taken.version,
                 now=clock.now())
@@ -261,7 +261,7 @@ def test_the_applicant_sees_whether_their_waiting_request_has_been_opened(client
     assert "not opened yet" in client.get(f"/me/requests/{case.reference}?lang=en").text
 
     handler = staff_actor(factories.staff(db, roles="handler"))
-    taken = service.take_next(db, staff=handler, now=clock.now())
+    taken = take.take_next(db, staff=handler, now=clock.now())
     service.act(db, reference=case.reference, action="release", actor=handler, expected_version=taken.version,
                 now=clock.now())
     db.commit()
@@ -273,7 +273,7 @@ def test_a_closed_case_still_says_what_was_decided(client, db, frozen_clock):
 
     account, case = _person_case(db, mobile="13900000009")
     handler = staff_actor(factories.staff(db, roles="handler"))
-    taken = service.take_next(db, staff=handler, now=clock.now())
+    taken = take.take_next(db, staff=handler, now=clock.now())
     service.act(db, reference=case.reference, action="approve", actor=handler, expected_version=taken.version,
                 now=clock.now())
     service.run_auto(db, now=clock.now() + timedelta(days=30))

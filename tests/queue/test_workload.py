@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from portal import clock
 from portal.models import Case
-from portal.queue import service
+from portal.queue import service, take
 from portal.queue.states import State
 from tests import factories
 from tests.helpers import sign_in_staff, token_from
@@ -40,8 +40,8 @@ def test_the_workload_page_counts_open_cases_per_handler_and_their_overdue_ones(
     boss = factories.staff(db, roles="supervisor", name="周主管", secret=BOSS_SECRET)
     first, second, third = open_cases(db, 3)
     for _ in range(2):
-        service.take_next(db, staff=staff_actor(liu), now=clock.now())
-    service.take_next(db, staff=staff_actor(wang), now=clock.now())
+        take.take_next(db, staff=staff_actor(liu), now=clock.now())
+    take.take_next(db, staff=staff_actor(wang), now=clock.now())
     late = db.exec(select(Case).where(Case.handler_id == liu.id).order_by(Case.id)).first()
     late.due_on = clock.today().replace(day=1)
     db.add(late)
@@ -60,7 +60,7 @@ def test_a_supervisor_reassigns_a_case_from_its_page(client, db, frozen_clock):
     wang = factories.staff(db, roles="handler", name="王经办")
     boss = factories.staff(db, roles="supervisor", name="周主管", secret=BOSS_SECRET)
     [case] = open_cases(db, 1)
-    service.take_next(db, staff=staff_actor(liu), now=clock.now())
+    take.take_next(db, staff=staff_actor(liu), now=clock.now())
     db.commit()
     sign_in_staff(client, boss)
 
@@ -83,7 +83,7 @@ def test_reassigning_without_choosing_someone_is_explained_at_the_field(client, 
     liu = factories.staff(db, roles="handler", name="刘经办")
     boss = factories.staff(db, roles="supervisor", name="周主管", secret=BOSS_SECRET)
     [case] = open_cases(db, 1)
-    service.take_next(db, staff=staff_actor(liu), now=clock.now())
+    take.take_next(db, staff=staff_actor(liu), now=clock.now())
     db.commit()
     sign_in_staff(client, boss)
     page = client.get(f"/staff/cases/{case.reference}")
@@ -103,7 +103,7 @@ def test_a_handler_cannot_reassign_even_by_sending_the_form(client, db, frozen_c
     liu = factories.staff(db, roles="handler", name="刘经办")
     wang = factories.staff(db, roles="handler", name="王经办")
     [case] = open_cases(db, 1)
-    taken = service.take_next(db, staff=staff_actor(liu), now=clock.now())
+    taken = take.take_next(db, staff=staff_actor(liu), now=clock.now())
     db.commit()
     sign_in_staff(client, liu)
 

@@ -15,6 +15,7 @@ from portal.models import Bill, BillLine, Case, ContributionMonth, Employer
 from portal.money import from_fen, to_fen
 from portal.policy.rules.contribution import employee_contribution
 from portal.policy.rules.late_fee import late_fee
+from portal.queue import cases, take
 from portal.queue.states import State
 from portal.services import applications, billing
 from tests import factories
@@ -43,7 +44,7 @@ def decide(db, case, *, approve=True):
     reviewer = staff_actor(factories.staff(db, name="陈复核", roles="reviewer"))
     from portal.queue import service
 
-    taken = service.take_next(db, staff=handler, now=NOW)
+    taken = take.take_next(db, staff=handler, now=NOW)
     assert taken.reference == case.reference
     case = service.act(db, reference=case.reference, action="submit_for_review", actor=handler,
                        expected_version=taken.version, recommendation="approve" if approve else "reject",
@@ -233,7 +234,7 @@ def test_an_approved_back_payment_puts_the_months_on_a_bill_and_takes_two_people
 
 def test_a_back_payment_the_record_caught_up_with_is_not_approved_on_the_old_check_and_adds_nothing_twice(db):
     from portal.queue import service
-    from portal.queue.service import ChecksChanged
+    from portal.queue.errors import ChecksChanged
 
     actor, employer, row = employer_with_a_missed_month(db)
     case = applications.submit_back_payment(db, actor=actor, spell_id=str(row.id), first_month="2026-03",
@@ -241,7 +242,7 @@ def test_a_back_payment_the_record_caught_up_with_is_not_approved_on_the_old_che
     assert case.checks_passed is True
     handler = staff_actor(factories.staff(db, name="刘经办", roles="handler"))
     reviewer = staff_actor(factories.staff(db, name="陈复核", roles="reviewer"))
-    taken = service.take_next(db, staff=handler, now=NOW)
+    taken = take.take_next(db, staff=handler, now=NOW)
     assert taken.checks_passed is True
     db.add(ContributionMonth(person_id=row.person_id, month=date(2026, 3, 1), base_fen=600000,
                              source="employer_filing", status="paid", employer_id=employer.id,
@@ -252,7 +253,7 @@ def test_a_back_payment_the_record_caught_up_with_is_not_approved_on_the_old_che
                     expected_version=taken.version, recommendation="approve", reason_code="conditions_met", now=NOW)
     case = db.get(Case, case.id)
     assert case.checks_passed is False
-    assert "back_payment_months" in json.dumps(service.check_results_of(case))
+    assert "back_payment_months" in json.dumps(cases.check_results_of(case))
     # Approved anyway, having read the new results: the month already on the record is not added again.
     case = service.act(db, reference=case.reference, action="submit_for_review", actor=handler,
                        expected_version=case.version, recommendation="approve", reason_code="conditions_met",

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from portal.errors import Conflict, ValidationFailed
 from portal.models import Case, EmploymentSpell, FlexibleBaseChoice, FlexibleEnrolment, Person
+from portal.queue import cases, take
 from portal.queue import service as queue
 from portal.services import person_requests as service
 from tests import factories
@@ -27,7 +28,7 @@ def applicant(db, **who):
 
 def approve(db, case: Case) -> Case:
     handler = staff_actor(factories.staff(db, roles="handler", name="刘经办"))
-    taken = queue.take_next(db, staff=handler, now=NOW)
+    taken = take.take_next(db, staff=handler, now=NOW)
     assert taken.id == case.id
     return queue.act(db, reference=case.reference, action="approve", actor=handler, expected_version=taken.version,
                      reason_code="conditions_met", now=NOW)
@@ -50,10 +51,10 @@ def test_a_correction_becomes_a_case_for_a_handler_with_the_months_checked_again
     case = service.submit_correction(db, filing=service.online(db, actor), what="missing", months="2019-03 to 2019-05", token="t1", **OK)
     assert (case.kind, case.applicant_kind, case.applicant_id, case.state) == (
         "enrolment_correction", "person", account.person_id, "checked")
-    payload = queue.payload_of(case)
+    payload = cases.payload_of(case)
     assert payload["months"] == ["2019-03", "2019-04", "2019-05"] and payload["what"] == "missing"
     assert payload["commitment"]["accepted"] is True
-    [check] = [c for c in queue.check_results_of(case) if c["code"] == "correction_months"]
+    [check] = [c for c in cases.check_results_of(case) if c["code"] == "correction_months"]
     assert check["passed"] and check["params"] == {"recorded": 0, "count": 3}
 
 
@@ -83,7 +84,7 @@ def test_an_employment_left_open_is_ended_and_the_person_enrolled_when_the_offic
     assert service.exception_grounds(db, person=person, month=date(2026, 12, 1)) == "open_spell"
 
     case = service.submit_exception(db, filing=service.online(db, actor), start_month="2026-12", base_percent=100, token="t3", **OK)
-    assert queue.payload_of(case)["open_spell_since"] == "2015-01"
+    assert cases.payload_of(case)["open_spell_since"] == "2015-01"
     approve(db, case)
 
     assert db.get(EmploymentSpell, open_spell.id).end_month == date(2026, 11, 1)
@@ -96,7 +97,7 @@ def test_an_employment_left_open_is_ended_and_the_person_enrolled_when_the_offic
 def test_a_person_past_the_statutory_age_without_the_minimum_months_may_be_enrolled_to_keep_paying(db):
     account, actor = applicant(db, birth=date(1960, 5, 10))
     case = service.submit_exception(db, filing=service.online(db, actor), start_month="2026-11", base_percent=60, token="t4", **OK)
-    assert queue.payload_of(case)["reason"] == "over_age"
+    assert cases.payload_of(case)["reason"] == "over_age"
     approve(db, case)
     assert db.exec(select(FlexibleEnrolment).where(FlexibleEnrolment.person_id == account.person_id)).one()
 
@@ -107,7 +108,7 @@ def test_a_rejected_exception_changes_nothing(db):
     open_spell = spell(db, person=person, start=date(2015, 1, 1))
     case = service.submit_exception(db, filing=service.online(db, actor), start_month="2026-12", base_percent=100, token="t5", **OK)
     handler = staff_actor(factories.staff(db, roles="handler", name="王经办"))
-    taken = queue.take_next(db, staff=handler, now=NOW)
+    taken = take.take_next(db, staff=handler, now=NOW)
     queue.act(db, reference=case.reference, action="reject", actor=handler, expected_version=taken.version,
               reason_code="not_eligible", now=NOW)
     assert db.get(EmploymentSpell, open_spell.id).end_month is None
@@ -187,10 +188,10 @@ def test_staff_file_for_a_person_at_the_counter_and_may_then_neither_handle_nor_
 
     assert (case.channel, case.counter_staff_id, case.applicant_kind, case.applicant_id) == (
         "counter", clerk.principal.account_id, "person", person.id)
-    assert queue.payload_of(case)["commitment"]["signed_on_paper"] is True
-    assert queue.take_next(db, staff=clerk, now=NOW) is None  # the filer is passed over
+    assert cases.payload_of(case)["commitment"]["signed_on_paper"] is True
+    assert take.take_next(db, staff=clerk, now=NOW) is None  # the filer is passed over
     colleague = staff_actor(factories.staff(db, roles="handler", name="另一经办"))
-    assert queue.take_next(db, staff=colleague, now=NOW).id == case.id
+    assert take.take_next(db, staff=colleague, now=NOW).id == case.id
 
 
 @pytest.mark.parametrize(("number", "expected"), [

@@ -15,8 +15,9 @@ from portal.db import make_sessionmaker
 from portal.errors import ValidationFailed
 from portal.models import Bill, Case, Employer, Payment, PaymentOrder
 from portal.money import from_fen
+from portal.queue import cases, take
 from portal.queue import service as queue
-from portal.queue.service import ChecksChanged
+from portal.queue.errors import ChecksChanged
 from portal.queue.states import State
 from portal.services import applications, billing, person_requests
 from portal.services.payments import callback_body, sign
@@ -150,7 +151,7 @@ def test_a_check_that_went_stale_never_approves_and_the_staff_page_shows_it_fres
     handler = factories.staff(db, name="刘经办", roles="handler")
     db.commit()
     staff = staff_actor(handler)
-    taken = queue.take_next(db, staff=staff, now=NOW)
+    taken = take.take_next(db, staff=staff, now=NOW)
     assert taken.reference == october.reference and taken.checks_passed  # nothing else open when it was opened
     seen = taken.version
     db.commit()
@@ -181,16 +182,16 @@ def test_taking_a_case_runs_its_checks_again(db):
     october = defer(db, actor, ["2026-10"], "tab-1")
     november = defer(db, actor, ["2026-11"], "tab-2")
     assert october.checks_passed and not november.checks_passed  # October's was computed before November came
-    taken = queue.take_next(db, staff=staff_actor(factories.staff(db, roles="handler")), now=NOW)
+    taken = take.take_next(db, staff=staff_actor(factories.staff(db, roles="handler")), now=NOW)
     assert taken.reference == october.reference and taken.checks_passed is False
-    assert [event.action for event in queue.events_of(db, taken)][-1] == "auto_check"
+    assert [event.action for event in cases.events_of(db, taken)][-1] == "auto_check"
 
 
 def test_a_decision_on_checks_that_still_hold_goes_through(db):
     operator, _ = employer_in_arrears(db)
     october = defer(db, employer_actor(operator), ["2026-10"], "tab-1")
     staff = staff_actor(factories.staff(db, name="刘经办", roles="handler"))
-    seen = queue.take_next(db, staff=staff, now=NOW).version
+    seen = take.take_next(db, staff=staff, now=NOW).version
     case = queue.act(db, reference=october.reference, action="submit_for_review", actor=staff,
                      expected_version=seen, recommendation="approve", reason_code="conditions_met", now=NOW)
     assert case.state == State.IN_REVIEW and case.version == seen + 1

@@ -120,7 +120,7 @@ def _handler_process(url: str, handler_id: int, takes: int, harness: str, barrie
     try:
         from portal.auth.principal import Actor, Principal
         from portal.db import make_engine, make_sessionmaker
-        from portal.queue import service
+        from portal.queue import take
         from portal.services import audit
         from portal.settings import Settings
 
@@ -131,16 +131,16 @@ def _handler_process(url: str, handler_id: int, takes: int, harness: str, barrie
         actor = Actor(Principal(kind="staff", account_id=handler_id, display_name="h",
                                 roles=frozenset({"handler"}), region="220000"))
 
-        def take() -> object:
+        def take_one() -> object:
             with factory() as session:
-                case = service.take_next(session, staff=actor, now=BENCH_NOW)
+                case = take.take_next(session, staff=actor, now=BENCH_NOW)
                 session.commit()
             # What the request boundary does once the response has gone.
             if audit.pending_seal(session):
                 sealer.request()
             return case
 
-        take()  # a long-running worker has its connection open and its statements built: warm them, untimed
+        take_one()  # a long-running worker has its connection open and its statements built: warm them, untimed
         samples: list[float] = []
         barrier.wait()
         first = time.monotonic()
@@ -148,7 +148,7 @@ def _handler_process(url: str, handler_id: int, takes: int, harness: str, barrie
             if harness == "rounds":
                 barrier.wait()  # not timed: the handlers only start together
             started = time.perf_counter()
-            case = take()
+            case = take_one()
             samples.append((time.perf_counter() - started) * 1000)
             if case is None and harness == "closed":
                 break

@@ -12,8 +12,8 @@ from starlette.routing import Route
 
 from portal import i18n
 from portal.errors import N_, ValidationFailed
-from portal.queue import attachments, queries, reasons, service
-from portal.queue.service import ActionRefused, StaleCase
+from portal.queue import attachments, cases, parties, queries, reasons, service
+from portal.queue.errors import ActionRefused, StaleCase
 from portal.queue.states import Action, State
 from portal.services import notices, upload_limits
 from portal.web.access import PERSON
@@ -48,18 +48,18 @@ def _labels(ctx: Ctx) -> dict:
 
 def request_list(ctx: Ctx, area: Area):
     page = _page(ctx)
-    cases, total = queries.applicant_cases(ctx.db, applicant=service.applicant_of(ctx.principal), page=page)
+    cases, total = queries.applicant_cases(ctx.db, applicant=parties.applicant_of(ctx.principal), page=page)
     pages = max(1, -(-total // queries.PAGE_SIZE))
     return ctx.render(f"{area.folder}/requests.html", cases=cases, total=total, page=page, pages=pages, area=area)
 
 
 def _detail_context(ctx: Ctx, area: Area, case) -> dict:
-    events = service.events_of(ctx.db, case)
-    allowed = service.actions_for(case, ctx.actor)
-    payload = service.payload_of(case)
+    events = cases.events_of(ctx.db, case)
+    allowed = parties.actions_for(case, ctx.actor)
+    payload = cases.payload_of(case)
     # What was asked for, shown with the same partials as the staff case page (the commitment has its own panel).
     details = {key: value for key, value in payload.items() if key != "commitment"}
-    return dict(case=case, events=events, area=area, asked=service.last_return(events),
+    return dict(case=case, events=events, area=area, asked=cases.last_return(events),
                 attachments=attachments.listed(ctx.db, case=case),
                 payload=details, payload_view=payload_display.view(case.kind, details),
                 commitment=attachments.commitment_of(payload),

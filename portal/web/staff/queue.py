@@ -7,10 +7,10 @@ from starlette.routing import Route
 from portal import i18n
 from portal.errors import N_
 from portal.models import Case, Employer, Person
-from portal.queue import attachments, queries, reasons, service
+from portal.queue import attachments, cases, parties, queries, reasons, service, take
+from portal.queue.errors import ActionRefused, StaleCase
 from portal.queue.reasons import ReasonUse
 from portal.queue.routing import is_identity_kind
-from portal.queue.service import ActionRefused, StaleCase
 from portal.queue.states import Action, State
 from portal.web.access import STAFF
 from portal.web.attachments import attachment_download
@@ -67,7 +67,7 @@ def _workbench(ctx: Ctx, template: str):
     bench = queries.workbench(ctx.db, staff=ctx.principal, filters=filters, today=ctx.today)
     can_take = bool(ctx.principal.roles & {"handler", "reviewer", "supervisor"})
     return ctx.render(template, bench=bench, filters=filters, can_take=can_take, kinds=[str(k) for k in
-                      service.Kind], states=queries.STATE_ORDER, prefectures=service.PREFECTURES,
+                      service.Kind], states=queries.STATE_ORDER, prefectures=parties.PREFECTURES,
                       **queue_context(ctx))
 
 
@@ -84,7 +84,7 @@ def workbench_list(ctx: Ctx):
 
 @endpoint(CASE_WORKERS)
 def take_next(ctx: Ctx):
-    case = service.take_next(ctx.db, staff=ctx.actor, now=ctx.now)
+    case = take.take_next(ctx.db, staff=ctx.actor, now=ctx.now)
     if case is None:
         ctx.flash("There is no case for you to take right now.")
         return ctx.redirect("/staff/queue")
@@ -95,10 +95,10 @@ def take_next(ctx: Ctx):
 def case_page(ctx: Ctx, case: Case, *, status: int = 200, errors: dict | None = None, problem: str | None = None,
               values: dict | None = None):
     service.refresh_checks(ctx.db, case=case, now=ctx.now)  # what staff read is what holds now, never stale
-    allowed = service.actions_for(case, ctx.actor)
+    allowed = parties.actions_for(case, ctx.actor)
     decisions = [(value, i18n.gettext(DECISION_LABELS[value])) for value, (action, _rec) in DECISIONS.items()
                  if action in allowed]
-    events = service.events_of(ctx.db, case)
+    events = cases.events_of(ctx.db, case)
     staff_ids = {case.handler_id, case.reviewer_id, case.counter_staff_id}
     staff_ids |= {e.actor_id for e in events if e.actor_kind == "staff"}
     applicant = (ctx.db.get(Person, case.applicant_id) if case.applicant_kind == "person"
@@ -106,18 +106,18 @@ def case_page(ctx: Ctx, case: Case, *, status: int = 200, errors: dict | None = 
     assignees = []
     if Action.REASSIGN in allowed:
         assignees = [(str(s.id), f"{s.name} ({s.staff_number})") for s in queries.eligible_staff(ctx.db, case=case)]
-    payload = service.payload_of(case)
+    payload = cases.payload_of(case)
     details = {key: value for key, value in payload.items() if key != "commitment"}
     return ctx.render(
         "staff/case.html", status=status, case=case, payload=details,
         payload_view=payload_display.view(case.kind, details),
         commitment=attachments.commitment_of(payload), attachments=attachments.listed(ctx.db, case=case),
-        checks=service.check_results_of(case), events=events, names=queries.staff_names(ctx.db, staff_ids),
+        checks=cases.check_results_of(case), events=events, names=queries.staff_names(ctx.db, staff_ids),
         applicant=applicant, decisions=decisions, buttons=[a for a in BUTTONS if a in allowed],
         can_reassign=Action.REASSIGN in allowed, assignees=assignees, reason_groups=reason_groups(ctx.locale),
-        overdue=service.is_overdue(case, ctx.today), money=service.is_money(case),
+        overdue=cases.is_overdue(case, ctx.today), money=cases.is_money(case),
         identity_review=case.checks_passed is False and is_identity_kind(case.kind), problem=problem,
-        errors=errors or {}, values=values or {}, asked=service.last_return(events), **queue_context(ctx))
+        errors=errors or {}, values=values or {}, asked=cases.last_return(events), **queue_context(ctx))
 
 
 @endpoint(ANY_STAFF)

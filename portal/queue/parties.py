@@ -1,0 +1,125 @@
+"""Who is acting on a case and who it is for: applicants, staff, what each may see and do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal.auth.principal import Actor, Principal
+from portal.errors import N_, Msg, PortalError
+from portal.models import Case, StaffMember
+from portal.queue.routing import (
+    Route,
+)
+from portal.queue.states import (
+    Action,
+    ActorKind,
+    CaseFacts,
+    Recommendation,
+    Role,
+    State,
+    allowed_actions,
+)
+from portal.queue.states import Actor as MachineActor
+
+PREFECTURES = ("220100", "220200", "220300", "220400", "220500", "220600", "220700", "220800", "222400")
+PROVINCE = "220000"
+APPLICANT_KINDS = ("person", "employer")
+MACHINE_SYSTEM = MachineActor("system", ActorKind.SYSTEM)
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """Who a case is for: a person or an employer, and the account that filed it."""
+
+    kind: str  # person | employer
+    id: int  # person.id or employer.id
+    account_id: int | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+def applicant_of(who: Applicant | Actor | Principal) -> Applicant:
+    if isinstance(who, Applicant):
+        return who
+    principal = who.principal if isinstance(who, Actor) else who
+    if principal is not None and principal.kind == "person" and principal.person_id is not None:
+        return Applicant("person", principal.person_id, principal.account_id)
+    if principal is not None and principal.kind == "employer" and principal.employer_id is not None:
+        return Applicant("employer", principal.employer_id, principal.account_id)
+    raise PortalError(Msg(N_("Only a person or an employer can submit a request.")))
+
+
+def staff_ref(staff_id: int | None) -> str | None:
+    return None if staff_id is None else f"staff:{staff_id}"
+
+
+def staff_id_of(ref: str | None) -> int | None:
+    return None if ref is None else int(ref.split(":", 1)[1])
+
+
+def machine_actor(actor: Actor) -> MachineActor:
+    """The state machine's view of whoever is acting."""
+    principal = actor.principal
+    if principal is None:
+        if actor.kind == "system":
+            return MACHINE_SYSTEM
+        return MachineActor("anonymous", ActorKind.APPLICANT)
+    if principal.kind == "staff":
+        roles = frozenset(Role(r) for r in principal.roles if r in Role._value2member_map_)
+        return MachineActor(f"staff:{principal.account_id}", ActorKind.STAFF, roles)
+    return MachineActor(applicant_of(principal).ref, ActorKind.APPLICANT)
+
+
+def staff_actor(staff: StaffMember) -> MachineActor:
+    roles = frozenset(Role(r) for r in staff.role_set if r in Role._value2member_map_)
+    return MachineActor(f"staff:{staff.id}", ActorKind.STAFF, roles)
+
+
+def covers(region: str | None, prefecture: str) -> bool:
+    """Provincial staff see every prefecture; staff posted to a prefecture see that one only."""
+    return region in (None, "", PROVINCE) or region == prefecture
+
+
+def may_see(actor: Actor, case: Case) -> bool:
+    principal = actor.principal
+    if principal is None:
+        return actor.kind == "system"
+    if principal.kind == "staff":
+        return covers(principal.region, case.prefecture)
+    applicant = applicant_of(principal)
+    return (applicant.kind, applicant.id) == (case.applicant_kind, case.applicant_id)
+
+
+def facts_of(case: Case) -> CaseFacts:
+    return CaseFacts(
+        kind=case.kind,
+        state=State(case.state),
+        path=Route(case.route),
+        applicant_account_id=f"{case.applicant_kind}:{case.applicant_id}",
+        handler_id=staff_ref(case.handler_id),
+        reviewer_id=staff_ref(case.reviewer_id),
+        recommendation=Recommendation(case.recommendation) if case.recommendation else None,
+        recommendation_reason=case.recommendation_reason,
+        checks_passed=case.checks_passed,
+        opened=case.opened_at is not None,
+    )
+
+
+def actions_for(case: Case, actor: Actor) -> list[Action]:
+    """What the actor may attempt now, for the page (the service still checks everything)."""
+    if not may_see(actor, case) or filed_at_counter_by(case, actor):
+        return []
+    return allowed_actions(facts_of(case), machine_actor(actor))
+
+
+def filed_at_counter_by(case: Case, actor: Actor) -> bool:
+    principal = actor.principal
+    return (principal is not None and principal.kind == "staff" and case.counter_staff_id is not None
+            and case.counter_staff_id == principal.account_id)
+
+
+def prefecture_of(region: str) -> str:
+    """The prefecture (city level) of a six-digit administrative code: 220102 → 220100."""
+    return region[:4] + "00"
