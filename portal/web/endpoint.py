@@ -127,7 +127,6 @@ class Ctx:
             "values": self.resumed,
             "path": self.request.url.path,
             "lang_url": lambda lang: _with_query(self.request, lang=lang),
-            "url_for": self.request.url_for,
             "today": self.today,
             "unread_notices": notices.unread_count(session=self.db, principal=principal),
         }
@@ -204,7 +203,6 @@ def error_page(request: Request, status: int, message: Msg | None = None, princi
         "values": {},
         "path": request.url.path,
         "lang_url": lambda lang: _with_query(request, lang=lang),
-        "url_for": request.url_for,
         "status": status,
         "message": message.render(i18n.gettext) if message else None,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
@@ -20,6 +21,19 @@ def _field_error(errors: dict | None, name: str) -> str | None:
     if not errors:
         return None
     return errors.get(name)
+
+
+_routes: ContextVar = ContextVar("routes")  # the app whose routes the page being rendered links to
+
+
+def _url_for(name: str, /, **path_params) -> str:
+    """The path of a named route, e.g. ``url_for('staff_case', reference=case.reference)``.
+
+    A path, never an absolute URL: links stay on the host and scheme the visitor used (no Host header is trusted).
+    An unknown name or a missing parameter fails the page rather than printing a dead link. It reads the app from
+    the page being rendered, so macros imported without context can link too.
+    """
+    return str(_routes.get().url_path_for(name, **path_params))
 
 
 def _readable_values(translate):
@@ -53,7 +67,7 @@ def environment() -> jinja2.Environment:
         month=lambda v: i18n.format_month(v),
         number=lambda v, places=None: i18n.format_number(v, places=places),
     )
-    env.globals.update(field_error=_field_error, Markup=Markup, citation=policy_words.citation,
+    env.globals.update(field_error=_field_error, Markup=Markup, url_for=_url_for, citation=policy_words.citation,
                        parameter_label=policy_words.parameter_label, value_word=policy_words.value_word)
     # A fresh key each time a form is shown (the csrf macro): its second submission is answered as its first.
     env.globals["new_idempotency_key"] = idempotency.new_key
@@ -61,4 +75,9 @@ def environment() -> jinja2.Environment:
 
 
 def render(name: str, context: dict) -> str:
-    return environment().get_template(name).render(context)
+    request = context.get("request")
+    token = _routes.set(request.app if request is not None else None)
+    try:
+        return environment().get_template(name).render(context)
+    finally:
+        _routes.reset(token)
