@@ -32,7 +32,18 @@ from portal.web.person import prove as person_prove
 from portal.web.person import records as person_records
 from portal.web.person import requests as person_requests
 from portal.web.person import routes as person
-from portal.web.public import essc, estimate, identity, pages, payments, policy, signin, verify
+from portal.web.person import transfers as person_transfers
+from portal.web.public import (
+    essc,
+    estimate,
+    identity,
+    interprovincial,
+    pages,
+    payments,
+    policy,
+    signin,
+    verify,
+)
 from portal.web.request_log import RequestLogMiddleware
 from portal.web.staff import counter as staff_counter
 from portal.web.staff import monitoring as staff_monitoring
@@ -52,11 +63,11 @@ def all_routes() -> list:
         *person_requests.routes,
         *person_flexible.routes,
         *person_applications.routes,
-        *person_records.routes, *verify.routes,
+        *person_records.routes, *verify.routes, *person_transfers.routes,
         *employer.routes,
         *employer_requests.routes,
         *employer_employees.routes, *employer_declarations.routes,
-        *employer_bills.routes, *employer_applications.routes, *payments.routes,
+        *employer_bills.routes, *employer_applications.routes, *payments.routes, *interprovincial.routes,
         *staff.routes,
         *staff_queue.routes,
         *staff_counter.routes,

@@ -9,9 +9,9 @@ test set-up.
 from __future__ import annotations
 
 from portal.queue import kinds, routing
-from portal.services import accounts, applications, person_requests, planned_kinds
+from portal.services import accounts, applications, person_requests, planned_kinds, transfers
 
-KIND_MODULES = (accounts, applications, person_requests, planned_kinds)
+KIND_MODULES = (accounts, applications, person_requests, planned_kinds, transfers)
 
 
 def assemble() -> None:

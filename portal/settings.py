@@ -6,7 +6,10 @@ Everything configurable comes from ``PORTAL_*`` variables; code elsewhere receiv
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from ipaddress import ip_address
@@ -64,7 +67,20 @@ class Settings:
     essc_stand_in_key: str = ""
     # Tests only: the crash point (portal.faults) at which this process kills itself; never set outside tests.
     crash_at: str = ""
+    # The secret shared with each other province for signed transfer messages (portal/services/province_messages.py),
+    # by 6-digit province code: PORTAL_PROVINCE_SECRETS="110000=...,310000=...".
+    province_secrets: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+
+    def province_secret(self, province: str) -> str:
+        """The secret shared with ``province``; empty (every message refused) when production has none for it.
+        Outside production a province without one gets a secret derived from the secret key, so development
+        and tests can play any province (``portal dev province send``)."""
+        given = self.province_secrets.get(province, "")
+        if given or self.production:
+            return given
+        return hmac.new(self.secret_key.encode("utf-8"), f"province:{province}".encode("ascii"),
+                        hashlib.sha256).hexdigest()
 
     @property
     def production(self) -> bool:
@@ -108,6 +124,21 @@ def essc_issuer_problem(issuer: str, *, production: bool) -> str | None:
 def production_environment(environ: dict[str, str] | None = None) -> bool:
     """Whether this process runs in production, for modules that must refuse to load there (portal.devtools)."""
     return dict(os.environ if environ is None else environ).get("PORTAL_ENV", "development") == "production"
+
+
+_PROVINCE_SECRET = re.compile(r"([1-9][0-9]0000)=(\S{16,})")
+
+
+def province_secrets(text: str) -> dict[str, str]:
+    """``110000=secret,310000=secret`` as a mapping; a malformed entry or a secret under 16 characters is refused."""
+    secrets_by_province: dict[str, str] = {}
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        found = _PROVINCE_SECRET.fullmatch(entry)
+        if found is None:
+            raise SettingsError("PORTAL_PROVINCE_SECRETS must be a comma-separated list of CODE=SECRET, the code a "
+                                "6-digit province code ending 0000 and the secret at least 16 characters")
+        secrets_by_province[found.group(1)] = found.group(2)
+    return secrets_by_province
 
 
 def from_environment(environ: dict[str, str] | None = None) -> Settings:
@@ -167,4 +198,5 @@ def from_environment(environ: dict[str, str] | None = None) -> Settings:
         sms_url=sms_url,
         sms_key=sms_key,
         crash_at=env.get("PORTAL_CRASH_AT", "") if name == "test" else "",
+        province_secrets=province_secrets(env.get("PORTAL_PROVINCE_SECRETS", "")),
     )

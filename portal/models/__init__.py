@@ -22,6 +22,7 @@ from portal.models.records import (
     PersonalAccountYear,
 )
 from portal.models.security import AuditEvent, AuditHead, WebSession
+from portal.models.transfers import ProvinceMessage, Transfer, TransferLeg
 
 __all__ = [
     "BaseDeclaration",
@@ -57,6 +58,9 @@ __all__ = [
     "Notice",
     "Person",
     "PersonAccount",
+    "ProvinceMessage",
     "StaffMember",
+    "Transfer",
+    "TransferLeg",
     "WebSession",
 ]

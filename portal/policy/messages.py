@@ -257,6 +257,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Cross-province: {cross_province}; to the hukou place: {hukou}; age {age} (threshold {threshold}): "
         "an ordinary account.",
     ),
+    "transfer.exempt_organisation_department": (
+        "本次调动经县级以上党委组织部门批准，不建立临时缴费账户。",
+        "This move was approved by a party organisation department at county level or above, so no temporary "
+        "account is opened.",
+    ),
+    "transfer.exempt_hr_department": (
+        "本次调动经县级以上人力资源社会保障部门批准，不建立临时缴费账户。",
+        "This move was approved by a human-resources department at county level or above, so no temporary account "
+        "is opened.",
+    ),
     # survivor benefits
     "survivor.base": (
         "遗属待遇计发基数：{year} 年全省城镇居民人均可支配收入 ÷ 12 = {base} 元。",

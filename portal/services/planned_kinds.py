@@ -10,7 +10,6 @@ from __future__ import annotations
 from portal.queue.kinds import Kind, KindSpec
 
 KIND_SPECS = (
-    KindSpec(Kind.TRANSFER),
     KindSpec(Kind.RETIREMENT_CLAIM),
     KindSpec(Kind.CERTIFICATION_EXCEPTION),
     KindSpec(Kind.SURVIVOR_CLAIM),

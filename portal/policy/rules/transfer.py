@@ -126,16 +126,24 @@ def claim_place(periods: Sequence[InsuredPeriod], hukou_place: str, on: date) ->
 
 
 def temporary_account(
-    *, sex: str, age_years: int, cross_province: bool, to_hukou_place: bool, on: date
+    *, sex: str, age_years: int, cross_province: bool, to_hukou_place: bool, on: date, exemption: str = ""
 ) -> TemporaryAccountResult:
     """Whether the new place opens a temporary contribution account (临时缴费账户, 66号 Art. 5): a man aged 50
     or more, or a woman aged 40 or more, moving across provinces to a place that is not their 户籍 place
-    keeps the basic relationship where it was."""
+    keeps the basic relationship where it was. ``exemption`` names why the rule does not apply to this move
+    (one of the parameter ``temporary_account_exemptions``: a move approved by a party organisation or a
+    human-resources department at county level or above), or is empty."""
     if sex not in SEXES:
         raise PolicyInputError("sex", "must be male or female")
     ex = Explainer()
     ages = ex.use("temporary_account_age", on, field_name="on")
-    applies = cross_province and not to_hukou_place and age_years >= ages[sex]
+    exempt = False
+    if exemption:
+        if exemption not in ex.use("temporary_account_exemptions", on, field_name="exemption"):
+            raise PolicyInputError("exemption", "is not an exemption the rules know")
+        exempt = True
+    would_apply = cross_province and not to_hukou_place and age_years >= ages[sex]
+    applies = would_apply and not exempt
     ex.step(
         "transfer.temporary_account" if applies else "transfer.general_account",
         age=age_years,
@@ -143,5 +151,7 @@ def temporary_account(
         cross_province="yes" if cross_province else "no",
         hukou="yes" if to_hukou_place else "no",
     )
+    if would_apply and exempt:
+        ex.step(f"transfer.exempt_{exemption}")
     explanation = ex.build()
     return TemporaryAccountResult(applies, explanation, explanation.provisional)

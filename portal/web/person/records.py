@@ -21,7 +21,7 @@ from portal import i18n
 from portal.documents import certificate as certificate_pdf
 from portal.errors import N_, Msg, PortalError
 from portal.policy.dates import fmt_month
-from portal.services import certificates
+from portal.services import certificates, transfers
 from portal.services.records import person_record
 from portal.web.access import PERSON
 from portal.web.endpoint import Ctx, endpoint
@@ -109,7 +109,8 @@ def records(ctx: Ctx):
     return ctx.render(
         "person/records.html", record=record, grid=_grid(record), periods=certificates.insured_periods(ctx.db, record=record),
         states=STATES, sources=SOURCES, gap_reasons=GAP_REASONS, cell_classes=CELL_CLASSES,
-        base_rows=bases, balance_rows=balances, labels=parameter_labels(ctx.locale))
+        base_rows=bases, balance_rows=balances, labels=parameter_labels(ctx.locale),
+        transferred=transfers.sources_of(ctx.db, person_id=record.person.id), province_name=transfers.province_name)
 
 
 @endpoint(PERSON)

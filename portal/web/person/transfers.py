@@ -1,0 +1,78 @@
+"""Transfer continuation for the signed-in person (/me/transfers).
+
+    GET  /me/transfers          every transfer with its legs and clocks, and where the person would claim today
+    GET  /me/transfers/apply    apply to move the pension relationship into Jilin
+    POST /me/transfers/apply    the application: the engine's account decision, the transfer and its case
+    GET  /me/transfers/{reference}   one transfer's tracker (the same block as on the list)
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from starlette.routing import Route
+
+from portal.errors import ValidationFailed
+from portal.models import Person
+from portal.services import transfers as service
+from portal.web.access import PERSON
+from portal.web.endpoint import Ctx, endpoint
+
+PERIOD_ROWS = 3
+
+
+def _common(ctx: Ctx) -> dict:
+    return dict(province_name=service.province_name, leg_names=service.LEG_NAMES, state_names=service.STATE_NAMES,
+                jilin=service.JILIN)
+
+
+@endpoint(PERSON)
+def overview(ctx: Ctx):
+    trackers = service.own_transfers(ctx.db, actor=ctx.actor, today=ctx.today)
+    person = service.person_of(ctx.db, ctx.actor)
+    claim = service.claim_place_of(ctx.db, person=person, today=ctx.today)
+    return ctx.render("person/transfers.html", trackers=trackers, claim=claim, **_common(ctx))
+
+
+@endpoint(PERSON)
+def detail(ctx: Ctx):
+    tracker = service.own_transfer(ctx.db, actor=ctx.actor, reference=ctx.path_params["reference"], today=ctx.today)
+    person = ctx.db.get(Person, tracker.transfer.person_id)
+    decision = service.decision_of(tracker.transfer, person) if tracker.transfer.direction == "in" else None
+    return ctx.render("person/transfer_detail.html", tracker=tracker, decision=decision, **_common(ctx))
+
+
+def _form_extra(ctx: Ctx) -> dict:
+    return dict(token=ctx.value("token") or secrets.token_urlsafe(18), provinces=service.province_options(ctx.locale),
+                all_provinces=service.province_options(ctx.locale, without_jilin=False), rows=range(1, PERIOD_ROWS + 1),
+                **_common(ctx))
+
+
+@endpoint(PERSON)
+def apply_form(ctx: Ctx):
+    person = service.person_of(ctx.db, ctx.actor)
+    earlier = [t.transfer for t in service.own_transfers(ctx.db, actor=ctx.actor, today=ctx.today)]
+    hukou = next((t.hukou_province for t in earlier if t.hukou_province), person.id_number[:2] + "0000")
+    return ctx.render("person/transfer_apply.html", values={"hukou_province": hukou, "exemption": ""},
+                      **_form_extra(ctx))
+
+
+@endpoint(PERSON)
+def apply_submit(ctx: Ctx):
+    rows = [(ctx.value(f"start_{n}"), ctx.value(f"end_{n}")) for n in range(1, PERIOD_ROWS + 1)]
+    try:
+        transfer = service.apply_in(ctx.db, actor=ctx.actor, other_province=ctx.value("other_province"),
+                                    hukou_province=ctx.value("hukou_province"), exemption=ctx.value("exemption"),
+                                    periods=rows, token=ctx.value("token"), now=ctx.now)
+    except ValidationFailed as error:
+        return ctx.fail("person/transfer_apply.html", error.errors, page=lambda: _form_extra(ctx))
+    ctx.flash("Your transfer %(reference)s has started. Follow each step below.", reference=transfer.reference)
+    return ctx.redirect(f"/me/transfers/{transfer.reference}")
+
+
+routes = [
+    Route("/me/transfers", overview, methods=["GET"], name="person_transfers"),
+    Route("/me/transfers/apply", apply_form, methods=["GET"], name="person_transfer_apply"),
+    Route("/me/transfers/apply", apply_submit, methods=["POST"], name="person_transfer_apply_submit"),
+    Route("/me/transfers/{reference}", detail, methods=["GET"], name="person_transfer"),
+]
