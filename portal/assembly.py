@@ -9,9 +9,18 @@ test set-up.
 from __future__ import annotations
 
 from portal.queue import kinds, routing
-from portal.services import accounts, applications, person_requests, planned_kinds, transfers
+from portal.services import (
+    accounts,
+    applications,
+    certification,
+    claims,
+    person_requests,
+    planned_kinds,
+    survivors,
+    transfers,
+)
 
-KIND_MODULES = (accounts, applications, person_requests, planned_kinds, transfers)
+KIND_MODULES = (accounts, applications, certification, claims, person_requests, planned_kinds, survivors, transfers)
 
 
 def assemble() -> None:

@@ -1,6 +1,17 @@
 """SQLModel tables, one module per aggregate. Import from here: ``from portal.models import Person``."""
 
 from portal.models.accounts import Employer, EmployerOperator, Person, PersonAccount, StaffMember
+from portal.models.benefits import (
+    CertificationNotice,
+    DeathReport,
+    LifeCertification,
+    PayrollTotal,
+    PensionAdjustment,
+    PensionAward,
+    PensionPayment,
+    RetirementClaim,
+    SurvivorAward,
+)
 from portal.models.certificates import Certificate
 from portal.models.declarations import DeclarationDraft
 from portal.models.essc import CardLink, QrSignIn
@@ -25,6 +36,15 @@ from portal.models.security import AuditEvent, AuditHead, WebSession
 from portal.models.transfers import ProvinceMessage, Transfer, TransferLeg
 
 __all__ = [
+    "CertificationNotice",
+    "DeathReport",
+    "LifeCertification",
+    "PayrollTotal",
+    "PensionAdjustment",
+    "PensionAward",
+    "PensionPayment",
+    "RetirementClaim",
+    "SurvivorAward",
     "BaseDeclaration",
     "Bill",
     "BillLine",

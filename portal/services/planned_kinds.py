@@ -10,8 +10,5 @@ from __future__ import annotations
 from portal.queue.kinds import Kind, KindSpec
 
 KIND_SPECS = (
-    KindSpec(Kind.RETIREMENT_CLAIM),
-    KindSpec(Kind.CERTIFICATION_EXCEPTION),
-    KindSpec(Kind.SURVIVOR_CLAIM),
     KindSpec(Kind.CREDIT_OBJECTION),
 )

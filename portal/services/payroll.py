@@ -1,0 +1,223 @@
+"""The monthly pension payroll (养老金发放) and the yearly adjustment (调待).
+
+``run`` pays, for the payroll month M, every current award's benefit months from its first payment month up to M
+that are not paid yet, while the pensioner is certified (the last certification is less than the cycle old at
+the start of M) and alive (up to the month of death). One ``INSERT … SELECT … ON CONFLICT DO NOTHING`` does it;
+each (person, month) is paid at most once, so a second run pays nothing twice, and months skipped while
+certification was overdue are paid by the first run after it is restored (back pay). A recomputed award's
+difference goes with the same run. The run's totals by prefecture are written in one more statement; payment files
+are one CSV per bank.
+
+``adjust`` writes the yearly adjustment for every award whose pensioner retired by the end of the year before:
+a fixed amount, an amount per full contribution year, a percentage of the pension and an age supplement, each a
+dated parameter (``pension_adjustment``); low-confidence parts make the adjustment "assumed".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, bindparam, text
+from sqlmodel import Session, select
+
+from portal.auth.principal import SYSTEM, Actor
+from portal.models import PayrollTotal, PensionAdjustment, PensionAward, PensionPayment, Person
+from portal.models.types import UTCDateTime
+from portal.money import from_fen, to_fen
+from portal.policy.dates import add_months, fmt_month, month_of, months_between
+from portal.policy.money import round_fen
+from portal.policy.parameters import param
+from portal.services import audit
+
+BACK_PAY_MONTHS = 60  # how far back a run looks for unpaid months (suspended or awarded late)
+
+_PAY = """
+INSERT INTO pension_payment (person_id, award_id, month, run_month, pension_fen, adjustment_fen, correction_fen,
+                             amount_fen, region, bank_code, recoverable, paid_at)
+SELECT x.person_id, x.award_id, x.month, :run, x.pension_fen, x.adjustment_fen, x.correction_fen,
+       x.pension_fen + x.adjustment_fen + x.correction_fen, x.region, x.bank_code, :no, :now
+FROM (SELECT a.person_id AS person_id, a.id AS award_id, m.month AS month, a.monthly_fen AS pension_fen,
+             COALESCE((SELECT SUM(j.amount_fen) FROM pension_adjustment j
+                       WHERE j.person_id = a.person_id AND j.effective_month <= m.month), 0) AS adjustment_fen,
+             CASE WHEN m.month = :run AND a.difference_run_month IS NULL THEN a.difference_fen ELSE 0 END
+               AS correction_fen,
+             a.region AS region, a.bank_code AS bank_code
+      FROM pension_award a
+      JOIN ({months}) m ON m.month >= a.first_payment_month
+                       AND (a.stopped_after IS NULL OR m.month <= a.stopped_after)
+      WHERE a.superseded_by IS NULL
+        AND EXISTS (SELECT 1 FROM life_certification c WHERE c.person_id = a.person_id AND c.certified_on >= :cutoff)
+        AND NOT EXISTS (SELECT 1 FROM pension_payment p WHERE p.person_id = a.person_id AND p.month = m.month)) x
+WHERE true
+ON CONFLICT (person_id, month) DO NOTHING
+"""
+_SETTLED = """
+UPDATE pension_award SET difference_run_month = :run
+WHERE superseded_by IS NULL AND difference_fen <> 0 AND difference_run_month IS NULL
+  AND EXISTS (SELECT 1 FROM pension_payment p WHERE p.award_id = pension_award.id AND p.month = :run
+              AND p.run_month = :run)
+"""
+_TOTALS = """
+INSERT INTO payroll_total (run_month, region, payments, amount_fen, back_pay_fen, updated_at)
+SELECT :run, p.region, COUNT(*), SUM(p.amount_fen), SUM(CASE WHEN p.month < :run THEN p.amount_fen ELSE 0 END), :now
+FROM pension_payment p WHERE p.run_month = :run
+GROUP BY p.region
+ON CONFLICT (run_month, region) DO UPDATE SET
+    payments = excluded.payments, amount_fen = excluded.amount_fen, back_pay_fen = excluded.back_pay_fen,
+    updated_at = excluded.updated_at
+WHERE payroll_total.payments <> excluded.payments OR payroll_total.amount_fen <> excluded.amount_fen
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    month: date
+    paid: int  # payments written by this run (0 on a rerun)
+    amount: Decimal  # their total
+    totals: dict[str, tuple[int, Decimal]]  # the whole run month by prefecture: (payments, amount)
+
+
+def _months_sql(months: list[date]) -> tuple[str, dict, list]:
+    names = [f"m{i}" for i in range(len(months))]
+    union = " UNION ALL ".join(f"SELECT :{name} AS month" for name in names)
+    return union, dict(zip(names, months, strict=True)), [bindparam(name, type_=Date()) for name in names]
+
+
+def cutoff(month: date) -> date:
+    """Certified on or after this date means not overdue at the start of ``month``."""
+    return add_months(month, -int(param("certification_cycle_months").at(month).value))
+
+
+def run(session: Session, *, month: date, now: datetime, actor: Actor = SYSTEM) -> Run:
+    month = month_of(month)
+    months = [add_months(month, -back) for back in range(BACK_PAY_MONTHS, -1, -1)]
+    union, month_values, month_types = _months_sql(months)
+    statement = text(_PAY.format(months=union)).bindparams(
+        *month_types, bindparam("run", type_=Date()), bindparam("cutoff", type_=Date()),
+        bindparam("now", type_=UTCDateTime()), bindparam("no", type_=Boolean()))
+    result = session.execute(statement, month_values | {"run": month, "cutoff": cutoff(month), "now": now,
+                                                        "no": False})
+    paid = max(result.rowcount or 0, 0)
+    session.execute(text(_SETTLED).bindparams(bindparam("run", type_=Date())), {"run": month})
+    session.execute(text(_TOTALS).bindparams(bindparam("run", type_=Date()), bindparam("now", type_=UTCDateTime())),
+                    {"run": month, "now": now})
+    amount = from_fen(int(session.execute(text(
+        "SELECT COALESCE(SUM(amount_fen), 0) FROM pension_payment WHERE run_month = :run AND paid_at = :now")
+        .bindparams(bindparam("run", type_=Date()), bindparam("now", type_=UTCDateTime())),
+        {"run": month, "now": now}).scalar_one())) if paid else Decimal("0.00")
+    totals = {row.region: (row.payments, from_fen(row.amount_fen)) for row in session.exec(
+        select(PayrollTotal).where(PayrollTotal.run_month == month).order_by(PayrollTotal.region))}
+    session.flush()
+    if paid:
+        audit.record(session=session, actor=actor, action="payroll.run", now=now, object_type="payroll",
+                     object_id=fmt_month(month), detail={"payments": paid, "amount": str(amount)})
+    return Run(month, paid, amount, totals)
+
+
+CSV_HEADER = ("month", "id_number", "name", "card_number", "amount", "benefit_months")
+
+
+def payment_files(session: Session, *, month: date) -> dict[str, str]:
+    """One CSV per bank for the run month: one line per pensioner, the amount and the benefit months it covers."""
+    rows = session.execute(text(
+        "SELECT p.bank_code, pe.id_number, pe.name, a.card_number, SUM(p.amount_fen) AS amount, COUNT(*) AS months "
+        "FROM pension_payment p JOIN pension_award a ON a.id = p.award_id JOIN person pe ON pe.id = p.person_id "
+        "WHERE p.run_month = :run GROUP BY p.bank_code, pe.id_number, pe.name, a.card_number "
+        "ORDER BY p.bank_code, pe.id_number").bindparams(bindparam("run", type_=Date())), {"run": month_of(month)})
+    files: dict[str, io.StringIO] = {}
+    for bank, id_number, name, card, amount, months in rows:
+        if bank not in files:
+            files[bank] = io.StringIO()
+            csv.writer(files[bank], lineterminator="\r\n").writerow(CSV_HEADER)
+        csv.writer(files[bank], lineterminator="\r\n").writerow(
+            (fmt_month(month_of(month)), id_number, name, card, str(from_fen(int(amount))), int(months)))
+    return {bank: buffer.getvalue() for bank, buffer in files.items()}
+
+
+# --- the yearly adjustment -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Adjusted:
+    year: int
+    awards: int
+    amount: Decimal  # a month, all awards together
+    assumed: bool
+
+
+def adjustment_for(award: PensionAward, person: Person, year: int) -> tuple[Decimal, dict, bool]:
+    """The yearly adjustment of one award: its parts and whether they are assumed (low-confidence)."""
+    start = date(year, 1, 1)
+    used = param("pension_adjustment").at(start)
+    parts = used.value
+    years = (award.actual_months + award.deemed_months) // 12
+    fixed = Decimal(parts["fixed"])
+    per_year = round_fen(Decimal(parts["per_contribution_year"]) * years)
+    percent = round_fen(from_fen(award.monthly_fen) * Decimal(parts["percent_of_pension"]))
+    age = months_between(month_of(person.birth_date), start) // 12
+    supplement = Decimal("0.00")
+    for band, amount in sorted(parts["age_supplements"].items()):
+        if age >= int(band):
+            supplement = Decimal(amount)
+    total = fixed + per_year + percent + supplement
+    detail = {"fixed": str(fixed), "per_year": str(per_year), "years": years, "percent": str(percent),
+              "age": age, "age_supplement": str(supplement), "source": used.source, "confidence": used.confidence,
+              "effective_from": used.effective_from.isoformat()}
+    return total, detail, used.provisional
+
+
+def adjust(session: Session, *, year: int, now: datetime, actor: Actor = SYSTEM) -> Adjusted:
+    """Writes ``year``'s adjustment for every current award of someone retired by the end of the year before;
+    idempotent (one per person and year)."""
+    start = date(year, 1, 1)
+    done = {person_id for person_id in session.exec(select(PensionAdjustment.person_id)
+                                                     .where(PensionAdjustment.year == year))}
+    awards = session.exec(select(PensionAward, Person).join(Person, Person.id == PensionAward.person_id).where(
+        PensionAward.superseded_by.is_(None), PensionAward.retirement_month < start)).all()
+    count, amount, assumed = 0, Decimal("0.00"), False
+    for award, person in awards:
+        if award.person_id in done or (award.stopped_after is not None and award.stopped_after < start):
+            continue
+        total, detail, provisional = adjustment_for(award, person, year)
+        session.add(PensionAdjustment(person_id=award.person_id, year=year, effective_month=start,
+                                      amount_fen=to_fen(total), parts_json=json.dumps(detail, ensure_ascii=False),
+                                      assumed=provisional, created_at=now))
+        count += 1
+        amount += total
+        assumed = assumed or provisional
+    session.flush()
+    if count:
+        audit.record(session=session, actor=actor, action="payroll.adjusted", now=now, object_type="year",
+                     object_id=year, detail={"awards": count, "amount": str(amount), "assumed": assumed})
+    return Adjusted(year, count, amount, assumed)
+
+
+# --- what the pensioner sees -----------------------------------------------------------------------------------
+
+
+def payments_of(session: Session, *, person_id: int) -> list[PensionPayment]:
+    return list(session.exec(select(PensionPayment).where(PensionPayment.person_id == person_id)
+                             .order_by(PensionPayment.month.desc())).all())
+
+
+def adjustments_of(session: Session, *, person_id: int) -> list[PensionAdjustment]:
+    return list(session.exec(select(PensionAdjustment).where(PensionAdjustment.person_id == person_id)
+                             .order_by(PensionAdjustment.year)).all())
+
+
+def unpaid_months(session: Session, *, award: PensionAward, until: date) -> list[date]:
+    """The benefit months up to ``until`` not paid (suspended, or not yet reached by a payroll)."""
+    paid = set(session.exec(select(PensionPayment.month).where(PensionPayment.person_id == award.person_id)))
+    months, month = [], award.first_payment_month
+    last = min(until, award.stopped_after) if award.stopped_after else until
+    while month <= last:
+        if month not in paid:
+            months.append(month)
+        month = add_months(month, 1)
+    return months
+
