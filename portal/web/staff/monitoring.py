@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from babel.dates import format_date
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -31,7 +32,7 @@ SUPERVISORS = STAFF("supervisor")
 # The section's pages, in the order of its navigation: (name, route, message id).
 SECTIONS = [("monitoring", "staff_monitoring", N_("Monitoring"))]
 SERIES_MONTHS = 12
-FLOW_MONTHS = 24
+FLOW_MONTHS = 12
 
 
 @dataclass(frozen=True)
@@ -76,12 +77,19 @@ def times(value: Decimal | None) -> str:
     return i18n.format_number(value, places=2)
 
 
+def month_axis(months: list[date]) -> list[tuple[str, str]]:
+    """Short labels for a chart's months: the month's short name, and the year under the first and under January."""
+    locale = i18n.babel_locale()
+    return [(format_date(month, "MMM", locale=locale), str(month.year) if index == 0 or month.month == 1 else "")
+            for index, month in enumerate(months)]
+
+
 def _context(ctx: Ctx, chosen: Filters) -> dict:
     names = monitoring.area_names(ctx.locale)
     plan = param("enrolment_plan").at(chosen.month or ctx.today)
     return {"filters": chosen, "names": names, "areas": monitoring.AREAS, "percent": percent, "times": times,
             "computed_at": monitoring.computed_at(ctx.db), "plan_provisional": plan.provisional,
-            "plan_source": plan.source, "sections": SECTIONS}
+            "plan_source": plan.source, "sections": SECTIONS, "month_axis": month_axis}
 
 
 @endpoint(SUPERVISORS)

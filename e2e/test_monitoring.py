@@ -1,0 +1,55 @@
+"""A supervisor reads the monitoring of the fund and the prefectures: filters by prefecture and month, reads the
+charts (checked by axe with the rest of the page) and downloads a table as CSV, in both languages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from e2e.conftest import fresh_staff, one_time_code
+from e2e.pages import Portal
+
+
+def refresh_figures(sessionmaker) -> None:
+    """What the operator's cron does (``portal monitoring refresh``), against the live server's database."""
+    from portal import clock
+    from portal.db import transaction
+    from portal.services import monitoring
+
+    with transaction(sessionmaker) as session:
+        monitoring.refresh(session, now=clock.now(), today=clock.today())
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_a_supervisor_filters_the_monitoring_by_prefecture_and_month_and_downloads_a_table(page, demo, sessionmaker,
+                                                                                          lang):
+    refresh_figures(sessionmaker)
+    supervisor = fresh_staff(sessionmaker, "supervisor")
+    portal = Portal(page, lang).knows(supervisor.name)
+    portal.open(portal.with_lang("/login?account_type=staff"))
+    portal.sign_in("staff", username=supervisor.username, password=supervisor.password,
+                   otp=one_time_code(supervisor.totp_secret), open_form=False)
+
+    portal.follow(page.locator("header nav.area-nav").get_by_role("link", name=portal.t("Monitoring")))
+    expect(page).to_have_url(re.compile(r"/staff/monitoring$"))
+    expect(portal.main.locator("#chart-collection-rate svg[role=img]")).to_be_visible()
+    expect(portal.main.locator("#table-areas tbody tr")).to_have_count(10)  # the province and nine prefectures
+
+    page.locator("#filter-area").select_option("220200")
+    months = page.locator("#filter-month").locator("option")
+    chosen = months.nth(1).get_attribute("value")  # the month before the latest
+    page.locator("#filter-month").select_option(chosen)
+    portal.submit(portal.main.locator("form.filters"))
+    expect(page).to_have_url(re.compile(rf"area=220200&month={chosen}"))
+    expect(portal.main.locator("#months-title")).to_contain_text(portal.t("Jilin City"))
+    expect(page.locator("#filter-month")).to_have_value(chosen)
+
+    with page.expect_download() as download:
+        portal.main.locator("section[aria-labelledby=areas-title]").get_by_role(
+            "link", name=portal.t("Download this table (CSV)")).click()
+    body = open(download.value.path(), encoding="utf-8-sig").read().splitlines()
+    assert body[0].startswith(portal.t("Area"))
+    assert len(body) == 11
+    assert chosen in body[1]
