@@ -197,11 +197,15 @@ def cmd_queue_auto(args) -> int:
     """Runs the automatic checks and approvals, closes decided cases and settles provisional due dates."""
     from portal.db import transaction
     from portal.queue import service
+    from portal.services import transfers
 
     with transaction(_sessionmaker()) as session:
         counts = service.run_auto(session, now=clock.now())
+    with transaction(_sessionmaker()) as session:
+        overdue = transfers.flag_overdue(session, now=clock.now())
     print(f"checked {counts['checked']} case(s), approved {counts['approved']} automatically, "
-          f"closed {counts['closed']} decided case(s), recomputed {counts['due_recomputed']} provisional due date(s)")
+          f"closed {counts['closed']} decided case(s), recomputed {counts['due_recomputed']} provisional due date(s), "
+          f"flagged {overdue} transfer step(s) past their time limit")
     return 0
 
 
@@ -350,6 +354,31 @@ def cmd_dev_pay(args) -> int:
     return 0 if status == 200 else 1
 
 
+def cmd_dev_province(args) -> int:
+    """Development aid: play another province's pension system in a transfer (signed like the real one)."""
+    from decimal import Decimal, InvalidOperation
+
+    from portal.devtools import province
+
+    settings = _settings()
+    if settings.production:
+        print("refused: not available in production", file=sys.stderr)
+        return 2
+    try:
+        base, off_by = Decimal(args.base), Decimal(args.off_by)
+    except InvalidOperation:
+        print("--base and --off-by are amounts in yuan, for example 3000.00", file=sys.stderr)
+        return 2
+    try:
+        return province.send(what=args.what, target=args.target, sender=args.sender, base=base, off_by=off_by,
+                             settings=settings, sessionmaker=_sessionmaker(), url=args.url or _portal_url(),
+                             direct=args.direct, post=_post, err=lambda text: print(text, file=sys.stderr))
+    except PortalUnreachable as error:
+        print(f"cannot reach the portal ({error}). Is it running? Start it with `make run`, give its address with "
+              f"--url, or deliver in-process with --direct.", file=sys.stderr)
+        return 3
+
+
 def cmd_policy(args) -> int:
     from portal.policy import cli as policy_cli
 
@@ -447,6 +476,19 @@ def build_parser() -> argparse.ArgumentParser:
     pay.add_argument("--direct", action="store_true", help="apply the payment in-process instead of over HTTP")
     pay.add_argument("--external-id", help="the collector's transaction number (default: a new one)")
     pay.set_defaults(func=cmd_dev_pay)
+    province_cmd = dev.add_parser("province", help="play another province in a transfer (development only)"
+                                  ).add_subparsers(dest="province_command", required=True)
+    send = province_cmd.add_parser("send", help="send Jilin a signed message: the funds and record of a transfer "
+                                   "in (transfer ZY…), a contact letter for a person (contact-letter ID_NUMBER "
+                                   "--from CODE), or the merge of a transfer out (merged ZY…)")
+    send.add_argument("what", choices=("transfer", "contact-letter", "merged"))
+    send.add_argument("target", help="the transfer number (ZY…), or the identity number for a contact letter")
+    send.add_argument("--from", dest="sender", default="110000", help="the sending province of a contact letter")
+    send.add_argument("--base", default="3000.00", help="the monthly base in the first year (rising 6%% a year)")
+    send.add_argument("--off-by", default="0.00", help="add this to the pooled amount (to test a query)")
+    send.add_argument("--url", help="the running portal (default: http://PORTAL_HOST:PORTAL_PORT)")
+    send.add_argument("--direct", action="store_true", help="deliver in-process instead of over HTTP")
+    send.set_defaults(func=cmd_dev_province)
 
     policy = commands.add_parser("policy", help="evaluate a policy rule: JSON in on stdin, JSON out",
                                  add_help=False)

@@ -100,3 +100,34 @@ def deliver_directly(session: Session, prepared: Prepared, *, now: datetime) -> 
     body = prepared.body.decode("utf-8")
     return transfers.receive(session, province=prepared.province, message=json.loads(body), body=body,
                              signature="direct", signed_at=prepared.timestamp, now=now)
+
+
+def send(*, what: str, target: str, sender: str, base: Decimal, off_by: Decimal, settings: Settings, sessionmaker,
+         url: str, direct: bool, post, out=print, err=print) -> int:
+    """``portal dev province send``: build, sign and post (or apply in-process) one message; the exit status."""
+    from portal.db import transaction
+
+    now = clock.now()
+    try:
+        with transaction(sessionmaker) as session:
+            if what == "transfer":
+                prepared = transfer_message(session, reference=target, now=now, base=base, off_by=off_by)
+            elif what == "merged":
+                prepared = merged(session, reference=target, now=now)
+            else:
+                prepared = contact_letter(session, province=sender, id_number=target, now=now)
+    except LookupError as error:
+        err(str(error).strip("'\""))
+        return 1
+    if direct:
+        try:
+            with transaction(sessionmaker) as session:
+                answer = deliver_directly(session, prepared, now=now)
+        except transfers.MessageRefused as refused:
+            err(f"refused ({refused.result}): {refused.error}")
+            return 1
+        out(f"{prepared.province} → Jilin {what}: {json.dumps(answer, ensure_ascii=False)}")
+        return 0
+    status, text = post(url.rstrip("/") + "/interprovincial/messages", prepared.body, prepared.headers(settings))
+    out(f"{prepared.province} → Jilin {what}: HTTP {status} {text}")
+    return 0 if status == 200 else 1
