@@ -36,6 +36,13 @@ def yuan(fen: int) -> Decimal:
     return (Decimal(fen) / 100).quantize(Decimal("0.01"))
 
 
+def average_money(total: Decimal, count: int) -> Decimal | None:
+    """A total in yuan shared over ``count`` (to the fen, half up); None when there is nothing to share over."""
+    if not count:
+        return None
+    return (total / count).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
 def band_label(low: int) -> str:
     """16 → "16–19", 60 → "60+"."""
     index = AGE_BANDS.index(low)

@@ -10,9 +10,10 @@ Where the figures come from:
   for the month (employer filings, flexible payments, back payments; transfers in and deemed months are history,
   not dues); a row's area is its employer's prefecture, or for a flexible worker the prefecture of the identity
   number's birthplace (as person_requests.prefecture_of does);
-- pensioners: there are no benefit records yet, so a pensioner is a person whose employment ended by retirement
-  (``employment_spell.end_reason = 'retired'``), from the month after; no pension payments are recorded, so
-  payments out are zero and the page says so;
+- pensioners: persons with a pension award covering the month (from its first payment month to the month it stopped
+  after); a person whose employment ended by retirement (``employment_spell.end_reason = 'retired'``) and who has
+  no award yet counts from the month after, until a reported death; the average pension is the month's pensions
+  paid for that benefit month; payments out are the payroll run of the month and survivors' awards;
 - enrolments: employment spells and flexible enrolments starting in the month;
 - requests: cases decided in the month (China time) and whether by their due date; cases due in the month still
   open past it on the day of the refresh;
@@ -30,13 +31,29 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, Integer, and_, cast, delete, distinct, extract, func, insert, select
+from sqlalchemy import (
+    Date,
+    Integer,
+    and_,
+    cast,
+    delete,
+    distinct,
+    exists,
+    extract,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy import case as sql_case
 from sqlmodel import Session
 
 from portal.models import (
     Case,
     ContributionMonth,
+    DeathReport,
     Employer,
     EmploymentSpell,
     FlexibleEnrolment,
@@ -45,7 +62,10 @@ from portal.models import (
     MonitoringPyramid,
     Payment,
     PaymentOrder,
+    PensionAward,
+    PensionPayment,
     Person,
+    SurvivorAward,
 )
 from portal.policy import monitoring as figures
 from portal.policy.parameters import param
@@ -58,8 +78,8 @@ DUE_SOURCES = ("employer_filing", "flexible_payment", "back_payment")
 # The states in which a request's service clock runs, so a past due date means overdue (as the queue counts it).
 RUNNING = [str(state) for state in (State.SUBMITTED, State.CHECKED, State.IN_PROGRESS, State.IN_REVIEW)]
 # Part of every digest: changing how a month is computed makes the next refresh recompute every month.
-FORMULA_VERSION = "1"
-SUMMARY_FIELDS = ("insured", "contributors", "pensioners", "new_pensioners", "enrolments", "back_payments", "due_fen",
+FORMULA_VERSION = "2"
+SUMMARY_FIELDS = ("insured", "contributors", "pensioners", "new_pensioners", "pensions_paid", "pensions_fen", "enrolments", "back_payments", "due_fen",
                   "collected_fen", "arrears_fen", "collections_in_fen", "payments_out_fen", "cases_decided",
                   "cases_on_time", "cases_overdue")
 
@@ -181,25 +201,63 @@ def _pyramid(session: Session, months: list[date]) -> dict:
     return result
 
 
-def _retirements(session: Session) -> dict[tuple[date, str], int]:
-    """Persons whose employment ended by retirement, by the last month worked and area (all months)."""
-    statement = (select(EmploymentSpell.end_month, func.count(distinct(EmploymentSpell.person_id)))
-                 .join(Employer, Employer.id == EmploymentSpell.employer_id)
-                 .where(EmploymentSpell.end_reason == "retired", EmploymentSpell.end_month.is_not(None)))
-    return _grouped(session, statement, _prefecture(Employer.region), month_column=EmploymentSpell.end_month,
-                    measures=1)
+def _months_table(months: list[date]):
+    """The months asked for as a derived table (month, the month before), to join the pension spans on."""
+    rows = [select(literal(month, Date).label("month"), literal(figures.add_months(month, -1), Date).label("previous"))
+            for month in months]
+    return (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("months")
 
 
-def _pensioners(retired: dict, months: list[date]) -> dict[tuple[date, str], tuple[int, int]]:
-    """(pensioners, new pensioners) for each month and area: retired before the month; first pension month."""
-    result = {}
-    for month in months:
-        previous = figures.add_months(month, -1)
-        for area in AREAS:
-            total = sum(count for (last, where), (count,) in retired.items() if where == area and last < month)
-            new = retired.get((previous, area), (0,))[0]
-            result[(month, area)] = (total, new)
-    return result
+def _pension_spans(session: Session):
+    """Who draws a pension from when to when, and in which area: every pension award (from its first payment month
+    to the month it stopped after), and a person whose employment ended by retirement but who has no award yet
+    (from the month after, to the month of a reported death). ``strict`` marks the second kind (start excluded)."""
+    awards = select(PensionAward.person_id.label("person_id"), PensionAward.first_payment_month.label("start"),
+                    PensionAward.stopped_after.label("stop"), literal(0).label("strict"),
+                    _prefecture(PensionAward.region).label("area"))
+    has_award = exists().where(PensionAward.person_id == EmploymentSpell.person_id)
+    retired = (select(EmploymentSpell.person_id, EmploymentSpell.end_month, _month_of(session, DeathReport.date_of_death),
+                      literal(1), _prefecture(Employer.region))
+               .join(Employer, Employer.id == EmploymentSpell.employer_id)
+               .outerjoin(DeathReport, DeathReport.person_id == EmploymentSpell.person_id)
+               .where(EmploymentSpell.end_reason == "retired", EmploymentSpell.end_month.is_not(None), ~has_award))
+    return union_all(awards, retired).subquery("spans")
+
+
+def _pensioners(session: Session, months: list[date]) -> dict:
+    """(pensioners, new pensioners) for each month and area: drawing in the month; drawing from this month."""
+    table, spans = _months_table(months), _pension_spans(session)
+    started = or_(and_(spans.c.strict == 0, spans.c.start <= table.c.month),
+                  and_(spans.c.strict == 1, spans.c.start < table.c.month))
+    covers = and_(started, or_(spans.c.stop.is_(None), spans.c.stop >= table.c.month))
+    new = or_(and_(spans.c.strict == 0, spans.c.start == table.c.month),
+              and_(spans.c.strict == 1, spans.c.start == table.c.previous))
+    statement = (select(table.c.month, func.count(distinct(spans.c.person_id)),
+                        func.count(distinct(sql_case((new, spans.c.person_id)))))
+                 .select_from(table.join(spans, covers)))
+    return _grouped(session, statement, spans.c.area, month_column=table.c.month, measures=2)
+
+
+def _pension_payments(session: Session, months: list[date]) -> tuple[dict, dict]:
+    """Payments out by the payroll (or survivors' award) month, and the pensions for each benefit month."""
+    payroll = (select(PensionPayment.run_month, func.sum(PensionPayment.amount_fen))
+               .where(PensionPayment.run_month.in_(months)))
+    out = dict(_grouped(session, payroll, _prefecture(PensionPayment.region), month_column=PensionPayment.run_month,
+                        measures=1))
+    awarded = _china_month(session, SurvivorAward.awarded_at)
+    survivors = (select(awarded, func.sum(SurvivorAward.total_fen))
+                 .join(Person, Person.id == SurvivorAward.deceased_person_id))
+    wanted = set(months)
+    for key, (amount,) in _grouped(session, survivors, _prefecture(Person.id_number), month_column=awarded,
+                                   measures=1).items():
+        if key[0] in wanted:
+            out[key] = (out.get(key, (0,))[0] + amount,)
+    benefit = (select(PensionPayment.month, func.count(PensionPayment.id),
+                      func.sum(PensionPayment.pension_fen + PensionPayment.adjustment_fen))
+               .where(PensionPayment.month.in_(months)))
+    pensions = _grouped(session, benefit, _prefecture(PensionPayment.region), month_column=PensionPayment.month,
+                        measures=2)
+    return out, pensions
 
 
 def _enrolments(session: Session, months: list[date]) -> dict:
@@ -259,7 +317,8 @@ def compute_months(session: Session, *, months: list[date], today: date) -> dict
     if not months:
         return {}
     contributions = _contributions(session, months)
-    pensioners = _pensioners(_retirements(session), months)
+    pensioners = _pensioners(session, months)
+    payments_out, pensions = _pension_payments(session, months)
     enrolments = _enrolments(session, months)
     decided, overdue = _cases(session, months, today)
     collections = _collections(session, months)
@@ -271,10 +330,12 @@ def compute_months(session: Session, *, months: list[date], today: date) -> dict
             cases_decided, on_time = decided.get(key, (0, 0))
             result[key] = {
                 "insured": insured, "contributors": contributors,
-                "pensioners": pensioners[key][0], "new_pensioners": pensioners[key][1],
+                "pensioners": pensioners.get(key, (0, 0))[0], "new_pensioners": pensioners.get(key, (0, 0))[1],
+                "pensions_paid": pensions.get(key, (0, 0))[0], "pensions_fen": pensions.get(key, (0, 0))[1],
                 "enrolments": enrolments.get(key, (0,))[0], "back_payments": back,
                 "due_fen": due, "collected_fen": collected, "arrears_fen": arrears,
-                "collections_in_fen": collections.get(key, (0,))[0], "payments_out_fen": 0,
+                "collections_in_fen": collections.get(key, (0,))[0],
+                "payments_out_fen": payments_out.get(key, (0,))[0],
                 "cases_decided": cases_decided, "cases_on_time": on_time,
                 "cases_overdue": overdue.get(key, (0,))[0],
             }
@@ -310,15 +371,43 @@ def month_digests(session: Session, *, today: date) -> dict[date, str]:
             .where(Case.state.in_(RUNNING), Case.due_on < today).group_by(due_month))
     paid_month = _china_month(session, Payment.paid_at)
     collect("paid", select(paid_month, func.count(Payment.id), func.sum(Payment.amount_fen)).group_by(paid_month))
-    # Pensioners of a month count every retirement before it, so a retirement changes every later month.
-    retired = sorted((_as_month(row[0]), int(row[1]), int(row[2] or 0)) for row in session.execute(
-        select(EmploymentSpell.end_month, func.count(EmploymentSpell.id), func.sum(EmploymentSpell.id))
-        .where(EmploymentSpell.end_reason == "retired", EmploymentSpell.end_month.is_not(None))
-        .group_by(EmploymentSpell.end_month)))
-    digests = {}
+    collect("payroll", select(PensionPayment.run_month, func.count(PensionPayment.id),
+                              func.sum(PensionPayment.amount_fen), func.sum(PensionPayment.id))
+            .group_by(PensionPayment.run_month))
+    collect("benefit", select(PensionPayment.month, func.count(PensionPayment.id),
+                              func.sum(PensionPayment.pension_fen + PensionPayment.adjustment_fen))
+            .group_by(PensionPayment.month))
+    awarded = _china_month(session, SurvivorAward.awarded_at)
+    collect("survivors", select(awarded, func.count(SurvivorAward.id), func.sum(SurvivorAward.total_fen))
+            .group_by(awarded))
+    # Pensioners of a month count every award, retirement and death before it: such an event changes every later
+    # month, so each month's digest carries a running digest of the events up to it.
+    events: list[tuple[date, list]] = []
+
+    def event(name: str, statement, *, from_next: bool = False) -> None:
+        """Events of a month change that month on (``from_next``: the months after it)."""
+        for row in session.execute(statement):
+            if row[0] is not None:
+                first = figures.add_months(_as_month(row[0]), 1 if from_next else 0)
+                events.append((first, [name, str(row[0]), *(int(value or 0) for value in row[1:])]))
+
+    event("retired", select(EmploymentSpell.end_month, func.count(EmploymentSpell.id), func.sum(EmploymentSpell.id))
+          .where(EmploymentSpell.end_reason == "retired").group_by(EmploymentSpell.end_month), from_next=True)
+    event("award", select(PensionAward.first_payment_month, func.count(PensionAward.id), func.sum(PensionAward.id),
+                          func.sum(func.coalesce(PensionAward.superseded_by, 0)))
+          .group_by(PensionAward.first_payment_month))
+    event("stop", select(PensionAward.stopped_after, func.count(PensionAward.id), func.sum(PensionAward.id))
+          .group_by(PensionAward.stopped_after), from_next=True)
+    died = _month_of(session, DeathReport.date_of_death)
+    event("died", select(died, func.count(DeathReport.id), func.sum(DeathReport.person_id)).group_by(died),
+          from_next=True)
+    events.sort(key=lambda item: (item[0], item[1]))
+    running, position, digests = hashlib.sha256(FORMULA_VERSION.encode()), 0, {}
     for month in sorted(parts):
-        before = [[last.isoformat(), count, ids] for last, count, ids in retired if last < month]
-        payload = json.dumps([FORMULA_VERSION, sorted(parts[month]), before], separators=(",", ":"))
+        while position < len(events) and events[position][0] <= month:
+            running.update(json.dumps(events[position][1]).encode())
+            position += 1
+        payload = json.dumps([running.hexdigest(), sorted(parts[month])], separators=(",", ":"))
         digests[month] = hashlib.sha256(payload.encode()).hexdigest()
     return digests
 
@@ -379,6 +468,8 @@ class AreaMonth:
     pensioners: int
     new_pensioners: int
     new_pensioners_year: int
+    pensions_paid: int
+    pensions: Decimal
     enrolments: int
     back_payments: int
     due: Decimal
@@ -394,6 +485,10 @@ class AreaMonth:
     @property
     def dependency_ratio(self) -> Decimal | None:
         return figures.ratio(self.contributors, self.pensioners)
+
+    @property
+    def average_pension(self) -> Decimal | None:
+        return figures.average_money(self.pensions, self.pensions_paid)
 
     @property
     def collection_rate(self) -> Decimal | None:
@@ -416,11 +511,17 @@ def _area_month(row: MonitoringMonth, new_year: int) -> AreaMonth:
     return AreaMonth(
         area=row.area, month=row.month, insured=row.insured, contributors=row.contributors,
         pensioners=row.pensioners, new_pensioners=row.new_pensioners, new_pensioners_year=new_year,
+        pensions_paid=row.pensions_paid, pensions=figures.yuan(row.pensions_fen),
         enrolments=row.enrolments, back_payments=row.back_payments, due=figures.yuan(row.due_fen),
         collected=figures.yuan(row.collected_fen), arrears=figures.yuan(row.arrears_fen),
         collections_in=figures.yuan(row.collections_in_fen), payments_out=figures.yuan(row.payments_out_fen),
         cases_decided=row.cases_decided, cases_on_time=row.cases_on_time, cases_overdue=row.cases_overdue,
         plan_monthly=figures.enrolment_plan(row.area, row.month).monthly)
+
+
+def has_benefit_records(session: Session) -> bool:
+    """Whether any pension was awarded yet (before that, pensioners come from retirements only)."""
+    return session.execute(select(PensionAward.id).limit(1)).first() is not None
 
 
 def months_available(session: Session) -> list[date]:

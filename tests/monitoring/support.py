@@ -115,3 +115,29 @@ class Province:
         case(db, state="in_progress")  # open, due 10-20: overdue on 11-28
         payment(db, payer_id=self.changchun.id, amount_fen=288000, paid_at=datetime(2026, 10, 14, 17, tzinfo=UTC))
         db.commit()
+
+
+def award(db, *, person_row, region="220102", first=SEPTEMBER, stopped_after=None, monthly_fen=300000):
+    from portal.models import PensionAward
+
+    serial = next(_serial)
+    row = PensionAward(code=f"A{serial:09d}", person_id=person_row.id, region=region,
+                       retirement_month=first, first_payment_month=first, claim_date=first, actual_months=360,
+                       deemed_months=0, average_index="1.00", divisor_months="139", monthly_fen=monthly_fen,
+                       explanation_json="{}", bank_code="ICBC", card_number="6222000000000000",
+                       stopped_after=stopped_after, awarded_at=NOW)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def pension_payment(db, *, award_row, month, run_month=None, pension_fen=300000, adjustment_fen=0):
+    from portal.models import PensionPayment
+
+    row = PensionPayment(person_id=award_row.person_id, award_id=award_row.id, month=month,
+                         run_month=run_month or month, pension_fen=pension_fen, adjustment_fen=adjustment_fen,
+                         amount_fen=pension_fen + adjustment_fen, region=award_row.region, bank_code="ICBC",
+                         paid_at=NOW)
+    db.add(row)
+    db.flush()
+    return row

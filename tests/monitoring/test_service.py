@@ -10,7 +10,17 @@ from sqlmodel import select
 
 from portal.models import MonitoringMonth
 from portal.services import monitoring
-from tests.monitoring.support import NOW, OCTOBER, SEPTEMBER, TODAY, Province, spell
+from tests.monitoring.support import (
+    NOW,
+    OCTOBER,
+    SEPTEMBER,
+    TODAY,
+    Province,
+    award,
+    pension_payment,
+    person,
+    spell,
+)
 
 
 def refreshed(db, *, now=NOW, today=TODAY):
@@ -141,3 +151,32 @@ def test_a_month_whose_records_are_gone_is_forgotten(db):
     report = refreshed(db)
     assert report.recomputed == [SEPTEMBER]
     assert by_area(db, SEPTEMBER)["220200"].insured == 0
+
+
+def test_pensioners_come_from_the_awards_and_a_retiree_with_an_award_counts_once(db):
+    province = Province(db)
+    retiree_award = award(db, person_row=province.retiree, region="220102", first=SEPTEMBER)
+    widow = person(db, sex="female", birth=date(1960, 5, 1), region="220204")
+    widow_award = award(db, person_row=widow, region="220204", first=OCTOBER, stopped_after=OCTOBER,
+                        monthly_fen=250000)
+    for month in (SEPTEMBER, OCTOBER):
+        pension_payment(db, award_row=retiree_award, month=month)
+    pension_payment(db, award_row=widow_award, month=OCTOBER, pension_fen=240000, adjustment_fen=10000)
+    db.commit()
+    refreshed(db)
+
+    october = by_area(db, OCTOBER)
+    assert (october["220000"].pensioners, october["220000"].new_pensioners) == (2, 1)
+    assert (october["220100"].pensioners, october["220200"].pensioners) == (1, 1)
+    assert october["220000"].average_pension == Decimal("2750.00")  # (3,000.00 + 2,500.00) / 2
+    assert october["220000"].payments_out == Decimal("5500.00")
+    assert by_area(db, OCTOBER)["220000"].dependency_ratio == Decimal("1.5000")
+
+
+def test_an_award_stopped_after_a_death_leaves_the_months_after(db):
+    province = Province(db)
+    award(db, person_row=province.retiree, first=SEPTEMBER, stopped_after=SEPTEMBER)
+    db.commit()
+    refreshed(db)
+    assert by_area(db, SEPTEMBER)["220100"].pensioners == 1
+    assert by_area(db, OCTOBER)["220100"].pensioners == 0

@@ -30,6 +30,8 @@ def upgrade() -> None:
         sa.Column('contributors', sa.Integer(), nullable=False),
         sa.Column('pensioners', sa.Integer(), nullable=False),
         sa.Column('new_pensioners', sa.Integer(), nullable=False),
+        sa.Column('pensions_paid', sa.Integer(), nullable=False),
+        sa.Column('pensions_fen', sa.BigInteger(), nullable=False),
         sa.Column('enrolments', sa.Integer(), nullable=False),
         sa.Column('back_payments', sa.Integer(), nullable=False),
         sa.Column('due_fen', sa.BigInteger(), nullable=False),

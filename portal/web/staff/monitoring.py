@@ -88,7 +88,7 @@ def _context(ctx: Ctx, chosen: Filters) -> dict:
     names = monitoring.area_names(ctx.locale)
     plan = param("enrolment_plan").at(chosen.month or ctx.today)
     return {"filters": chosen, "names": names, "areas": monitoring.AREAS, "percent": percent, "times": times,
-            "computed_at": monitoring.computed_at(ctx.db), "plan_provisional": plan.provisional,
+            "computed_at": monitoring.computed_at(ctx.db), "has_benefits": monitoring.has_benefit_records(ctx.db), "plan_provisional": plan.provisional,
             "plan_source": plan.source, "sections": SECTIONS, "month_axis": month_axis}
 
 
@@ -119,7 +119,8 @@ def _ratio(value: Decimal | None) -> str:
 
 AREA_HEADINGS = (
     N_("Area"), N_("Month"), N_("Insured"), N_("Contributors"), N_("Pensioners"), N_("New pensioners this month"),
-    N_("New pensioners this year"), N_("Contributors per pensioner"), N_("Contributions due (yuan)"),
+    N_("New pensioners this year"), N_("Contributors per pensioner"), N_("Average pension (yuan)"),
+    N_("Contributions due (yuan)"),
     N_("Collected (yuan)"), N_("Collection rate"), N_("Contribution rate"), N_("Enrolments"),
     N_("Enrolment plan for the month"), N_("Plan completion"), N_("Arrears (yuan)"), N_("Requests overdue"),
     N_("Requests decided"), N_("Decided on time"), N_("Share decided on time"))
@@ -127,7 +128,8 @@ AREA_HEADINGS = (
 
 def _area_row(names: dict, row: monitoring.AreaMonth) -> list[str]:
     return [names.get(row.area, row.area), fmt_month(row.month), row.insured, row.contributors, row.pensioners,
-            row.new_pensioners, row.new_pensioners_year, _ratio(row.dependency_ratio), _amount(row.due),
+            row.new_pensioners, row.new_pensioners_year, _ratio(row.dependency_ratio),
+            "" if row.average_pension is None else str(row.average_pension), _amount(row.due),
             _amount(row.collected), _ratio(row.collection_rate), _ratio(row.contribution_rate), row.enrolments,
             "" if row.plan_monthly is None else str(row.plan_monthly), _ratio(row.plan_completion),
             _amount(row.arrears), row.cases_overdue, row.cases_decided, row.cases_on_time, _ratio(row.on_time_share)]
