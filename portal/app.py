@@ -49,6 +49,7 @@ from portal.web.staff import counter as staff_counter
 from portal.web.staff import monitoring as staff_monitoring
 from portal.web.staff import queue as staff_queue
 from portal.web.staff import routes as staff
+from portal.web.staff import transfers as staff_transfers
 from portal.web.templating import STATIC_DIR
 
 log = logging.getLogger("portal")
@@ -69,7 +70,7 @@ def all_routes() -> list:
         *employer_employees.routes, *employer_declarations.routes,
         *employer_bills.routes, *employer_applications.routes, *payments.routes, *interprovincial.routes,
         *staff.routes,
-        *staff_queue.routes,
+        *staff_queue.routes, *staff_transfers.routes,
         *staff_counter.routes,
         *staff_monitoring.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),

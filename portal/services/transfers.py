@@ -167,7 +167,7 @@ def parse_periods(rows: list[tuple[str, str]], *, today: date, errors: dict[str,
     for earlier, later in zip(periods, periods[1:], strict=False):
         if later.start <= earlier.end:
             errors["start_1"] = Msg(N_("The periods overlap; enter each month once."))
-    if not periods and not errors:
+    if not periods and not any(name.startswith("start_") for name in errors):
         errors["start_1"] = Msg(N_("Enter at least one period you were insured in the other province."))
     return periods
 

@@ -6,7 +6,7 @@ import itertools
 from datetime import UTC, date, datetime
 
 from portal.auth.principal import Actor, Principal
-from portal.models import Case
+from portal.models import Case, Person
 from portal.queue import service as queue
 from portal.queue import take
 from portal.services import transfers
@@ -22,8 +22,10 @@ def person_actor(account) -> Actor:
                            identity_proven=True))
 
 
-def applicant(db, *, birth=date(1985, 3, 15), region="220102"):
+def applicant(db, *, birth=date(1985, 3, 15), region="220102", sex="male"):
     account = factories.person_account(db, birth=birth, region=region)
+    db.get(Person, account.person_id).sex = sex  # the identity number's sequence digit follows the test order
+    db.flush()
     return account, person_actor(account)
 
 

@@ -1,0 +1,90 @@
+"""The person's transfer pages and the supervisors' list, through the app, in both languages."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlmodel import select
+
+from portal.devtools import province
+from portal.models import Transfer
+from portal.services import transfers
+from tests import factories
+from tests.helpers import id_number_of, sign_in_person, sign_in_staff, token_from
+from tests.transfers.support import NOW, applicant, issue_letter
+
+
+def apply_form(client, **fields):
+    data = {"csrf_token": token_from(client, "/me/transfers/apply"), "token": "form-1", "other_province": "110000",
+            "hukou_province": "220000", "exemption": "", "start_1": "2008-03", "end_1": "2015-06", **fields}
+    return client.post("/me/transfers/apply", data=data)
+
+
+def test_a_person_applies_on_the_page_and_watches_the_legs_until_the_months_show_their_source(client, db,
+                                                                                              frozen_clock):
+    frozen_clock(NOW)
+    account, _actor = applicant(db)
+    number = id_number_of(db, account)
+    db.commit()
+    sign_in_person(client, number)
+    page = client.get("/me/transfers")
+    assert page.status_code == 200 and "转移接续" in page.text
+    answer = apply_form(client)
+    assert answer.status_code == 303
+    reference = answer.headers["location"].rsplit("/", 1)[1]
+    tracker = client.get(f"/me/transfers/{reference}")
+    assert 'data-leg="letter" data-status="running"' in tracker.text
+    assert 'data-leg="transfer" data-status="waiting"' in tracker.text
+    assert "建立一般缴费账户" in tracker.text  # the engine's reason, in Chinese
+    english = client.get(f"/me/transfers/{reference}?lang=en")
+    assert "working days left" in english.text and "an ordinary account" in english.text
+
+    transfer = db.exec(select(Transfer).where(Transfer.reference == reference)).one()
+    issue_letter(db, transfer)
+    db.commit()
+    assert 'data-leg="transfer" data-status="running"' in client.get(f"/me/transfers/{reference}").text
+    province.deliver_directly(db, province.transfer_message(db, reference=reference, now=NOW), now=NOW)
+    db.commit()
+    done = client.get(f"/me/transfers/{reference}?lang=en")
+    assert done.text.count('data-status="done"') == 3
+    assert "Merged into your record" in done.text
+    record = client.get("/me/records?lang=en")
+    assert re.search(r"Transferred from 110000 Beijing, March 2008 to June 2015 \(88 months", record.text)
+    assert "transferred from 110000" not in client.get("/me/records?lang=zh").text.lower()
+    assert "北京市" in client.get("/me/records?lang=zh").text
+    claim = client.get("/me/transfers?lang=en")
+    assert 'data-place="220000"' in claim.text and "Jilin is already your claim place." in claim.text
+
+
+def test_a_form_with_a_jilin_province_or_no_period_is_refused_at_its_fields(client, db, frozen_clock):
+    frozen_clock(NOW)
+    account, _actor = applicant(db)
+    number = id_number_of(db, account)
+    db.commit()
+    sign_in_person(client, number)
+    answer = apply_form(client, other_province="220000", start_1="", end_1="")
+    assert answer.status_code == 422
+    assert re.findall(r'<a href="#field-([a-z0-9_]+)">', answer.text) == ["other_province", "start_1"]
+    assert db.exec(select(Transfer)).all() == []
+    db.commit()
+
+
+def test_supervisors_see_a_step_past_its_limit_and_a_handler_may_not(client, db, frozen_clock):
+    frozen_clock(NOW)
+    _account, actor = applicant(db)
+    transfer = transfers.apply_in(db, actor=actor, other_province="440000", hukou_province="220000", exemption="",
+                                  periods=[("2010-01", "2012-12")], token="k", now=NOW)
+    issue_letter(db, transfer)
+    supervisor = factories.staff(db, name="周主管", roles="supervisor")
+    handler = factories.staff(db, name="王经办", roles="handler")
+    db.commit()
+    frozen_clock(NOW + timedelta(days=40))
+    sign_in_staff(client, handler)
+    assert client.get("/staff/transfers").status_code == 403
+    client.cookies.clear()
+    sign_in_staff(client, supervisor)
+    page = client.get("/staff/transfers?lang=en")
+    assert page.status_code == 200
+    assert f'data-transfer="{transfer.reference}" data-leg="transfer"' in page.text
+    assert "Guangdong" in page.text
