@@ -92,3 +92,28 @@ def test_the_page_says_so_when_nothing_was_computed_yet(client, db, frozen_clock
     page = client.get("/staff/monitoring?lang=en")
     assert page.status_code == 200
     assert "have not been computed yet" in page.text
+
+
+def test_the_assessment_ranks_the_prefectures_and_names_the_laggards_worst_indicator(client, db, frozen_clock):
+    refreshed_province(db)
+    supervisor_signed_in(client, db)
+
+    page = client.get("/staff/monitoring/assessment?lang=en&year=2026")
+
+    assert page.status_code == 200
+    assert "Scores for 2026 to October 2026" in page.text
+    assert 'id="chart-scores"' in page.text
+    assert "The weights are provisional" in page.text
+    ranking = page.text[page.text.index('id="table-scores"'):]
+    assert ranking.index("Siping") < ranking.index("Changchun") < ranking.index("Jilin City")
+    supervision = page.text[page.text.index('id="supervision-title"'):]
+    assert "score 54.41; worst indicator Enrolment plan completion at 0.0%." in supervision
+
+
+def test_the_assessment_downloads_as_csv(client, db, frozen_clock):
+    refreshed_province(db)
+    supervisor_signed_in(client, db)
+    answer = client.get("/staff/monitoring/csv/assessment?lang=en&year=2026")
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert rows[1][:5] == ["1", "Siping", "2026", "2026-10", "73.34"]
+    assert rows[2][-2:] == ["Enrolment plan completion", "yes"]

@@ -24,13 +24,21 @@ from portal import i18n
 from portal.errors import N_, Msg, NotFound
 from portal.policy.dates import fmt_month, parse_month
 from portal.policy.parameters import param
-from portal.services import monitoring
+from portal.services import assessment, monitoring
 from portal.web.access import STAFF
 from portal.web.endpoint import Ctx, endpoint
 
 SUPERVISORS = STAFF("supervisor")
 # The section's pages, in the order of its navigation: (name, route, message id).
-SECTIONS = [("monitoring", "staff_monitoring", N_("Monitoring"))]
+SECTIONS = [("monitoring", "staff_monitoring", N_("Monitoring")),
+            ("assessment", "staff_monitoring_assessment", N_("Assessment"))]
+INDICATOR_LABELS = {
+    "collection_rate": N_("Collection rate"),
+    "contribution_rate": N_("Contribution rate"),
+    "enrolment_completion": N_("Enrolment plan completion"),
+    "budget_completion": N_("Collection budget completion"),
+    "on_time_share": N_("Requests decided on time"),
+}
 SERIES_MONTHS = 12
 FLOW_MONTHS = 12
 
@@ -107,6 +115,33 @@ def monitoring_page(ctx: Ctx):
         flows=flows, **context)
 
 
+# --- assessment ------------------------------------------------------------------------------------------------
+
+def chosen_year(ctx: Ctx, years: list[int]) -> int:
+    try:
+        year = int(ctx.value("year"))
+    except ValueError:
+        year = 0
+    if year in years:
+        return year
+    past = [known for known in years if known <= ctx.today.year]
+    return past[-1] if past else (years[-1] if years else ctx.today.year)
+
+
+def _assessment(ctx: Ctx, year: int) -> assessment.Assessment:
+    return assessment.assess(ctx.db, year=year)
+
+
+@endpoint(SUPERVISORS)
+def assessment_page(ctx: Ctx):
+    years = assessment.years_available(ctx.db)
+    year = chosen_year(ctx, years)
+    chosen = filters(ctx)
+    result = _assessment(ctx, year) if years else None
+    return ctx.render("staff/monitoring/assessment.html", result=result, years=years, year=year,
+                      indicator_labels=INDICATOR_LABELS, **_context(ctx, chosen))
+
+
 # --- CSV ---------------------------------------------------------------------------------------------------------
 
 def _amount(value: Decimal) -> str:
@@ -151,6 +186,19 @@ def _table(ctx: Ctx, table: str, chosen: Filters) -> tuple[tuple[str, ...], list
         rows = monitoring.flows(ctx.db, area=chosen.area, until=month)
         return (N_("Month"), N_("Collections in (yuan)"), N_("Payments out (yuan)"), N_("Balance (yuan)")), [
             [fmt_month(row.month), _amount(row.collections_in), _amount(row.payments_out), _amount(row.balance)] for row in rows]
+    if table == "assessment":
+        years = assessment.years_available(ctx.db)
+        result = _assessment(ctx, chosen_year(ctx, years)) if years else None
+        headings = (N_("Rank"), N_("Area"), N_("Year"), N_("Through"), N_("Score"),
+                    *INDICATOR_LABELS.values(), N_("Worst indicator"), N_("Targeted supervision"))
+        rows = []
+        for item in result.scores if result else []:
+            achieved = [_ratio(indicator.achieved) for indicator in item.indicators]
+            rows.append(["" if item.rank is None else item.rank, names.get(item.area, item.area), result.year,
+                         fmt_month(result.through), "" if item.score is None else str(item.score), *achieved,
+                         i18n.gettext(INDICATOR_LABELS[item.worst]) if item.worst else "",
+                         i18n.gettext("yes") if item.supervise else i18n.gettext("no")])
+        return headings, rows
     raise NotFound(Msg(N_("There is no such table.")))
 
 
@@ -176,5 +224,6 @@ def monitoring_csv(ctx: Ctx):
 
 routes = [
     Route("/staff/monitoring", monitoring_page, methods=["GET"], name="staff_monitoring"),
+    Route("/staff/monitoring/assessment", assessment_page, methods=["GET"], name="staff_monitoring_assessment"),
     Route("/staff/monitoring/csv/{table:str}", monitoring_csv, methods=["GET"], name="staff_monitoring_csv"),
 ]

@@ -1,0 +1,97 @@
+"""The prefectures' assessment (考核) for a year to date, from the stored monthly figures (set-based sums).
+
+The indicators: collection rate (collected / due), contribution rate (person-months paid / person-months insured),
+enrolment plan completion (enrolments / the plan for the months elapsed), collection budget completion (collected /
+the budget's contribution income for the months elapsed, when a budget can be drafted for the year) and requests
+decided on time. The score, ranking and supervision line are pure (portal/policy/assessment.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from portal.models import MonitoringMonth
+from portal.policy import assessment as scoring
+from portal.policy import monitoring as figures
+from portal.policy.parameters import Used
+from portal.services import monitoring
+
+
+@dataclass(frozen=True)
+class PeriodTotals:
+    area: str
+    months: int
+    insured: int
+    contributors: int
+    due_fen: int
+    collected_fen: int
+    enrolments: int
+    decided: int
+    on_time: int
+
+
+@dataclass(frozen=True)
+class Assessment:
+    year: int
+    through: date
+    months: int
+    scores: list[scoring.AreaScore]  # ranked
+    weights: Used
+    budget_used: bool  # whether budget completion could be measured (a draft budget for the year)
+
+    @property
+    def supervised(self) -> list[scoring.AreaScore]:
+        return [item for item in self.scores if item.supervise]
+
+
+def period_totals(session: Session, *, start: date, through: date) -> dict[str, PeriodTotals]:
+    """Sums of each area's stored months from ``start`` to ``through``."""
+    rows = session.execute(
+        select(MonitoringMonth.area, func.count(MonitoringMonth.id), func.sum(MonitoringMonth.insured),
+               func.sum(MonitoringMonth.contributors), func.sum(MonitoringMonth.due_fen),
+               func.sum(MonitoringMonth.collected_fen), func.sum(MonitoringMonth.enrolments),
+               func.sum(MonitoringMonth.cases_decided), func.sum(MonitoringMonth.cases_on_time))
+        .where(MonitoringMonth.month >= start, MonitoringMonth.month <= through)
+        .group_by(MonitoringMonth.area))
+    return {row[0]: PeriodTotals(row[0], *(int(value or 0) for value in row[1:])) for row in rows}
+
+
+def achieved(totals: PeriodTotals, *, through: date, elapsed: int,
+             budget_income: Decimal | None) -> dict[str, Decimal | None]:
+    """The share achieved of each indicator for one area (None: no records to measure it)."""
+    plan = figures.enrolment_plan(totals.area, through).yearly
+    planned = Decimal(plan) * elapsed / 12 if plan else None
+    budgeted = budget_income * elapsed / 12 if budget_income else None
+    return {
+        "collection_rate": figures.ratio(totals.collected_fen, totals.due_fen),
+        "contribution_rate": figures.ratio(totals.contributors, totals.insured),
+        "enrolment_completion": figures.ratio(totals.enrolments, planned) if planned else None,
+        "budget_completion": figures.ratio(figures.yuan(totals.collected_fen), budgeted) if budgeted else None,
+        "on_time_share": figures.ratio(totals.on_time, totals.decided),
+    }
+
+
+def assess(session: Session, *, year: int, through: date | None = None,
+           budget_income: dict[str, Decimal] | None = None) -> Assessment:
+    """The prefectures' scores for ``year`` up to ``through`` (default: the year's last month on record)."""
+    months = [month for month in monitoring.months_available(session) if month.year == year]
+    through = through or (months[-1] if months else date(year, 12, 1))
+    elapsed = through.month
+    totals = period_totals(session, start=date(year, 1, 1), through=through)
+    used = scoring.weights(through)
+    incomes = budget_income or {}
+    scores = [scoring.score_area(area, achieved(totals.get(area) or PeriodTotals(area, 0, 0, 0, 0, 0, 0, 0, 0),
+                                                through=through, elapsed=elapsed, budget_income=incomes.get(area)),
+                                 used)
+              for area in monitoring.PREFECTURES]
+    return Assessment(year=year, through=through, months=elapsed, scores=scoring.ranking(scores), weights=used,
+                      budget_used=any(incomes.get(area) for area in monitoring.PREFECTURES))
+
+
+def years_available(session: Session) -> list[int]:
+    return sorted({month.year for month in monitoring.months_available(session)})
