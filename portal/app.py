@@ -27,6 +27,7 @@ from portal.web.endpoint import database_unavailable, error_page, unavailable_pa
 from portal.web.limits import BodyLimitMiddleware
 from portal.web.middleware import LocaleMiddleware, SecurityHeadersMiddleware
 from portal.web.person import applications as person_applications
+from portal.web.person import benefits as person_benefits
 from portal.web.person import flexible as person_flexible
 from portal.web.person import prove as person_prove
 from portal.web.person import records as person_records
@@ -63,7 +64,7 @@ def all_routes() -> list:
         *person.routes, *person_prove.routes,
         *person_requests.routes,
         *person_flexible.routes,
-        *person_applications.routes,
+        *person_applications.routes, *person_benefits.routes,
         *person_records.routes, *verify.routes, *person_transfers.routes,
         *employer.routes,
         *employer_requests.routes,

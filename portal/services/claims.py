@@ -518,3 +518,25 @@ KIND_SPECS = (
                               "actual_months", "deemed_months", "average_index", "estimated_pension", "bank",
                               "card"})),
 )
+
+
+@dataclass(frozen=True)
+class PensionSummary:
+    award: PensionAward
+    monthly: Decimal
+    last: PensionPayment | None
+    last_amount: Decimal | None
+    certification: object  # portal.services.certification.Status
+
+
+def pension_summary(session: Session, *, person_id: int, today: date) -> PensionSummary | None:
+    """What a pensioner sees first: the pension, the last payment, the certification; None without an award."""
+    from portal.services import certification
+
+    award = current_award(session, person_id)
+    if award is None:
+        return None
+    last = session.exec(select(PensionPayment).where(PensionPayment.person_id == person_id)
+                        .order_by(PensionPayment.month.desc())).first()
+    return PensionSummary(award, from_fen(award.monthly_fen), last, from_fen(last.amount_fen) if last else None,
+                          certification.status(session, person_id=person_id, today=today))

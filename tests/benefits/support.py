@@ -43,11 +43,12 @@ def history(db, person, *, start: date, end: date, base_fen: int = 600000, emplo
     return employer
 
 
-def retiree(db, *, birth=date(1966, 3, 10), start=date(1996, 1, 1), region="220100", base_fen=600000):
+def retiree(db, *, birth=date(1966, 3, 10), start=date(1996, 1, 1), region="220100", base_fen=600000,
+            id_number=None, name="王小明"):
     """A man whose statutory month has come (born 1966-03: 60 years 4 months, 2026-07) with paid months from
     ``start`` to the month before; returns (person, actor)."""
-    account = factories.person_account(db, birth=birth, region="220102", id_number=make_resident_id(
-        "220102", birth, next(_serial)))
+    account = factories.person_account(db, birth=birth, region="220102", name=name,
+                                       id_number=id_number or make_resident_id("220102", birth, next(_serial)))
     owner = db.get(Person, account.person_id)
     history(db, owner, start=start, end=date(2026, 6, 1), base_fen=base_fen,
             employer=factories.employer(db, region=region))

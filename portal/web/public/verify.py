@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from portal import i18n
 from portal.errors import N_
-from portal.services import certificates
+from portal.services import certificates, claims
 from portal.web.access import PUBLIC
 from portal.web.endpoint import Ctx, endpoint
 
@@ -46,7 +46,10 @@ def verify_code(ctx: Ctx):
     typed = ctx.path_params["code"]
     found = certificates.verify(ctx.db, code=typed)
     if found is None:
-        return _unknown(ctx, typed)
+        award = claims.verify(ctx.db, code=typed)  # award letters share the codes and this page
+        if award is None:
+            return _unknown(ctx, typed)
+        return ctx.render("public/verify_award.html", found=award, grouped=certificates.grouped_code(award.code))
     return ctx.render("public/verify_result.html", found=found, kinds=KINDS,
                       grouped=certificates.grouped_code(found.code))
 
