@@ -34,7 +34,7 @@ OCTOBER, NOVEMBER = date(2026, 10, 1), date(2026, 11, 1)
 # Forms whose repeat is harmless and must run again (portal.web.endpoint, ``repeatable``); nothing else may be.
 REPEATABLE = {"/login", "/logout", "/display", "/register/check-id", "/auth/essc/qr/poll"}
 # Machine callbacks sign their body and carry their own transaction number instead of a form key.
-SIGNED = {"/payments/callback"}
+SIGNED = {"/payments/callback", "/interprovincial/messages"}
 # Forms written while this walk was (identity proof, reading notices): submitted twice with an empty form only,
 # until a first submission that does their work is written above.
 WALKED_EMPTY = {"/password/forgotten", "/register/code", "/register/code/resend", "/me/prove", "/me/prove/send",
@@ -135,6 +135,11 @@ def person_withdraw(w: World):
 def correction(w: World):
     return "person", "/me/records/correction", {"what": "missing", "months": "2019-03", "details": "缺少月份",
                                                 "commitment": "yes", "token": "walk-correction"}, None
+
+
+def transfer_apply(w: World):
+    return "person", "/me/transfers/apply", {"other_province": "110000", "hukou_province": "220000", "exemption": "",
+                                             "start_1": "2008-03", "end_1": "2015-06", "token": "walk-transfer"}, None
 
 
 def exception(w: World):
@@ -273,6 +278,7 @@ SCENARIOS = {
     "/me/requests/{reference:str}/resubmit": person_resubmit,
     "/me/requests/{reference:str}/withdraw": person_withdraw,
     "/me/records/correction": correction,
+    "/me/transfers/apply": transfer_apply,
     "/me/flexible/exception": exception,
     "/me/flexible/enrol": enrol,
     "/me/flexible/base": base,
