@@ -270,7 +270,7 @@ def apply_in(session: Session, *, actor: Actor, other_province: str, hukou_provi
     elif not _known_province(other_province):
         errors["other_province"] = Msg(N_("Choose the province you left."))
     if not _known_province(hukou_province):
-        errors["hukou_province"] = Msg(N_("Choose the province of your household registration (户籍)."))
+        errors["hukou_province"] = Msg(N_("Choose the province of your household registration."))
     if exemption not in ("", *EXEMPTIONS):
         errors["exemption"] = Msg(N_("Choose whether an organisation or human-resources department approved the "
                                      "move."))

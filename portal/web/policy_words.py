@@ -104,6 +104,8 @@ VALUE_WORDS: dict[str, tuple[str, str]] = {
     "no": ("否", "no"),
     "yes": ("是", "yes"),
     "fund_surplus": ("基金累计结余承担", "borne by the fund's accumulated surplus"),
+    "organisation_department": ("县级以上党委组织部门批准调动", "a move approved by a party organisation department"),
+    "hr_department": ("县级以上人力资源社会保障部门批准调动", "a move approved by a human-resources department"),
     "governments": ("各级政府承担", "borne by governments at all levels"),
     "collection_rate_drop_points": ("征缴率环比下降百分点（达到即预警）", "fall of the collection rate in points that flags"),
     "collection_rate_minimum_due_yuan": ("上月应征额不低于（元）", "least due the month before (yuan)"),

@@ -1,0 +1,108 @@
+"""Issue 15's journey, in Chinese and in English: a person applies to move their pension from Beijing into Jilin,
+two members of staff issue the contact letter, the other province (played by `portal dev province send`'s service,
+posting a signed message to the live server) transfers the funds and record, and the person watches each leg
+advance until the merged months show on the record with their source."""
+
+from __future__ import annotations
+
+import re
+import urllib.request
+from decimal import Decimal
+
+from playwright.sync_api import expect
+
+from e2e.conftest import fresh_staff
+from e2e.pages import Portal
+from portal import assembly
+
+# The demo seed (conftest's ``demo``) files a case before any app is created; the kinds must be registered first.
+assembly.assemble()
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - loopback
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return response.status, response.read().decode("utf-8")
+
+
+def issue_the_letter(sessionmaker, reference: str) -> None:
+    """A handler takes the transfer's case and recommends it; a different reviewer agrees (two people)."""
+    from sqlmodel import select
+
+    from portal import clock
+    from portal.auth.principal import Actor, Principal
+    from portal.db import transaction
+    from portal.models import Case, StaffMember, Transfer
+    from portal.queue import service as queue
+
+    accounts = [fresh_staff(sessionmaker, "handler"), fresh_staff(sessionmaker, "reviewer")]
+    with transaction(sessionmaker) as session:
+        handler, reviewer = (
+            Actor(Principal(kind="staff", account_id=row.id, display_name=row.name, roles=row.role_set,
+                            region=row.region), address="e2e")
+            for row in (session.exec(select(StaffMember).where(StaffMember.staff_number == a.username)).one()
+                        for a in accounts))
+        transfer = session.exec(select(Transfer).where(Transfer.reference == reference)).one()
+        case = session.get(Case, transfer.case_id)
+        now = clock.now()
+        case = queue.act(session, reference=case.reference, action="take", actor=handler,
+                         expected_version=case.version, now=now)
+        case = queue.act(session, reference=case.reference, action="submit_for_review", actor=handler,
+                         expected_version=case.version, recommendation="approve", reason_code="conditions_met",
+                         now=now)
+        queue.act(session, reference=case.reference, action="review_approve", actor=reviewer,
+                  expected_version=case.version, now=now)
+
+
+def test_a_person_transfers_in_from_beijing_and_watches_every_leg(page, person, sessionmaker, settings, live_server,
+                                                                 lang):
+    from portal.devtools import province
+
+    me = Portal(page, lang, data=(person.name,))
+    me.sign_in("person", username=person.id_number, password=person.password)
+    me.open(me.with_lang("/me/transfers"))
+    expect(me.main.locator("h1")).to_have_text(me.t("Transfers between provinces"))
+    me.follow(me.main.locator("a[href='/me/transfers/apply']"))
+    me.field("other_province").select_option("110000")
+    me.field("hukou_province").select_option("220000")
+    me.fill(start_1="2008-03", end_1="2015-06")
+    me.submit(me.main.locator("form[action='/me/transfers/apply']"))
+    expect(page).to_have_url(re.compile(r"/me/transfers/ZY\d{14}$"))
+    reference = page.url.rsplit("/", 1)[1]
+    tracker = me.main.locator(f"#transfer-{reference}")
+    expect(tracker.locator("[data-leg='letter']")).to_have_attribute("data-status", "running")
+    expect(tracker.locator("[data-leg='transfer']")).to_have_attribute("data-status", "waiting")
+    expect(tracker.locator("[data-figure='account_type']")).to_have_text(
+        me.t("General record: your relationship moves to Jilin"))
+    expect(me.main.locator("#decision-explanation [data-step='transfer.general_account']")).to_be_visible()
+
+    # Two members of staff issue the contact letter: the other province's clock starts.
+    issue_the_letter(sessionmaker, reference)
+    me.open(f"/me/transfers/{reference}")
+    expect(tracker.locator("[data-leg='letter']")).to_have_attribute("data-status", "done")
+    expect(tracker.locator("[data-leg='transfer']")).to_have_attribute("data-status", "running")
+
+    # Beijing sends the funds and record: a signed message over HTTP, as `portal dev province send transfer` does.
+    assert province.send(what="transfer", target=reference, sender="110000", base=Decimal("3000.00"),
+                         off_by=Decimal("0.00"), settings=settings, sessionmaker=sessionmaker,
+                         url=live_server, direct=False, post=_post, out=lambda text: None) == 0
+    me.open(f"/me/transfers/{reference}")
+    for leg in ("letter", "transfer", "merge"):
+        expect(tracker.locator(f"[data-leg='{leg}']")).to_have_attribute("data-status", "done")
+    expect(tracker.locator("[data-figure='state']")).to_have_text(me.t("Merged into your record"))
+    expect(me.main.locator("#amounts tr[data-part='pooled'] td").first).to_have_text(
+        me.main.locator("#amounts tr[data-part='pooled'] td").last.inner_text())
+
+    # The record shows the months with where they came from, and the claim place is explained.
+    me.knows("视同缴费")  # the record's legend names deemed months in Chinese in every language (not this issue's)
+    me.follow(page.locator("nav.area-nav a[href='/me/records']"))
+    source = me.main.locator("#transferred li[data-province='110000']")
+    expect(source).to_have_attribute("data-start", "2008-03")
+    expect(source).to_have_attribute("data-end", "2015-06")
+    expect(source).to_contain_text("110000")
+    expect(me.main.locator("#month-grid td[data-month='2010-05']")).to_have_attribute("data-state", "transferred_in")
+    me.follow(page.locator("nav.area-nav a[href='/me/transfers']"))
+    # No place has ten years: the claim place is the household registration (rule 4), Jilin.
+    expect(me.main.locator("#claim-place")).to_have_attribute("data-place", "220000")
+    expect(me.main.locator("#claim-place")).to_have_attribute("data-rule", "4")
+    expect(me.main.locator("#claim-place [data-figure='jilin_months_needed']")).to_have_count(0)
