@@ -110,6 +110,20 @@ def _month_of(session: Session, column):
     return func.date(column, "start of month")
 
 
+def month_of(session: Session, column):
+    """The first day of the month of a date column, in SQL."""
+    return _month_of(session, column)
+
+
+def prefecture_of(region: str | None) -> str:
+    """The prefecture of a six-digit area code: 220102 → 220100."""
+    return (region or "")[:4] + "00"
+
+
+def as_month(value) -> date:
+    return _as_month(value)
+
+
 def _prefecture(region_column):
     return func.substr(region_column, 1, 4).concat("00")
 
@@ -161,14 +175,26 @@ def _contributions(session: Session, months: list[date]) -> dict:
                func.count(distinct(sql_case((paid, ContributionMonth.person_id)))),
                func.sum(_parts()),
                func.sum(sql_case((paid, _parts()), else_=0)),
-               func.sum(sql_case((ContributionMonth.status == "arrears", _parts()), else_=0)),
-               func.sum(sql_case((ContributionMonth.source == "back_payment", 1), else_=0)))
+               func.sum(sql_case((ContributionMonth.status == "arrears", _parts()), else_=0)))
         .select_from(ContributionMonth)
         .join(Person, Person.id == ContributionMonth.person_id)
         .outerjoin(Employer, Employer.id == ContributionMonth.employer_id)
         .where(ContributionMonth.month.in_(months), ContributionMonth.source.in_(DUE_SOURCES))
     )
-    return _grouped(session, statement, _contribution_area(), month_column=ContributionMonth.month, measures=6)
+    return _grouped(session, statement, _contribution_area(), month_column=ContributionMonth.month, measures=5)
+
+
+def _back_payments(session: Session, months: list[date]) -> dict:
+    """Months recorded by back payment (补缴), by the month (China time) they were recorded in."""
+    recorded = _china_month(session, ContributionMonth.created_at)
+    statement = (select(recorded, func.count(ContributionMonth.id))
+                 .select_from(ContributionMonth)
+                 .join(Person, Person.id == ContributionMonth.person_id)
+                 .outerjoin(Employer, Employer.id == ContributionMonth.employer_id)
+                 .where(ContributionMonth.source == "back_payment"))
+    wanted = set(months)
+    return {key: value for key, value in _grouped(session, statement, _contribution_area(), month_column=recorded,
+                                                  measures=1).items() if key[0] in wanted}
 
 
 def _age_band(month_column, birth_column):
@@ -317,6 +343,7 @@ def compute_months(session: Session, *, months: list[date], today: date) -> dict
     if not months:
         return {}
     contributions = _contributions(session, months)
+    back_payments = _back_payments(session, months)
     pensioners = _pensioners(session, months)
     payments_out, pensions = _pension_payments(session, months)
     enrolments = _enrolments(session, months)
@@ -326,13 +353,13 @@ def compute_months(session: Session, *, months: list[date], today: date) -> dict
     for month in months:
         for area in AREAS:
             key = (month, area)
-            insured, contributors, due, collected, arrears, back = contributions.get(key, (0,) * 6)
+            insured, contributors, due, collected, arrears = contributions.get(key, (0,) * 5)
             cases_decided, on_time = decided.get(key, (0, 0))
             result[key] = {
                 "insured": insured, "contributors": contributors,
                 "pensioners": pensioners.get(key, (0, 0))[0], "new_pensioners": pensioners.get(key, (0, 0))[1],
                 "pensions_paid": pensions.get(key, (0, 0))[0], "pensions_fen": pensions.get(key, (0, 0))[1],
-                "enrolments": enrolments.get(key, (0,))[0], "back_payments": back,
+                "enrolments": enrolments.get(key, (0,))[0], "back_payments": back_payments.get(key, (0,))[0],
                 "due_fen": due, "collected_fen": collected, "arrears_fen": arrears,
                 "collections_in_fen": collections.get(key, (0,))[0],
                 "payments_out_fen": payments_out.get(key, (0,))[0],
@@ -359,6 +386,9 @@ def month_digests(session: Session, *, today: date) -> dict[date, str]:
                          func.sum(ContributionMonth.id * weight), func.sum(ContributionMonth.base_fen),
                          func.sum(func.coalesce(ContributionMonth.employer_id, 0)))
             .where(ContributionMonth.source.in_(DUE_SOURCES)).group_by(ContributionMonth.month))
+    recorded = _china_month(session, ContributionMonth.created_at)
+    collect("back", select(recorded, func.count(ContributionMonth.id), func.sum(ContributionMonth.id))
+            .where(ContributionMonth.source == "back_payment").group_by(recorded))
     collect("spell", select(EmploymentSpell.start_month, func.count(EmploymentSpell.id), func.sum(EmploymentSpell.id))
             .group_by(EmploymentSpell.start_month))
     collect("flex", select(FlexibleEnrolment.start_month, func.count(FlexibleEnrolment.id),

@@ -6,8 +6,9 @@ from __future__ import annotations
 import csv
 import io
 
-from portal.services import monitoring
+from portal.services import anomalies, monitoring
 from tests import factories
+from tests.conftest import csrf_token
 from tests.helpers import sign_in_staff
 from tests.monitoring.support import NOW, TODAY, Province
 
@@ -23,6 +24,7 @@ def supervisor_signed_in(client, db, roles="supervisor"):
 def refreshed_province(db):
     province = Province(db)
     monitoring.refresh(db, now=NOW, today=TODAY)
+    anomalies.refresh_flags(db, now=NOW, today=TODAY)
     db.commit()
     return province
 
@@ -117,3 +119,39 @@ def test_the_assessment_downloads_as_csv(client, db, frozen_clock):
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
     assert rows[1][:5] == ["1", "Siping", "2026", "2026-10", "73.34"]
     assert rows[2][-2:] == ["Enrolment plan completion", "yes"]
+
+
+def test_a_supervisor_reads_an_anomaly_follows_it_to_its_records_and_marks_it_explained(client, db, frozen_clock):
+    refreshed_province(db)
+    supervisor_signed_in(client, db)
+
+    listing = client.get("/staff/monitoring/anomalies?lang=en")
+    assert listing.status_code == 200
+    assert "Collection rate falling sharply" in listing.text
+    assert "The collection rate fell from 100.0% the month before to 50.0%." in listing.text
+    flag_id = anomalies.flags(db, status="open")[0].id
+    db.commit()  # ends the test's read, which would hold SQLite's lock against the app's writes
+    page = client.get(f"/staff/monitoring/anomalies/{flag_id}?lang=en")
+    assert page.status_code == 200
+    assert '/staff/monitoring?area=220100&amp;month=2026-10' in page.text
+
+    empty = client.post(f"/staff/monitoring/anomalies/{flag_id}/explain?lang=en",
+                        data={"csrf_token": csrf_token(page.text), "note": ""})
+    assert empty.status_code == 422 and "Say what explains the anomaly." in empty.text
+    done = client.post(f"/staff/monitoring/anomalies/{flag_id}/explain",
+                       data={"csrf_token": csrf_token(page.text), "note": "十月一户大企业缓缴"})
+    assert done.status_code == 303
+    shown = client.get(done.headers["location"] + "?lang=en")
+    assert "十月一户大企业缓缴" in shown.text and "Mark explained" not in shown.text
+    assert "No anomaly matches these filters." in client.get("/staff/monitoring/anomalies?lang=en").text
+
+
+def test_a_handler_cannot_explain_an_anomaly(client, db, frozen_clock):
+    refreshed_province(db)
+    flag_id = anomalies.flags(db, status="open")[0].id
+    supervisor_signed_in(client, db, roles="handler")
+    page = client.get("/staff")
+    answer = client.post(f"/staff/monitoring/anomalies/{flag_id}/explain",
+                         data={"csrf_token": csrf_token(page.text), "note": "看过了"})
+    assert answer.status_code == 403
+    assert anomalies.flags(db, status="explained") == []

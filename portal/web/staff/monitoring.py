@@ -21,17 +21,29 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal import i18n
-from portal.errors import N_, Msg, NotFound
+from portal.errors import N_, Msg, NotFound, ValidationFailed
+from portal.models import MonitoringFlag
+from portal.policy import anomalies as anomaly_rules
 from portal.policy.dates import fmt_month, parse_month
 from portal.policy.parameters import param
-from portal.services import assessment, monitoring
+from portal.services import anomalies, assessment, monitoring
 from portal.web.access import STAFF
 from portal.web.endpoint import Ctx, endpoint
 
 SUPERVISORS = STAFF("supervisor")
 # The section's pages, in the order of its navigation: (name, route, message id).
 SECTIONS = [("monitoring", "staff_monitoring", N_("Monitoring")),
-            ("assessment", "staff_monitoring_assessment", N_("Assessment"))]
+            ("assessment", "staff_monitoring_assessment", N_("Assessment")),
+            ("anomalies", "staff_monitoring_anomalies", N_("Anomalies"))]
+RULE_LABELS = {
+    "collection_rate_drop": N_("Collection rate falling sharply"),
+    "back_payment_spike": N_("Spike of back payments"),
+    "enrolment_near_retirement": N_("Many enrolments near retirement age"),
+    "pension_after_death": N_("Pension paid after a death"),
+    "shared_bank_account": N_("Several pensions into one bank card"),
+    "base_drop": N_("Base far below the year before"),
+}
+FLAG_STATUSES = {"open": N_("Open"), "explained": N_("Explained"), "all": N_("All")}
 INDICATOR_LABELS = {
     "collection_rate": N_("Collection rate"),
     "contribution_rate": N_("Contribution rate"),
@@ -142,6 +154,96 @@ def assessment_page(ctx: Ctx):
                       indicator_labels=INDICATOR_LABELS, **_context(ctx, chosen))
 
 
+# --- anomalies --------------------------------------------------------------------------------------------------
+
+def evidence_text(flag) -> str:
+    """What the rule found, in a sentence in the visitor's language."""
+    facts = anomalies.evidence_of(flag)
+    if flag.rule == "collection_rate_drop":
+        return i18n.gettext("The collection rate fell from %(before)s the month before to %(rate)s.",
+                            before=percent(Decimal(facts["before"])), rate=percent(Decimal(facts["rate"])))
+    if flag.rule == "back_payment_spike":
+        return i18n.gettext("%(count)s months were recorded by back payment, against %(average)s a month on average "
+                            "in the months before.", count=facts["count"],
+                            average=i18n.format_number(Decimal(facts["average"]), places=2))
+    if flag.rule == "enrolment_near_retirement":
+        return i18n.gettext("%(employer)s (credit code %(code)s) enrolled %(count)s people close to retirement age "
+                            "in the month.", employer=facts["employer"], code=flag.subject, count=facts["count"])
+    if flag.rule == "pension_after_death":
+        return i18n.gettext("The pensioner (identity number %(number)s) died on %(died)s; %(months)s month(s) were "
+                            "paid after it, %(amount)s.", number=flag.subject, died=date.fromisoformat(facts["died"]),
+                            months=facts["months"], amount=i18n.format_money(Decimal(facts["amount"])))
+    if flag.rule == "shared_bank_account":
+        return i18n.gettext("%(pensions)s pensions are paid into the bank card %(card)s.",
+                            pensions=facts["pensions"], card=facts["card"])
+    if flag.rule == "base_drop":
+        return i18n.gettext("%(employer)s declared a base of %(after)s for the person with identity number "
+                            "%(number)s, against %(before)s the year before.", employer=facts["employer"],
+                            number=flag.subject, after=i18n.format_money(Decimal(facts["after"])),
+                            before=i18n.format_money(Decimal(facts["before"])))
+    return i18n.gettext("An anomaly")
+
+
+def evidence_link(ctx: Ctx, flag) -> tuple[str, str] | None:
+    """Where the records behind a flag are: (address, link text), or None."""
+    month = fmt_month(flag.month)
+    if flag.rule == "collection_rate_drop":
+        return (f"{ctx.request.url_for('staff_monitoring').path}?area={flag.area}&month={month}",
+                i18n.gettext("The prefecture's figures for the month"))
+    if flag.rule == "back_payment_spike":
+        return (f"{ctx.request.url_for('staff_queue').path}?kind=back_payment&prefecture={flag.area}&state=all",
+                i18n.gettext("The prefecture's back-payment requests"))
+    if flag.rule in ("pension_after_death", "shared_bank_account"):
+        return (f"{ctx.request.url_for('staff_queue').path}?kind=survivor_claim&prefecture={flag.area}&state=all",
+                i18n.gettext("The prefecture's survivor claims"))
+    return None
+
+
+def _flags_context(ctx: Ctx) -> dict:
+    status = ctx.value("status") or "open"
+    status = status if status in FLAG_STATUSES else "open"
+    area = ctx.value("area")
+    area = area if area in monitoring.AREAS else monitoring.PROVINCE
+    return {"flags": anomalies.flags(ctx.db, status=status, area=area), "flag_status": status, "area": area,
+            "statuses": FLAG_STATUSES, "rule_labels": RULE_LABELS, "evidence_text": evidence_text,
+            "thresholds": anomaly_rules.thresholds(ctx.today)}
+
+
+@endpoint(SUPERVISORS)
+def anomalies_page(ctx: Ctx):
+    return ctx.render("staff/monitoring/anomalies.html", **_flags_context(ctx), **_context(ctx, filters(ctx)))
+
+
+def _flag(ctx: Ctx):
+    flag = ctx.db.get(MonitoringFlag, ctx.path_params["flag_id"])
+    if flag is None:
+        raise NotFound(Msg(N_("There is no such anomaly.")))
+    return flag
+
+
+def _flag_page(ctx: Ctx) -> dict:
+    flag = _flag(ctx)
+    return {"flag": flag, "evidence": evidence_text(flag), "link": evidence_link(ctx, flag),
+            "rule_labels": RULE_LABELS, **_context(ctx, filters(ctx))}
+
+
+@endpoint(SUPERVISORS)
+def anomaly_page(ctx: Ctx):
+    return ctx.render("staff/monitoring/anomaly.html", **_flag_page(ctx))
+
+
+@endpoint(SUPERVISORS)
+def anomaly_explain(ctx: Ctx):
+    flag = _flag(ctx)
+    try:
+        anomalies.explain(ctx.db, flag_id=flag.id, note=ctx.value("note"), staff_id=ctx.principal.account_id,
+                          now=ctx.now)
+    except ValidationFailed as error:
+        return ctx.fail("staff/monitoring/anomaly.html", error.errors, page=lambda: _flag_page(ctx))
+    ctx.flash(N_("The anomaly is marked explained, with your note."))
+    return ctx.redirect(ctx.request.url_for("staff_monitoring_anomaly", flag_id=flag.id).path)
+
+
 # --- CSV ---------------------------------------------------------------------------------------------------------
 
 def _amount(value: Decimal) -> str:
@@ -186,6 +288,11 @@ def _table(ctx: Ctx, table: str, chosen: Filters) -> tuple[tuple[str, ...], list
         rows = monitoring.flows(ctx.db, area=chosen.area, until=month)
         return (N_("Month"), N_("Collections in (yuan)"), N_("Payments out (yuan)"), N_("Balance (yuan)")), [
             [fmt_month(row.month), _amount(row.collections_in), _amount(row.payments_out), _amount(row.balance)] for row in rows]
+    if table == "anomalies":
+        rows = [[i18n.gettext(RULE_LABELS.get(flag.rule, N_("An anomaly"))), names.get(flag.area, flag.area),
+                 fmt_month(flag.month), evidence_text(flag), i18n.gettext(FLAG_STATUSES[flag.status]), flag.note]
+                for flag in anomalies.flags(ctx.db, status=_flags_context(ctx)["flag_status"], area=chosen.area)]
+        return (N_("Anomaly"), N_("Area"), N_("Month"), N_("Evidence"), N_("Status"), N_("Note")), rows
     if table == "assessment":
         years = assessment.years_available(ctx.db)
         result = _assessment(ctx, chosen_year(ctx, years)) if years else None
@@ -225,5 +332,9 @@ def monitoring_csv(ctx: Ctx):
 routes = [
     Route("/staff/monitoring", monitoring_page, methods=["GET"], name="staff_monitoring"),
     Route("/staff/monitoring/assessment", assessment_page, methods=["GET"], name="staff_monitoring_assessment"),
+    Route("/staff/monitoring/anomalies", anomalies_page, methods=["GET"], name="staff_monitoring_anomalies"),
+    Route("/staff/monitoring/anomalies/{flag_id:id}", anomaly_page, methods=["GET"], name="staff_monitoring_anomaly"),
+    Route("/staff/monitoring/anomalies/{flag_id:id}/explain", anomaly_explain, methods=["POST"],
+          name="staff_monitoring_anomaly_explain"),
     Route("/staff/monitoring/csv/{table:str}", monitoring_csv, methods=["GET"], name="staff_monitoring_csv"),
 ]
