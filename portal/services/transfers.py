@@ -759,6 +759,18 @@ def own_transfer(session: Session, *, actor: Actor, reference: str, today: date)
     return tracker(session, row, today)
 
 
+def own_transfer_record(session: Session, *, actor: Actor, reference: str) -> tuple[Transfer, certificates.Issued]:
+    """The signed-in person's transfer out of Jilin with its transfer record (参保缴费凭证) as issued; NotFound
+    for anyone else's or before it was sent."""
+    person = person_of(session, actor)
+    row = session.exec(select(Transfer).where(Transfer.reference == reference[:20])).first()
+    if row is None or row.person_id != person.id or not row.certificate_code:
+        raise NotFound()
+    certificate = session.exec(select(Certificate).where(Certificate.code == row.certificate_code)).one()
+    periods = tuple(certificates.Period.from_json(item) for item in json.loads(certificate.periods_json))
+    return row, certificates.Issued(certificate=certificate, person=person, periods=periods)
+
+
 def sources_of(session: Session, *, person_id: int) -> list[dict]:
     """Where the record's transferred months came from: one line per merged transfer into Jilin."""
     rows = session.exec(select(Transfer).where(Transfer.person_id == person_id, Transfer.direction == "in",

@@ -88,3 +88,36 @@ def test_supervisors_see_a_step_past_its_limit_and_a_handler_may_not(client, db,
     assert page.status_code == 200
     assert f'data-transfer="{transfer.reference}" data-leg="transfer"' in page.text
     assert "Guangdong" in page.text
+
+
+def test_a_person_follows_a_transfer_out_and_downloads_the_transfer_record_anyone_can_verify(client, db,
+                                                                                             frozen_clock):
+    from datetime import date
+
+    from portal.models import ContributionMonth
+
+    frozen_clock(NOW)
+    account, _actor = applicant(db)
+    for n in range(12):
+        db.add(ContributionMonth(person_id=account.person_id, month=date(2025, n + 1, 1), base_fen=500000,
+                                 individual_part_fen=40000, personal_account_fen=40000, source="flexible_payment",
+                                 status="paid", created_at=NOW))
+    number = id_number_of(db, account)
+    answer = province.deliver_directly(db, province.contact_letter(db, province="310000", id_number=number, now=NOW),
+                                       now=NOW)
+    transfer = db.exec(select(Transfer).where(Transfer.reference == answer["transfer"])).one()
+    issue_letter(db, transfer)
+    db.commit()
+    sign_in_person(client, number)
+    page = client.get(f"/me/transfers/{transfer.reference}?lang=en")
+    assert "out of Jilin to Shanghai" in page.text
+    assert 'data-leg="transfer" data-status="done"' in page.text
+    assert 'data-leg="merge" data-status="running"' in page.text
+    assert "12000.00 yuan to Shanghai" in page.text  # 12 × 400 of the account, 12% × 12 × 5000 pooled
+    pdf = client.get(f"/me/transfers/{transfer.reference}/record.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    assert transfer.certificate_code.encode() in pdf.content
+    client.cookies.clear()
+    verified = client.get(f"/verify/{transfer.certificate_code}")
+    assert verified.status_code == 200
+    assert client.get("/me/transfers/ZY20261130000000/record.pdf").status_code in (302, 303)

@@ -3,22 +3,29 @@
     GET  /me/transfers          every transfer with its legs and clocks, and where the person would claim today
     GET  /me/transfers/apply    apply to move the pension relationship into Jilin
     POST /me/transfers/apply    the application: the engine's account decision, the transfer and its case
-    GET  /me/transfers/{reference}   one transfer's tracker (the same block as on the list)
+    GET  /me/transfers/{reference}   one transfer: its tracker, the account decision and the amounts
+    GET  /me/transfers/{reference}/record.pdf   the transfer record (参保缴费凭证) of a transfer out of Jilin
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import secrets
 
+from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.errors import ValidationFailed
+from portal.documents import certificate as certificate_pdf
+from portal.documents import transfer_record
+from portal.errors import N_, Msg, PortalError, ValidationFailed
 from portal.models import Person
 from portal.services import transfers as service
 from portal.web.access import PERSON
 from portal.web.endpoint import Ctx, endpoint
 
 PERIOD_ROWS = 3
+log = logging.getLogger("portal.web")
 
 
 def _common(ctx: Ctx) -> dict:
@@ -70,9 +77,33 @@ def apply_submit(ctx: Ctx):
     return ctx.redirect(f"/me/transfers/{transfer.reference}")
 
 
+class RecordUnavailable(PortalError):
+    status_code = 503
+
+
+@endpoint(PERSON)
+def record_pdf(ctx: Ctx):
+    """The transfer record (参保缴费凭证) of a transfer out of Jilin, verifiable at /verify by its code."""
+    transfer, issued = service.own_transfer_record(ctx.db, actor=ctx.actor, reference=ctx.path_params["reference"])
+    verify = f"{ctx.settings.base_url.rstrip('/')}/verify/{issued.code}"
+    try:
+        body = transfer_record.render(issued, to_province=service.province_name(transfer.other_province, ctx.locale),
+                                      reference=transfer.reference, amounts=json.loads(transfer.amounts_json),
+                                      verify_url=verify)
+    except certificate_pdf.FontMissing:
+        log.exception("the transfer record cannot be drawn")
+        raise RecordUnavailable(Msg(N_(
+            "The transfer record cannot be produced at the moment. Please try again later, or ask your social "
+            "insurance office."))) from None
+    return Response(body, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="transfer-record-{transfer.reference}.pdf"',
+        "Cache-Control": "no-store"})
+
+
 routes = [
     Route("/me/transfers", overview, methods=["GET"], name="person_transfers"),
     Route("/me/transfers/apply", apply_form, methods=["GET"], name="person_transfer_apply"),
     Route("/me/transfers/apply", apply_submit, methods=["POST"], name="person_transfer_apply_submit"),
     Route("/me/transfers/{reference}", detail, methods=["GET"], name="person_transfer"),
+    Route("/me/transfers/{reference}/record.pdf", record_pdf, methods=["GET"], name="person_transfer_record"),
 ]
