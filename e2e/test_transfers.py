@@ -106,3 +106,63 @@ def test_a_person_transfers_in_from_beijing_and_watches_every_leg(page, person, 
     expect(me.main.locator("#claim-place")).to_have_attribute("data-place", "220000")
     expect(me.main.locator("#claim-place")).to_have_attribute("data-rule", "4")
     expect(me.main.locator("#claim-place [data-figure='jilin_months_needed']")).to_have_count(0)
+
+
+def test_a_transfer_out_to_shanghai_is_followed_and_its_record_verified_by_a_stranger(page, open_page, person,
+                                                                                     sessionmaker, settings,
+                                                                                     live_server, lang):
+    from datetime import date
+
+    from sqlmodel import select
+
+    from portal import clock
+    from portal.db import transaction
+    from portal.devtools import province
+    from portal.identifiers import mask_name
+    from portal.models import ContributionMonth, Person, Transfer
+
+    with transaction(sessionmaker) as session:
+        person_id = session.exec(select(Person.id).where(Person.id_number == person.id_number)).one()
+        for n in range(24):
+            session.add(ContributionMonth(person_id=person_id, month=date(2023 + n // 12, n % 12 + 1, 1),
+                                          base_fen=500000, individual_part_fen=40000, personal_account_fen=40000,
+                                          source="flexible_payment", status="paid", created_at=clock.now()))
+
+    def shanghai_sends(what: str, target: str) -> None:
+        assert province.send(what=what, target=target, sender="310000", base=Decimal("3000.00"),
+                             off_by=Decimal("0.00"), settings=settings, sessionmaker=sessionmaker, url=live_server,
+                             direct=False, post=_post, out=lambda text: None) == 0
+
+    shanghai_sends("contact-letter", person.id_number)
+    with transaction(sessionmaker) as session:
+        reference = session.exec(select(Transfer.reference).where(Transfer.person_id == person_id)).one()
+    issue_the_letter(sessionmaker, reference)  # staff confirm the transfer out: two people
+
+    me = Portal(page, lang, data=(person.name,))
+    me.sign_in("person", username=person.id_number, password=person.password)
+    me.open(me.with_lang(f"/me/transfers/{reference}"))
+    tracker = me.main.locator(f"#transfer-{reference}")
+    expect(tracker.locator("[data-leg='letter']")).to_have_attribute("data-status", "done")
+    expect(tracker.locator("[data-leg='transfer']")).to_have_attribute("data-status", "done")
+    expect(tracker.locator("[data-leg='merge']")).to_have_attribute("data-status", "running")
+    with page.expect_download() as downloading:
+        me.main.locator(f"a[href='/me/transfers/{reference}/record.pdf']").click()
+    pdf = downloading.value
+    with open(pdf.path(), "rb") as handle:
+        content = handle.read()
+    with transaction(sessionmaker) as session:
+        code = session.exec(select(Transfer.certificate_code).where(Transfer.reference == reference)).one()
+    assert content.startswith(b"%PDF-") and code.encode() in content
+
+    # The /verify page names the certificate in Chinese in every language, and shows the holder's masked name.
+    stranger = Portal(open_page(), lang, data=("参保证明", mask_name(person.name)))
+    stranger.open(stranger.with_lang("/verify"))
+    stranger.field("code").fill(code)
+    stranger.submit(stranger.main.locator("form[action='/verify']"))
+    expect(stranger.page).to_have_url(re.compile(rf"/verify/{code}$"))
+    expect(stranger.main.locator("[data-figure='cumulative_months']")).to_have_attribute("data-value", "24")
+
+    shanghai_sends("merged", reference)
+    me.open(f"/me/transfers/{reference}")
+    expect(tracker.locator("[data-leg='merge']")).to_have_attribute("data-status", "done")
+    expect(tracker.locator("[data-figure='state']")).to_have_text(me.t("Completed"))
