@@ -17,9 +17,10 @@ from portal.models.base import utc_field
 
 DIRECTIONS = ("in", "out")
 ACCOUNT_TYPES = ("general", "temporary")
-# in:  applied → letter_sent → received → merged        (query: the amounts disagree; refused: the letter was not issued)
+# in:  applied → letter_sent → merged   (query: the amounts disagree; refused: the letter was not issued;
+#      temporary: a temporary contribution account was opened instead, nothing moves)
 # out: letter_received → sent → completed                (refused: staff did not confirm)
-STATES = ("applied", "letter_sent", "query", "merged", "refused", "letter_received", "sent", "completed")
+STATES = ("applied", "letter_sent", "query", "merged", "refused", "temporary", "letter_received", "sent", "completed")
 LEGS = ("letter", "transfer", "merge")
 
 

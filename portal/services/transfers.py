@@ -87,6 +87,7 @@ STATE_NAMES = {
     "letter_sent": N_("Contact letter sent; waiting for the other province"),
     "query": N_("Amounts queried with the other province"),
     "merged": N_("Merged into your record"),
+    "temporary": N_("Temporary contribution account opened; your relationship stays where it was"),
     "refused": N_("Not continued"),
     "letter_received": N_("Contact letter received; Jilin is preparing the transfer"),
     "sent": N_("Sent; waiting for the other province to merge"),
@@ -360,7 +361,17 @@ def decide(session: Session, case: Case, approved: bool, now: datetime, note: st
         _notify(session, transfer, N_("Your transfer %(reference)s was not continued. The decision gives the reason."),
                 now)
         return
-    if transfer.direction == "in":
+    if transfer.direction == "in" and transfer.account_type == "temporary":
+        # 66号 Art. 5: the relationship stays where it is; nothing moves now. Jilin records the person's
+        # contributions in a temporary account and tells the other province; the other legs are not needed.
+        _finish(legs["letter"], today)
+        _touch(transfer, "temporary", now)
+        _outgoing(session, transfer, "temporary_account", now, {
+            "id_number": session.get(Person, transfer.person_id).id_number})
+        _notify(session, transfer, N_("Jilin opened a temporary contribution account for you (transfer "
+                                      "%(reference)s). Your pension relationship stays in the other province; "
+                                      "nothing is transferred now."), now)
+    elif transfer.direction == "in":
         _finish(legs["letter"], today)
         _start(legs["transfer"], today)
         _touch(transfer, "letter_sent", now)
@@ -687,7 +698,7 @@ def flag_overdue(session: Session, *, now: datetime) -> int:
                                                   TransferLeg.overdue_flagged_at.is_(None))).all()
     for leg in legs:
         transfer = session.get(Transfer, leg.transfer_id)
-        if transfer.state in ("refused", "merged", "completed"):
+        if transfer.state in ("refused", "merged", "completed", "temporary"):
             continue
         leg.overdue_flagged_at = now
         _notify(session, transfer, N_("A step of your transfer %(reference)s is past its time limit (due "
@@ -705,13 +716,15 @@ def flag_overdue(session: Session, *, now: datetime) -> int:
 @dataclass(frozen=True)
 class LegView:
     leg: TransferLeg
-    status: str  # done | running | overdue | waiting (not started)
+    status: str  # done | running | overdue | waiting (not started) | not_needed (temporary account, refused)
     days_left: int | None  # working days to the due date while running
 
 
-def leg_view(leg: TransferLeg, today: date) -> LegView:
+def leg_view(leg: TransferLeg, today: date, state: str = "") -> LegView:
     if leg.done_on is not None:
         return LegView(leg, "done", None)
+    if leg.started_on is None and state in ("temporary", "refused"):
+        return LegView(leg, "not_needed", None)
     if leg.started_on is None:
         return LegView(leg, "waiting", None)
     if is_overdue(leg, today):
@@ -736,7 +749,7 @@ class Tracker:
 
 
 def tracker(session: Session, transfer: Transfer, today: date) -> Tracker:
-    legs = [leg_view(leg, today) for leg in legs_of(session, transfer).values()]
+    legs = [leg_view(leg, today, transfer.state) for leg in legs_of(session, transfer).values()]
     case = session.get(Case, transfer.case_id) if transfer.case_id else None
     return Tracker(transfer=transfer, legs=legs, periods=periods_of(transfer),
                    amounts=json.loads(transfer.amounts_json or "{}"), query=json.loads(transfer.query_json or "{}"),
@@ -785,7 +798,7 @@ def overdue_for_supervisors(session: Session, *, today: date) -> list[tuple[Tran
     found = []
     for leg in legs:
         transfer = session.get(Transfer, leg.transfer_id)
-        if transfer.state not in ("refused", "merged", "completed"):
+        if transfer.state not in ("refused", "merged", "completed", "temporary"):
             found.append((transfer, leg))
     return found
 

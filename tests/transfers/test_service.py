@@ -54,6 +54,21 @@ def test_a_woman_of_forty_from_another_hukou_province_gets_a_temporary_account_a
     assert apply(db, younger, hukou="110000").account_type == "general"
 
 
+def test_with_a_temporary_account_nothing_moves_the_letter_says_so_and_no_transfer_message_is_taken(db):
+    _account, actor = applicant(db, birth=date(1970, 6, 1), region="110101")
+    transfer = apply(db, actor, hukou="110000")
+    issue_letter(db, transfer)
+    db.refresh(transfer)
+    assert transfer.state == "temporary"
+    views = {view.leg.leg: view.status for view in transfers.tracker(db, transfer, date(2026, 11, 30)).legs}
+    assert views == {"letter": "done", "transfer": "not_needed", "merge": "not_needed"}
+    told = db.exec(select(ProvinceMessage).where(ProvinceMessage.direction == "out")).one()
+    assert told.kind == "temporary_account"
+    with pytest.raises(transfers.MessageRefused) as refused:
+        province.deliver_directly(db, province.transfer_message(db, reference=transfer.reference, now=NOW), now=NOW)
+    assert refused.value.result == "not_expected"
+
+
 def test_a_move_between_jilin_prefectures_is_refused_as_a_transfer_with_the_reason(db):
     _account, actor = applicant(db)
     with pytest.raises(ValidationFailed) as refused:
