@@ -3,9 +3,9 @@
     python -m portal.policy.cli pension < person.json
     python -m portal.policy.cli contribution --jsonl < months.jsonl
 
-Commands: pension, retirement, contribution, late-fee, transfer, interest, survivor. Money is a decimal string with
-exactly two places ("1234.50"), months are "YYYY-MM" and dates "YYYY-MM-DD"; numbers are never read as
-floats. Invalid input prints a message naming the field on stderr and exits with 2. With --jsonl each
+Commands: pension, retirement, contribution, late-fee, transfer, claim-place, interest, survivor. Money is a
+decimal string with exactly two places ("1234.50"), months are "YYYY-MM" and dates "YYYY-MM-DD"; numbers are
+never read as floats. Invalid input prints a message naming the field on stderr and exits with 2. With --jsonl each
 input line gives one output line, in order; an invalid line gives {"error": ...} in its place, the message
 goes to stderr, the remaining lines are still processed and the exit status is 2.
 """
@@ -30,10 +30,10 @@ from portal.policy.rules.late_fee import late_fee
 from portal.policy.rules.pension import pension_award
 from portal.policy.rules.retirement import Age, retirement
 from portal.policy.rules.survivor import survivor_benefits
-from portal.policy.rules.transfer import transfer_amounts
+from portal.policy.rules.transfer import InsuredPeriod, claim_place, transfer_amounts
 
-USAGE = ("usage: python -m portal.policy.cli {pension|retirement|contribution|late-fee|transfer|interest|survivor} "
-         "[--jsonl]")
+USAGE = ("usage: python -m portal.policy.cli {pension|retirement|contribution|late-fee|transfer|claim-place|interest|"
+         "survivor} [--jsonl]")
 _MONEY = re.compile(r"^\d+\.\d{2}$")
 _DECIMAL = re.compile(r"^\d+(\.\d+)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -243,6 +243,26 @@ def _transfer(data: Any) -> dict[str, Any]:
     }, result)
 
 
+_PLACE = re.compile(r"^\d{6}$")
+
+
+def _place(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not _PLACE.match(value):
+        raise PolicyInputError(field, 'must be a 6-digit division code, e.g. "110000"')
+    return value
+
+
+def _claim_place(data: Any) -> dict[str, Any]:
+    data = _fields(data, "", {"on", "hukou_place", "periods"})
+    periods = []
+    for number, row in enumerate(_list(data["periods"], "periods")):
+        where = f"periods[{number}]"
+        row = _fields(row, where, {"place", "months"})
+        periods.append(InsuredPeriod(_place(row["place"], f"{where}.place"), _int(row["months"], f"{where}.months")))
+    result = claim_place(periods, _place(data["hukou_place"], "hukou_place"), _date(data["on"], "on"))
+    return _with_explanation({"place": result.place, "rule": result.rule}, result)
+
+
 def _interest(data: Any) -> dict[str, Any]:
     data = _fields(data, "", {"year", "opening_balance", "contributions"})
     result = account_interest(
@@ -281,6 +301,7 @@ COMMANDS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "contribution": _contribution,
     "late-fee": _late_fee,
     "transfer": _transfer,
+    "claim-place": _claim_place,
     "interest": _interest,
     "survivor": _survivor,
 }
