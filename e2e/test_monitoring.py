@@ -53,3 +53,26 @@ def test_a_supervisor_filters_the_monitoring_by_prefecture_and_month_and_downloa
     assert body[0].startswith(portal.t("Area"))
     assert len(body) == 11
     assert chosen in body[1]
+
+
+def test_a_supervisor_reads_the_assessment_the_anomalies_and_the_budget(page, demo, sessionmaker):
+    refresh_figures(sessionmaker)
+    supervisor = fresh_staff(sessionmaker, "supervisor")
+    portal = Portal(page, "en").knows(supervisor.name)
+    portal.open(portal.with_lang("/login?account_type=staff"))
+    portal.sign_in("staff", username=supervisor.username, password=supervisor.password,
+                   otp=one_time_code(supervisor.totp_secret), open_form=False)
+    portal.open("/staff/monitoring")
+    tabs = portal.main.locator("ul.tabs")
+
+    portal.follow(tabs.get_by_role("link", name=portal.t("Assessment")))
+    expect(page).to_have_url(re.compile(r"/staff/monitoring/assessment$"))
+    expect(portal.main.locator("#table-scores tbody tr")).to_have_count(9)  # the nine prefectures
+
+    portal.follow(tabs.get_by_role("link", name=portal.t("Anomalies")))
+    expect(page).to_have_url(re.compile(r"/staff/monitoring/anomalies$"))
+    expect(portal.heading).to_have_text(portal.t("Anomalies found by smart monitoring"))
+
+    portal.follow(tabs.get_by_role("link", name=portal.t("Fund budget")))
+    expect(page).to_have_url(re.compile(r"/staff/monitoring/budget$"))
+    expect(portal.main.locator("#draft-title")).to_be_visible()

@@ -1,8 +1,8 @@
 """The prefectures' assessment (考核) for a year to date, from the stored monthly figures (set-based sums).
 
 The indicators: collection rate (collected / due), contribution rate (person-months paid / person-months insured),
-enrolment plan completion (enrolments / the plan for the months elapsed), collection budget completion (collected /
-the budget's contribution income for the months elapsed, when a budget can be drafted for the year) and requests
+enrolment plan completion (enrolments / the plan for the months elapsed), collection budget completion (collections in /
+the budget's income for the months elapsed, when a budget can be drafted for the year from the years before) and requests
 decided on time. The score, ranking and supervision line are pure (portal/policy/assessment.py).
 """
 
@@ -19,7 +19,7 @@ from portal.models import MonitoringMonth
 from portal.policy import assessment as scoring
 from portal.policy import monitoring as figures
 from portal.policy.parameters import Used
-from portal.services import monitoring
+from portal.services import budget, monitoring
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class PeriodTotals:
     enrolments: int
     decided: int
     on_time: int
+    collections_in_fen: int
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ def period_totals(session: Session, *, start: date, through: date) -> dict[str, 
         select(MonitoringMonth.area, func.count(MonitoringMonth.id), func.sum(MonitoringMonth.insured),
                func.sum(MonitoringMonth.contributors), func.sum(MonitoringMonth.due_fen),
                func.sum(MonitoringMonth.collected_fen), func.sum(MonitoringMonth.enrolments),
-               func.sum(MonitoringMonth.cases_decided), func.sum(MonitoringMonth.cases_on_time))
+               func.sum(MonitoringMonth.cases_decided), func.sum(MonitoringMonth.cases_on_time),
+               func.sum(MonitoringMonth.collections_in_fen))
         .where(MonitoringMonth.month >= start, MonitoringMonth.month <= through)
         .group_by(MonitoringMonth.area))
     return {row[0]: PeriodTotals(row[0], *(int(value or 0) for value in row[1:])) for row in rows}
@@ -71,21 +73,22 @@ def achieved(totals: PeriodTotals, *, through: date, elapsed: int,
         "collection_rate": figures.ratio(totals.collected_fen, totals.due_fen),
         "contribution_rate": figures.ratio(totals.contributors, totals.insured),
         "enrolment_completion": figures.ratio(totals.enrolments, planned) if planned else None,
-        "budget_completion": figures.ratio(figures.yuan(totals.collected_fen), budgeted) if budgeted else None,
+        "budget_completion": figures.ratio(figures.yuan(totals.collections_in_fen), budgeted) if budgeted else None,
         "on_time_share": figures.ratio(totals.on_time, totals.decided),
     }
 
 
 def assess(session: Session, *, year: int, through: date | None = None,
            budget_income: dict[str, Decimal] | None = None) -> Assessment:
-    """The prefectures' scores for ``year`` up to ``through`` (default: the year's last month on record)."""
+    """The prefectures' scores for ``year`` up to ``through`` (default: the year's last month on record); the budgeted
+    incomes default to the budget drafted for the year from the years before."""
     months = [month for month in monitoring.months_available(session) if month.year == year]
     through = through or (months[-1] if months else date(year, 12, 1))
     elapsed = through.month
     totals = period_totals(session, start=date(year, 1, 1), through=through)
     used = scoring.weights(through)
-    incomes = budget_income or {}
-    scores = [scoring.score_area(area, achieved(totals.get(area) or PeriodTotals(area, 0, 0, 0, 0, 0, 0, 0, 0),
+    incomes = budget.incomes(session, year=year) if budget_income is None else budget_income
+    scores = [scoring.score_area(area, achieved(totals.get(area) or PeriodTotals(area, *(0,) * 9),
                                                 through=through, elapsed=elapsed, budget_income=incomes.get(area)),
                                  used)
               for area in monitoring.PREFECTURES]

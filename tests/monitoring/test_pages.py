@@ -155,3 +155,48 @@ def test_a_handler_cannot_explain_an_anomaly(client, db, frozen_clock):
                          data={"csrf_token": csrf_token(page.text), "note": "看过了"})
     assert answer.status_code == 403
     assert anomalies.flags(db, status="explained") == []
+
+
+def stored_years(db):
+    from datetime import date
+
+    from portal.models import MonitoringMonth
+
+    for year, money_in, money_out in ((2024, 100000, 120000), (2025, 110000, 130000)):
+        for month in range(1, 13):
+            for area in ("220000", "220100"):
+                db.add(MonitoringMonth(month=date(year, month, 1), area=area, collections_in_fen=money_in,
+                                       payments_out_fen=money_out, computed_at=NOW))
+    for month in range(1, 11):
+        db.add(MonitoringMonth(month=date(2026, month, 1), area="220100", collections_in_fen=130000 if month == 3
+                               else 115000, payments_out_fen=140000, computed_at=NOW))
+    db.commit()
+
+
+def test_the_budget_page_drafts_next_year_shares_the_gap_and_sets_this_year_against_its_budget(client, db,
+                                                                                              frozen_clock):
+    stored_years(db)
+    supervisor_signed_in(client, db)
+
+    page = client.get("/staff/monitoring/budget?lang=en&area=220100")
+
+    assert page.status_code == 200
+    assert "Draft budget of Changchun for 2027" in page.text
+    # 2024 and 2025 on record: income 12,000 then 13,200, expenditure 14,400 then 15,600; 2027 is two steps on.
+    assert "The draft expects a gap of ¥2,400.00" in page.text
+    assert "¥1,920.00 would be borne by the pooled fund" in page.text and "¥480.00 by governments" in page.text
+    assert "Execution of the 2026 budget of Changchun" in page.text
+    largest = page.text[page.text.index("Largest variances"):]
+    assert "March 2026: income ¥1,300.00 against ¥1,200.00 budgeted (¥100.00)." in largest
+    assert 'id="chart-draft"' in page.text and 'id="chart-execution"' in page.text
+
+
+def test_the_budget_tables_download_as_csv(client, db, frozen_clock):
+    stored_years(db)
+    supervisor_signed_in(client, db)
+    draft = list(csv.reader(io.StringIO(client.get("/staff/monitoring/csv/budget?lang=en&area=220100")
+                                        .content.decode("utf-8-sig"))))
+    assert draft[-1] == ["2027", "15600.00", "18000.00", "-2400.00", "0.00", "0.00", "Projected"]
+    execution = list(csv.reader(io.StringIO(client.get("/staff/monitoring/csv/execution?area=220100")
+                                            .content.decode("utf-8-sig"))))
+    assert len(execution) == 11 and execution[3][:4] == ["2026-03", "1200.00", "1300.00", "100.00"]

@@ -26,7 +26,7 @@ from portal.models import MonitoringFlag
 from portal.policy import anomalies as anomaly_rules
 from portal.policy.dates import fmt_month, parse_month
 from portal.policy.parameters import param
-from portal.services import anomalies, assessment, monitoring
+from portal.services import anomalies, assessment, budget, monitoring
 from portal.web.access import STAFF
 from portal.web.endpoint import Ctx, endpoint
 
@@ -34,7 +34,9 @@ SUPERVISORS = STAFF("supervisor")
 # The section's pages, in the order of its navigation: (name, route, message id).
 SECTIONS = [("monitoring", "staff_monitoring", N_("Monitoring")),
             ("assessment", "staff_monitoring_assessment", N_("Assessment")),
-            ("anomalies", "staff_monitoring_anomalies", N_("Anomalies"))]
+            ("anomalies", "staff_monitoring_anomalies", N_("Anomalies")),
+            ("budget", "staff_monitoring_budget", N_("Fund budget"))]
+LARGEST_VARIANCES = 3
 RULE_LABELS = {
     "collection_rate_drop": N_("Collection rate falling sharply"),
     "back_payment_spike": N_("Spike of back payments"),
@@ -244,6 +246,27 @@ def anomaly_explain(ctx: Ctx):
     return ctx.redirect(ctx.request.url_for("staff_monitoring_anomaly", flag_id=flag.id).path)
 
 
+# --- budget -----------------------------------------------------------------------------------------------------
+
+def largest_variances(months: list) -> list[tuple[str, object]]:
+    """The months whose income or expenditure strayed most from the budget: (which, month), largest first."""
+    candidates = [(abs(row.income_variance), "income", row) for row in months]
+    candidates += [(abs(row.expenditure_variance), "expenditure", row) for row in months]
+    return [(which, row) for size, which, row in sorted(candidates, key=lambda item: -item[0]) if size][
+        :LARGEST_VARIANCES]
+
+
+@endpoint(SUPERVISORS)
+def budget_page(ctx: Ctx):
+    chosen = filters(ctx)
+    this_year = ctx.today.year
+    draft = budget.draft(ctx.db, area=chosen.area, year=this_year + 1)
+    current, months = budget.execution(ctx.db, area=chosen.area, year=this_year)
+    return ctx.render("staff/monitoring/budget.html", draft=draft, current=current, execution=months,
+                      this_year=this_year, largest=largest_variances(months),
+                      gap_source=param("gap_sharing").at(date(this_year + 1, 12, 31)).source, **_context(ctx, chosen))
+
+
 # --- CSV ---------------------------------------------------------------------------------------------------------
 
 def _amount(value: Decimal) -> str:
@@ -288,6 +311,23 @@ def _table(ctx: Ctx, table: str, chosen: Filters) -> tuple[tuple[str, ...], list
         rows = monitoring.flows(ctx.db, area=chosen.area, until=month)
         return (N_("Month"), N_("Collections in (yuan)"), N_("Payments out (yuan)"), N_("Balance (yuan)")), [
             [fmt_month(row.month), _amount(row.collections_in), _amount(row.payments_out), _amount(row.balance)] for row in rows]
+    if table == "budget":
+        draft = budget.draft(ctx.db, area=chosen.area, year=ctx.today.year + 1)
+        headings = (N_("Year"), N_("Income (yuan)"), N_("Expenditure (yuan)"), N_("Balance (yuan)"),
+                    N_("Contributors a month"), N_("Pensioners a month"), N_("Basis"))
+        rows = [[item.year, item.income, item.expenditure, item.balance, item.contributors, item.pensioners,
+                 i18n.gettext("On record")] for item in (draft.evidence if draft else ())]
+        if draft:
+            rows.append([draft.year, draft.income, draft.expenditure, draft.balance, draft.contributors,
+                         draft.pensioners, i18n.gettext("Projected")])
+        return headings, [[str(value) for value in row] for row in rows]
+    if table == "execution":
+        _current, months = budget.execution(ctx.db, area=chosen.area, year=ctx.today.year)
+        headings = (N_("Month"), N_("Budgeted income (yuan)"), N_("Income (yuan)"), N_("Income variance (yuan)"),
+                    N_("Budgeted expenditure (yuan)"), N_("Expenditure (yuan)"), N_("Expenditure variance (yuan)"))
+        return headings, [[fmt_month(row.month), str(row.budget_income), str(row.income), str(row.income_variance),
+                           str(row.budget_expenditure), str(row.expenditure), str(row.expenditure_variance)]
+                          for row in months]
     if table == "anomalies":
         rows = [[i18n.gettext(RULE_LABELS.get(flag.rule, N_("An anomaly"))), names.get(flag.area, flag.area),
                  fmt_month(flag.month), evidence_text(flag), i18n.gettext(FLAG_STATUSES[flag.status]), flag.note]
@@ -333,6 +373,7 @@ routes = [
     Route("/staff/monitoring", monitoring_page, methods=["GET"], name="staff_monitoring"),
     Route("/staff/monitoring/assessment", assessment_page, methods=["GET"], name="staff_monitoring_assessment"),
     Route("/staff/monitoring/anomalies", anomalies_page, methods=["GET"], name="staff_monitoring_anomalies"),
+    Route("/staff/monitoring/budget", budget_page, methods=["GET"], name="staff_monitoring_budget"),
     Route("/staff/monitoring/anomalies/{flag_id:id}", anomaly_page, methods=["GET"], name="staff_monitoring_anomaly"),
     Route("/staff/monitoring/anomalies/{flag_id:id}/explain", anomaly_explain, methods=["POST"],
           name="staff_monitoring_anomaly_explain"),

@@ -1,0 +1,77 @@
+"""The fund budget: next year's draft from the trend of the complete years before it, the gap shared 80/20 by the
+fund's surplus and governments (provisional), and execution against it month by month."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from portal.models import MonitoringMonth
+from portal.policy import budget as projection
+from portal.services import budget
+from tests.monitoring.support import NOW
+
+
+def years(*rows):
+    return [projection.YearFigures(year, Decimal(income), Decimal(spent), Decimal(10), Decimal(5))
+            for year, income, spent in rows]
+
+
+def test_the_draft_extends_the_straight_line_through_the_years_before():
+    draft = projection.draft(2026, years((2023, 1000, 1100), (2024, 1100, 1300), (2025, 1200, 1500)))
+    assert (draft.income, draft.expenditure, draft.gap) == (Decimal("1300.00"), Decimal("1700.00"), Decimal("400.00"))
+    assert [item.year for item in draft.evidence] == [2023, 2024, 2025]
+
+
+def test_a_gap_is_shared_80_by_the_fund_s_surplus_and_20_by_governments_provisionally():
+    draft = projection.draft(2026, years((2024, 1100, 1300), (2025, 1200, 1500)))
+    assert draft.gap == Decimal("400.00")
+    assert (draft.sharing.fund_surplus, draft.sharing.governments) == (Decimal("320.00"), Decimal("80.00"))
+    assert draft.sharing.provisional
+
+
+def test_no_gap_no_sharing_and_one_year_of_evidence_is_repeated():
+    draft = projection.draft(2026, years((2025, 1500, 1200)))
+    assert (draft.income, draft.expenditure, draft.gap, draft.sharing) == (Decimal("1500.00"), Decimal("1200.00"),
+                                                                            Decimal("0"), None)
+
+
+def test_a_falling_trend_stops_at_zero_and_no_evidence_drafts_nothing():
+    assert projection.trend([(2024, Decimal(100)), (2025, Decimal(10))], 2027) == Decimal("0.00")
+    assert projection.draft(2026, years((2026, 1, 1), (2027, 1, 1))) is None
+
+
+def test_execution_sets_each_month_against_a_twelfth_of_the_budget():
+    draft = projection.draft(2026, years((2025, 1200, 600)))
+    months = projection.execution(draft, [(date(2026, 1, 1), Decimal("90"), Decimal("55")),
+                                          (date(2025, 12, 1), Decimal("1"), Decimal("1"))])
+    assert [(row.month, row.budget_income, row.income_variance, row.expenditure_variance) for row in months] == [
+        (date(2026, 1, 1), Decimal("100.00"), Decimal("-10.00"), Decimal("5.00"))]
+
+
+def stored(db, area, month, money_in, money_out):
+    db.add(MonitoringMonth(month=month, area=area, collections_in_fen=money_in, payments_out_fen=money_out,
+                           contributors=100, pensioners=60, computed_at=NOW))
+
+
+def test_the_service_drafts_from_complete_years_only_and_executes_month_by_month(db):
+    for month in range(7, 13):
+        stored(db, "220100", date(2023, month, 1), 999999, 0)  # half a year: no evidence
+    for month in range(1, 13):
+        stored(db, "220100", date(2024, month, 1), 100000, 120000)
+        stored(db, "220100", date(2025, month, 1), 110000, 130000)
+    for month in range(1, 11):
+        stored(db, "220100", date(2026, month, 1), 115000, 140000)
+    db.commit()
+
+    assert [(item.year, item.income, item.expenditure, item.contributors) for item in
+            budget.history(db, area="220100")] == [(2024, Decimal("12000.00"), Decimal("14400.00"), Decimal("100.00")),
+                                                   (2025, Decimal("13200.00"), Decimal("15600.00"), Decimal("100.00"))]
+    draft, months = budget.execution(db, area="220100", year=2026)
+    assert (draft.income, draft.expenditure, draft.gap) == (Decimal("14400.00"), Decimal("16800.00"),
+                                                            Decimal("2400.00"))
+    assert (draft.sharing.fund_surplus, draft.sharing.governments) == (Decimal("1920.00"), Decimal("480.00"))
+    assert len(months) == 10
+    assert (months[0].budget_income, months[0].income, months[0].income_variance) == (
+        Decimal("1200.00"), Decimal("1150.00"), Decimal("-50.00"))
+    assert budget.incomes(db, year=2026) == {"220100": Decimal("14400.00")}
