@@ -382,6 +382,18 @@ def cmd_dev_province(args) -> int:
         return 3
 
 
+def cmd_transfers_deliver(args) -> int:
+    """Signs and sends the messages queued for other provinces (cron); the ones without an address stay queued."""
+    from portal.db import transaction
+    from portal.services import transfers
+
+    with transaction(_sessionmaker()) as session:
+        done = transfers.deliver_outbox(session, settings=_settings(), now=clock.now(), post=_post)
+    print(f"delivered {done.delivered} message(s) to other provinces, {done.failed} failed (retried on the next run), "
+          f"{done.waiting} waiting for an address (PORTAL_PROVINCE_URLS)")
+    return 0 if not done.failed else 1
+
+
 def cmd_policy(args) -> int:
     from portal.policy import cli as policy_cli
 
@@ -449,6 +461,11 @@ def build_parser() -> argparse.ArgumentParser:
                                                                                  required=True)
     queue.add_parser("auto", help="automatic checks, closing decided cases, settling provisional due dates (idempotent)"
                      ).set_defaults(func=cmd_queue_auto)
+
+    transfers_cmd = commands.add_parser("transfers", help="transfers between provinces").add_subparsers(
+        dest="transfers_command", required=True)
+    transfers_cmd.add_parser("deliver", help="sign and send the messages queued for other provinces (cron)"
+                             ).set_defaults(func=cmd_transfers_deliver)
 
     monitoring_cmd = commands.add_parser("monitoring", help="figures for supervisors").add_subparsers(
         dest="monitoring_command", required=True)

@@ -70,6 +70,9 @@ class Settings:
     # The secret shared with each other province for signed transfer messages (portal/services/province_messages.py),
     # by 6-digit province code: PORTAL_PROVINCE_SECRETS="110000=...,310000=...".
     province_secrets: dict = field(default_factory=dict)
+    # Where each other province takes Jilin's signed messages (`portal transfers deliver`), by province code:
+    # PORTAL_PROVINCE_URLS="110000=https://...,310000=https://..."; a province without one keeps its messages queued.
+    province_urls: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
     def province_secret(self, province: str) -> str:
@@ -141,6 +144,21 @@ def province_secrets(text: str) -> dict[str, str]:
     return secrets_by_province
 
 
+def province_urls(text: str, *, production: bool) -> dict[str, str]:
+    """``110000=https://…,310000=https://…`` as a mapping; plain http only on a loopback address outside production."""
+    urls: dict[str, str] = {}
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        code, _, url = entry.partition("=")
+        parts = urlsplit(url)
+        secure = parts.scheme == "https" or (parts.scheme == "http" and loopback_url(url) and not production)
+        if not re.fullmatch(r"[1-9][0-9]0000", code) or not parts.hostname or not secure:
+            raise SettingsError("PORTAL_PROVINCE_URLS must be a comma-separated list of CODE=URL, the code a 6-digit "
+                                "province code ending 0000 and the URL https:// (http:// only on loopback, never in "
+                                "production)")
+        urls[code] = url
+    return urls
+
+
 def from_environment(environ: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if environ is None else environ)
     name = env.get("PORTAL_ENV", "development")
@@ -199,4 +217,5 @@ def from_environment(environ: dict[str, str] | None = None) -> Settings:
         sms_key=sms_key,
         crash_at=env.get("PORTAL_CRASH_AT", "") if name == "test" else "",
         province_secrets=province_secrets(env.get("PORTAL_PROVINCE_SECRETS", "")),
+        province_urls=province_urls(env.get("PORTAL_PROVINCE_URLS", ""), production=name == "production"),
     )

@@ -409,6 +409,46 @@ def _outgoing(session: Session, transfer: Transfer, kind: str, now: datetime, co
     return row
 
 
+@dataclass(frozen=True)
+class Delivery:
+    delivered: int
+    failed: int
+    waiting: int  # for a province with no address configured
+
+
+def deliver_outbox(session: Session, *, settings, now: datetime, post, limit: int = 200) -> Delivery:
+    """Sign each queued message with the secret shared with its province and post it to that province's address
+    (``Settings.province_urls``); ``post(url, body, headers) -> (status, text)``. A message is marked delivered
+    on a 200 answer and stays queued otherwise, to be sent again (with a fresh timestamp) on the next run."""
+    from portal.services import province_messages
+
+    rows = session.exec(select(ProvinceMessage).where(ProvinceMessage.direction == "out",
+                                                      ProvinceMessage.result == "outbox")
+                        .order_by(ProvinceMessage.id).limit(limit)).all()
+    delivered = failed = waiting = 0
+    for row in rows:
+        url, secret = settings.province_urls.get(row.province), settings.province_secret(row.province)
+        if not url or not secret:
+            waiting += 1
+            continue
+        timestamp, body = int(now.timestamp()), row.body.encode("utf-8")
+        headers = province_messages.headers(secret=secret, province=JILIN, timestamp=timestamp, body=body)
+        try:
+            status, text = post(url, body, headers)
+        except Exception as error:  # noqa: BLE001 - an unreachable province is a failed delivery, retried later
+            status, text = 0, str(error)
+        if status == 200:
+            row.result, row.signed_at, row.signature = "delivered", timestamp, headers[province_messages.SIGNATURE_HEADER]
+            delivered += 1
+        else:
+            failed += 1
+            audit.record(session=session, actor=SYSTEM, action="interprovincial.delivery_failed", now=now,
+                         object_type="province", object_id=row.province,
+                         detail={"message_id": row.message_id, "status": status, "answer": text[:200]})
+    session.flush()
+    return Delivery(delivered, failed, waiting)
+
+
 def outbox(session: Session, *, transfer: Transfer) -> list[ProvinceMessage]:
     return list(session.exec(select(ProvinceMessage).where(ProvinceMessage.transfer_id == transfer.id)
                              .order_by(ProvinceMessage.at, ProvinceMessage.id)).all())
