@@ -114,10 +114,11 @@ def sessionmaker(database_url):
 @pytest.fixture(scope="session")
 def demo(sessionmaker):
     """The demo accounts, seeded into the live server's database."""
-    from portal import clock
+    from portal import assembly, clock
     from portal.db import transaction
     from portal.devtools import demo as demo_data
 
+    assembly.assemble()  # the request kinds, registered at start-up: the demo files requests before the app exists
     now = clock.now()
     with transaction(sessionmaker) as session:
         demo_data.seed(session=session, now=now, today=now.astimezone(clock.CHINA).date())
