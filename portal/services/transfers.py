@@ -787,6 +787,13 @@ class Tracker:
     def months(self) -> int:
         return sum(p.months for p in self.periods)
 
+    def money(self, *path: str) -> Decimal | None:
+        """An amount kept on the transfer (a decimal string at ``path`` in its amounts), as Decimal for display."""
+        value = self.amounts
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        return Decimal(value) if isinstance(value, str) else None
+
 
 def tracker(session: Session, transfer: Transfer, today: date) -> Tracker:
     legs = [leg_view(leg, today, transfer.state) for leg in legs_of(session, transfer).values()]

@@ -113,7 +113,7 @@ def test_a_person_follows_a_transfer_out_and_downloads_the_transfer_record_anyon
     assert "out of Jilin to Shanghai" in page.text
     assert 'data-leg="transfer" data-status="done"' in page.text
     assert 'data-leg="merge" data-status="running"' in page.text
-    assert "12000.00 yuan to Shanghai" in page.text  # 12 × 400 of the account, 12% × 12 × 5000 pooled
+    assert "¥12,000.00 to Shanghai" in page.text  # 12 × 400 of the account, 12% × 12 × 5000 pooled
     pdf = client.get(f"/me/transfers/{transfer.reference}/record.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
     assert transfer.certificate_code.encode() in pdf.content
@@ -121,3 +121,17 @@ def test_a_person_follows_a_transfer_out_and_downloads_the_transfer_record_anyon
     verified = client.get(f"/verify/{transfer.certificate_code}")
     assert verified.status_code == 200
     assert client.get("/me/transfers/ZY20261130000000/record.pdf").status_code in (302, 303)
+
+
+def test_a_transfer_that_was_not_continued_is_offered_again_with_what_was_given(client, db, frozen_clock):
+    frozen_clock(NOW)
+    account, actor = applicant(db)
+    transfer = transfers.apply_in(db, actor=actor, other_province="210000", hukou_province="220000", exemption="",
+                                  periods=[("2001-04", "2009-12"), ("2012-01", "2013-06")], token="k", now=NOW)
+    issue_letter(db, transfer, approve=False)
+    number = id_number_of(db, account)
+    db.commit()
+    sign_in_person(client, number)
+    form = client.get("/me/transfers/apply").text
+    assert '<option value="210000" selected>' in form
+    assert 'value="2001-04"' in form and 'value="2013-06"' in form

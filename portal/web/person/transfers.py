@@ -20,6 +20,7 @@ from portal.documents import certificate as certificate_pdf
 from portal.documents import transfer_record
 from portal.errors import N_, Msg, PortalError, ValidationFailed
 from portal.models import Person
+from portal.policy.dates import fmt_month
 from portal.services import transfers as service
 from portal.web.access import PERSON
 from portal.web.endpoint import Ctx, endpoint
@@ -60,8 +61,14 @@ def apply_form(ctx: Ctx):
     person = service.person_of(ctx.db, ctx.actor)
     earlier = [t.transfer for t in service.own_transfers(ctx.db, actor=ctx.actor, today=ctx.today)]
     hukou = next((t.hukou_province for t in earlier if t.hukou_province), person.id_number[:2] + "0000")
-    return ctx.render("person/transfer_apply.html", values={"hukou_province": hukou, "exemption": ""},
-                      **_form_extra(ctx))
+    values = {"hukou_province": hukou, "exemption": ""}
+    # A transfer in that was not continued is asked again with what was given then.
+    again = next((t for t in earlier if t.direction == "in" and t.state == "refused"), None)
+    if again is not None:
+        values.update(other_province=again.other_province, exemption=again.exemption)
+        for number, period in enumerate(service.periods_of(again)[:PERIOD_ROWS], start=1):
+            values[f"start_{number}"], values[f"end_{number}"] = fmt_month(period.start), fmt_month(period.end)
+    return ctx.render("person/transfer_apply.html", values=values, **_form_extra(ctx))
 
 
 @endpoint(PERSON)
