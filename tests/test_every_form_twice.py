@@ -273,6 +273,16 @@ def bills_pay(w: World):
     return "employer", "/employer/bills/pay", {"bill": str(bill.id), "pay_on": TODAY.isoformat()}, None
 
 
+def explain_anomaly(w: World):
+    from portal.models import MonitoringFlag
+
+    flag = MonitoringFlag(rule="collection_rate_drop", area="220100", month=OCTOBER, subject="",
+                          evidence='{"before": "1.0000", "rate": "0.5000"}', found_at=NOW)
+    w.db.add(flag)
+    w.db.flush()
+    return "staff", f"/staff/monitoring/anomalies/{flag.id}/explain", {"note": "十月缓缴，已核实"}, None
+
+
 SCENARIOS = {
     "/me/certificate": certificate,
     "/me/requests/{reference:str}/resubmit": person_resubmit,
@@ -289,6 +299,7 @@ SCENARIOS = {
     "/staff/counter/exception": counter_exception,
     "/staff/queue/take": take,
     "/staff/cases/{reference:str}/action": case_action,
+    "/staff/monitoring/anomalies/{flag_id:id}/explain": explain_anomaly,
     "/employer/employees": add_employee,
     "/employer/employees/{spell_id:id}/end": end_spell,
     "/employer/requests/{reference:str}/resubmit": employer_resubmit,
