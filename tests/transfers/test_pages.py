@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlmodel import select
 
 from portal.devtools import province
-from portal.models import Transfer
+from portal.models import Case, Transfer
 from portal.services import transfers
 from tests import factories
 from tests.helpers import id_number_of, sign_in_person, sign_in_staff, token_from
@@ -135,3 +135,21 @@ def test_a_transfer_that_was_not_continued_is_offered_again_with_what_was_given(
     form = client.get("/me/transfers/apply").text
     assert '<option value="210000" selected>' in form
     assert 'value="2001-04"' in form and 'value="2013-06"' in form
+
+
+def test_staff_see_the_transfer_on_the_case_page_with_the_rules_decision_in_words(client, db, frozen_clock):
+    frozen_clock(NOW)
+    _account, actor = applicant(db, birth=date(1970, 6, 1), region="110101")
+    transfer = transfers.apply_in(db, actor=actor, other_province="110000", hukou_province="110000",
+                                  exemption="organisation_department", periods=[("2008-03", "2015-06")], token="k",
+                                  now=NOW)
+    handler = factories.staff(db, name="刘经办", roles="handler")
+    case = db.get(Case, transfer.case_id)
+    db.commit()
+    sign_in_staff(client, handler)
+    page = client.get(f"/staff/cases/{case.reference}?lang=en")
+    assert page.status_code == 200
+    assert "Into Jilin: approving issues the contact letter" in page.text
+    assert "By a party organisation department at county level or above" in page.text
+    assert "General record" in page.text and "March 2008" in page.text
+    assert "organisation_department" not in page.text
