@@ -200,3 +200,25 @@ def test_the_budget_tables_download_as_csv(client, db, frozen_clock):
     execution = list(csv.reader(io.StringIO(client.get("/staff/monitoring/csv/execution?area=220100")
                                             .content.decode("utf-8-sig"))))
     assert len(execution) == 11 and execution[3][:4] == ["2026-03", "1200.00", "1300.00", "100.00"]
+
+
+def test_a_supervisor_posted_to_a_prefecture_sees_that_prefecture_only(client, db, frozen_clock):
+    refreshed_province(db)
+    boss = factories.staff(db, roles="supervisor", name="吉林市主管")
+    boss.region = "220200"
+    db.add(boss)
+    db.commit()
+    changchun_flag = anomalies.flags(db, status="open", area="220100")[0].id
+    db.commit()
+    sign_in_staff(client, boss)
+
+    page = client.get("/staff/monitoring?lang=en&area=220100")
+    assert page.status_code == 200
+    assert "Jilin City month by month" in page.text
+    table = page.text[page.text.index('id="table-areas"'):page.text.index("</table>", page.text.index('id="table-areas"'))]
+    assert "Jilin City" in table and "Changchun" not in table and "Jilin Province" not in table
+    rows = list(csv.reader(io.StringIO(client.get("/staff/monitoring/csv/areas?lang=en").content.decode("utf-8-sig"))))
+    assert [row[0] for row in rows[1:]] == ["Jilin City"]
+    assessment_page = client.get("/staff/monitoring/assessment?lang=en&year=2026").text
+    assert "Siping" not in assessment_page[assessment_page.index('id="table-scores"'):]
+    assert client.get(f"/staff/monitoring/anomalies/{changchun_flag}").status_code == 404

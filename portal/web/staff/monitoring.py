@@ -11,6 +11,7 @@ refresh``; the page says when they were computed.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from dataclasses import dataclass
 from datetime import date
@@ -69,11 +70,18 @@ class Filters:
         return {key: value for key, value in values.items() if value}
 
 
+def visible_areas(ctx: Ctx) -> tuple[str, ...]:
+    """A supervisor posted to a prefecture sees that prefecture; provincial staff see the province and every one."""
+    region = ctx.principal.region if ctx.principal else None
+    return (region,) if region in monitoring.PREFECTURES else monitoring.AREAS
+
+
 def filters(ctx: Ctx) -> Filters:
     months = monitoring.months_available(ctx.db)
+    allowed = visible_areas(ctx)
     area = ctx.value("area")
-    if area not in monitoring.AREAS:
-        area = monitoring.PROVINCE
+    if area not in allowed:
+        area = allowed[0]
     try:
         month = parse_month(ctx.value("month"))
     except ValueError:
@@ -109,9 +117,10 @@ def month_axis(months: list[date]) -> list[tuple[str, str]]:
 def _context(ctx: Ctx, chosen: Filters) -> dict:
     names = monitoring.area_names(ctx.locale)
     plan = param("enrolment_plan").at(chosen.month or ctx.today)
-    return {"filters": chosen, "names": names, "areas": monitoring.AREAS, "percent": percent, "times": times,
-            "computed_at": monitoring.computed_at(ctx.db), "has_benefits": monitoring.has_benefit_records(ctx.db), "plan_provisional": plan.provisional,
-            "plan_source": plan.source, "sections": SECTIONS, "month_axis": month_axis}
+    return {"filters": chosen, "names": names, "areas": visible_areas(ctx), "percent": percent, "times": times,
+            "computed_at": monitoring.computed_at(ctx.db), "has_benefits": monitoring.has_benefit_records(ctx.db),
+            "plan_provisional": plan.provisional, "plan_source": plan.source, "sections": SECTIONS,
+            "month_axis": month_axis}
 
 
 @endpoint(SUPERVISORS)
@@ -123,7 +132,7 @@ def monitoring_page(ctx: Ctx):
     flows = monitoring.flows(ctx.db, area=chosen.area, until=chosen.month)[-FLOW_MONTHS:]
     return ctx.render(
         "staff/monitoring/index.html",
-        overview=monitoring.overview(ctx.db, month=chosen.month),
+        overview=monitoring.overview(ctx.db, month=chosen.month, areas=visible_areas(ctx)),
         series=monitoring.series(ctx.db, area=chosen.area, until=chosen.month, months=SERIES_MONTHS),
         pyramid=monitoring.pyramid(ctx.db, area=chosen.area, month=chosen.month),
         flows=flows, **context)
@@ -143,7 +152,10 @@ def chosen_year(ctx: Ctx, years: list[int]) -> int:
 
 
 def _assessment(ctx: Ctx, year: int) -> assessment.Assessment:
-    return assessment.assess(ctx.db, year=year)
+    """The year's assessment; a supervisor posted to a prefecture sees its own row (with its rank)."""
+    result = assessment.assess(ctx.db, year=year)
+    allowed = visible_areas(ctx)
+    return dataclasses.replace(result, scores=[item for item in result.scores if item.area in allowed])
 
 
 @endpoint(SUPERVISORS)
@@ -204,8 +216,9 @@ def evidence_link(ctx: Ctx, flag) -> tuple[str, str] | None:
 def _flags_context(ctx: Ctx) -> dict:
     status = ctx.value("status") or "open"
     status = status if status in FLAG_STATUSES else "open"
+    allowed = visible_areas(ctx)
     area = ctx.value("area")
-    area = area if area in monitoring.AREAS else monitoring.PROVINCE
+    area = area if area in allowed else allowed[0]
     return {"flags": anomalies.flags(ctx.db, status=status, area=area), "flag_status": status, "area": area,
             "statuses": FLAG_STATUSES, "rule_labels": RULE_LABELS, "evidence_text": evidence_text,
             "thresholds": anomaly_rules.thresholds(ctx.today)}
@@ -218,7 +231,8 @@ def anomalies_page(ctx: Ctx):
 
 def _flag(ctx: Ctx):
     flag = ctx.db.get(MonitoringFlag, ctx.path_params["flag_id"])
-    if flag is None:
+    allowed = visible_areas(ctx)
+    if flag is None or (monitoring.PROVINCE not in allowed and flag.area not in allowed):
         raise NotFound(Msg(N_("There is no such anomaly.")))
     return flag
 
@@ -299,7 +313,7 @@ def _table(ctx: Ctx, table: str, chosen: Filters) -> tuple[tuple[str, ...], list
     names = monitoring.area_names(ctx.locale)
     month = chosen.month
     if table == "areas":
-        rows = monitoring.overview(ctx.db, month=month) if month else []
+        rows = monitoring.overview(ctx.db, month=month, areas=visible_areas(ctx)) if month else []
         return AREA_HEADINGS, [_area_row(names, row) for row in rows]
     if table == "months":
         rows = monitoring.series(ctx.db, area=chosen.area, until=month, months=SERIES_MONTHS) if month else []
