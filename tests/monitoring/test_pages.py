@@ -222,3 +222,18 @@ def test_a_supervisor_posted_to_a_prefecture_sees_that_prefecture_only(client, d
     assessment_page = client.get("/staff/monitoring/assessment?lang=en&year=2026").text
     assert "Siping" not in assessment_page[assessment_page.index('id="table-scores"'):]
     assert client.get(f"/staff/monitoring/anomalies/{changchun_flag}").status_code == 404
+
+
+def test_a_prefecture_s_assessment_report_is_a_printable_pdf_with_its_score(client, db, frozen_clock):
+    refreshed_province(db)
+    supervisor_signed_in(client, db)
+    page = client.get("/staff/monitoring/assessment?year=2026")
+    assert "/staff/monitoring/assessment/220100/2026.pdf" in page.text
+
+    report = client.get("/staff/monitoring/assessment/220100/2026.pdf?lang=en")
+
+    assert report.status_code == 200 and report.headers["content-type"] == "application/pdf"
+    assert report.content.startswith(b"%PDF-") and report.content.rstrip().endswith(b"%%EOF")
+    assert b"220100 2026 54.41" in report.content  # the keywords: area, year, score
+    assert client.get("/staff/monitoring/assessment/220000/2026.pdf").status_code == 404
+    assert client.get("/staff/monitoring/assessment/220100/2019.pdf").status_code == 404

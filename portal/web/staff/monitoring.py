@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal import i18n
+from portal.documents import assessment_report as assessment_report_pdf
 from portal.errors import N_, Msg, NotFound, ValidationFailed
 from portal.models import MonitoringFlag
 from portal.policy import anomalies as anomaly_rules
@@ -166,6 +167,23 @@ def assessment_page(ctx: Ctx):
     result = _assessment(ctx, year) if years else None
     return ctx.render("staff/monitoring/assessment.html", result=result, years=years, year=year,
                       indicator_labels=INDICATOR_LABELS, **_context(ctx, chosen))
+
+
+@endpoint(SUPERVISORS)
+def assessment_report(ctx: Ctx):
+    """One prefecture's assessment for a year as a printable PDF, with the same figures as the page."""
+    area, year = ctx.path_params["area"], ctx.path_params["year"]
+    years = assessment.years_available(ctx.db)
+    if area not in visible_areas(ctx) or area not in monitoring.PREFECTURES or year not in years:
+        raise NotFound(Msg(N_("There is no assessment for this prefecture and year.")))
+    result = _assessment(ctx, year)
+    score = next(item for item in result.scores if item.area == area)
+    body = assessment_report_pdf.render(
+        area_name=monitoring.area_names(ctx.locale)[area], area=area, year=year, through=result.through,
+        score=score, labels=INDICATOR_LABELS, weights_source=result.weights.source,
+        weights_provisional=result.weights.provisional, computed_at=monitoring.computed_at(ctx.db))
+    return Response(body, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="assessment-{area}-{year}.pdf"', "Cache-Control": "no-store"})
 
 
 # --- anomalies --------------------------------------------------------------------------------------------------
@@ -386,6 +404,8 @@ def monitoring_csv(ctx: Ctx):
 routes = [
     Route("/staff/monitoring", monitoring_page, methods=["GET"], name="staff_monitoring"),
     Route("/staff/monitoring/assessment", assessment_page, methods=["GET"], name="staff_monitoring_assessment"),
+    Route("/staff/monitoring/assessment/{area:str}/{year:int}.pdf", assessment_report, methods=["GET"],
+          name="staff_monitoring_assessment_report"),
     Route("/staff/monitoring/anomalies", anomalies_page, methods=["GET"], name="staff_monitoring_anomalies"),
     Route("/staff/monitoring/budget", budget_page, methods=["GET"], name="staff_monitoring_budget"),
     Route("/staff/monitoring/anomalies/{flag_id:id}", anomaly_page, methods=["GET"], name="staff_monitoring_anomaly"),
