@@ -166,3 +166,28 @@ def test_a_transfer_out_to_shanghai_is_followed_and_its_record_verified_by_a_str
     me.open(f"/me/transfers/{reference}")
     expect(tracker.locator("[data-leg='merge']")).to_have_attribute("data-status", "done")
     expect(tracker.locator("[data-figure='state']")).to_have_text(me.t("Completed"))
+
+
+def test_a_supervisor_reads_the_transfers_under_way_and_a_person_corrects_a_refused_form(page, open_page, person,
+                                                                                        sessionmaker, lang):
+    from e2e.conftest import one_time_code
+
+    me = Portal(page, lang, data=(person.name,))
+    me.sign_in("person", username=person.id_number, password=person.password)
+    me.open(me.with_lang("/me/transfers/apply"))
+    me.field("other_province").select_option("110000")
+    me.fill(start_1="2015-06", end_1="2008-03")
+    me.submit(me.main.locator("form[action='/me/transfers/apply']"))
+    expect(me.error_summary()).to_be_visible()
+    expect(me.field_error("start_1")).to_contain_text(me.t("The last month cannot be before the first."))
+    me.fill(start_1="2008-03", end_1="2015-06")
+    me.submit(me.main.locator("form[action='/me/transfers/apply']"))
+    expect(page).to_have_url(re.compile(r"/me/transfers/ZY\d{14}$"))
+
+    account = fresh_staff(sessionmaker, "supervisor")
+    staff = Portal(open_page(), lang, data=(account.name,))
+    staff.sign_in("staff", username=account.username, password=account.password,
+                  otp=one_time_code(account.totp_secret))
+    staff.follow(staff.page.locator("nav.area-nav a[href='/staff/transfers']"))
+    expect(staff.main.locator("h1")).to_have_text(staff.t("Transfers between provinces"))
+    expect(staff.main.locator(f"li[data-transfer='{page.url.rsplit('/', 1)[1]}']")).to_be_visible()
