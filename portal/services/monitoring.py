@@ -42,10 +42,7 @@ from sqlalchemy import (
     extract,
     func,
     insert,
-    literal,
-    or_,
     select,
-    union_all,
 )
 from sqlalchemy import case as sql_case
 from sqlmodel import Session
@@ -227,41 +224,49 @@ def _pyramid(session: Session, months: list[date]) -> dict:
     return result
 
 
-def _months_table(months: list[date]):
-    """The months asked for as a derived table (month, the month before), to join the pension spans on."""
-    rows = [select(literal(month, Date).label("month"), literal(figures.add_months(month, -1), Date).label("previous"))
-            for month in months]
-    return (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("months")
+def _pension_events(session: Session) -> dict[str, dict[date, list[int]]]:
+    """Per area, the months in which people start drawing a pension and the months from which they no longer do:
+    {area: {month: [starts, stops]}}. A current pension award starts at its first payment month and stops after the
+    month it stopped after (a death); a person whose employment ended by retirement and who has no award yet starts
+    the month after, and stops after the month of a reported death. Counted set-based, summed up in Python, so the
+    cost grows with the months, not with the months times the pensioners."""
+    events: dict[str, dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
 
+    def add(statement, area_column, month_column, which: int, shift: int) -> None:
+        for (month, area), (count,) in _grouped(session, statement, area_column, month_column=month_column,
+                                                measures=1).items():
+            events[area][figures.add_months(month, shift)][which] += count
 
-def _pension_spans(session: Session):
-    """Who draws a pension from when to when, and in which area: every pension award (from its first payment month
-    to the month it stopped after), and a person whose employment ended by retirement but who has no award yet
-    (from the month after, to the month of a reported death). ``strict`` marks the second kind (start excluded)."""
-    awards = select(PensionAward.person_id.label("person_id"), PensionAward.first_payment_month.label("start"),
-                    PensionAward.stopped_after.label("stop"), literal(0).label("strict"),
-                    _prefecture(PensionAward.region).label("area"))
+    current = PensionAward.superseded_by.is_(None)  # a recomputed award replaces the one before: count it once
+    add(select(PensionAward.first_payment_month, func.count(PensionAward.id)).where(current),
+        _prefecture(PensionAward.region), PensionAward.first_payment_month, 0, 0)
+    add(select(PensionAward.stopped_after, func.count(PensionAward.id))
+        .where(current, PensionAward.stopped_after.is_not(None)),
+        _prefecture(PensionAward.region), PensionAward.stopped_after, 1, 1)
     has_award = exists().where(PensionAward.person_id == EmploymentSpell.person_id)
-    retired = (select(EmploymentSpell.person_id, EmploymentSpell.end_month, _month_of(session, DeathReport.date_of_death),
-                      literal(1), _prefecture(Employer.region))
-               .join(Employer, Employer.id == EmploymentSpell.employer_id)
-               .outerjoin(DeathReport, DeathReport.person_id == EmploymentSpell.person_id)
-               .where(EmploymentSpell.end_reason == "retired", EmploymentSpell.end_month.is_not(None), ~has_award))
-    return union_all(awards, retired).subquery("spans")
+    retired = and_(EmploymentSpell.end_reason == "retired", EmploymentSpell.end_month.is_not(None), ~has_award)
+    add(select(EmploymentSpell.end_month, func.count(distinct(EmploymentSpell.person_id)))
+        .join(Employer, Employer.id == EmploymentSpell.employer_id).where(retired),
+        _prefecture(Employer.region), EmploymentSpell.end_month, 0, 1)
+    died = _month_of(session, DeathReport.date_of_death)
+    add(select(died, func.count(distinct(EmploymentSpell.person_id)))
+        .join(Employer, Employer.id == EmploymentSpell.employer_id)
+        .join(DeathReport, DeathReport.person_id == EmploymentSpell.person_id).where(retired),
+        _prefecture(Employer.region), died, 1, 1)
+    return events
 
 
 def _pensioners(session: Session, months: list[date]) -> dict:
     """(pensioners, new pensioners) for each month and area: drawing in the month; drawing from this month."""
-    table, spans = _months_table(months), _pension_spans(session)
-    started = or_(and_(spans.c.strict == 0, spans.c.start <= table.c.month),
-                  and_(spans.c.strict == 1, spans.c.start < table.c.month))
-    covers = and_(started, or_(spans.c.stop.is_(None), spans.c.stop >= table.c.month))
-    new = or_(and_(spans.c.strict == 0, spans.c.start == table.c.month),
-              and_(spans.c.strict == 1, spans.c.start == table.c.previous))
-    statement = (select(table.c.month, func.count(distinct(spans.c.person_id)),
-                        func.count(distinct(sql_case((new, spans.c.person_id)))))
-                 .select_from(table.join(spans, covers)))
-    return _grouped(session, statement, spans.c.area, month_column=table.c.month, measures=2)
+    result = {}
+    for area, by_month in _pension_events(session).items():
+        ordered, position, drawing = sorted(by_month.items()), 0, 0
+        for month in sorted(months):
+            while position < len(ordered) and ordered[position][0] <= month:
+                drawing += ordered[position][1][0] - ordered[position][1][1]
+                position += 1
+            result[(month, area)] = (drawing, by_month[month][0] if month in by_month else 0)
+    return result
 
 
 def _pension_payments(session: Session, months: list[date]) -> tuple[dict, dict]:

@@ -180,3 +180,18 @@ def test_an_award_stopped_after_a_death_leaves_the_months_after(db):
     refreshed(db)
     assert by_area(db, SEPTEMBER)["220100"].pensioners == 1
     assert by_area(db, OCTOBER)["220100"].pensioners == 0
+
+
+def test_a_recomputed_award_counts_its_pensioner_once(db):
+    province = Province(db)
+    first = award(db, person_row=province.retiree, first=SEPTEMBER)
+    first.superseded_by = -1  # replaced (the unique current award is the new one)
+    db.add(first)
+    db.flush()
+    second = award(db, person_row=province.retiree, first=SEPTEMBER)
+    first.superseded_by = second.id
+    db.add(first)
+    db.commit()
+    refreshed(db)
+    assert by_area(db, OCTOBER)["220100"].pensioners == 1
+    assert by_area(db, SEPTEMBER)["220000"].new_pensioners == 1
