@@ -449,7 +449,7 @@ def deliver_outbox(session: Session, *, settings, now: datetime, post, limit: in
     return Delivery(delivered, failed, waiting)
 
 
-def outbox(session: Session, *, transfer: Transfer) -> list[ProvinceMessage]:
+def messages_of(session: Session, *, transfer: Transfer) -> list[ProvinceMessage]:
     return list(session.exec(select(ProvinceMessage).where(ProvinceMessage.transfer_id == transfer.id)
                              .order_by(ProvinceMessage.at, ProvinceMessage.id)).all())
 
@@ -491,9 +491,13 @@ def receive(session: Session, *, province: str, message: dict, body: str, signat
                              f"{', '.join(sorted(handlers))}")
     row = ProvinceMessage(direction="in", province=province, message_id=message_id, kind=kind, at=now,
                           signed_at=signed_at, body=body, signature=signature, result="received")
-    answer = handlers[kind](session, province, message, now)
+    session.add(row)  # first, so what Jilin answers with (a query, a merged note) is listed after it
+    try:
+        answer = handlers[kind](session, province, message, now)
+    except MessageRefused:
+        session.expunge(row)
+        raise
     row.transfer_id, row.result = answer.pop("_transfer_id"), answer["status"]
-    session.add(row)
     session.flush()
     return answer
 
@@ -815,6 +819,14 @@ def own_transfer(session: Session, *, actor: Actor, reference: str, today: date)
     person = person_of(session, actor)
     row = session.exec(select(Transfer).where(Transfer.reference == reference[:20])).first()
     if row is None or row.person_id != person.id:
+        raise NotFound()
+    return tracker(session, row, today)
+
+
+def staff_transfer(session: Session, *, reference: str, today: date) -> Tracker:
+    """One transfer for staff (every member of staff may read transfers; deciding goes through the queue)."""
+    row = session.exec(select(Transfer).where(Transfer.reference == reference[:20])).first()
+    if row is None:
         raise NotFound()
     return tracker(session, row, today)
 

@@ -153,3 +153,26 @@ def test_staff_see_the_transfer_on_the_case_page_with_the_rules_decision_in_word
     assert "By a party organisation department at county level or above" in page.text
     assert "General record" in page.text and "March 2008" in page.text
     assert "organisation_department" not in page.text
+
+
+def test_a_handler_reads_a_queried_transfer_with_the_differences_and_the_messages_exchanged(client, db,
+                                                                                         frozen_clock):
+    from decimal import Decimal
+
+    frozen_clock(NOW)
+    _account, actor = applicant(db)
+    transfer = transfers.apply_in(db, actor=actor, other_province="110000", hukou_province="220000", exemption="",
+                                  periods=[("2008-03", "2015-06")], token="k", now=NOW)
+    issue_letter(db, transfer)
+    wrong = province.transfer_message(db, reference=transfer.reference, now=NOW, off_by=Decimal("-100.00"))
+    province.deliver_directly(db, wrong, now=NOW)
+    handler = factories.staff(db, name="王经办", roles="handler")
+    db.commit()
+    sign_in_staff(client, handler)
+    page = client.get(f"/staff/transfers/{transfer.reference}?lang=en")
+    assert page.status_code == 200
+    assert 'id="query"' in page.text and 'data-part="pooled"' in page.text
+    kinds = re.findall(r'<tr data-kind="([a-z_]+)" data-direction="(in|out)">', page.text)
+    assert kinds == [("contact_letter", "out"), ("transfer", "in"), ("query", "out")]
+    assert "Waiting to be sent" in page.text and "Queried" in page.text
+    assert client.get("/staff/transfers/ZY-NOPE").status_code == 404
