@@ -32,7 +32,7 @@ from portal.policy.dates import add_months, month_of
 from portal.policy.rules.contribution import employee_contribution, flexible_contribution
 from portal.policy.rules.interest import account_interest
 from portal.policy.rules.retirement import retirement
-from portal.services import accounts, billing, identity
+from portal.services import accounts, anomalies, billing, identity, monitoring
 
 DEMO_PASSWORD = "Jilin-Demo-2026"
 EMPLOYER_CODE = make_credit_code("220100", "MA84D2L7X")
@@ -140,6 +140,9 @@ def seed(*, session: Session, now: datetime, today: date) -> list[DemoAccount]:
                                          created_at=now))
     session.flush()
     seed_records(session, employer=employer, now=now, today=today)
+    # Supervisors find the monitoring figures ready (cron keeps them with ``portal monitoring refresh``).
+    monitoring.refresh(session, now=now, today=today)
+    anomalies.refresh_flags(session, now=now, today=today)
     return demo_accounts()
 
 
