@@ -190,4 +190,7 @@ def test_a_supervisor_reads_the_transfers_under_way_and_a_person_corrects_a_refu
                   otp=one_time_code(account.totp_secret))
     staff.follow(staff.page.locator("nav.area-nav a[href='/staff/transfers']"))
     expect(staff.main.locator("h1")).to_have_text(staff.t("Transfers between provinces"))
-    expect(staff.main.locator(f"li[data-transfer='{page.url.rsplit('/', 1)[1]}']")).to_be_visible()
+    reference = page.url.rsplit("/", 1)[1]
+    staff.follow(staff.main.locator(f"li[data-transfer='{reference}'] a"))
+    expect(staff.main.locator(f"#transfer-{reference} [data-leg='letter']")).to_have_attribute("data-status",
+                                                                                              "running")
