@@ -106,6 +106,7 @@ def test_a_person_transfers_in_from_beijing_and_watches_every_leg(page, person, 
     expect(me.main.locator("#claim-place")).to_have_attribute("data-place", "220000")
     expect(me.main.locator("#claim-place")).to_have_attribute("data-rule", "4")
     expect(me.main.locator("#claim-place [data-figure='jilin_months_needed']")).to_have_count(0)
+    expect(me.main.locator("#claim-place")).to_contain_text(me.t("Jilin is already your claim place."))
 
 
 def test_a_transfer_out_to_shanghai_is_followed_and_its_record_verified_by_a_stranger(page, open_page, person,

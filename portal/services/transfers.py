@@ -549,6 +549,10 @@ def _on_transfer(session: Session, province: str, message: dict, now: datetime) 
         _start(legs["merge"], today)
     declared = periods_of(transfer)
     outside = [month for month, _ in history if not any(p.covers(month) for p in declared)]
+    insured_here = set(session.exec(select(ContributionMonth.month).where(
+        ContributionMonth.person_id == transfer.person_id, ContributionMonth.source != "transfer_in",
+        ContributionMonth.month.in_([month for month, _ in history]))).all())
+    double = sorted(insured_here)
     differences = {name: {"sent": str(sent[name]), "expected": str(expected[name])}
                    for name in expected if sent[name] != expected[name]}
     transfer.amounts_json = json.dumps({
@@ -557,9 +561,11 @@ def _on_transfer(session: Session, province: str, message: dict, now: datetime) 
         "account_from_1998": str(figures.account_from_1998), "account_before_1998": str(figures.account_before_1998),
         "explanation": figures.explanation.to_dict()}, default=str, ensure_ascii=False)
     transfer.other_reference = str(message.get("reference") or transfer.other_reference)[:40]
-    if differences or outside:
+    if differences or outside or double:
+        # Months outside the periods applied for, or already insured in Jilin (double insurance), are queried
+        # like a wrong amount: the sending province settles them before anything joins the record.
         query = {"differences": differences, "outside_months": [fmt_month(m) for m in outside[:24]],
-                 "opened_on": today.isoformat()}
+                 "double_months": [fmt_month(m) for m in double[:24]], "opened_on": today.isoformat()}
         transfer.query_json = json.dumps(query)
         _touch(transfer, "query", now)
         _outgoing(session, transfer, "query", now, query)
@@ -569,7 +575,8 @@ def _on_transfer(session: Session, province: str, message: dict, now: datetime) 
         audit.record(session=session, actor=SYSTEM, action="transfer.query", now=now, object_type="transfer",
                      object_id=transfer.reference, detail=query)
         return {"status": "query", "transfer": transfer.reference, "differences": differences,
-                "outside_months": query["outside_months"], "_transfer_id": transfer.id}
+                "outside_months": query["outside_months"], "double_months": query["double_months"],
+                "_transfer_id": transfer.id}
     merged = _merge(session, transfer, history, now)
     _finish(legs["merge"], today)
     transfer.query_json = "{}"
@@ -912,8 +919,11 @@ def claim_place_of(session: Session, *, person: Person, today: date) -> ClaimPla
         else:
             periods.append((place, 1))
     result = claim_place([InsuredPeriod(place, n) for place, n in periods], hukou, today)
+    # What would change it, if the person goes on contributing in Jilin from now: with a Jilin household
+    # registration one month makes Jilin the last place and the hukou place (clause 1); otherwise Jilin needs
+    # the ten years of clause 2.
     needed = 0
-    if result.place != JILIN and periods[-1][0] == JILIN:
+    if result.place != JILIN:
         threshold = int(param("claim_place_years").at(today).value) * 12
-        needed = threshold - sum(n for place, n in periods if place == JILIN)
+        needed = 1 if hukou == JILIN else threshold - sum(n for place, n in periods if place == JILIN)
     return ClaimPlace(result.place, result.rule, result.explanation, hukou, bool(given), periods, max(needed, 0))

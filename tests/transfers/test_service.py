@@ -226,3 +226,23 @@ def test_the_claim_place_counts_transferred_months_for_their_province_and_says_h
     claim = transfers.claim_place_of(db, person=person, today=date(2026, 11, 30))
     assert (claim.place, claim.rule) == ("110000", 3)
     assert claim.jilin_months_needed == 120 - 30
+
+
+def test_months_already_insured_in_jilin_are_queried_not_merged_twice(db):
+    account, actor = applicant(db)
+    transfer = apply(db, actor)
+    issue_letter(db, transfer)  # the check passed: nothing overlapped when the letter was issued
+    db.add(ContributionMonth(person_id=account.person_id, month=date(2015, 6, 1), base_fen=400000,
+                             source="flexible_payment", status="paid", created_at=NOW))
+    db.flush()
+    answer = province.deliver_directly(db, province.transfer_message(db, reference=transfer.reference, now=NOW),
+                                       now=NOW)
+    assert answer["status"] == "query" and answer["double_months"] == ["2015-06"]
+    assert answer["differences"] == {}
+
+
+def test_with_a_jilin_household_registration_one_month_in_jilin_would_make_jilin_the_claim_place(db):
+    account, actor = applicant(db)
+    apply(db, actor, hukou="220000", periods=(("2008-01", "2019-12"),))
+    claim = transfers.claim_place_of(db, person=db.get(factories.Person, account.person_id), today=date(2026, 11, 30))
+    assert (claim.place, claim.rule, claim.jilin_months_needed) == ("110000", 2, 1)
