@@ -278,6 +278,11 @@ def apply_in(session: Session, *, actor: Actor, other_province: str, hukou_provi
     chosen = parse_periods(periods[:MAX_PERIODS], today=today, errors=errors)
     if errors:
         raise ValidationFailed(errors)
+    resent = session.exec(select(Transfer).join(Case, Case.id == Transfer.case_id).where(
+        Case.applicant_kind == "person", Case.applicant_id == person.id, Case.kind == str(Kind.TRANSFER),
+        Case.idempotency_key == (token or "").strip()[:64])).first()
+    if resent is not None:  # the same form sent again: the transfer it opened
+        return resent
     existing = session.exec(select(Transfer).where(Transfer.person_id == person.id, Transfer.direction == "in",
                                                    Transfer.state.in_(OPEN_IN))).first()
     if existing is not None:

@@ -246,3 +246,13 @@ def test_with_a_jilin_household_registration_one_month_in_jilin_would_make_jilin
     apply(db, actor, hukou="220000", periods=(("2008-01", "2019-12"),))
     claim = transfers.claim_place_of(db, person=db.get(factories.Person, account.person_id), today=date(2026, 11, 30))
     assert (claim.place, claim.rule, claim.jilin_months_needed) == ("110000", 2, 1)
+
+
+def test_the_same_application_sent_twice_opens_one_transfer_and_one_case(db):
+    _account, actor = applicant(db)
+    first = transfers.apply_in(db, actor=actor, other_province="110000", hukou_province="220000", exemption="",
+                               periods=[("2008-03", "2015-06")], token="same-form", now=NOW)
+    again = transfers.apply_in(db, actor=actor, other_province="110000", hukou_province="220000", exemption="",
+                               periods=[("2008-03", "2015-06")], token="same-form", now=NOW)
+    assert again.id == first.id
+    assert len(db.exec(select(Transfer)).all()) == 1
