@@ -1,7 +1,7 @@
 """The prefectures' assessment (考核) for a year to date, from the stored monthly figures (set-based sums).
 
 The indicators: collection rate (collected / due), contribution rate (person-months paid / person-months insured),
-enrolment plan completion (enrolments / the plan for the months elapsed), collection budget completion (collections in /
+enrolment plan completion (enrolments / the plan for the months elapsed), collection budget completion (collected /
 the budget's income for the months elapsed, when a budget can be drafted for the year from the years before) and requests
 decided on time. The score, ranking and supervision line are pure (portal/policy/assessment.py).
 """
@@ -73,12 +73,12 @@ def achieved(totals: PeriodTotals, *, through: date, elapsed: int,
         "collection_rate": figures.ratio(totals.collected_fen, totals.due_fen),
         "contribution_rate": figures.ratio(totals.contributors, totals.insured),
         "enrolment_completion": figures.ratio(totals.enrolments, planned) if planned else None,
-        "budget_completion": figures.ratio(figures.yuan(totals.collections_in_fen), budgeted) if budgeted else None,
+        "budget_completion": figures.ratio(figures.yuan(totals.collected_fen), budgeted) if budgeted else None,
         "on_time_share": figures.ratio(totals.on_time, totals.decided),
     }
 
 
-def assess(session: Session, *, year: int, through: date | None = None,
+def assess(session: Session, *, year: int, today: date, through: date | None = None,
            budget_income: dict[str, Decimal] | None = None) -> Assessment:
     """The prefectures' scores for ``year`` up to ``through`` (default: the year's last month on record); the budgeted
     incomes default to the budget drafted for the year from the years before."""
@@ -87,7 +87,7 @@ def assess(session: Session, *, year: int, through: date | None = None,
     elapsed = through.month
     totals = period_totals(session, start=date(year, 1, 1), through=through)
     used = scoring.weights(through)
-    incomes = budget.incomes(session, year=year) if budget_income is None else budget_income
+    incomes = budget.incomes(session, year=year, today=today) if budget_income is None else budget_income
     scores = [scoring.score_area(area, achieved(totals.get(area) or PeriodTotals(area, *(0,) * 9),
                                                 through=through, elapsed=elapsed, budget_income=incomes.get(area)),
                                  used)

@@ -45,7 +45,7 @@ def test_the_province_s_prefectures_are_scored_ranked_and_the_laggards_flagged(d
     monitoring.refresh(db, now=NOW, today=TODAY)
     db.commit()
 
-    result = assessment.assess(db, year=2026)
+    result = assessment.assess(db, year=2026, today=TODAY)
 
     assert result.through == OCTOBER and result.months == 10
     by_area = {item.area: item for item in result.scores}

@@ -9,7 +9,7 @@ from decimal import Decimal
 from portal.models import MonitoringMonth
 from portal.policy import budget as projection
 from portal.services import budget
-from tests.monitoring.support import NOW
+from tests.monitoring.support import NOW, TODAY
 
 
 def years(*rows):
@@ -49,29 +49,30 @@ def test_execution_sets_each_month_against_a_twelfth_of_the_budget():
         (date(2026, 1, 1), Decimal("100.00"), Decimal("-10.00"), Decimal("5.00"))]
 
 
-def stored(db, area, month, money_in, money_out):
-    db.add(MonitoringMonth(month=month, area=area, collections_in_fen=money_in, payments_out_fen=money_out,
+def stored(db, area, month, collected, money_out):
+    db.add(MonitoringMonth(month=month, area=area, collected_fen=collected, payments_out_fen=money_out,
                            contributors=100, pensioners=60, computed_at=NOW))
 
 
-def test_the_service_drafts_from_complete_years_only_and_executes_month_by_month(db):
+def test_the_service_drafts_from_years_over_and_complete_only_and_executes_month_by_month(db):
     for month in range(7, 13):
         stored(db, "220100", date(2023, month, 1), 999999, 0)  # half a year: no evidence
     for month in range(1, 13):
         stored(db, "220100", date(2024, month, 1), 100000, 120000)
         stored(db, "220100", date(2025, month, 1), 110000, 130000)
-    for month in range(1, 11):
+    for month in range(1, 13):  # the current year, on record to December (billed ahead), is not over: no evidence
         stored(db, "220100", date(2026, month, 1), 115000, 140000)
     db.commit()
 
     assert [(item.year, item.income, item.expenditure, item.contributors) for item in
-            budget.history(db, area="220100")] == [(2024, Decimal("12000.00"), Decimal("14400.00"), Decimal("100.00")),
+            budget.history(db, area="220100", before=2026)] == [(2024, Decimal("12000.00"), Decimal("14400.00"), Decimal("100.00")),
                                                    (2025, Decimal("13200.00"), Decimal("15600.00"), Decimal("100.00"))]
-    draft, months = budget.execution(db, area="220100", year=2026)
+    draft, months = budget.execution(db, area="220100", year=2026, today=TODAY)
     assert (draft.income, draft.expenditure, draft.gap) == (Decimal("14400.00"), Decimal("16800.00"),
                                                             Decimal("2400.00"))
     assert (draft.sharing.fund_surplus, draft.sharing.governments) == (Decimal("1920.00"), Decimal("480.00"))
-    assert len(months) == 10
+    assert len(months) == 12
     assert (months[0].budget_income, months[0].income, months[0].income_variance) == (
         Decimal("1200.00"), Decimal("1150.00"), Decimal("-50.00"))
-    assert budget.incomes(db, year=2026) == {"220100": Decimal("14400.00")}
+    assert budget.incomes(db, year=2026, today=TODAY) == {"220100": Decimal("14400.00")}
+    assert budget.draft(db, area="220100", year=2027, today=TODAY).evidence[-1].year == 2025

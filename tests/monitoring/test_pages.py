@@ -165,10 +165,10 @@ def stored_years(db):
     for year, money_in, money_out in ((2024, 100000, 120000), (2025, 110000, 130000)):
         for month in range(1, 13):
             for area in ("220000", "220100"):
-                db.add(MonitoringMonth(month=date(year, month, 1), area=area, collections_in_fen=money_in,
+                db.add(MonitoringMonth(month=date(year, month, 1), area=area, collected_fen=money_in,
                                        payments_out_fen=money_out, computed_at=NOW))
     for month in range(1, 11):
-        db.add(MonitoringMonth(month=date(2026, month, 1), area="220100", collections_in_fen=130000 if month == 3
+        db.add(MonitoringMonth(month=date(2026, month, 1), area="220100", collected_fen=130000 if month == 3
                                else 115000, payments_out_fen=140000, computed_at=NOW))
     db.commit()
 

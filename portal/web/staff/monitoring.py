@@ -154,7 +154,7 @@ def chosen_year(ctx: Ctx, years: list[int]) -> int:
 
 def _assessment(ctx: Ctx, year: int) -> assessment.Assessment:
     """The year's assessment; a supervisor posted to a prefecture sees its own row (with its rank)."""
-    result = assessment.assess(ctx.db, year=year)
+    result = assessment.assess(ctx.db, year=year, today=ctx.today)
     allowed = visible_areas(ctx)
     return dataclasses.replace(result, scores=[item for item in result.scores if item.area in allowed])
 
@@ -292,8 +292,8 @@ def largest_variances(months: list) -> list[tuple[str, object]]:
 def budget_page(ctx: Ctx):
     chosen = filters(ctx)
     this_year = ctx.today.year
-    draft = budget.draft(ctx.db, area=chosen.area, year=this_year + 1)
-    current, months = budget.execution(ctx.db, area=chosen.area, year=this_year)
+    draft = budget.draft(ctx.db, area=chosen.area, year=this_year + 1, today=ctx.today)
+    current, months = budget.execution(ctx.db, area=chosen.area, year=this_year, today=ctx.today)
     return ctx.render("staff/monitoring/budget.html", draft=draft, current=current, execution=months,
                       this_year=this_year, largest=largest_variances(months),
                       gap_source=param("gap_sharing").at(date(this_year + 1, 12, 31)).source, **_context(ctx, chosen))
@@ -344,7 +344,7 @@ def _table(ctx: Ctx, table: str, chosen: Filters) -> tuple[tuple[str, ...], list
         return (N_("Month"), N_("Collections in (yuan)"), N_("Payments out (yuan)"), N_("Balance (yuan)")), [
             [fmt_month(row.month), _amount(row.collections_in), _amount(row.payments_out), _amount(row.balance)] for row in rows]
     if table == "budget":
-        draft = budget.draft(ctx.db, area=chosen.area, year=ctx.today.year + 1)
+        draft = budget.draft(ctx.db, area=chosen.area, year=ctx.today.year + 1, today=ctx.today)
         headings = (N_("Year"), N_("Income (yuan)"), N_("Expenditure (yuan)"), N_("Balance (yuan)"),
                     N_("Contributors a month"), N_("Pensioners a month"), N_("Basis"))
         rows = [[item.year, item.income, item.expenditure, item.balance, item.contributors, item.pensioners,
@@ -354,7 +354,7 @@ def _table(ctx: Ctx, table: str, chosen: Filters) -> tuple[tuple[str, ...], list
                          draft.pensioners, i18n.gettext("Projected")])
         return headings, [[str(value) for value in row] for row in rows]
     if table == "execution":
-        _current, months = budget.execution(ctx.db, area=chosen.area, year=ctx.today.year)
+        _current, months = budget.execution(ctx.db, area=chosen.area, year=ctx.today.year, today=ctx.today)
         headings = (N_("Month"), N_("Budgeted income (yuan)"), N_("Income (yuan)"), N_("Income variance (yuan)"),
                     N_("Budgeted expenditure (yuan)"), N_("Expenditure (yuan)"), N_("Expenditure variance (yuan)"))
         return headings, [[fmt_month(row.month), str(row.budget_income), str(row.income), str(row.income_variance),
