@@ -358,10 +358,7 @@ def decide(session: Session, case: Case, approved: bool, now: datetime, note: st
         return
     today = now.astimezone(clock.CHINA).date()
     legs = legs_of(session, transfer)
-    if not approved:
-        for leg in legs.values():
-            if leg.started_on is not None and leg.done_on is None:
-                leg.done_on = today
+    if not approved:  # the legs stop where they are (shown as stopped, never flagged overdue)
         _touch(transfer, "refused", now)
         _notify(session, transfer, N_("Your transfer %(reference)s was not continued. The decision gives the reason."),
                 now)
@@ -772,14 +769,16 @@ def flag_overdue(session: Session, *, now: datetime) -> int:
 @dataclass(frozen=True)
 class LegView:
     leg: TransferLeg
-    status: str  # done | running | overdue | waiting (not started) | not_needed (temporary account, refused)
+    status: str  # done | running | overdue | waiting (not started) | not_needed (temporary account) | stopped
     days_left: int | None  # working days to the due date while running
 
 
 def leg_view(leg: TransferLeg, today: date, state: str = "") -> LegView:
     if leg.done_on is not None:
         return LegView(leg, "done", None)
-    if leg.started_on is None and state in ("temporary", "refused"):
+    if state == "refused":
+        return LegView(leg, "stopped", None)
+    if leg.started_on is None and state == "temporary":
         return LegView(leg, "not_needed", None)
     if leg.started_on is None:
         return LegView(leg, "waiting", None)

@@ -132,6 +132,8 @@ def test_a_transfer_that_was_not_continued_is_offered_again_with_what_was_given(
     number = id_number_of(db, account)
     db.commit()
     sign_in_person(client, number)
+    stopped = client.get(f"/me/transfers/{transfer.reference}").text
+    assert 'data-leg="letter" data-status="stopped"' in stopped and 'data-status="done"' not in stopped
     form = client.get("/me/transfers/apply").text
     assert '<option value="210000" selected>' in form
     assert 'value="2001-04"' in form and 'value="2013-06"' in form
