@@ -891,6 +891,10 @@ class ClaimPlace:
     periods: list[tuple[str, int]]
     jilin_months_needed: int  # more months in Jilin that would make Jilin the claim place (0: it already is / none)
 
+    @property
+    def years_needed(self) -> Decimal:
+        return (Decimal(self.jilin_months_needed) / 12).quantize(Decimal("0.1"))
+
 
 def claim_place_of(session: Session, *, person: Person, today: date) -> ClaimPlace | None:
     """Where the person would claim a pension today (66号 Art. 6), from every period known: the Jilin record

@@ -47,7 +47,8 @@ def detail(ctx: Ctx):
     tracker = service.own_transfer(ctx.db, actor=ctx.actor, reference=ctx.path_params["reference"], today=ctx.today)
     person = ctx.db.get(Person, tracker.transfer.person_id)
     decision = service.decision_of(tracker.transfer, person) if tracker.transfer.direction == "in" else None
-    return ctx.render("person/transfer_detail.html", tracker=tracker, decision=decision, **_common(ctx))
+    claim = service.claim_place_of(ctx.db, person=person, today=ctx.today)
+    return ctx.render("person/transfer_detail.html", tracker=tracker, decision=decision, claim=claim, **_common(ctx))
 
 
 def _form_extra(ctx: Ctx) -> dict:
