@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from portal import clock, i18n
@@ -328,11 +327,18 @@ def check_periods(session: Session, case: Case, payload: dict) -> CheckResult:
     """Into Jilin: none of the months to come in is already insured in Jilin (that would be double insurance).
     Out of Jilin: the record has insured months to send."""
     if payload.get("direction") == "out":
-        months = session.exec(select(func.count()).select_from(ContributionMonth).where(
-            ContributionMonth.person_id == case.applicant_id, ContributionMonth.status == "paid")).one()
-        return CheckResult("transfer_record", months > 0,
-                           N_("%(count)s paid months are on the Jilin record to transfer.") if months else
-                           N_("The Jilin record has no paid month to transfer."), {"count": months})
+        figures = outgoing_figures(session, case.applicant_id)
+        if not figures.history:
+            return CheckResult("transfer_record", False, N_("The Jilin record has no paid month to transfer."))
+        today = case.submitted_at.astimezone(clock.CHINA).date()
+        result = transfer_amounts(figures.history, figures.balance, today,
+                                  personal_account_before_1998=figures.before_1998,
+                                  own_contributions_before_1998=figures.own_before_1998)
+        return CheckResult("transfer_record", True,
+                           N_("%(count)s paid months are on the Jilin record to transfer: %(account)s yuan of the "
+                              "personal account and %(pooled)s yuan of the pooled fund would move."),
+                           {"count": len(figures.history), "account": str(result.personal_account),
+                            "pooled": str(result.pooled)})
     try:
         periods = [Period(parse_month(p["start"]), parse_month(p["end"])) for p in payload.get("periods") or []]
     except (KeyError, TypeError, ValueError):

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from portal.devtools import province
 from portal.errors import ValidationFailed
-from portal.models import ContributionMonth, Notice, ProvinceMessage, Transfer
+from portal.models import Case, ContributionMonth, Notice, ProvinceMessage, Transfer
 from portal.queue.states import State
 from portal.services import transfers
 from tests import factories
@@ -200,6 +200,8 @@ def test_a_contact_letter_from_another_province_is_confirmed_by_staff_and_jilin_
                                                                    now=NOW), now=NOW)
     transfer = db.exec(select(Transfer).where(Transfer.reference == answer["transfer"])).one()
     assert (transfer.direction, transfer.state) == ("out", "letter_received")
+    check = cases.check_results_of(db.get(Case, transfer.case_id))[-1]
+    assert check["passed"] and check["params"] == {"count": 24, "account": "9600.00", "pooled": "14400.00"}
     issue_letter(db, transfer)
     db.refresh(transfer)
     assert transfer.state == "sent" and transfer.certificate_code
