@@ -13,6 +13,7 @@ from sqlmodel import select
 from portal.devtools import province
 from portal.errors import ValidationFailed
 from portal.models import Case, ContributionMonth, Notice, ProvinceMessage, Transfer
+from portal.queue import cases
 from portal.queue.states import State
 from portal.services import transfers
 from tests import factories
