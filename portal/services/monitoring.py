@@ -74,6 +74,9 @@ AREAS = (PROVINCE, *PREFECTURES)
 DUE_SOURCES = ("employer_filing", "flexible_payment", "back_payment")
 # The states in which a request's service clock runs, so a past due date means overdue (as the queue counts it).
 RUNNING = [str(state) for state in (State.SUBMITTED, State.CHECKED, State.IN_PROGRESS, State.IN_REVIEW)]
+# The PostgreSQL advisory lock a refresh holds ("monitor" in ASCII): two refreshes at once (cron overlapping a run by
+# hand) run one after the other, and the second finds the months already done. SQLite serializes writers anyway.
+REFRESH_LOCK = 0x6D6F6E69746F72
 # Part of every digest: changing how a month is computed makes the next refresh recompute every month.
 FORMULA_VERSION = "2"
 SUMMARY_FIELDS = ("insured", "contributors", "pensioners", "new_pensioners", "pensions_paid", "pensions_fen", "enrolments", "back_payments", "due_fen",
@@ -456,6 +459,8 @@ class RefreshReport:
 
 def refresh(session: Session, *, now: datetime, today: date) -> RefreshReport:
     """Recomputes the stored figures of the months whose records changed; idempotent (a rerun recomputes none)."""
+    if _dialect(session) == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(REFRESH_LOCK)))
     current = month_digests(session, today=today)
     stored = {row.month: row for row in session.execute(select(MonitoringDigest)).scalars()}
     changed = sorted(month for month, digest in current.items()
