@@ -864,8 +864,14 @@ def sources_of(session: Session, *, person_id: int) -> list[dict]:
     """Where the record's transferred months came from: one line per merged transfer into Jilin."""
     rows = session.exec(select(Transfer).where(Transfer.person_id == person_id, Transfer.direction == "in",
                                                Transfer.state == "merged").order_by(Transfer.created_at)).all()
-    return [{"province": row.other_province, "start": p.start, "end": p.end, "months": p.months,
-             "reference": row.reference} for row in rows for p in periods_of(row)]
+    found = []
+    for row in rows:
+        received = json.loads(row.amounts_json or "{}").get("received", {})
+        account = Decimal(received["personal_account"]) if "personal_account" in received else None
+        found += [{"province": row.other_province, "start": p.start, "end": p.end, "months": p.months,
+                   "reference": row.reference, "personal_account": account if number == 0 else None}
+                  for number, p in enumerate(periods_of(row))]  # the amount once, on the transfer's first line
+    return found
 
 
 def overdue_for_supervisors(session: Session, *, today: date) -> list[tuple[Transfer, TransferLeg]]:

@@ -130,7 +130,8 @@ def test_amounts_that_agree_with_the_engine_merge_the_months_with_their_source(d
     assert {m.source for m in months} == {"transfer_in"} and len(months) == 88
     assert transfers.sources_of(db, person_id=account.person_id) == [
         {"province": "110000", "start": date(2008, 3, 1), "end": date(2015, 6, 1), "months": 88,
-         "reference": transfer.reference}]
+         "reference": transfer.reference,
+         "personal_account": Decimal(json.loads(transfer.amounts_json)["expected"]["personal_account"])}]
 
 
 def test_amounts_that_differ_open_a_query_to_the_sending_province_and_merge_nothing(db):
