@@ -55,8 +55,22 @@ def test_a_supervisor_filters_the_monitoring_by_prefecture_and_month_and_downloa
     assert chosen in body[1]
 
 
+def flag_a_spike(sessionmaker) -> None:
+    """A spike of back payments in Songyuan, as the rule would flag it (the demo province has none)."""
+    from datetime import date
+
+    from portal import clock
+    from portal.db import transaction
+    from portal.models import MonitoringFlag
+
+    with transaction(sessionmaker) as session:
+        session.add(MonitoringFlag(rule="back_payment_spike", area="220700", month=date(2026, 10, 1), subject="",
+                                   evidence='{"average": "1.50", "count": 12}', found_at=clock.now()))
+
+
 def test_a_supervisor_reads_the_assessment_the_anomalies_and_the_budget(page, demo, sessionmaker):
     refresh_figures(sessionmaker)
+    flag_a_spike(sessionmaker)
     supervisor = fresh_staff(sessionmaker, "supervisor")
     portal = Portal(page, "en").knows(supervisor.name)
     portal.open(portal.with_lang("/login?account_type=staff"))
@@ -72,6 +86,16 @@ def test_a_supervisor_reads_the_assessment_the_anomalies_and_the_budget(page, de
     portal.follow(tabs.get_by_role("link", name=portal.t("Anomalies")))
     expect(page).to_have_url(re.compile(r"/staff/monitoring/anomalies$"))
     expect(portal.heading).to_have_text(portal.t("Anomalies found by smart monitoring"))
+    # The spike flagged above: its page, the requests behind it, and back to mark it explained.
+    portal.follow(portal.main.locator("#table-flags").get_by_role("link", name=portal.t("Spike of back payments")))
+    expect(portal.main).to_contain_text("12 months were recorded by back payment")
+    flag_page = page.url
+    portal.follow(portal.main.get_by_role("link", name=portal.t("The prefecture's back-payment requests")))
+    expect(page).to_have_url(re.compile(r"/staff/queue\?kind=back_payment&prefecture=220700&state=all$"))
+    portal.open(flag_page)
+    portal.field("note").fill("Songyuan closed a bankrupt employer's old arrears in one go.")
+    portal.submit(portal.main.locator("form[action$='/explain']"))
+    expect(portal.flash()).to_contain_text(portal.t("The anomaly is marked explained, with your note."))
 
     portal.follow(tabs.get_by_role("link", name=portal.t("Fund budget")))
     expect(page).to_have_url(re.compile(r"/staff/monitoring/budget$"))
