@@ -37,7 +37,7 @@ class Transfer(SQLModel, table=True):
     other_province: str = Field(max_length=6)  # the province left (in) or going to (out)
     other_reference: str = Field(default="", max_length=40)  # the other province's own number for it
     hukou_province: str = Field(default="", max_length=6)  # the household registration as the person gave it
-    exemption: str = Field(default="", max_length=20)  # why a temporary account does not apply, when one was claimed
+    exemption: str = Field(default="", max_length=32)  # why a temporary account does not apply, when one was claimed
     account_type: str = Field(default="general", max_length=10)  # general | temporary (into Jilin)
     decision_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # the engine's explanation
     periods_json: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # [{"start","end"}] there

@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column('other_province', sqlmodel.sql.sqltypes.AutoString(length=6), nullable=False),
         sa.Column('other_reference', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column('hukou_province', sqlmodel.sql.sqltypes.AutoString(length=6), nullable=False),
-        sa.Column('exemption', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column('exemption', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column('account_type', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column('decision_json', sa.Text(), nullable=False),
         sa.Column('periods_json', sa.Text(), nullable=False),
