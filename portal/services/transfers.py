@@ -590,9 +590,8 @@ def _on_transfer(session: Session, province: str, message: dict, now: datetime) 
     transfer.query_json = "{}"
     _touch(transfer, "merged", now)
     _outgoing(session, transfer, "merged", now, {"months": merged})
-    _notify(session, transfer, N_("Your transfer %(reference)s is complete: %(months)s months from %(province)s "
-                                  "joined your Jilin record."), now, months=merged,
-            province=province_name(transfer.other_province, "zh"))
+    _notify(session, transfer, N_("Your transfer %(reference)s is complete: %(months)s months joined your Jilin "
+                                  "record."), now, months=merged)
     audit.record(session=session, actor=SYSTEM, action="transfer.merged", now=now, object_type="transfer",
                  object_id=transfer.reference, detail={"months": merged, **{k: str(v) for k, v in expected.items()}})
     return {"status": "merged", "transfer": transfer.reference, "months": merged, "_transfer_id": transfer.id}
@@ -621,8 +620,8 @@ def _on_merged(session: Session, province: str, message: dict, now: datetime) ->
                              "merged message now")
     _finish(legs_of(session, transfer)["merge"], now.astimezone(clock.CHINA).date())
     _touch(transfer, "completed", now)
-    _notify(session, transfer, N_("%(province)s has merged your transferred record %(reference)s. The transfer is "
-                                  "complete."), now, province=province_name(province, "zh"))
+    _notify(session, transfer, N_("The other province has merged your transferred record %(reference)s. The "
+                                  "transfer is complete."), now)
     return {"status": "completed", "transfer": transfer.reference, "_transfer_id": transfer.id}
 
 
@@ -654,9 +653,8 @@ def _on_contact_letter(session: Session, province: str, message: dict, now: date
                         now=now, actor=SYSTEM)
     transfer.case_id = case.id
     session.flush()
-    _notify(session, transfer, N_("%(province)s asked Jilin to transfer your pension record out (transfer "
-                                  "%(reference)s). Staff check it and send it; you can follow each step."), now,
-            province=province_name(province, "zh"))
+    _notify(session, transfer, N_("Another province asked Jilin to transfer your pension record out (transfer "
+                                  "%(reference)s). Staff check it and send it; you can follow each step."), now)
     return {"status": "accepted", "transfer": transfer.reference, "_transfer_id": transfer.id}
 
 
@@ -741,9 +739,9 @@ def _send_out(session: Session, transfer: Transfer, now: datetime) -> None:
     audit.record(session=session, actor=SYSTEM, action="transfer.sent", now=now, object_type="transfer",
                  object_id=transfer.reference, detail={"to": transfer.other_province, "total": str(total),
                                                        "certificate": certificate.code})
-    _notify(session, transfer, N_("Jilin sent your record and %(amount)s yuan to %(province)s (transfer "
+    _notify(session, transfer, N_("Jilin sent your record and %(amount)s yuan to the other province (transfer "
                                   "%(reference)s). Your transfer record can be verified with code %(code)s."), now,
-            amount=str(total), province=province_name(transfer.other_province, "zh"), code=certificate.code)
+            amount=str(total), code=certificate.code)
 
 
 # --- overdue legs ---------------------------------------------------------------------------------------------------------

@@ -53,6 +53,9 @@ def test_a_person_applies_on_the_page_and_watches_the_legs_until_the_months_show
     assert re.search(r"Transferred from 110000 Beijing, March 2008 to June 2015 \(88 months", record.text)
     assert "transferred from 110000" not in client.get("/me/records?lang=zh").text.lower()
     assert "北京市" in client.get("/me/records?lang=zh").text
+    notices = client.get("/me/notices?lang=en").text
+    assert f"Your transfer {reference} is complete: 88 months joined your Jilin record." in notices
+    assert "北京" not in notices
     claim = client.get("/me/transfers?lang=en")
     assert 'data-place="220000"' in claim.text and "Jilin is already your claim place." in claim.text
 
