@@ -167,21 +167,53 @@ def _contribution_area():
                     else_=_prefecture(Person.id_number))
 
 
-def _contributions(session: Session, months: list[date]) -> dict:
+def _insured_cells(session: Session, months: list[date]) -> dict:
+    """The insured of ``months`` in one pass: {(month, area, band, sex): [insured, contributors, due, collected,
+    arrears]}, area None outside the prefectures.
+
+    The inner query makes one row per person and month (their rows of every source summed; a person whose rows that
+    month lie in two areas, which is rare, is put in the lower code), so the outer one counts rows instead of
+    distinct persons, and the province is the sum of the areas: every person counted once."""
     paid = ContributionMonth.status == "paid"
-    statement = (
-        select(ContributionMonth.month,
-               func.count(distinct(ContributionMonth.person_id)),
-               func.count(distinct(sql_case((paid, ContributionMonth.person_id)))),
-               func.sum(_parts()),
-               func.sum(sql_case((paid, _parts()), else_=0)),
-               func.sum(sql_case((ContributionMonth.status == "arrears", _parts()), else_=0)))
+    person_month = (
+        select(ContributionMonth.month.label("month"), ContributionMonth.person_id.label("person_id"),
+               func.min(_contribution_area()).label("area"), func.min(Person.sex).label("sex"),
+               func.min(Person.birth_date).label("birth_date"),
+               func.max(sql_case((paid, 1), else_=0)).label("paid"),
+               func.sum(_parts()).label("due"),
+               func.sum(sql_case((paid, _parts()), else_=0)).label("collected"),
+               func.sum(sql_case((ContributionMonth.status == "arrears", _parts()), else_=0)).label("arrears"))
         .select_from(ContributionMonth)
         .join(Person, Person.id == ContributionMonth.person_id)
         .outerjoin(Employer, Employer.id == ContributionMonth.employer_id)
         .where(ContributionMonth.month.in_(months), ContributionMonth.source.in_(DUE_SOURCES))
-    )
-    return _grouped(session, statement, _contribution_area(), month_column=ContributionMonth.month, measures=5)
+        .group_by(ContributionMonth.month, ContributionMonth.person_id)
+    ).subquery("person_month")
+    band = _age_band(person_month.c.month, person_month.c.birth_date)
+    statement = (select(person_month.c.month, person_month.c.area, band, person_month.c.sex, func.count(),
+                        func.sum(person_month.c.paid), func.sum(person_month.c.due),
+                        func.sum(person_month.c.collected), func.sum(person_month.c.arrears))
+                 .group_by(person_month.c.month, person_month.c.area, band, person_month.c.sex))
+    return {(_as_month(month), _area(area), int(low), sex): [int(value or 0) for value in measures]
+            for month, area, low, sex, *measures in session.execute(statement)}
+
+
+def _contributions(cells: dict) -> dict:
+    """{(month, area): (insured, contributors, due, collected, arrears)}, the province summing every area."""
+    totals: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0] * 5)
+    for (month, area, _band, _sex), measures in cells.items():
+        for key in ((month, PROVINCE),) if area is None else ((month, area), (month, PROVINCE)):
+            totals[key] = [total + value for total, value in zip(totals[key], measures, strict=True)]
+    return {key: tuple(values) for key, values in totals.items()}
+
+
+def _pyramid(cells: dict) -> dict:
+    """{(month, area): {(band, sex): insured}}, the province summing every area."""
+    result: dict[tuple[date, str], dict[tuple[int, str], int]] = defaultdict(dict)
+    for (month, area, band, sex), measures in cells.items():
+        for key in ((month, PROVINCE),) if area is None else ((month, area), (month, PROVINCE)):
+            result[key][(band, sex)] = result[key].get((band, sex), 0) + measures[0]
+    return result
 
 
 def _back_payments(session: Session, months: list[date]) -> dict:
@@ -204,27 +236,6 @@ def _age_band(month_column, birth_column):
     age = (index(month_column) - index(birth_column)) / 12
     whens = [(age < upper, lower) for lower, upper in zip(figures.AGE_BANDS, figures.AGE_BANDS[1:], strict=False)]
     return sql_case(*whens, else_=figures.AGE_BANDS[-1])
-
-
-def _pyramid(session: Session, months: list[date]) -> dict:
-    """{(month, area): {(band, sex): insured}}"""
-    band = _age_band(ContributionMonth.month, Person.birth_date)
-    base = (
-        select(ContributionMonth.month, band.label("band"), Person.sex, func.count(distinct(ContributionMonth.person_id)))
-        .select_from(ContributionMonth)
-        .join(Person, Person.id == ContributionMonth.person_id)
-        .outerjoin(Employer, Employer.id == ContributionMonth.employer_id)
-        .where(ContributionMonth.month.in_(months), ContributionMonth.source.in_(DUE_SOURCES))
-    )
-    result: dict[tuple[date, str], dict[tuple[int, str], int]] = defaultdict(dict)
-    area = _contribution_area()
-    for row in session.execute(base.add_columns(area.label("area"))
-                               .group_by(ContributionMonth.month, band, Person.sex, area)):
-        if _area(row[4]) is not None:
-            result[(_as_month(row[0]), row[4])][(int(row[1]), row[2])] = int(row[3])
-    for row in session.execute(base.group_by(ContributionMonth.month, band, Person.sex)):
-        result[(_as_month(row[0]), PROVINCE)][(int(row[1]), row[2])] = int(row[3])
-    return result
 
 
 def _pension_events(session: Session) -> dict[str, dict[date, list[int]]]:
@@ -346,11 +357,14 @@ def _collections(session: Session, months: list[date]) -> dict:
                                                   measures=1).items() if key[0] in wanted}
 
 
-def compute_months(session: Session, *, months: list[date], today: date) -> dict[tuple[date, str], dict]:
-    """Every summary figure of ``months`` for the province and each prefecture: {(month, area): {field: value}}."""
+def compute_months(session: Session, *, months: list[date], today: date,
+                   cells: dict | None = None) -> dict[tuple[date, str], dict]:
+    """Every summary figure of ``months`` for the province and each prefecture: {(month, area): {field: value}}.
+    ``cells``: the insured of those months by area, age band and sex, when already read (``_insured_cells``)."""
     if not months:
         return {}
-    contributions = _contributions(session, months)
+    cells = _insured_cells(session, months) if cells is None else cells
+    contributions = _contributions(cells)
     back_payments = _back_payments(session, months)
     pensioners = _pensioners(session, months)
     payments_out, pensions = _pension_payments(session, months)
@@ -475,13 +489,14 @@ def refresh(session: Session, *, now: datetime, today: date) -> RefreshReport:
     for month in removed:
         session.delete(stored[month])
     if changed:
-        summaries = compute_months(session, months=changed, today=today)
+        cells = _insured_cells(session, changed)
+        summaries = compute_months(session, months=changed, today=today, cells=cells)
         session.execute(insert(MonitoringMonth), [
             {"month": month, "area": area, "computed_at": now, **values}
             for (month, area), values in summaries.items()])
         pyramid_rows = [{"month": month, "area": area, "band": band, "sex": sex, "insured": count}
-                        for (month, area), cells in _pyramid(session, changed).items()
-                        for (band, sex), count in cells.items()]
+                        for (month, area), by_band in _pyramid(cells).items()
+                        for (band, sex), count in by_band.items()]
         if pyramid_rows:
             session.execute(insert(MonitoringPyramid), pyramid_rows)
         for month in changed:
