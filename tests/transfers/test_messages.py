@@ -137,3 +137,28 @@ def test_a_difference_in_the_amounts_is_answered_with_the_query_not_merged(db, c
     assert answer.json()["status"] == "query"
     assert answer.json()["differences"]["pooled"]["sent"] != answer.json()["differences"]["pooled"]["expected"]
     assert merged_months(db, account) == 0
+
+
+def test_signed_but_malformed_messages_are_refused_as_malformed_and_nothing_is_kept(db, client, settings,
+                                                                                   frozen_clock):
+    frozen_clock(NOW)
+    account, transfer = letter_sent(db)
+    good = transfer_message(db, transfer)
+    stamp = good.timestamp
+
+    def signed(body: bytes):
+        headers = province_messages.headers(secret=settings.province_secret("110000"), province="110000",
+                                            timestamp=stamp, body=body)
+        return client.post(URL, content=body, headers=headers)
+
+    bad_month = {**good.message, "message_id": "m-1", "months": [{"month": "2008/03", "base": "3000.00"}]}
+    float_base = {**good.message, "message_id": "m-2", "months": [{"month": "2008-03", "base": 3000.5}]}
+    answers = [signed(b"[]"), signed(b"\xff\xfe"), signed(b"[" * 5000),
+               signed(province_messages.body_of({"message_id": "m-0", "kind": "gossip"})),
+               signed(province_messages.body_of(bad_month)), signed(province_messages.body_of(float_base))]
+    assert [(a.status_code, a.json()["status"]) for a in answers] == [
+        (400, "malformed"), (400, "malformed"), (400, "malformed"), (400, "unknown_kind"), (400, "malformed"),
+        (400, "malformed")]
+    assert merged_months(db, account) == 0
+    assert db.exec(select(ProvinceMessage).where(ProvinceMessage.direction == "in")).all() == []
+    db.commit()
