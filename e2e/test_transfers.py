@@ -1,5 +1,5 @@
 """Issue 15's journey, in Chinese and in English: a person applies to move their pension from Beijing into Jilin,
-two members of staff issue the contact letter, the other province (played by `portal dev province send`'s service,
+two members of staff issue the contact letter on the case page, the other province (played by `portal dev province send`'s service,
 posting a signed message to the live server) transfers the funds and record, and the person watches each leg
 advance until the merged months show on the record with their source."""
 
@@ -11,9 +11,10 @@ from decimal import Decimal
 
 from playwright.sync_api import expect
 
-from e2e.conftest import fresh_staff
+from e2e.conftest import fresh_staff, one_time_code
 from e2e.pages import Portal
 from portal import assembly
+from portal.queue import reasons
 
 # The demo seed (conftest's ``demo``) files a case before any app is created; the kinds must be registered first.
 assembly.assemble()
@@ -54,8 +55,27 @@ def issue_the_letter(sessionmaker, reference: str) -> None:
                   expected_version=case.version, now=now)
 
 
-def test_a_person_transfers_in_from_beijing_and_watches_every_leg(page, person, sessionmaker, settings, live_server,
-                                                                 lang):
+def staff_portal(open_page, account, lang: str, data: tuple[str, ...]) -> Portal:
+    """A staff member of the test's own, signed in with password and one-time code in a browser of their own."""
+    staff = Portal(open_page(), lang, data=data)
+    staff.sign_in("staff", username=account.username, password=account.password,
+                  otp=one_time_code(account.totp_secret))
+    expect(staff.page).to_have_url(re.compile(r"/staff$"))
+    return staff
+
+
+def decide(staff: Portal, reference: str, decision: str, reason: str, *, reload: bool = True) -> None:
+    if reload:
+        staff.open(f"/staff/cases/{reference}")
+    form = staff.main.locator(f"form[action='/staff/cases/{reference}/action']:has(#field-decision)")
+    form.locator(f"#field-decision-{decision}").check()
+    form.locator("#field-reason_code").select_option(label=reasons.label(reason, staff.lang or "zh_CN"))
+    staff.submit(form)
+    expect(staff.flash()).to_contain_text(reference)
+
+
+def test_a_person_transfers_in_from_beijing_and_watches_every_leg(page, open_page, person, sessionmaker, settings,
+                                                                 live_server, lang):
     from portal.devtools import province
 
     me = Portal(page, lang, data=(person.name,))
@@ -76,8 +96,18 @@ def test_a_person_transfers_in_from_beijing_and_watches_every_leg(page, person, 
         me.t("General record: your relationship moves to Jilin"))
     expect(me.main.locator("#decision-explanation [data-step='transfer.general_account']")).to_be_visible()
 
-    # Two members of staff issue the contact letter: the other province's clock starts.
-    issue_the_letter(sessionmaker, reference)
+    # Two members of staff issue the contact letter on the case page: the other province's clock starts.
+    case = tracker.locator("a[href^='/me/requests/JL']").inner_text()
+    staff = {role: fresh_staff(sessionmaker, role) for role in ("handler", "reviewer")}
+    names = (person.name, *(member.name for member in staff.values()))
+    handler = staff_portal(open_page, staff["handler"], lang, names)
+    handler.open(f"/staff/cases/{case}")
+    expect(handler.main).to_contain_text(handler.t("Into Jilin: approving issues the contact letter to the other "
+                                                   "province"))
+    handler.follow(handler.main.locator("button[name=action][value=take]"))
+    decide(handler, case, "recommend_approve", "conditions_met", reload=False)
+    reviewer = staff_portal(open_page, staff["reviewer"], lang, names)
+    decide(reviewer, case, "review_approve", "conditions_met")
     me.open(f"/me/transfers/{reference}")
     expect(tracker.locator("[data-leg='letter']")).to_have_attribute("data-status", "done")
     expect(tracker.locator("[data-leg='transfer']")).to_have_attribute("data-status", "running")
@@ -171,8 +201,6 @@ def test_a_transfer_out_to_shanghai_is_followed_and_its_record_verified_by_a_str
 
 def test_a_supervisor_reads_the_transfers_under_way_and_a_person_corrects_a_refused_form(page, open_page, person,
                                                                                         sessionmaker, lang):
-    from e2e.conftest import one_time_code
-
     me = Portal(page, lang, data=(person.name,))
     me.sign_in("person", username=person.id_number, password=person.password)
     me.open(me.with_lang("/me/transfers/apply"))
