@@ -76,3 +76,31 @@ def test_the_service_drafts_from_years_over_and_complete_only_and_executes_month
         Decimal("1200.00"), Decimal("1150.00"), Decimal("-50.00"))
     assert budget.incomes(db, year=2026, today=TODAY) == {"220100": Decimal("14400.00")}
     assert budget.draft(db, area="220100", year=2027, today=TODAY).evidence[-1].year == 2025
+
+
+def test_the_long_horizon_starts_from_the_record_s_cohorts_at_the_end_of_last_year(db):
+    from portal.policy.projection import Cohort
+    from tests import factories
+    from tests.monitoring.support import award, month_row, person, spell
+
+    employer = factories.employer(db, region="220100")
+    worker = person(db, sex="male", birth=date(1970, 3, 1))
+    month_row(db, person_row=worker, month=date(2025, 12, 1), employer_row=employer, base_fen=600000)
+    widow = person(db, sex="female", birth=date(1960, 5, 1))
+    award(db, person_row=widow, first=date(2020, 6, 1), monthly_fen=300000)
+    retired = person(db, sex="male", birth=date(1964, 1, 1))
+    spell(db, person_row=retired, employer_row=employer, start=date(2000, 1, 1), end=date(2025, 6, 1),
+          reason="retired")  # no award yet: draws the average award
+    db.commit()
+    from portal.services import monitoring
+
+    monitoring.refresh(db, now=NOW, today=TODAY)
+    db.commit()
+
+    assert budget.cohorts(db, month=date(2025, 12, 1), assumptions_on=TODAY) == [
+        Cohort("female", 1960, Decimal(0), Decimal(1), Decimal(0), Decimal("3000.00")),
+        Cohort("male", 1964, Decimal(0), Decimal(1), Decimal(0), Decimal("3000.00")),
+        Cohort("male", 1970, Decimal(1), Decimal(0), Decimal("6000.00"), Decimal(0))]
+    run = budget.long_horizon(db, today=TODAY)
+    assert run.start_year == 2025 and [run.years[0].year, run.years[-1].year] == [2026, 2050]
+    assert run.provisional

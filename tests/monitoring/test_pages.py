@@ -237,3 +237,10 @@ def test_a_prefecture_s_assessment_report_is_a_printable_pdf_with_its_score(clie
     assert b"220100 2026 54.41" in report.content  # the keywords: area, year, score
     assert client.get("/staff/monitoring/assessment/220000/2026.pdf").status_code == 404
     assert client.get("/staff/monitoring/assessment/220100/2019.pdf").status_code == 404
+
+
+def test_the_budget_page_says_when_there_is_no_year_to_project_from(client, db, frozen_clock):
+    refreshed_province(db)  # September and October 2026 only
+    supervisor_signed_in(client, db)
+    page = client.get("/staff/monitoring/budget?lang=en")
+    assert "No year before this one is on record yet" in page.text

@@ -294,8 +294,9 @@ def budget_page(ctx: Ctx):
     this_year = ctx.today.year
     draft = budget.draft(ctx.db, area=chosen.area, year=this_year + 1, today=ctx.today)
     current, months = budget.execution(ctx.db, area=chosen.area, year=this_year, today=ctx.today)
+    long_run = budget.long_horizon(ctx.db, today=ctx.today) if chosen.area == monitoring.PROVINCE else None
     return ctx.render("staff/monitoring/budget.html", draft=draft, current=current, execution=months,
-                      this_year=this_year, largest=largest_variances(months),
+                      this_year=this_year, largest=largest_variances(months), long_run=long_run,
                       gap_source=param("gap_sharing").at(date(this_year + 1, 12, 31)).source, **_context(ctx, chosen))
 
 
@@ -353,6 +354,14 @@ def _table(ctx: Ctx, table: str, chosen: Filters) -> tuple[tuple[str, ...], list
             rows.append([draft.year, draft.income, draft.expenditure, draft.balance, draft.contributors,
                          draft.pensioners, i18n.gettext("Projected")])
         return headings, [[str(value) for value in row] for row in rows]
+    if table == "projection":
+        long_run = budget.long_horizon(ctx.db, today=ctx.today) if chosen.area == monitoring.PROVINCE else None
+        headings = (N_("Year"), N_("Contributors"), N_("Pensioners"), N_("Income (yuan)"), N_("Expenditure (yuan)"),
+                    N_("Gap (yuan)"), N_("Borne by the fund's surplus (yuan)"), N_("Borne by governments (yuan)"),
+                    N_("Balance (yuan)"))
+        return headings, [[str(value) for value in (row.year, row.contributors, row.pensioners, row.income,
+                                                    row.expenditure, row.gap, row.from_surplus, row.from_governments,
+                                                    row.balance)] for row in (long_run.years if long_run else ())]
     if table == "execution":
         _current, months = budget.execution(ctx.db, area=chosen.area, year=ctx.today.year, today=ctx.today)
         headings = (N_("Month"), N_("Budgeted income (yuan)"), N_("Income (yuan)"), N_("Income variance (yuan)"),
