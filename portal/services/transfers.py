@@ -6,21 +6,26 @@ Art. 5, with its exemptions) and the explanation is kept. Three legs follow, eac
 days (parameter ``transfer_leg_working_days``, counted by the queue's working-day calendar):
 
 1. ``letter``: Jilin issues the contact letter (联系函). This is a ``transfer`` case in the handling queue (a money
-   kind: two people decide); approving it sends the letter to the other province.
+   kind: two people decide); approving it sends the letter to the other province. With a temporary account
+   nothing moves (66号 Art. 5): approving opens the account, tells the other province, and legs 2 and 3 are not
+   needed.
 2. ``transfer``: the other province transfers the funds and the record, as a signed message (``receive``).
 3. ``merge``: Jilin merges. The amounts received are checked against the engine's figures (``transfer_amounts``:
    the personal account whole from 1998, own contributions with interest before; 12% of each month's base from
    1998 for the pooled fund). When they agree the months join the record at once (source ``transfer_in``, shown
-   as "transferred from 110000, 2008-03 to 2015-06"); when they differ a query goes back to the sending province
-   and the leg waits for a corrected message. Nothing is accepted silently.
+   as "transferred from 110000, 2008-03 to 2015-06"); when they differ, or months fall outside the periods or
+   are already insured in Jilin, a query goes back to the sending province and the leg waits for a corrected
+   message. Nothing is accepted silently. (The personal account received is kept on the transfer and shown on
+   the record; it is not yet credited into the yearly account rows of ``personal_accounts``.)
 
 Out of Jilin, the other way round: the other province's contact letter arrives as a signed message and opens an
 outgoing transfer with a ``transfer`` case; approving it computes what moves, issues the transfer record
 (参保缴费凭证, verifiable at /verify) and a payment instruction, closes the person's open Jilin spells as
 transferred and sends the signed transfer message; the other province's ``merged`` message ends the last leg.
 
-Messages Jilin sends are kept in ``ProvinceMessage`` (direction ``out``) as the outbox; signing and delivery to
-the other province's system happen at sending time (``outbox``), with the secret shared with that province.
+Messages Jilin sends are kept in ``ProvinceMessage`` (direction ``out``) as the outbox; ``deliver_outbox``
+(``portal transfers deliver``) signs each with the secret shared with its province and a fresh timestamp, and
+posts it to that province's address (``Settings.province_urls``).
 
 A leg past its time limit is flagged once (``flag_overdue``, run by ``portal queue auto``): the applicant gets a
 notice and supervisors see it on /staff/transfers.
