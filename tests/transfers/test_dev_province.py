@@ -54,3 +54,16 @@ def test_the_dev_province_can_send_a_wrong_amount_in_process_and_jilin_queries_i
     assert '"status": "query"' in capsys.readouterr().out
     assert state(db, reference) == "query"
     assert cli.main(["dev", "province", "send", "transfer", "ZY-NOPE", "--direct"]) == 1
+
+
+def test_queue_auto_flags_a_transfer_step_past_its_limit(db, dev_environment, frozen_clock, capsys):
+    from datetime import timedelta
+
+    frozen_clock(NOW)
+    reference = transfer_waiting(db)
+    frozen_clock(NOW + timedelta(days=40))
+    assert cli.main(["queue", "auto"]) == 0
+    assert "flagged 1 transfer step(s) past their time limit" in capsys.readouterr().out
+    assert cli.main(["queue", "auto"]) == 0
+    assert "flagged 0 transfer step(s)" in capsys.readouterr().out
+    assert state(db, reference) == "letter_sent"
