@@ -100,3 +100,5 @@ def test_a_supervisor_reads_the_assessment_the_anomalies_and_the_budget(page, de
     portal.follow(tabs.get_by_role("link", name=portal.t("Fund budget")))
     expect(page).to_have_url(re.compile(r"/staff/monitoring/budget$"))
     expect(portal.main.locator("#draft-title")).to_be_visible()
+    expect(portal.main.locator("#chart-long-run svg[role=img]")).to_be_visible()  # the province's fund to 2050
+    expect(portal.main.locator("#table-long-run tbody tr").last).to_contain_text("2050")
