@@ -286,6 +286,20 @@ def pending_employers(*, session: Session) -> list[Employer]:
     return list(session.exec(select(Employer).where(Employer.status == "pending").order_by(Employer.created_at)).all())
 
 
+def person_record(session: Session, *, person_id: int) -> Person | None:
+    """A person's record as it is (None when there is none), for pages that read it without refusing."""
+    return session.get(Person, person_id)
+
+
+def person_account(session: Session, *, account_id: int) -> PersonAccount | None:
+    return session.get(PersonAccount, account_id)
+
+
+def applicant_record(session: Session, *, kind: str, applicant_id: int) -> Person | Employer | None:
+    """Who filed a case: the person or the employer (None when the record is gone)."""
+    return session.get(Person if kind == "person" else Employer, applicant_id)
+
+
 def person_of(session: Session, actor: Actor) -> Person:
     """The person signed in as ``actor``; Forbidden for anyone else or an account not yet proven to be theirs
     (the web refuses that first, portal/web/access.py), NotFound if their record is gone."""

@@ -186,6 +186,11 @@ def refresh_flags(session: Session, *, now: datetime, today: date) -> FlagsRepor
     return FlagsReport(added=added, removed=removed, kept=len(stored) - removed)
 
 
+def flag(session: Session, *, flag_id: int) -> MonitoringFlag | None:
+    """One flag as it is (None when there is none); the page decides who may see it."""
+    return session.get(MonitoringFlag, flag_id)
+
+
 def flags(session: Session, *, status: str = "open", area: str = "") -> list[MonitoringFlag]:
     """Flags newest month first; ``status`` open, explained or all; ``area`` one prefecture or all."""
     statement = select(MonitoringFlag).order_by(MonitoringFlag.month.desc(), MonitoringFlag.rule, MonitoringFlag.id)

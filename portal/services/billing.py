@@ -28,7 +28,16 @@ from portal.auth.principal import SYSTEM, Actor
 from portal.clock import CHINA
 from portal.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFailed
 from portal.faults import crash_point
-from portal.models import Bill, BillLine, Case, ContributionMonth, Payment, PaymentOrder, PaymentOrderBill
+from portal.models import (
+    Bill,
+    BillLine,
+    Case,
+    ContributionMonth,
+    Payment,
+    PaymentOrder,
+    PaymentOrderBill,
+    Person,
+)
 from portal.models.types import UTCDateTime
 from portal.money import from_fen, rate_fraction, to_fen
 from portal.policy.contribution_year import contribution_year
@@ -583,6 +592,13 @@ def months_on_bill(session: Session, *, bill_id: int) -> list[ContributionMonth]
     return list(session.exec(select(ContributionMonth).join(BillLine, BillLine.contribution_month_id ==
                                                             ContributionMonth.id)
                              .where(BillLine.bill_id == bill_id).order_by(ContributionMonth.person_id)).all())
+
+
+def person_names(session: Session, *, person_ids: set[int]) -> dict[int, str]:
+    """The names of the people on bills, by person id."""
+    if not person_ids:
+        return {}
+    return dict(session.exec(select(Person.id, Person.name).where(Person.id.in_(person_ids))).all())
 
 
 def order_for(session: Session, *, actor: Actor, reference: str) -> PaymentOrder:

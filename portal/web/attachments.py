@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from starlette.responses import Response
 
-from portal.models import Case
 from portal.queue import attachments
 from portal.web.endpoint import Ctx
+
+if TYPE_CHECKING:  # types only: pages reach the tables through services (tests/test_structure.py)
+    from portal.models import Case
 
 
 def attachment_download(ctx: Ctx, case: Case) -> Response:

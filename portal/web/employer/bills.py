@@ -5,18 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from sqlmodel import select
 from starlette.routing import Route
 
 from portal import i18n
 from portal.errors import ValidationFailed
-from portal.models import Bill, ContributionMonth, Person
 from portal.money import from_fen
 from portal.services import billing
 from portal.web.access import EMPLOYER
 from portal.web.endpoint import Ctx, endpoint
 from portal.web.parse import MAX_ID, form_date, whole_number
+
+if TYPE_CHECKING:  # types only: pages reach the tables through services (tests/test_structure.py)
+    from portal.models import Bill, ContributionMonth
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def _bill_views(ctx: Ctx, pay_on: date) -> list[BillView]:
     approvals = billing.deferral_approvals(ctx.db, bills=[b for b in bills if b.status != "paid"])
     months = {bill.id: billing.months_on_bill(ctx.db, bill_id=bill.id) for bill in bills}
     person_ids = {row.person_id for rows in months.values() for row in rows}
-    names = dict(ctx.db.exec(select(Person.id, Person.name).where(Person.id.in_(person_ids))).all()) if person_ids else {}
+    names = billing.person_names(ctx.db, person_ids=person_ids)
     views = []
     for bill in bills:
         approved_on = approvals.get(bill.id)

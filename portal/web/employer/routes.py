@@ -5,15 +5,14 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from portal.errors import ValidationFailed
-from portal.models import Employer
-from portal.services import accounts
+from portal.services import accounts, declarations
 from portal.web.access import EMPLOYER, EMPLOYER_ADMIN
 from portal.web.endpoint import Ctx, endpoint
 
 
 @endpoint(EMPLOYER)
 def dashboard(ctx: Ctx):
-    employer = ctx.db.get(Employer, ctx.principal.employer_id)
+    employer = declarations.employer_of(ctx.db, actor=ctx.actor)
     return ctx.render("employer/dashboard.html", employer=employer)
 
 

@@ -19,8 +19,8 @@ from starlette.routing import Route
 from portal.documents import certificate as certificate_pdf
 from portal.documents import transfer_record
 from portal.errors import N_, Msg, PortalError, ValidationFailed
-from portal.models import Person
 from portal.policy.dates import fmt_month
+from portal.services import accounts
 from portal.services import transfers as service
 from portal.web.access import PERSON
 from portal.web.endpoint import Ctx, endpoint
@@ -45,7 +45,7 @@ def overview(ctx: Ctx):
 @endpoint(PERSON)
 def detail(ctx: Ctx):
     tracker = service.own_transfer(ctx.db, actor=ctx.actor, reference=ctx.path_params["reference"], today=ctx.today)
-    person = ctx.db.get(Person, tracker.transfer.person_id)
+    person = accounts.person_record(ctx.db, person_id=tracker.transfer.person_id)
     decision = service.decision_of(tracker.transfer, person) if tracker.transfer.direction == "in" else None
     claim = service.claim_place_of(ctx.db, person=person, today=ctx.today)
     return ctx.render("person/transfer_detail.html", tracker=tracker, decision=decision, claim=claim, **_common(ctx))

@@ -17,12 +17,12 @@ from starlette.routing import Route
 
 from portal import i18n
 from portal.errors import N_, Msg, ValidationFailed
-from portal.models import Person
 from portal.policy.errors import PolicyInputError
 from portal.policy.estimate import Estimate, estimate
 from portal.policy.money import round_fen
 from portal.policy.regions import PROVINCE, prefecture_of_id_number, region_codes
 from portal.policy.rules.retirement import CATEGORIES, retirement
+from portal.services import accounts
 from portal.services.records import build_record
 from portal.web.access import PUBLIC
 from portal.web.endpoint import Ctx, endpoint
@@ -102,7 +102,7 @@ def prefill_for(ctx: Ctx) -> dict[str, str]:
     principal = ctx.principal
     if principal is None or principal.kind != "person" or principal.person_id is None:
         return {}
-    person = ctx.db.get(Person, principal.person_id)
+    person = accounts.person_record(ctx.db, person_id=principal.person_id)
     if person is None:
         return {}
     values = {

@@ -24,7 +24,6 @@ from starlette.routing import Route
 from portal import i18n
 from portal.documents import assessment_report as assessment_report_pdf
 from portal.errors import N_, Msg, NotFound, ValidationFailed
-from portal.models import MonitoringFlag
 from portal.policy import anomalies as anomaly_rules
 from portal.policy.dates import fmt_month, parse_month
 from portal.policy.parameters import param
@@ -248,7 +247,7 @@ def anomalies_page(ctx: Ctx):
 
 
 def _flag(ctx: Ctx):
-    flag = ctx.db.get(MonitoringFlag, ctx.path_params["flag_id"])
+    flag = anomalies.flag(ctx.db, flag_id=ctx.path_params["flag_id"])
     allowed = visible_areas(ctx)
     if flag is None or (monitoring.PROVINCE not in allowed and flag.area not in allowed):
         raise NotFound(Msg(N_("There is no such anomaly.")))

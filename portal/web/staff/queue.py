@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from starlette.routing import Route
 
 from portal import i18n
 from portal.errors import N_
-from portal.models import Case, Employer, Person
 from portal.queue import attachments, cases, parties, queries, reasons, service, take
 from portal.queue.errors import ActionRefused, StaleCase
 from portal.queue.reasons import ReasonUse
 from portal.queue.routing import is_identity_kind
 from portal.queue.states import Action, State
+from portal.services import accounts
 from portal.web.access import STAFF
 from portal.web.attachments import attachment_download
 from portal.web.endpoint import Ctx, endpoint
 from portal.web.parse import MAX_ID, whole_number
 from portal.web.staff import payload as payload_display
+
+if TYPE_CHECKING:  # types only: pages reach the tables through services (tests/test_structure.py)
+    from portal.models import Case
 
 ANY_STAFF = STAFF()
 CASE_WORKERS = STAFF("handler", "reviewer", "supervisor")
@@ -101,8 +106,7 @@ def case_page(ctx: Ctx, case: Case, *, status: int = 200, errors: dict | None = 
     events = cases.events_of(ctx.db, case)
     staff_ids = {case.handler_id, case.reviewer_id, case.counter_staff_id}
     staff_ids |= {e.actor_id for e in events if e.actor_kind == "staff"}
-    applicant = (ctx.db.get(Person, case.applicant_id) if case.applicant_kind == "person"
-                 else ctx.db.get(Employer, case.applicant_id))
+    applicant = accounts.applicant_record(ctx.db, kind=case.applicant_kind, applicant_id=case.applicant_id)
     assignees = []
     if Action.REASSIGN in allowed:
         assignees = [(str(s.id), f"{s.name} ({s.staff_number})") for s in queries.eligible_staff(ctx.db, case=case)]

@@ -1,0 +1,230 @@
+"""The layers and conventions the README describes, kept by reading the code (in the spirit of the no-float test).
+
+- Imports follow the layer order: ``portal.policy`` imports nothing of the project but itself; ``portal.models``
+  nothing above the tables (only the pure foundations: policy, clock, money, identifiers, errors, i18n); the
+  use cases (``portal.services``) nothing of the web, the app or the development tools; the web
+  (``portal.web``) never the tables (``portal.models``) directly: it calls services. An import only for type
+  annotations (under ``if TYPE_CHECKING:``) does not count: it runs nothing.
+- Views never commit or roll back: ``Ctx.fail``/``Ctx.refuse`` (portal/web/endpoint.py) do, at the request boundary.
+- Every route has a name, given where it is declared, and no two routes share one (templates link by name).
+- Templates build internal links with ``url_for``: no literal ``href="/..."`` or ``action="/..."`` (static files
+  excepted).
+
+Each scanner is also run on a small sample that breaks its rule, so none of them can pass by seeing nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from starlette.routing import Mount, Route
+
+from portal.app import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+PORTAL = ROOT / "portal"
+TEMPLATES = ROOT / "templates"
+
+FOUNDATIONS = ("portal.policy", "portal.clock", "portal.money", "portal.identifiers", "portal.errors", "portal.i18n")
+# (package, what it may import of the project: None = anything but the forbidden, forbidden prefixes)
+LAYERS = {
+    "portal.policy": (("portal.policy",), ()),
+    "portal.models": (("portal.models", *FOUNDATIONS), ()),
+    "portal.services": (None, ("portal.web", "portal.app", "portal.cli", "portal.assembly", "portal.devtools")),
+    "portal.web": (None, ("portal.models",)),
+}
+BOUNDARY = PORTAL / "web" / "endpoint.py"  # the request boundary owns the transaction
+
+
+def _module_name(path: Path, root: Path) -> str:
+    return ".".join(path.relative_to(root.parent).with_suffix("").parts).removesuffix(".__init__")
+
+
+def _type_checking_only(tree: ast.AST) -> set[int]:
+    """Line numbers of the imports under ``if TYPE_CHECKING:`` (annotations only)."""
+    lines = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for inner in node.body:
+                for child in ast.walk(inner):
+                    if isinstance(child, ast.Import | ast.ImportFrom):
+                        lines.add(child.lineno)
+    return lines
+
+
+def imports_of(path: Path, module: str) -> list[tuple[int, str]]:
+    """Every project module ``path`` imports, at any depth of the code (lazy imports and import_module too)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = _type_checking_only(tree)
+    package = module.rsplit(".", 1)[0] if path.name != "__init__.py" else module
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom) and node.lineno in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from the module's own package upwards
+                anchor = package.split(".")
+                anchor = anchor[:len(anchor) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            found += [(node.lineno, f"{base}.{alias.name}") for alias in node.names]
+        elif (isinstance(node, ast.Call) and ast.unparse(node.func).endswith("import_module") and node.args
+              and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            found.append((node.lineno, node.args[0].value))
+    return [(line, name) for line, name in found if name == "portal" or name.startswith("portal.")]
+
+
+def _within(name: str, prefixes) -> bool:
+    return any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)
+
+
+def layer_violations(root: Path = PORTAL) -> list[str]:
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        module = _module_name(path, root)
+        for layer, (allowed, forbidden) in LAYERS.items():
+            if not _within(module, (layer,)):
+                continue
+            for line, name in imports_of(path, module):
+                if name == "portal":
+                    continue  # `from portal import x` is listed as portal.x as well
+                if (allowed is not None and not _within(name, allowed)) or _within(name, forbidden):
+                    found.append(f"{path.relative_to(root.parent)}:{line}: {layer} imports {name}")
+    return found
+
+
+def transaction_calls(root: Path = PORTAL / "web", boundary: Path = BOUNDARY) -> list[str]:
+    """``x.commit()`` or ``x.rollback()`` anywhere in the web layer outside the request boundary."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if path == boundary:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("commit", "rollback")):
+                found.append(f"{path.relative_to(root.parent.parent)}:{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def unnamed_routes(paths, root: Path = ROOT) -> list[str]:
+    """``Route(...)`` and ``Mount(...)`` declared without ``name=`` (Starlette would name them after the function)."""
+    found = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] in ("Route", "Mount")
+                    and not any(keyword.arg == "name" for keyword in node.keywords)):
+                found.append(f"{path.relative_to(root)}:{node.lineno}: {ast.unparse(node)[:80]}")
+    return found
+
+
+# An internal address written into an attribute that links or submits somewhere; static files keep their paths.
+LITERAL_URL = re.compile(r'\b(href|action|formaction|src|hx-get|hx-post|hx-put|hx-patch|hx-delete)="(/(?!static/)[^"]*)"')
+
+
+def literal_urls(root: Path = TEMPLATES) -> list[str]:
+    found = []
+    for path in sorted(root.rglob("*.html")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            for match in LITERAL_URL.finditer(line):
+                found.append(f"{path.relative_to(root.parent)}:{number}: {match.group(0)}")
+    return found
+
+
+def _route_declarations() -> list[Path]:
+    return [PORTAL / "app.py", *sorted((PORTAL / "web").rglob("*.py"))]
+
+
+# --- the rules hold in the tree -------------------------------------------------------------------------------
+
+
+def test_every_import_follows_the_layer_order():
+    assert layer_violations() == []
+
+
+def test_no_view_commits_or_rolls_back_the_transaction():
+    assert transaction_calls() == []
+
+
+def test_every_route_is_declared_with_a_name():
+    assert unnamed_routes(_route_declarations()) == []
+
+
+def test_no_two_routes_share_a_name(settings):
+    app = create_app(settings)
+    try:
+        names = []
+
+        def walk(routes):
+            for route in routes:
+                if isinstance(route, Mount):
+                    names.append(route.name)
+                    walk(route.routes)
+                elif isinstance(route, Route):
+                    names.append(route.name)
+
+        walk(app.routes)
+    finally:
+        app.state.engine.dispose()
+    assert len(names) > 100
+    assert sorted(name for name in set(names) if names.count(name) > 1) == []
+
+
+def test_templates_link_by_route_name_not_by_literal_address():
+    assert literal_urls() == []
+
+
+# --- each scanner catches what it is for ----------------------------------------------------------------------
+
+
+def test_the_layer_scan_catches_imports_against_the_order(tmp_path):
+    root = tmp_path / "portal"
+    files = {
+        "policy/rules.py": "from portal.models import Person\n",
+        "models/person.py": "import portal.services.audit\n",
+        "services/billing.py": "def f():\n    from portal.web import endpoint\n",
+        "web/pages.py": "from portal.models import Bill\nfrom ..models import Case\n",
+        "web/typed.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from portal.models import Case\n",
+        "queue/service.py": "import importlib\nimportlib.import_module('portal.web.staff')\n",
+        "models/fine.py": "from portal.policy.dates import month_of\nfrom portal.models.base import Base\n",
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    assert layer_violations(root) == [
+        "portal/models/person.py:1: portal.models imports portal.services.audit",
+        "portal/policy/rules.py:1: portal.policy imports portal.models.Person",
+        "portal/services/billing.py:2: portal.services imports portal.web.endpoint",
+        "portal/web/pages.py:1: portal.web imports portal.models.Bill",
+        "portal/web/pages.py:2: portal.web imports portal.models.Case",
+    ]
+
+
+def test_the_transaction_scan_catches_a_view_that_rolls_back(tmp_path):
+    web = tmp_path / "portal" / "web"
+    (web / "person").mkdir(parents=True)
+    (web / "endpoint.py").write_text("db.commit()\n", encoding="utf-8")
+    (web / "person" / "view.py").write_text("def v(ctx):\n    ctx.db.rollback()\n    ctx.db.commit()\n",
+                                             encoding="utf-8")
+    assert transaction_calls(web, boundary=web / "endpoint.py") == [
+        "portal/web/person/view.py:2: ctx.db.rollback()", "portal/web/person/view.py:3: ctx.db.commit()"]
+
+
+def test_the_route_scan_catches_a_route_without_a_name(tmp_path):
+    sample = tmp_path / "routes.py"
+    sample.write_text('routes = [Route("/a", a, name="a"), Route("/b", b, methods=["GET"])]\n', encoding="utf-8")
+    assert unnamed_routes([sample], root=tmp_path) == ['routes.py:1: Route(\'/b\', b, methods=[\'GET\'])']
+
+
+def test_the_template_scan_catches_a_literal_address_but_not_a_static_file(tmp_path):
+    root = tmp_path / "templates"
+    root.mkdir()
+    (root / "page.html").write_text(
+        '<a href="/me/records">x</a>\n<link href="/static/site.css">\n<a href="{{ url_for(\'home\') }}">y</a>\n'
+        '<form method="post" action="/login"><div hx-get="/staff/queue/list"></div></form>\n', encoding="utf-8")
+    assert literal_urls(root) == ['templates/page.html:1: href="/me/records"',
+                                  'templates/page.html:4: action="/login"',
+                                  'templates/page.html:4: hx-get="/staff/queue/list"']
