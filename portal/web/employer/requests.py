@@ -6,7 +6,7 @@ from starlette.routing import Route
 
 from portal.web.access import EMPLOYER
 from portal.web.endpoint import Ctx, endpoint
-from portal.web.person.requests import (
+from portal.web.shared.requests import (
     Area,
     notice_inbox,
     notices_read,
