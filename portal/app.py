@@ -31,6 +31,7 @@ from portal.web.person import benefits as person_benefits
 from portal.web.person import flexible as person_flexible
 from portal.web.person import prove as person_prove
 from portal.web.person import records as person_records
+from portal.web.person import requests as person_requests
 from portal.web.person import routes as person
 from portal.web.person import transfers as person_transfers
 from portal.web.public import (
@@ -45,7 +46,6 @@ from portal.web.public import (
     verify,
 )
 from portal.web.request_log import RequestLogMiddleware
-from portal.web.shared import requests as person_requests
 from portal.web.staff import counter as staff_counter
 from portal.web.staff import monitoring as staff_monitoring
 from portal.web.staff import queue as staff_queue

@@ -1,14 +1,13 @@
-"""An applicant's requests and notices (/me/requests, /me/notices).
+"""An applicant's requests and notices, the same pages for persons and employers.
 
-The page functions take the area (``me`` or ``employer``) so the employer's pages in
-portal/web/employer/requests.py are the same code with their own access and layout.
+The page functions take the area (portal/web/person/requests.py: /me, portal/web/employer/requests.py:
+/employer), which gives the address prefix, the templates' folder and the routes' names (``<folder>_request``,
+``<folder>_notices_read``, ...), so each area declares only its endpoints, access and routes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from starlette.routing import Route
 
 from portal import i18n
 from portal.errors import N_, ValidationFailed
@@ -16,9 +15,8 @@ from portal.queue import attachments, cases, parties, queries, reasons, service
 from portal.queue.errors import ActionRefused, StaleCase
 from portal.queue.states import Action, State
 from portal.services import notices, upload_limits
-from portal.web.access import PERSON
 from portal.web.attachments import attachment_download
-from portal.web.endpoint import Ctx, endpoint
+from portal.web.endpoint import Ctx
 from portal.web.limits import upload_refusal
 from portal.web.parse import MAX_ID, MAX_PAGE, query_int, whole_number
 from portal.web.staff import payload as payload_display
@@ -32,9 +30,6 @@ class Area:
     def url(self, reference: str = "", tail: str = "") -> str:
         base = f"{self.prefix}/requests"
         return f"{base}/{reference}{tail}" if reference else base
-
-
-ME = Area("/me", "person")
 
 
 def _page(ctx: Ctx) -> int:
@@ -160,56 +155,3 @@ def notices_read(ctx: Ctx, area: Area):
         notices.mark_all_read(session=ctx.db, principal=ctx.principal, now=ctx.now, up_to=up_to)
         ctx.flash("Your notices are marked as read.")
     return ctx.redirect(f"{area.prefix}/notices")
-
-
-@endpoint(PERSON)
-def my_requests(ctx: Ctx):
-    return request_list(ctx, ME)
-
-
-@endpoint(PERSON)
-def my_request(ctx: Ctx):
-    return request_detail(ctx, ME)
-
-
-@endpoint(PERSON)
-def my_request_status(ctx: Ctx):
-    return request_status(ctx, ME)
-
-
-@endpoint(PERSON)
-def my_resubmit(ctx: Ctx):
-    return resubmit(ctx, ME)
-
-
-@endpoint(PERSON)
-def my_withdraw(ctx: Ctx):
-    return withdraw(ctx, ME)
-
-
-@endpoint(PERSON)
-def my_attachment(ctx: Ctx):
-    return request_attachment(ctx, ME)
-
-
-@endpoint(PERSON)
-def my_notices(ctx: Ctx):
-    return notice_inbox(ctx, ME)
-
-
-@endpoint(PERSON)
-def my_notices_read(ctx: Ctx):
-    return notices_read(ctx, ME)
-
-
-routes = [
-    Route("/me/requests", my_requests, methods=["GET"], name="person_requests"),
-    Route("/me/requests/{reference:str}", my_request, methods=["GET"], name="person_request"),
-    Route("/me/requests/{reference:str}/status", my_request_status, methods=["GET"], name="person_request_status"),
-    Route("/me/requests/{reference:str}/resubmit", my_resubmit, methods=["POST"], name="person_request_resubmit"),
-    Route("/me/requests/{reference:str}/withdraw", my_withdraw, methods=["POST"], name="person_request_withdraw"),
-    Route("/me/requests/{reference:str}/attachments/{attachment_id:id}", my_attachment, methods=["GET"],
-          name="person_request_attachment"),
-    Route("/me/notices", my_notices, methods=["GET"], name="person_notices"),
-    Route("/me/notices", my_notices_read, methods=["POST"], name="person_notices_read"),
-]
