@@ -79,8 +79,8 @@ RUNNING = [str(state) for state in (State.SUBMITTED, State.CHECKED, State.IN_PRO
 REFRESH_LOCK = 0x6D6F6E69746F72
 # Part of every digest: changing how a month is computed makes the next refresh recompute every month.
 FORMULA_VERSION = "2"
-SUMMARY_FIELDS = ("insured", "contributors", "pensioners", "new_pensioners", "pensions_paid", "pensions_fen", "enrolments", "back_payments", "due_fen",
-                  "collected_fen", "arrears_fen", "collections_in_fen", "payments_out_fen", "cases_decided",
+SUMMARY_FIELDS = ("insured", "contributors", "pensioners", "new_pensioners", "pensions_paid", "pensions_fen",
+                  "enrolments", "back_payments", "due_fen", "collected_fen", "arrears_fen", "collections_in_fen", "payments_out_fen", "cases_decided",
                   "cases_on_time", "cases_overdue")
 
 
@@ -103,16 +103,11 @@ def _china_day(session: Session, column):
     return func.date(func.datetime(column, "+8 hours"))
 
 
-def _month_of(session: Session, column):
+def month_of(session: Session, column):
     """The first day of the month of a date column."""
     if _dialect(session) == "postgresql":
         return cast(func.date_trunc("month", column), Date)
     return func.date(column, "start of month")
-
-
-def month_of(session: Session, column):
-    """The first day of the month of a date column, in SQL."""
-    return _month_of(session, column)
 
 
 def prefecture_of(region: str | None) -> str:
@@ -120,15 +115,12 @@ def prefecture_of(region: str | None) -> str:
     return (region or "")[:4] + "00"
 
 
-def as_month(value) -> date:
-    return _as_month(value)
-
-
 def _prefecture(region_column):
     return func.substr(region_column, 1, 4).concat("00")
 
 
-def _as_month(value) -> date:
+def as_month(value) -> date:
+    """A month (its first day) from what the database returned: a date, a datetime or ISO text (SQLite)."""
     if isinstance(value, datetime):
         return value.date().replace(day=1)
     if isinstance(value, date):
@@ -150,9 +142,9 @@ def _grouped(session: Session, statement, by_area_column, *, month_column, measu
     for row in session.execute(per_area):
         area = _area(row[-1])
         if area is not None:
-            result[(_as_month(row[0]), area)] = tuple(int(value or 0) for value in row[1:1 + measures])
+            result[(as_month(row[0]), area)] = tuple(int(value or 0) for value in row[1:1 + measures])
     for row in session.execute(statement.group_by(month_column)):
-        result[(_as_month(row[0]), PROVINCE)] = tuple(int(value or 0) for value in row[1:1 + measures])
+        result[(as_month(row[0]), PROVINCE)] = tuple(int(value or 0) for value in row[1:1 + measures])
     return result
 
 
@@ -194,7 +186,7 @@ def _insured_cells(session: Session, months: list[date]) -> dict:
                         func.sum(person_month.c.paid), func.sum(person_month.c.due),
                         func.sum(person_month.c.collected), func.sum(person_month.c.arrears))
                  .group_by(person_month.c.month, person_month.c.area, band, person_month.c.sex))
-    return {(_as_month(month), _area(area), int(low), sex): [int(value or 0) for value in measures]
+    return {(as_month(month), _area(area), int(low), sex): [int(value or 0) for value in measures]
             for month, area, low, sex, *measures in session.execute(statement)}
 
 
@@ -262,7 +254,7 @@ def _pension_events(session: Session) -> dict[str, dict[date, list[int]]]:
     add(select(EmploymentSpell.end_month, func.count(distinct(EmploymentSpell.person_id)))
         .join(Employer, Employer.id == EmploymentSpell.employer_id).where(retired),
         _prefecture(Employer.region), EmploymentSpell.end_month, 0, 1)
-    died = _month_of(session, DeathReport.date_of_death)
+    died = month_of(session, DeathReport.date_of_death)
     add(select(died, func.count(distinct(EmploymentSpell.person_id)))
         .join(Employer, Employer.id == EmploymentSpell.employer_id)
         .join(DeathReport, DeathReport.person_id == EmploymentSpell.person_id).where(retired),
@@ -327,7 +319,7 @@ def _cases(session: Session, months: list[date], today: date) -> tuple[dict, dic
     on_time = _china_day(session, Case.decided_at) <= Case.due_on
     decided = (select(decided_month, func.count(Case.id), func.sum(sql_case((on_time, 1), else_=0)))
                .where(Case.decided_at.is_not(None)))
-    due_month = _month_of(session, Case.due_on)
+    due_month = month_of(session, Case.due_on)
     overdue = (select(due_month, func.count(Case.id))
                .where(Case.state.in_(RUNNING), Case.due_on < today))
     wanted = set(months)
@@ -400,7 +392,7 @@ def month_digests(session: Session, *, today: date) -> dict[date, str]:
     def collect(name: str, statement) -> None:
         for row in session.execute(statement):
             if row[0] is not None:
-                parts[_as_month(row[0])].append([name, *(int(value or 0) for value in row[1:])])
+                parts[as_month(row[0])].append([name, *(int(value or 0) for value in row[1:])])
 
     weight = sql_case((ContributionMonth.status == "paid", 1), (ContributionMonth.status == "arrears", 2),
                       (ContributionMonth.status == "deferred", 3), else_=5)
@@ -418,7 +410,7 @@ def month_digests(session: Session, *, today: date) -> dict[date, str]:
     decided_month = _china_month(session, Case.decided_at)
     collect("decided", select(decided_month, func.count(Case.id), func.sum(Case.version), func.sum(Case.id))
             .where(Case.decided_at.is_not(None)).group_by(decided_month))
-    due_month = _month_of(session, Case.due_on)
+    due_month = month_of(session, Case.due_on)
     collect("overdue", select(due_month, func.count(Case.id), func.sum(Case.id))
             .where(Case.state.in_(RUNNING), Case.due_on < today).group_by(due_month))
     paid_month = _china_month(session, Payment.paid_at)
@@ -440,7 +432,7 @@ def month_digests(session: Session, *, today: date) -> dict[date, str]:
         """Events of a month change that month on (``from_next``: the months after it)."""
         for row in session.execute(statement):
             if row[0] is not None:
-                first = figures.add_months(_as_month(row[0]), 1 if from_next else 0)
+                first = figures.add_months(as_month(row[0]), 1 if from_next else 0)
                 events.append((first, [name, str(row[0]), *(int(value or 0) for value in row[1:])]))
 
     event("retired", select(EmploymentSpell.end_month, func.count(EmploymentSpell.id), func.sum(EmploymentSpell.id))
@@ -450,7 +442,7 @@ def month_digests(session: Session, *, today: date) -> dict[date, str]:
           .group_by(PensionAward.first_payment_month))
     event("stop", select(PensionAward.stopped_after, func.count(PensionAward.id), func.sum(PensionAward.id))
           .group_by(PensionAward.stopped_after), from_next=True)
-    died = _month_of(session, DeathReport.date_of_death)
+    died = month_of(session, DeathReport.date_of_death)
     event("died", select(died, func.count(DeathReport.id), func.sum(DeathReport.person_id)).group_by(died),
           from_next=True)
     events.sort(key=lambda item: (item[0], item[1]))
