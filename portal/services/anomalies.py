@@ -32,6 +32,7 @@ from portal.models import (
 )
 from portal.policy import anomalies as rules
 from portal.policy import monitoring as figures
+from portal.policy.parameters import param
 from portal.services import monitoring
 
 MAX_NOTE = 500
@@ -54,8 +55,17 @@ def _area(code: str | None) -> str:
     return code if code in monitoring.PREFECTURES else monitoring.PROVINCE
 
 
-def _series_findings(session: Session, limits) -> list[Finding]:
+def last_due_month(today: date) -> date:
+    """The latest month whose contributions are due by today (the due day of the billed month has passed): a month
+    billed ahead and not yet due has a low collection rate that means nothing yet."""
+    month = today.replace(day=1)
+    due_day = int(param("contribution_due_day").at(month).value)
+    return month if today.day > due_day else figures.add_months(month, -1)
+
+
+def _series_findings(session: Session, limits, today: date) -> list[Finding]:
     found: list[Finding] = []
+    due_by = last_due_month(today)
     rows = session.execute(select(MonitoringMonth.area, MonitoringMonth.month, MonitoringMonth.due_fen,
                                   MonitoringMonth.collected_fen, MonitoringMonth.back_payments)
                            .where(MonitoringMonth.area.in_(monitoring.PREFECTURES)))
@@ -64,7 +74,7 @@ def _series_findings(session: Session, limits) -> list[Finding]:
         by_area.setdefault(area, []).append((month, int(due), int(collected), int(back)))
     for area, series in sorted(by_area.items()):
         for drop in rules.collection_rate_drops(
-                [(month, due, collected) for month, due, collected, _back in series],
+                [(month, due, collected) for month, due, collected, _back in series if month <= due_by],
                 points=Decimal(limits["collection_rate_drop_points"]),
                 minimum_due_fen=int(limits["collection_rate_minimum_due_yuan"]) * 100):
             found.append(Finding("collection_rate_drop", area, drop.month, "",
@@ -149,7 +159,7 @@ def _base_drops(session: Session, limits) -> list[Finding]:
 def evaluate(session: Session, *, today: date) -> list[Finding]:
     """Every finding of every rule, with the thresholds in force today."""
     limits = rules.thresholds(today).value
-    return [*_series_findings(session, limits), *_near_retirement(session, limits), *_after_death(session),
+    return [*_series_findings(session, limits, today), *_near_retirement(session, limits), *_after_death(session),
             *_shared_cards(session, limits), *_base_drops(session, limits)]
 
 

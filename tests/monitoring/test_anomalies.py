@@ -22,6 +22,7 @@ from tests.monitoring.support import (
     TODAY,
     Province,
     award,
+    month_row,
     pension_payment,
     person,
     spell,
@@ -160,3 +161,17 @@ def test_an_explained_flag_keeps_its_note_and_stays_explained_while_the_rule_fir
     kept = db.exec(select(MonitoringFlag).where(MonitoringFlag.id == flag.id)).one()
     assert (kept.status, kept.note) == ("explained", "一户大企业十月缓缴，已批准")
     assert anomalies.flags(db, status="open") == [f for f in anomalies.flags(db, status="open") if f.id != flag.id]
+
+
+def test_a_month_billed_ahead_and_not_yet_due_is_not_flagged_for_its_low_collection(db):
+    province = Province(db)
+    month_row(db, person_row=province.man, month=month(11), employer_row=province.changchun, status="billed")
+    db.commit()
+    monitoring.refresh(db, now=NOW, today=date(2026, 11, 20))  # November is due on the 25th
+    anomalies.refresh_flags(db, now=NOW, today=date(2026, 11, 20))
+    db.commit()
+    assert [flag.month for flag in found(db, "collection_rate_drop")] == [OCTOBER]
+    monitoring.refresh(db, now=NOW, today=date(2026, 11, 26))
+    anomalies.refresh_flags(db, now=NOW, today=date(2026, 11, 26))
+    db.commit()
+    assert [flag.month for flag in found(db, "collection_rate_drop")] == [month(11), OCTOBER]  # newest first
