@@ -32,7 +32,6 @@ from portal.models import (
 )
 from portal.policy import anomalies as rules
 from portal.policy import monitoring as figures
-from portal.policy.parameters import param
 from portal.services import monitoring
 
 MAX_NOTE = 500
@@ -55,17 +54,9 @@ def _area(code: str | None) -> str:
     return code if code in monitoring.PREFECTURES else monitoring.PROVINCE
 
 
-def last_due_month(today: date) -> date:
-    """The latest month whose contributions are due by today (the due day of the billed month has passed): a month
-    billed ahead and not yet due has a low collection rate that means nothing yet."""
-    month = today.replace(day=1)
-    due_day = int(param("contribution_due_day").at(month).value)
-    return month if today.day > due_day else figures.add_months(month, -1)
-
-
 def _series_findings(session: Session, limits, today: date) -> list[Finding]:
     found: list[Finding] = []
-    due_by = last_due_month(today)
+    due_by = monitoring.last_due_month(today)
     rows = session.execute(select(MonitoringMonth.area, MonitoringMonth.month, MonitoringMonth.due_fen,
                                   MonitoringMonth.collected_fen, MonitoringMonth.back_payments)
                            .where(MonitoringMonth.area.in_(monitoring.PREFECTURES)))

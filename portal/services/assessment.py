@@ -80,9 +80,10 @@ def achieved(totals: PeriodTotals, *, through: date, elapsed: int,
 
 def assess(session: Session, *, year: int, today: date, through: date | None = None,
            budget_income: dict[str, Decimal] | None = None) -> Assessment:
-    """The prefectures' scores for ``year`` up to ``through`` (default: the year's last month on record); the budgeted
-    incomes default to the budget drafted for the year from the years before."""
-    months = [month for month in monitoring.months_available(session) if month.year == year]
+    """The prefectures' scores for ``year`` up to ``through`` (default: the year's last month on record that is due);
+    the budgeted incomes default to the budget drafted for the year from the years before."""
+    due_by = monitoring.last_due_month(today)  # a month billed ahead and not yet due would weigh rates down
+    months = [month for month in monitoring.months_available(session) if month.year == year and month <= due_by]
     through = through or (months[-1] if months else date(year, 12, 1))
     elapsed = through.month
     totals = period_totals(session, start=date(year, 1, 1), through=through)

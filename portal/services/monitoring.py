@@ -566,6 +566,14 @@ def _area_month(row: MonitoringMonth, new_year: int) -> AreaMonth:
         plan_monthly=figures.enrolment_plan(row.area, row.month).monthly)
 
 
+def last_due_month(today: date) -> date:
+    """The latest month whose contributions are due by today (the due day of the billed month has passed): a month
+    billed ahead and not yet due has a low collection rate that means nothing yet."""
+    month = today.replace(day=1)
+    due_day = int(param("contribution_due_day").at(month).value)
+    return month if today.day > due_day else figures.add_months(month, -1)
+
+
 def has_benefit_records(session: Session) -> bool:
     """Whether any pension was awarded yet (before that, pensioners come from retirements only)."""
     return session.execute(select(PensionAward.id).limit(1)).first() is not None
