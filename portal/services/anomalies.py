@@ -192,6 +192,14 @@ def flag(session: Session, *, flag_id: int) -> MonitoringFlag | None:
     return session.get(MonitoringFlag, flag_id)
 
 
+def open_count(session: Session, *, area: str = "") -> int:
+    """How many flags wait for a supervisor (in one prefecture, or everywhere)."""
+    statement = select(func.count(MonitoringFlag.id)).where(MonitoringFlag.status == "open")
+    if area in monitoring.PREFECTURES:
+        statement = statement.where(MonitoringFlag.area == area)
+    return int(session.execute(statement).scalar() or 0)
+
+
 def flags(session: Session, *, status: str = "open", area: str = "") -> list[MonitoringFlag]:
     """Flags newest month first; ``status`` open, explained or all; ``area`` one prefecture or all."""
     statement = select(MonitoringFlag).order_by(MonitoringFlag.month.desc(), MonitoringFlag.rule, MonitoringFlag.id)

@@ -244,3 +244,17 @@ def test_the_budget_page_says_when_there_is_no_year_to_project_from(client, db, 
     supervisor_signed_in(client, db)
     page = client.get("/staff/monitoring/budget?lang=en")
     assert "No year before this one is on record yet" in page.text
+
+
+def test_the_staff_overview_shows_a_supervisor_the_anomalies_waiting(client, db, frozen_clock):
+    refreshed_province(db)
+    supervisor_signed_in(client, db)
+    page = client.get("/staff?lang=en")
+    assert "1 anomaly waits for a supervisor." in page.text
+    assert 'href="/staff/monitoring/anomalies"' in page.text
+
+
+def test_the_staff_overview_shows_a_handler_no_monitoring(client, db, frozen_clock):
+    refreshed_province(db)
+    supervisor_signed_in(client, db, roles="handler")
+    assert "waits for a supervisor" not in client.get("/staff?lang=en").text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from portal.services import accounts
+from portal.services import accounts, anomalies
 from portal.web.access import STAFF
 from portal.web.endpoint import Ctx, endpoint
 
@@ -15,7 +15,10 @@ VERIFICATION_QUEUE = "/staff/queue?kind=employer_verification"
 @endpoint(ANY_STAFF)
 def dashboard(ctx: Ctx):
     pending = accounts.pending_employers(session=ctx.db)
-    return ctx.render("staff/dashboard.html", pending_count=len(pending), verification_queue=VERIFICATION_QUEUE)
+    supervising = "supervisor" in ctx.principal.roles
+    open_anomalies = anomalies.open_count(ctx.db, area=ctx.principal.region or "") if supervising else 0
+    return ctx.render("staff/dashboard.html", pending_count=len(pending), verification_queue=VERIFICATION_QUEUE,
+                      supervising=supervising, open_anomalies=open_anomalies)
 
 
 @endpoint(ANY_STAFF)
