@@ -14,13 +14,16 @@ from portal.services import (
     applications,
     certification,
     claims,
+    credit,
     person_requests,
     planned_kinds,
+    supervision,
     survivors,
     transfers,
 )
 
-KIND_MODULES = (accounts, applications, certification, claims, person_requests, planned_kinds, survivors, transfers)
+KIND_MODULES = (accounts, applications, certification, claims, credit, person_requests, planned_kinds, supervision,
+                survivors, transfers)
 
 
 def assemble() -> None:

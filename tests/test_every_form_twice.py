@@ -29,6 +29,7 @@ from tests.helpers import Cast, another_browser, app_routes, fill_path, snapshot
 from tests.queue.helpers import person_actor, staff_actor
 from tests.records.support import NOW, TODAY, employer_actor, spell
 from tests.records.support import flexible as flexible_enrolment
+from tests.trust_support import COMMIT, COMMIT_FIELDS
 
 OCTOBER, NOVEMBER = date(2026, 10, 1), date(2026, 11, 1)
 # Forms whose repeat is harmless and must run again (portal.web.endpoint, ``repeatable``); nothing else may be.
@@ -78,7 +79,7 @@ class World:
     def employer_case(self, month: date, *, returned: bool = False) -> Case:
         self._bill(month)
         case = applications.submit_deferral(self.db, actor=self.actor, months=[f"{month:%Y-%m}"], reason="停产",
-                                            commitment=True, token=f"d-{month}", now=NOW, today=TODAY)
+                                            **COMMIT, token=f"d-{month}", now=NOW, today=TODAY)
         return self._returned(case) if returned else case
 
     def _returned(self, case: Case) -> Case:
@@ -223,7 +224,7 @@ def employer_withdraw(w: World):
 def deferral(w: World):
     w._bill(OCTOBER)
     return "employer", "/employer/applications/deferral", {"months": "2026-10", "reason": "停产",
-                                                           "commitment": "yes", "token": "walk-deferral"}, None
+                                                           **COMMIT_FIELDS, "token": "walk-deferral"}, None
 
 
 def back_payment(w: World):
@@ -531,7 +532,7 @@ def test_a_form_shown_again_with_errors_can_be_corrected_and_sent(app, db, froze
         browser = world.browser(kind)
         data = {**fields, "csrf_token": csrf_token(browser.get("/accessibility").text),
                 idempotency.FIELD: idempotency.new_key()}
-        assert browser.post(path, data={**data, "commitment": ""}).status_code == 422
+        assert browser.post(path, data={**data, "commitment": "", "mode": ""}).status_code == 422
         assert count(db, IdempotencyKey) == 0
         assert browser.post(path, data=data).status_code == 303
         assert count(db, Case) == 1

@@ -21,6 +21,7 @@ from portal.devtools import demo
 from portal.models import EmployerOperator, Person, StaffMember, WebSession
 from portal.policy.dates import add_months, fmt_month, month_of
 from tests.helpers import another_browser, current_code, sign_in
+from tests.trust_support import COMMIT
 from tests.visible_text import internal_names, visible_text
 
 LINK = re.compile(r'<a\b[^>]*\bhref="([^"#]*)"')
@@ -52,7 +53,7 @@ def _requests_in_several_states(db) -> None:
     employer = _actor(db, "employer", admin.id)
     deferral = applications.submit_deferral(
         db, actor=employer, months=[fmt_month(add_months(month_of(today), -1))], reason="订单减少，资金周转困难",
-        commitment=True, token="walk-deferral", now=now, today=today)
+        **COMMIT, token="walk-deferral", now=now, today=today)
     person = db.exec(select(Person).where(Person.id_number == demo.PERSONS[0][1])).one()
     from portal.models import PersonAccount
 

@@ -13,6 +13,7 @@ from portal.models.benefits import (
     SurvivorAward,
 )
 from portal.models.certificates import Certificate
+from portal.models.credit import CommitmentEvidence, CreditEvent, CreditRating, DishonestyListing
 from portal.models.declarations import DeclarationDraft
 from portal.models.essc import CardLink, QrSignIn
 from portal.models.idempotency import IdempotencyKey
@@ -66,6 +67,10 @@ __all__ = [
     "CaseEvent",
     "CardLink",
     "Certificate",
+    "CommitmentEvidence",
+    "CreditEvent",
+    "CreditRating",
+    "DishonestyListing",
     "Employer",
     "EmployerOperator",
     "IdempotencyKey",

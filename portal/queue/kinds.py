@@ -41,6 +41,8 @@ class Kind(StrEnum):
     CERTIFICATION_EXCEPTION = "certification_exception"
     SURVIVOR_CLAIM = "survivor_claim"
     CREDIT_OBJECTION = "credit_objection"
+    DISHONESTY_LISTING = "dishonesty_listing"
+    SPOT_CHECK = "spot_check"
 
 
 # Decisions that move money take two people on every tier; routing.py refuses a file that routes them otherwise.
@@ -67,6 +69,9 @@ class CheckResult:
 Check = Callable[["Session", "Case", dict], CheckResult]
 # effect(session, case, approved, now, note): what the decision changes outside the queue.
 Effect = Callable[["Session", "Case", bool, datetime, str], None]
+# revoke(session, case, now): undoes an approval found false afterwards (a spot check); returns the amount due
+# again, or None.
+Revoke = Callable[["Session", "Case", datetime], Any]
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,8 @@ class KindSpec:
     shown: frozenset[str] = frozenset()
     # Items of the commitment catalogue an applicant may commit to instead of proving (the trust work fills it).
     commitments: tuple[str, ...] = ()
+    # What revoking an approval undoes (portal/services/supervision.py), when the kind can be revoked.
+    revoke: Revoke | None = None
 
     @property
     def payload_template(self) -> str | None:

@@ -54,6 +54,7 @@ REASONS: tuple[Reason, ...] = (
         "与参保缴费记录不符",
         "The request conflicts with the contribution record",
     ),
+    Reason("commitment_false", ReasonUse.REJECT, "承诺不实", "The commitment is false"),
     Reason("missing_document", ReasonUse.RETURN, "缺少申请材料", "A required document is missing"),
     Reason("illegible_document", ReasonUse.RETURN, "材料不清晰", "A document is illegible"),
     Reason(

@@ -20,7 +20,6 @@ from decimal import Decimal
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from portal import i18n
 from portal.auth.principal import SYSTEM, Actor
 from portal.errors import N_, Msg, ValidationFailed
 from portal.models import (
@@ -40,12 +39,13 @@ from portal.policy.explain import Explanation
 from portal.policy.parameters import param
 from portal.policy.rules.contribution import employee_contribution
 from portal.policy.rules.late_fee import late_fee
-from portal.queue import cases, parties
+from portal.queue import attachments, cases, parties
 from portal.queue import service as queue
 from portal.queue.kinds import CheckResult, Kind, KindSpec
-from portal.services import accounts, audit, billing
+from portal.services import accounts, audit, billing, commitments, credit, supervision
 
 COMMITMENT = N_("I confirm the statements are true and accept the consequences of a false commitment.")
+DEFERRAL_COMMITMENT = "deferral_hardship"  # the commitment catalogue's item (portal/policy/data/commitments.yaml)
 MAX_REASON = 1000
 ZERO = Decimal("0.00")
 
@@ -91,10 +91,18 @@ def deferrable_months(session: Session, *, actor: Actor, today: date) -> list[De
                             tuple(b.id for b in bills)) for month, bills in sorted(months.items())]
 
 
-def submit_deferral(session: Session, *, actor: Actor, months: list[str], reason: str, commitment: bool,
-                    token: str, now: datetime, today: date) -> Case:
-    """Ask to defer the chosen unpaid months; nothing is created when any field is wrong."""
+def submit_deferral(session: Session, *, actor: Actor, months: list[str], reason: str, mode: str, token: str,
+                    now: datetime, today: date, password: str = "", notice_version: str = "", locale: str = "zh_CN",
+                    uploads: list[attachments.Upload] | None = None) -> Case:
+    """Ask to defer the chosen unpaid months; nothing is created when any field is wrong.
+
+    The hardship is either committed to (``mode="commit"``: the catalogue's notice confirmed with the password,
+    evidence kept) or proven with documents (``mode="proof"``), which is the only way for an employer that may not
+    commit. The request is routed by the employer's risk tier (portal/services/supervision.py).
+    """
     employer = _employer_of(session, actor)
+    subject = credit.Subject("employer", employer.id)
+    assessment = supervision.assess(session, subject=subject, kind=Kind.DEFERRAL, on=today)
     offered = {fmt_month(m.month): m for m in deferrable_months(session, actor=actor, today=today)}
     chosen = sorted(set(months))
     reason = (reason or "").strip()
@@ -110,20 +118,39 @@ def submit_deferral(session: Session, *, actor: Actor, months: list[str], reason
         errors["reason"] = Msg(N_("Say why the employer cannot pay on time."))
     elif len(reason) > MAX_REASON:
         errors["reason"] = Msg(N_("Keep the reason under %(count)s characters."), {"count": MAX_REASON})
-    if not commitment:
-        errors["commitment"] = Msg(N_("Confirm the commitment to submit the request."))
+    confirmation = None
+    uploads = uploads or []
+    if mode not in commitments.MODES:
+        errors["mode"] = Msg(N_("Choose whether you commit to the hardship or attach documents proving it."))
+    elif mode == "commit" and not assessment.eligibility.may_commit:
+        errors["mode"] = Msg(N_("You cannot commit instead of proving: attach the documents that prove the hardship."))
+    elif mode == "proof" and not uploads:
+        errors[attachments.FIELD] = Msg(N_("Attach the documents that prove the hardship."))
+    elif mode == "proof":
+        try:
+            attachments.check(uploads)
+        except ValidationFailed as invalid:
+            errors |= invalid.errors
     if errors:
         raise ValidationFailed(errors)
+    if mode == "commit":
+        confirmation = commitments.confirm(session, actor=actor, item=DEFERRAL_COMMITMENT, version=notice_version,
+                                           password=password, locale=locale, now=now, today=today)
     payload = {
         "months": chosen,
         "windows": {m: [offered[m].window[0].isoformat(), offered[m].window[1].isoformat()] for m in chosen},
         "amount": str(sum((offered[m].amount for m in chosen), ZERO)),
         "reason": reason,
-        "commitment": {"accepted": True, "text": i18n.gettext(COMMITMENT), "at": now.isoformat()},
         "credit_code": employer.credit_code,
     }
-    return queue.submit(session, kind="deferral", applicant=actor, payload=payload,
-                        prefecture=_prefecture(employer), idempotency_key=token, now=now)
+    if confirmation is not None:
+        payload["commitment"] = commitments.payload_entry(confirmation)
+    case = queue.submit(session, kind="deferral", applicant=actor, payload=payload, prefecture=_prefecture(employer),
+                        idempotency_key=token, now=now, tier=assessment.tier,
+                        uploads=uploads if mode == "proof" else None)
+    if confirmation is not None:
+        commitments.keep_evidence(session, case=case, confirmation=confirmation, actor=actor)
+    return case
 
 
 def _payload_months(payload: dict) -> list[date]:
@@ -180,6 +207,27 @@ def apply_deferral(session: Session, case: Case, approved: bool, now: datetime, 
     audit.record(session=session, actor=SYSTEM, action="deferral.applied", now=now, object_type="case",
                  object_id=case.reference,
                  detail={"months": [fmt_month(m) for m in months], "rows": max(changed or 0, 0)})
+
+
+def revoke_deferral(session: Session, case: Case, now: datetime) -> Decimal | None:
+    """A deferral found false afterwards: its months are no longer deferred, so the late fee runs again from each
+    original due date. Returns what those months' unpaid bills come to."""
+    months = _payload_months(cases.payload_of(case))
+    if not months or case.applicant_kind != "employer":
+        return None
+    deferred = (select(ContributionMonth.id)
+                .join(BillLine, BillLine.contribution_month_id == ContributionMonth.id)
+                .join(Bill, Bill.id == BillLine.bill_id)
+                .where(Bill.payer_kind == "employer", Bill.payer_id == case.applicant_id, Bill.status != "paid",
+                       Bill.month.in_(months), ContributionMonth.status == "deferred"))
+    changed = session.execute(update(ContributionMonth).where(ContributionMonth.id.in_(deferred))
+                              .values(status="billed").execution_options(synchronize_session=False)).rowcount
+    due = session.exec(select(Bill.total_fen).where(Bill.payer_kind == "employer", Bill.payer_id == case.applicant_id,
+                                                    Bill.status != "paid", Bill.month.in_(months))).all()
+    audit.record(session=session, actor=SYSTEM, action="deferral.revoked", now=now, object_type="case",
+                 object_id=case.reference, detail={"months": [fmt_month(m) for m in months],
+                                                   "rows": max(changed or 0, 0)})
+    return from_fen(sum(due)) if due else None
 
 
 # --- back payment ----------------------------------------------------------------------------------------
@@ -400,8 +448,9 @@ def apply_back_payment(session: Session, case: Case, approved: bool, now: dateti
 
 
 KIND_SPECS = (
-    KindSpec(Kind.DEFERRAL, checks=(check_deferral,), effect=apply_deferral,
-             shown=frozenset({"months", "windows", "amount", "reason", "credit_code"})),
+    KindSpec(Kind.DEFERRAL, checks=(check_deferral,), effect=apply_deferral, revoke=revoke_deferral,
+             shown=frozenset({"months", "windows", "amount", "reason", "credit_code"}),
+             commitments=(DEFERRAL_COMMITMENT,)),
     KindSpec(Kind.BACK_PAYMENT, checks=(check_back_payment,), effect=apply_back_payment,
              shown=frozenset({"person_id", "person_name", "id_number", "spell_id", "first_month", "last_month",
                               "months", "contributions", "late_fee", "quoted_on", "credit_code"})),

@@ -7,8 +7,5 @@ own service module, with its checks and effect, when that service is built; this
 
 from __future__ import annotations
 
-from portal.queue.kinds import Kind, KindSpec
-
 KIND_SPECS = (
-    KindSpec(Kind.CREDIT_OBJECTION),
 )

@@ -40,6 +40,8 @@ RESUME_COOKIE = "portal_resume"  # a form posted after the session ended, kept f
 RESUME_MAX_BYTES = 3500  # a cookie holds about 4 KB; a longer form is not kept (the sign-in message says so)
 RESUME_MINUTES = 30
 DISPLAY_COOKIE = "portal_display"
+# Fields never put back into a form nor kept across a sign-in (a password typed again to confirm a commitment).
+SECRET_FIELDS = ("password",)
 Answer = TypeVar("Answer")
 log = logging.getLogger("portal.web")
 
@@ -104,7 +106,7 @@ class Ctx:
         if self.form is None:
             return {}
         return {key: value for key, value in self.form.items()
-                if isinstance(value, str) and key not in (csrf.FIELD, idempotency.FIELD)}
+                if isinstance(value, str) and key not in (csrf.FIELD, idempotency.FIELD, *SECRET_FIELDS)}
 
     def flash(self, message: str, **params) -> None:
         """A one-time confirmation shown on the next page (message id, translated when shown)."""
@@ -397,7 +399,7 @@ def _to_sign_in(request: Request, access: Access, form: FormData | None, setting
         return response
     typed: dict[str, str | list[str]] = {}
     for name, value in form.multi_items():
-        if not isinstance(value, str) or name == csrf.FIELD:
+        if not isinstance(value, str) or name in (csrf.FIELD, *SECRET_FIELDS):
             continue
         earlier = typed.get(name)
         typed[name] = value if earlier is None else [*earlier, value] if isinstance(earlier, list) else [earlier, value]

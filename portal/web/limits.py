@@ -32,6 +32,7 @@ ROUTE_LIMITS = {
     "employer_declaration_upload": declarations.MAX_BYTES + FORM_OVERHEAD,
     "person_request_resubmit": attachments.MAX_BYTES + FORM_OVERHEAD,
     "employer_request_resubmit": attachments.MAX_BYTES + FORM_OVERHEAD,
+    "employer_deferral_submit": attachments.MAX_BYTES + FORM_OVERHEAD,  # the proof of hardship, when not committed
     "payments_callback": CALLBACK_LIMIT,
 }
 

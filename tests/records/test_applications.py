@@ -22,6 +22,7 @@ from tests import factories
 from tests.helpers import error_links, sign_in_operator, snapshot, token_from
 from tests.queue.helpers import staff_actor
 from tests.records.support import NOW, employer_actor, spell
+from tests.trust_support import COMMIT, COMMIT_FIELDS
 
 OCTOBER, NOVEMBER = date(2026, 10, 1), date(2026, 11, 1)
 TODAY = date(2026, 11, 28)
@@ -71,24 +72,24 @@ def test_unpaid_months_can_be_deferred_and_the_window_would_run_a_year_from_an_a
     assert applications.max_deferral_months(date(2020, 6, 1)) == 6
 
 
-def test_a_deferral_needs_months_a_reason_and_the_commitment_and_creates_nothing_otherwise(db):
+def test_a_deferral_needs_months_a_reason_and_a_commitment_or_proof_and_creates_nothing_otherwise(db):
     actor, _, _ = employer_in_arrears(db)
     with pytest.raises(ValidationFailed) as refused:
-        applications.submit_deferral(db, actor=actor, months=[], reason=" ", commitment=False, token="t1",
+        applications.submit_deferral(db, actor=actor, months=[], reason=" ", mode="", token="t1",
                                      now=NOW, today=TODAY)
-    assert set(refused.value.errors) == {"months", "reason", "commitment"}
+    assert set(refused.value.errors) == {"months", "reason", "mode"}
     with pytest.raises(ValidationFailed) as refused:
         applications.submit_deferral(db, actor=actor, months=["2026-10", "2025-01"], reason="疫情停产",
-                                     commitment=True, token="t1", now=NOW, today=TODAY)
+                                     **COMMIT, token="t1", now=NOW, today=TODAY)
     assert set(refused.value.errors) == {"months"}
     assert db.exec(select(Case)).all() == []
 
 
 def test_a_deferral_is_submitted_once_per_form_and_stores_the_commitment(db):
     actor, _, _ = employer_in_arrears(db)
-    first = applications.submit_deferral(db, actor=actor, months=["2026-10"], reason="疫情停产", commitment=True,
+    first = applications.submit_deferral(db, actor=actor, months=["2026-10"], reason="疫情停产", **COMMIT,
                                          token="form-1", now=NOW, today=TODAY)
-    again = applications.submit_deferral(db, actor=actor, months=["2026-10"], reason="疫情停产", commitment=True,
+    again = applications.submit_deferral(db, actor=actor, months=["2026-10"], reason="疫情停产", **COMMIT,
                                          token="form-1", now=NOW, today=TODAY)
     assert again.id == first.id and len(db.exec(select(Case)).all()) == 1
     payload = json.loads(first.payload)
@@ -99,7 +100,7 @@ def test_a_deferral_is_submitted_once_per_form_and_stores_the_commitment(db):
 
 def test_an_approved_deferral_defers_the_months_and_no_late_fee_accrues_in_its_window(db):
     actor, _, _ = employer_in_arrears(db)
-    case = applications.submit_deferral(db, actor=actor, months=["2026-10"], reason="疫情停产", commitment=True,
+    case = applications.submit_deferral(db, actor=actor, months=["2026-10"], reason="疫情停产", **COMMIT,
                                         token="form-2", now=NOW, today=TODAY)
     assert decide(db, case).state == State.APPROVED
     assert statuses(db, OCTOBER) == {"deferred"} and statuses(db, NOVEMBER) == {"arrears"}
@@ -123,13 +124,13 @@ def test_an_approved_deferral_defers_the_months_and_no_late_fee_accrues_in_its_w
 
 def test_a_rejected_deferral_changes_no_month(db):
     actor, _, _ = employer_in_arrears(db)
-    case = applications.submit_deferral(db, actor=actor, months=["2026-10"], reason="疫情停产", commitment=True,
+    case = applications.submit_deferral(db, actor=actor, months=["2026-10"], reason="疫情停产", **COMMIT,
                                         token="form-3", now=NOW, today=TODAY)
     assert decide(db, case, approve=False).state == State.REJECTED
     assert statuses(db, OCTOBER) == {"arrears"}
 
 
-def test_the_deferral_form_refuses_a_missing_commitment_and_a_double_click_makes_one_case(client, db, engine,
+def test_the_deferral_form_refuses_neither_commitment_nor_proof_and_a_double_click_makes_one_case(client, db, engine,
                                                                                           frozen_clock):
     operator = factories.operator(db)
     employer = db.get(Employer, operator.employer_id)
@@ -140,18 +141,18 @@ def test_the_deferral_form_refuses_a_missing_commitment_and_a_double_click_makes
     db.commit()
     sign_in_operator(client, operator, code)
     form = client.get("/employer/applications/deferral?lang=en")
-    assert form.status_code == 200 and "I confirm the statements are true" in form.text
+    assert form.status_code == 200 and "Notice of the commitment" in form.text
     token = re.search(r'name="token" value="([^"]+)"', form.text).group(1)
     csrf = token_from(client, "/employer/applications/deferral")
 
     before = snapshot(engine)
     refused = client.post("/employer/applications/deferral?lang=en",
                           data={"csrf_token": csrf, "token": token, "months": ["2026-10"], "reason": "停产"})
-    assert refused.status_code == 422 and error_links(refused.text) == ["commitment"]
+    assert refused.status_code == 422 and error_links(refused.text) == ["mode"]
     assert "停产" in refused.text and f'value="{token}"' in refused.text  # kept, so a retry is the same request
     assert snapshot(engine) == before
 
-    data = {"csrf_token": csrf, "token": token, "months": ["2026-10"], "reason": "停产", "commitment": "yes"}
+    data = {"csrf_token": csrf, "token": token, "months": ["2026-10"], "reason": "停产", **COMMIT_FIELDS}
     first, second = (client.post("/employer/applications/deferral", data=data) for _ in range(2))
     assert first.status_code == second.status_code == 303
     assert first.headers["location"] == second.headers["location"]

@@ -26,6 +26,7 @@ from tests.conftest import csrf_token
 from tests.helpers import sign_in_operator, sign_in_staff
 from tests.queue.helpers import person_actor, staff_actor
 from tests.records.support import NOW, TODAY, employer_actor, spell
+from tests.trust_support import COMMIT, COMMIT_FIELDS
 
 OCTOBER, NOVEMBER = date(2026, 10, 1), date(2026, 11, 1)
 SECRET = "test-payment-secret"  # the settings fixture's
@@ -44,7 +45,7 @@ def employer_in_arrears(db):
 
 
 def defer(db, actor, months, token):
-    return applications.submit_deferral(db, actor=actor, months=months, reason="疫情停产", commitment=True, token=token,
+    return applications.submit_deferral(db, actor=actor, months=months, reason="疫情停产", **COMMIT, token=token,
                                         now=NOW, today=TODAY)
 
 
@@ -84,7 +85,7 @@ def test_two_tabs_submitting_the_deferral_form_see_one_request_and_one_refusal_n
     tabs = [client.get("/employer/applications/deferral?lang=en").text for _ in range(2)]
     answers = []
     for page in tabs:
-        data = {"csrf_token": csrf_token(page), "months": "2026-10", "reason": "停产", "commitment": "yes",
+        data = {"csrf_token": csrf_token(page), "months": "2026-10", "reason": "停产", **COMMIT_FIELDS,
                 "token": re.search(r'name="token" value="([^"]+)"', page).group(1),
                 "idempotency_key": re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)}
         answers.append(client.post("/employer/applications/deferral?lang=en", data=data))

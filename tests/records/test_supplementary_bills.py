@@ -15,6 +15,7 @@ from portal.services import applications, billing, enrolment
 from tests import factories
 from tests.records.support import NOW, TODAY, employer_actor, spell
 from tests.records.test_applications import decide
+from tests.trust_support import COMMIT
 
 OCTOBER = date(2026, 10, 1)
 LATER = NOW + timedelta(hours=3)
@@ -54,7 +55,7 @@ def test_a_bill_under_an_approved_deferral_keeps_its_amount_and_new_lines_go_to_
     operator, employer = _firm(db)
     first = employee_contribution(Decimal("6000.00"), OCTOBER).total
     case = applications.submit_deferral(db, actor=employer_actor(operator), months=["2026-10"], reason="停产",
-                                        commitment=True, token="d1", now=NOW, today=TODAY)
+                                        **COMMIT, token="d1", now=NOW, today=TODAY)
     decide(db, case)
     _enrol_into_october(db, operator)
 

@@ -13,24 +13,35 @@ from starlette.routing import Route
 from portal import i18n
 from portal.errors import ValidationFailed
 from portal.money import from_fen
+from portal.policy import commitments as commitment_catalogue
 from portal.policy.dates import add_months, fmt_month, month_of
-from portal.services import applications
+from portal.services import applications, credit, supervision
 from portal.web.access import EMPLOYER
 from portal.web.endpoint import Ctx, endpoint
+from portal.web.shared.requests import uploads_from
 
 
 def _token(ctx: Ctx) -> str:
     return ctx.value("token") or secrets.token_urlsafe(18)
 
 
+def _text_field(ctx: Ctx, name: str) -> str:
+    """A field exactly as typed (a password keeps its spaces); never an upload."""
+    value = ctx.form.get(name) if ctx.form is not None else None
+    return value if isinstance(value, str) else ""
+
+
 # --- deferral -------------------------------------------------------------------------------------------
 
 
 def _deferral_page(ctx: Ctx, *, error: ValidationFailed | None = None):
+    subject = credit.Subject("employer", ctx.principal.employer_id)
+    assessment = supervision.assess(ctx.db, subject=subject, kind="deferral", on=ctx.today)
     extra = dict(months=applications.deferrable_months(ctx.db, actor=ctx.actor, today=ctx.today),
-                 limit=applications.max_deferral_months(ctx.today), commitment=applications.COMMITMENT,
+                 limit=applications.max_deferral_months(ctx.today), assessment=assessment,
+                 notice=commitment_catalogue.notice(applications.DEFERRAL_COMMITMENT, ctx.today),
                  token=_token(ctx), chosen=set(ctx.form.getlist("months")) if ctx.form is not None else set(),
-                 fmt_month=fmt_month)
+                 fmt_month=fmt_month, say=lambda message: message.render(i18n.gettext))
     if error is not None:
         return ctx.render_invalid("employer/applications_deferral.html", error, **extra)
     return ctx.render("employer/applications_deferral.html", **extra)
@@ -46,8 +57,9 @@ def deferral_submit(ctx: Ctx):
     try:
         case = applications.submit_deferral(
             ctx.db, actor=ctx.actor, months=[m for m in ctx.form.getlist("months") if isinstance(m, str)],
-            reason=ctx.value("reason"), commitment=ctx.value("commitment") == "yes", token=ctx.value("token"),
-            now=ctx.now, today=ctx.today)
+            reason=ctx.value("reason"), mode=ctx.value("mode"), password=_text_field(ctx, "password"),
+            notice_version=ctx.value("notice_version"), locale=ctx.locale, uploads=uploads_from(ctx),
+            token=ctx.value("token"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
         return ctx.refuse(_deferral_page, ctx, error=error)
     ctx.flash("Your request %(reference)s was submitted. We will tell you when it is decided.",

@@ -1,0 +1,115 @@
+"""Notification and commitment (告知承诺): who may commit, the confirmation, and the evidence kept.
+
+The applicant reads the notice of the catalogue item (portal/policy/commitments.py) and confirms it by entering
+their password again, or, for a person, by a session signed in with the electronic social security card and its
+face check. The evidence names the notice version and its hash, the time, the client address and the account,
+and is shown to staff on the case. Who may not commit (grade D, on the serious-dishonesty list, or a false
+commitment on record: 人社厅发〔2020〕110号) is told why and attaches the proof instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from portal.auth.passwords import verify_password
+from portal.auth.principal import Actor
+from portal.errors import N_, Msg, ValidationFailed
+from portal.models import Case, CommitmentEvidence, EmployerOperator, PersonAccount
+from portal.policy import commitments as catalogue
+from portal.policy.rules import credit as rules
+from portal.services import audit, credit
+
+MODES = ("commit", "proof")
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    may_commit: bool
+    reasons: tuple[Msg, ...]  # why not, when not
+
+
+def eligibility(session: Session, *, subject: credit.Subject, on: date,
+                rating: rules.Rating | None = None) -> Eligibility:
+    rating = rating or credit.rating_of(session, subject=subject, on=on)
+    reasons = []
+    if rating.listed:
+        reasons.append(Msg(N_("You are on the serious-dishonesty list, so you cannot commit instead of proving.")))
+    elif not rules.grade_may_commit(rating.grade, on):
+        reasons.append(Msg(N_("Your credit grade is %(grade)s, so you cannot commit instead of proving."),
+                           {"grade": rating.grade}))
+    if credit.has_false_commitment(session, subject=subject):
+        reasons.append(Msg(N_("A commitment of yours was found to be false, so you cannot commit again until your "
+                              "credit is repaired.")))
+    return Eligibility(not reasons, tuple(reasons))
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    notice: catalogue.NoticeVersion
+    locale: str
+    method: str  # password | essc_face
+    at: datetime
+    address: str
+
+
+def confirm(session: Session, *, actor: Actor, item: str, version: str, password: str, locale: str,
+            now: datetime, today: date) -> Confirmation:
+    """The applicant's confirmation of the notice they were shown; ValidationFailed at the field otherwise."""
+    notice = catalogue.notice(item, today)
+    if version != notice.version:
+        raise ValidationFailed({"password": Msg(N_(
+            "The notice has changed since the page was shown. Read it again and confirm.")) })
+    principal = actor.principal
+    if principal is not None and principal.kind == "person" and principal.face_verified:
+        return Confirmation(notice, locale, "essc_face", now, actor.address)
+    stored = None
+    if principal is not None and principal.kind == "person":
+        account = session.get(PersonAccount, principal.account_id)
+        stored = account.password_hash if account else None
+    elif principal is not None and principal.kind == "employer":
+        operator = session.get(EmployerOperator, principal.account_id)
+        stored = operator.password_hash if operator and operator.active else None
+    if not password:
+        raise ValidationFailed({"password": Msg(N_("Enter your password to confirm the commitment."))})
+    if not verify_password(stored, password):
+        audit.record(session=session, actor=actor, action="commitment.confirmation_refused", now=now,
+                     object_type="commitment", object_id=item, detail={"version": notice.version})
+        raise ValidationFailed({"password": Msg(N_("The password is not right. Enter the password you sign in with."))})
+    return Confirmation(notice, locale, "password", now, actor.address)
+
+
+def payload_entry(confirmation: Confirmation) -> dict:
+    """What the case's details carry of the commitment (the text as read, for the applicant and staff)."""
+    text = confirmation.notice.text(confirmation.locale)
+    return {"accepted": True, "item": confirmation.notice.item, "version": confirmation.notice.version,
+            "sha256": confirmation.notice.sha256, "text": f"{text['item']}. {text['conditions']}",
+            "accepted_at": confirmation.at.isoformat(), "confirmed_by": confirmation.method}
+
+
+def keep_evidence(session: Session, *, case: Case, confirmation: Confirmation, actor: Actor) -> CommitmentEvidence:
+    """Stores the evidence with the case (once: a resent form returns the same case and keeps nothing twice)."""
+    existing = session.exec(select(CommitmentEvidence).where(CommitmentEvidence.case_id == case.id,
+                                                             CommitmentEvidence.item == confirmation.notice.item)).first()
+    if existing is not None:
+        return existing
+    principal = actor.principal
+    evidence = CommitmentEvidence(
+        case_id=case.id, item=confirmation.notice.item, notice_version=confirmation.notice.version,
+        notice_sha256=confirmation.notice.sha256, locale=confirmation.locale, confirmed_by=confirmation.method,
+        confirmed_at=confirmation.at, client_address=(confirmation.address or "")[:64],
+        account_kind=principal.kind, account_id=principal.account_id, subject_kind=case.applicant_kind,
+        subject_id=case.applicant_id)
+    session.add(evidence)
+    session.flush()
+    audit.record(session=session, actor=actor, action="commitment.given", now=confirmation.at, object_type="case",
+                 object_id=case.reference, detail={"item": evidence.item, "version": evidence.notice_version,
+                                                   "sha256": evidence.notice_sha256, "by": evidence.confirmed_by})
+    return evidence
+
+
+def evidence_of(session: Session, *, case: Case) -> list[CommitmentEvidence]:
+    return list(session.exec(select(CommitmentEvidence).where(CommitmentEvidence.case_id == case.id)
+                             .order_by(CommitmentEvidence.id)).all())

@@ -1,0 +1,252 @@
+"""Trust (issue 13): credit scores and grades, supervision by class, commitments with evidence, proof uploads,
+spot checks, and the serious-dishonesty list - through the real services and database."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlmodel import select
+
+from portal.errors import ValidationFailed
+from portal.models import Case, CaseAttachment, CommitmentEvidence, ContributionMonth, CreditRating, Employer
+from portal.policy import commitments as catalogue
+from portal.policy.rules import credit as rules
+from portal.queue import routing, service, take
+from portal.queue.attachments import MAX_BYTES, Upload
+from portal.queue.states import State
+from portal.services import applications, billing, credit, supervision
+from tests import factories
+from tests.queue.helpers import staff_actor
+from tests.records.support import NOW, employer_actor, spell
+from tests.trust_support import COMMIT
+
+TODAY = date(2026, 11, 28)
+OCTOBER, NOVEMBER = date(2026, 10, 1), date(2026, 11, 1)
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n"
+
+
+# --- scoring and routing tables ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("events", "listed", "score", "grade"), [
+    ([], False, 80, "B"),
+    ([("on_time_payment", date(2026, m, 15)) for m in range(1, 11)], False, 90, "A"),
+    ([("on_time_payment", date(2026, m, 15)) for m in range(1, 11)] * 3, False, 95, "B" if False else "A"),
+    ([("late_payment", date(2026, 5, 15))], False, 75, "B"),
+    ([("false_commitment", date(2026, 6, 1))], False, 50, "C"),
+    ([("false_commitment", date(2026, 6, 1)), ("late_payment", date(2026, 7, 15))], False, 45, "D"),
+    ([("late_payment", date(2024, 11, 27))], False, 80, "B"),  # counted 24 months: dropped out the day before
+    ([("late_payment", date(2024, 11, 29))], False, 75, "B"),
+    ([], True, 80, "D"),  # listed: D whatever the score
+    ([("fraud_finding", date(2026, 1, 1)), ("serious_dishonesty", date(2026, 2, 1))], False, 0, "D"),
+], ids=["no events: the base score, grade B", "ten on-time payments: A", "on-time points are capped at 15",
+        "a late payment costs 5", "a false commitment costs 30: C", "a false commitment and a late payment: D",
+        "an event older than its period counts nothing", "an event inside its period counts",
+        "a listed subject is D", "the score never goes below 0"])
+def test_the_score_and_grade_follow_the_parameters(events, listed, score, grade):
+    rating = rules.rate(events, on=TODAY, listed=listed)
+    assert (rating.score, rating.grade) == (score, grade)
+
+
+@pytest.mark.parametrize(("grade", "tier", "deferral_route", "back_payment_route"), [
+    ("A", "A", "auto", "dual"), ("B", "B", "dual", "dual"), ("C", "C", "dual", "dual"), ("D", "D", "dual", "dual"),
+])
+def test_a_grade_gives_a_tier_and_the_tier_a_route_money_always_two_people(grade, tier, deferral_route,
+                                                                           back_payment_route):
+    assert rules.tier_of(grade, TODAY) == tier
+    assert routing.route_for("deferral", tier) == deferral_route
+    assert routing.route_for("back_payment", tier) == back_payment_route
+    assert rules.grade_may_commit(grade, TODAY) is (grade != "D")
+
+
+def test_sampling_is_stable_and_follows_the_share():
+    refs = [f"JL20261128{n:06d}" for n in range(2000)]
+    drawn = [r for r in refs if rules.sampled(r, Decimal("0.10"))]
+    assert 140 < len(drawn) < 260 and drawn == [r for r in refs if rules.sampled(r, Decimal("0.10"))]
+    assert not any(rules.sampled(r, Decimal("0")) for r in refs) and all(rules.sampled(r, Decimal("1")) for r in refs)
+
+
+def test_every_notice_has_both_languages_and_a_hash_that_names_its_text():
+    for versions in catalogue.catalogue().values():
+        for version in versions:
+            assert set(version.texts) == {"zh_CN", "en"} and len(version.sha256) == 64
+    notice = catalogue.notice("deferral_hardship", TODAY)
+    assert "deferral" in notice.kinds and catalogue.items_for("deferral") == ("deferral_hardship",)
+
+
+# --- the rating in the database -------------------------------------------------------------------------------
+
+
+def employer_with_bills(db, months=(OCTOBER,)):
+    operator = factories.operator(db)
+    employer = db.get(Employer, operator.employer_id)
+    spell(db, employer=employer, start=date(2026, 1, 1))
+    for month in months:
+        billing.run_billing(db, month=month, now=NOW)
+    billing.mark_arrears(db, today=TODAY)
+    return employer_actor(operator), employer
+
+
+def test_recompute_is_set_based_idempotent_and_agrees_with_the_rule(db):
+    _actor, employer = employer_with_bills(db, months=(date(2026, 9, 1),))  # due in October: arrears by now
+    other = factories.employer(db, name="吉林另一公司")
+    subject = credit.Subject("employer", employer.id)
+    credit.record_event(db, subject=credit.Subject("employer", other.id), kind="false_commitment",
+                        occurred_on=date(2026, 6, 1), now=NOW)
+    assert credit.recompute(db, on=TODAY, now=NOW) == 2
+    first = sorted((r.subject_id, r.score, r.grade) for r in db.exec(select(CreditRating)).all())
+    assert credit.recompute(db, on=TODAY, now=NOW) == 2
+    assert sorted((r.subject_id, r.score, r.grade) for r in db.exec(select(CreditRating)).all()) == first
+    for subject_id, score, grade in first:
+        rating = credit.rating_of(db, subject=credit.Subject("employer", subject_id), on=TODAY)
+        assert (rating.score, rating.grade) == (score, grade)
+    mine = credit.rating_of(db, subject=subject, on=TODAY)
+    assert [e.kind for e in mine.events] == ["arrears_open"] and mine.score == 70
+
+
+# --- commitments, evidence and proof ------------------------------------------------------------------------
+
+
+def test_a_commitment_keeps_its_evidence_and_a_wrong_password_keeps_nothing(db):
+    actor, employer = employer_with_bills(db)
+    with pytest.raises(ValidationFailed) as refused:
+        applications.submit_deferral(db, actor=actor, months=["2026-10"], reason="停产", mode="commit",
+                                     password="Not-The-Password-1", notice_version=COMMIT["notice_version"],
+                                     token="w1", now=NOW, today=TODAY)
+    assert set(refused.value.errors) == {"password"} and db.exec(select(Case)).all() == []
+    case = applications.submit_deferral(db, actor=actor, months=["2026-10"], reason="停产", **COMMIT, token="c1",
+                                        now=NOW, today=TODAY, locale="en")
+    evidence = db.exec(select(CommitmentEvidence)).one()
+    notice = catalogue.notice("deferral_hardship", TODAY)
+    assert (evidence.case_id, evidence.item, evidence.notice_version, evidence.notice_sha256) == (
+        case.id, "deferral_hardship", notice.version, notice.sha256)
+    assert (evidence.confirmed_by, evidence.client_address, evidence.account_kind, evidence.account_id,
+            evidence.locale) == ("password", "127.0.0.1", "employer", actor.principal.account_id, "en")
+    assert evidence.confirmed_at == NOW
+    assert json.loads(case.payload)["commitment"]["sha256"] == notice.sha256
+    # A grade-B employer's deferral goes to two people.
+    assert (case.risk_tier, case.route) == ("B", "dual")
+
+
+def test_a_notice_changed_since_the_page_was_shown_must_be_read_again(db):
+    actor, _ = employer_with_bills(db)
+    with pytest.raises(ValidationFailed) as refused:
+        applications.submit_deferral(db, actor=actor, months=["2026-10"], reason="停产", mode="commit",
+                                     password=COMMIT["password"], notice_version="1999-01-01", token="v1", now=NOW,
+                                     today=TODAY)
+    assert set(refused.value.errors) == {"password"}
+
+
+@pytest.mark.parametrize(("upload", "message"), [
+    (Upload("hardship.pdf", b"MZ\x90\x00 not a pdf at all"), "is not a PDF, JPEG or PNG"),
+    (Upload("photo.png", b"GIF89a......"), "is not a PDF, JPEG or PNG"),
+    (Upload("big.pdf", b"%PDF-" + b"0" * MAX_BYTES), "is larger than"),
+    (Upload("empty.pdf", b""), "is empty"),
+], ids=["an executable named .pdf", "a GIF named .png", "too large", "empty"])
+def test_proof_is_checked_by_content_and_size_and_nothing_is_kept_when_refused(db, upload, message):
+    actor, _ = employer_with_bills(db)
+    with pytest.raises(ValidationFailed) as refused:
+        applications.submit_deferral(db, actor=actor, months=["2026-10"], reason="停产", mode="proof",
+                                     uploads=[upload], token="u1", now=NOW, today=TODAY)
+    assert message in refused.value.errors["attachment"].text
+    assert db.exec(select(Case)).all() == [] and db.exec(select(CaseAttachment)).all() == []
+
+
+def test_a_grade_d_employer_cannot_commit_and_its_proof_goes_to_two_people(db):
+    actor, employer = employer_with_bills(db)
+    subject = credit.Subject("employer", employer.id)
+    for day in (date(2026, 3, 1), date(2026, 4, 1)):
+        credit.record_event(db, subject=subject, kind="false_commitment", occurred_on=day, now=NOW)
+    assert credit.rating_of(db, subject=subject, on=TODAY).grade == "D"
+    with pytest.raises(ValidationFailed) as refused:
+        applications.submit_deferral(db, actor=actor, months=["2026-10"], reason="停产", **COMMIT, token="d1",
+                                     now=NOW, today=TODAY)
+    assert set(refused.value.errors) == {"mode"}
+    case = applications.submit_deferral(db, actor=actor, months=["2026-10"], reason="停产", mode="proof",
+                                        uploads=[Upload("证明.pdf", PDF)], token="d2", now=NOW, today=TODAY)
+    assert (case.risk_tier, case.route, case.state) == ("D", "dual", State.CHECKED)
+    stored = db.exec(select(CaseAttachment)).one()
+    assert (stored.content_type, stored.content) == ("application/pdf", PDF)
+
+
+# --- supervision and spot checks --------------------------------------------------------------------------------
+
+
+def grade_a(db, employer):
+    subject = credit.Subject("employer", employer.id)
+    for n in range(10):
+        credit.record_event(db, subject=subject, kind="correction_made", occurred_on=date(2026, 1 + n, 2), now=NOW)
+    return subject
+
+
+def test_an_a_grade_deferral_is_explained_approved_automatically_then_a_spot_check_finds_it_false(db):
+    actor, employer = employer_with_bills(db, months=(NOVEMBER,))  # due three days ago: not arrears yet
+    subject = grade_a(db, employer)
+    seen = supervision.assess(db, subject=subject, kind="deferral", on=TODAY)
+    assert (seen.rating.grade, seen.tier, seen.route) == ("A", "A", "auto")
+    assert "approved automatically" in seen.how.text
+    case = applications.submit_deferral(db, actor=actor, months=["2026-11"], reason="停产", **COMMIT, token="a1",
+                                        now=NOW, today=TODAY)
+    assert case.state == State.APPROVED
+    assert set(db.exec(select(ContributionMonth.status).where(ContributionMonth.month == NOVEMBER)).all()) == {
+        "deferred"}
+
+    assert supervision.sample(db, now=NOW, shares={"A": Decimal("0")}) == 0
+    assert supervision.sample(db, now=NOW, shares={"A": Decimal("1")}) == 1
+    assert supervision.sample(db, now=NOW, shares={"A": Decimal("1")}) == 0  # never drawn twice
+    spot = db.exec(select(Case).where(Case.kind == "spot_check")).one()
+    handler = staff_actor(factories.staff(db, name="刘经办", roles="handler"))
+    taken = take.take_next(db, staff=handler, now=NOW + timedelta(hours=1))
+    assert taken.reference == spot.reference
+    service.act(db, reference=spot.reference, action="reject", actor=handler, expected_version=taken.version,
+                reason_code="commitment_false", now=NOW + timedelta(hours=2))
+
+    assert set(db.exec(select(ContributionMonth.status).where(ContributionMonth.month == NOVEMBER)).all()) == {
+        "billed"}  # revoked: the late fee runs again from the due date
+    assert db.exec(select(CommitmentEvidence)).one().found_false_at is not None
+    after = credit.rating_of(db, subject=subject, on=TODAY)
+    assert after.grade == "C" and any(e.kind == "false_commitment" for e in after.events)
+    assert db.get(CreditRating, ("employer", employer.id)).grade == "C"
+    barred = supervision.assess(db, subject=subject, kind="deferral", on=TODAY)
+    assert not barred.eligibility.may_commit
+
+
+# --- the serious-dishonesty list ---------------------------------------------------------------------------------
+
+
+def test_a_listing_is_proposed_decided_by_another_published_after_the_period_and_removed_with_history(db):
+    _actor, employer = employer_with_bills(db)
+    subject = credit.Subject("employer", employer.id)
+    proposer = staff_actor(factories.staff(db, name="刘经办", roles="handler"))
+    decider = staff_actor(factories.staff(db, name="陈复核", roles="handler"))
+    listing = credit.propose_listing(db, actor=proposer, subject=subject, trigger="fraudulent_enrolment",
+                                     finding="虚构劳动关系25人次", token="l1", now=NOW)
+    days, years = credit.list_rules(TODAY)
+    assert listing.statement_until == TODAY + timedelta(days=days)
+    assert take.take_next(db, staff=proposer, now=NOW) is None  # the proposer cannot decide it
+    taken = take.take_next(db, staff=decider, now=NOW)
+    service.act(db, reference=taken.reference, action="approve", actor=decider, expected_version=taken.version,
+                reason_code="conditions_met", now=NOW)
+    assert listing.state == "listed" and listing.effective_on == listing.statement_until + timedelta(days=1)
+    assert listing.ends_on == date(listing.effective_on.year + years, listing.effective_on.month,
+                                   listing.effective_on.day)
+    # Not public while the subject may still state their case; public from the effective day.
+    assert credit.public_list(db, on=listing.statement_until) == []
+    shown = credit.public_list(db, on=listing.effective_on)
+    assert [(e.name, e.identifier) for e in shown] == [(employer.name, employer.credit_code)]
+    listed = credit.rating_of(db, subject=subject, on=listing.effective_on)
+    assert listed.grade == "D" and listed.listed
+    assert supervision.assess(db, subject=subject, kind="deferral", on=listing.effective_on).tier == "D"
+
+    credit.remove_listing(db, listing_id=listing.id, reason="repaired", actor=decider, now=NOW + timedelta(days=30))
+    assert credit.public_list(db, on=listing.effective_on) == []
+    history = credit.listings_of(db, subject=subject)
+    assert [(h.state, h.removal_reason) for h in history] == [("removed", "repaired")]
+
+
+def test_persons_are_published_masked():
+    assert credit.mask_id_number("220102198503150111") == "2201**********0111"
+    assert credit.mask_name("王建国") == "王**"
