@@ -209,6 +209,64 @@ def cmd_queue_auto(args) -> int:
     return 0
 
 
+def cmd_payroll_run(args) -> int:
+    """Pays every pensioner in payment for the month (set-based, idempotent) and writes one CSV per bank."""
+    from pathlib import Path
+
+    from portal.db import transaction
+    from portal.policy.dates import parse_month
+    from portal.services import payroll
+
+    month = parse_month(args.month)
+    with transaction(_sessionmaker()) as session:
+        run = payroll.run(session, month=month, now=clock.now())
+        files = payroll.payment_files(session, month=month)
+    out = Path(args.out) / args.month
+    out.mkdir(parents=True, exist_ok=True)
+    for bank, body in files.items():
+        (out / f"{bank}.csv").write_text(body, encoding="utf-8")
+    print(f"paid {run.paid} month(s), {run.amount} yuan; payment files in {out}: {', '.join(sorted(files)) or 'none'}")
+    for region, (count, amount) in run.totals.items():
+        print(f"  {region}: {count} payment(s), {amount} yuan")
+    return 0
+
+
+def cmd_payroll_adjust(args) -> int:
+    """Writes the yearly adjustment for everyone retired by the end of the year before (idempotent)."""
+    from portal.db import transaction
+    from portal.services import payroll
+
+    with transaction(_sessionmaker()) as session:
+        done = payroll.adjust(session, year=args.year, now=clock.now())
+    print(f"adjusted {done.awards} pension(s) from {args.year}-01 by {done.amount} yuan a month in all"
+          + (" (assumed: the parameter is low confidence)" if done.assumed else ""))
+    return 0
+
+
+def cmd_pension_recompute(args) -> int:
+    """Recomputes provisional awards with the parameters as they are now; differences go with the next payroll."""
+    from portal.db import transaction
+    from portal.services import claims
+
+    with transaction(_sessionmaker()) as session:
+        done = claims.recompute_provisional(session, now=clock.now())
+    print(f"recomputed {len(done)} award(s)")
+    for row in done:
+        print(f"  person {row.person_id}: {row.old} -> {row.new}, difference {row.difference} for {row.months_paid} month(s)")
+    return 0
+
+
+def cmd_certification_remind(args) -> int:
+    """Sends the 30- and 7-day certification reminders due today (each once; cron)."""
+    from portal.db import transaction
+    from portal.services import certification
+
+    with transaction(_sessionmaker()) as session:
+        sent = certification.send_reminders(session, today=clock.today(), now=clock.now())
+    print(f"sent {sent} reminder(s)")
+    return 0
+
+
 def cmd_monitoring_refresh(args) -> int:
     """Recomputes the stored monitoring figures of the months whose records changed, then the anomaly flags
     (idempotent; cron)."""
@@ -462,6 +520,22 @@ def build_parser() -> argparse.ArgumentParser:
     queue.add_parser("auto", help="automatic checks, closing decided cases, settling provisional due dates (idempotent)"
                      ).set_defaults(func=cmd_queue_auto)
 
+    payroll_cmd = commands.add_parser("payroll", help="the monthly pension payroll and the yearly adjustment"
+                                      ).add_subparsers(dest="payroll_command", required=True)
+    payroll_run = payroll_cmd.add_parser("run", help="pay the month (idempotent); one CSV per bank")
+    payroll_run.add_argument("--month", required=True, help="YYYY-MM")
+    payroll_run.add_argument("--out", default="var/payroll", help="where the payment files go")
+    payroll_run.set_defaults(func=cmd_payroll_run)
+    payroll_adjust = payroll_cmd.add_parser("adjust", help="the yearly adjustment (idempotent)")
+    payroll_adjust.add_argument("--year", type=int, required=True)
+    payroll_adjust.set_defaults(func=cmd_payroll_adjust)
+    pension_cmd = commands.add_parser("pension", help="pension awards").add_subparsers(dest="pension_command",
+                                                                                       required=True)
+    pension_cmd.add_parser("recompute", help="recompute provisional awards").set_defaults(func=cmd_pension_recompute)
+    certification_cmd = commands.add_parser("certification", help="life certification").add_subparsers(
+        dest="certification_command", required=True)
+    certification_cmd.add_parser("remind", help="send the reminders due today").set_defaults(
+        func=cmd_certification_remind)
     transfers_cmd = commands.add_parser("transfers", help="transfers between provinces").add_subparsers(
         dest="transfers_command", required=True)
     transfers_cmd.add_parser("deliver", help="sign and send the messages queued for other provinces (cron)"
