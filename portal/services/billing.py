@@ -44,6 +44,7 @@ from portal.policy.contribution_year import contribution_year
 from portal.policy.dates import add_months, month_of, parse_month
 from portal.policy.explain import Explanation
 from portal.policy.parameters import param
+from portal.policy.rules.contribution import flexible_base_bounds
 from portal.policy.rules.late_fee import deferral_window as policy_deferral_window
 from portal.policy.rules.late_fee import late_fee
 from portal.services import audit
@@ -85,7 +86,7 @@ def month_terms(month: date) -> MonthTerms:
     """The policy in force for ``month`` (first day of the month)."""
     month = month.replace(day=1)
     percent = param("base_limit_percent").at(month).value
-    bounds = param("flexible_base_percent").at(month).value
+    flexible_min, flexible_max = flexible_base_bounds(month)
     due_day = param("contribution_due_day").at(month).value
     last_day = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     return MonthTerms(
@@ -99,8 +100,8 @@ def month_terms(month: date) -> MonthTerms:
         flexible_total_rate=param("flexible_total_rate").at(month).value,
         flexible_account_rate=param("flexible_personal_account_rate").at(month).value,
         floor_percent=int(percent["floor"]),
-        flexible_min_percent=int(bounds["min"]),
-        flexible_max_percent=int(bounds["max"]),
+        flexible_min_percent=flexible_min,
+        flexible_max_percent=flexible_max,
         due_date=month.replace(day=min(int(due_day), last_day.day)),
     )
 

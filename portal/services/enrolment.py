@@ -31,10 +31,11 @@ from portal.models import (
     Person,
 )
 from portal.money import from_fen, to_fen
-from portal.policy.contribution_year import contribution_year
+from portal.policy.contribution_year import contribution_year, first_month
 from portal.policy.dates import add_months, fmt_month, month_of
 from portal.policy.errors import PolicyInputError
 from portal.policy.parameters import param
+from portal.policy.rules.contribution import flexible_base_allowed, flexible_base_bounds
 from portal.policy.rules.retirement import REFORM_START, retirement
 from portal.services import accounts, audit, identity
 from portal.services.accounts import ID_MESSAGES, MINIMUM_AGE, NAME
@@ -340,10 +341,9 @@ def flexible_eligibility_problem(session: Session, *, person: Person, month: dat
 
 
 def _percent_problem(base_percent: object, month: date) -> Msg | None:
-    bounds = param("flexible_base_percent").at(month).value
-    if isinstance(base_percent, bool) or not isinstance(base_percent, int) or not (
-            bounds["min"] <= base_percent <= bounds["max"]):
-        return Msg(N_("Choose a whole percent from %(min)s to %(max)s."), {"min": bounds["min"], "max": bounds["max"]})
+    if not flexible_base_allowed(base_percent, month):
+        low, high = flexible_base_bounds(month)
+        return Msg(N_("Choose a whole percent from %(min)s to %(max)s."), {"min": low, "max": high})
     return None
 
 
@@ -390,7 +390,7 @@ def set_flexible_base_percent(
     current = contribution_year(month_of(today))
     if contribution_year_start not in (current, current + 1):
         raise ValidationFailed({"contribution_year": Msg(N_("Choose the current or the next contribution year."))})
-    problem = _percent_problem(base_percent, date(contribution_year_start, 7, 1))
+    problem = _percent_problem(base_percent, first_month(contribution_year_start))
     if problem:
         raise ValidationFailed({"base_percent": problem})
     choice = session.exec(select(FlexibleBaseChoice).where(

@@ -31,14 +31,14 @@ from portal.models import (
     Person,
 )
 from portal.money import from_fen, to_fen
-from portal.policy.contribution_year import contribution_year, last_month
+from portal.policy.contribution_year import contribution_year, first_month, last_month
 from portal.policy.dates import add_months, fmt_month, month_of, months_between, parse_month
 from portal.policy.errors import ParameterNotDefined
 from portal.policy.estimate import estimate
 from portal.policy.explain import Explanation
 from portal.policy.parameters import param
 from portal.policy.regions import PROVINCE, prefecture_of_id_number, region_codes
-from portal.policy.rules.contribution import ContributionResult, flexible_contribution
+from portal.policy.rules.contribution import ContributionResult, flexible_base_bounds, flexible_contribution
 from portal.policy.rules.contribution_index import average_contribution_index
 from portal.policy.rules.late_fee import late_fee
 from portal.policy.rules.retirement import retirement
@@ -66,12 +66,7 @@ def _covering(enrolments: list[FlexibleEnrolment], month: date) -> FlexibleEnrol
 
 def year_months(contribution_year: int) -> list[date]:
     """The twelve months of a contribution year, July to June."""
-    return [add_months(date(contribution_year, 7, 1), offset) for offset in range(12)]
-
-
-def percent_bounds(month: date) -> tuple[int, int]:
-    bounds = param("flexible_base_percent").at(month).value
-    return int(bounds["min"]), int(bounds["max"])
+    return [add_months(first_month(contribution_year), offset) for offset in range(12)]
 
 
 def percent_for(session: Session, *, enrolment_id: int, month: date) -> int:
@@ -81,7 +76,7 @@ def percent_for(session: Session, *, enrolment_id: int, month: date) -> int:
         FlexibleBaseChoice.enrolment_id == enrolment_id,
         FlexibleBaseChoice.contribution_year <= contribution_year(month))
         .order_by(FlexibleBaseChoice.contribution_year.desc())).first()
-    return choice if choice is not None else percent_bounds(month)[0]
+    return choice if choice is not None else flexible_base_bounds(month)[0]
 
 
 def back_payment_window(today: date) -> tuple[date, date]:
@@ -106,7 +101,7 @@ class Tier:
 
 def tiers(month: date, *, chosen: int | None = None) -> list[Tier]:
     """What each common tier costs a month, and credits to the personal account, under the policy of ``month``."""
-    low, high = percent_bounds(month)
+    low, high = flexible_base_bounds(month)
     shown = [percent for percent in COMMON_TIERS if low <= percent <= high]
     if chosen is not None and chosen not in shown:
         shown = sorted([*shown, chosen])
@@ -374,13 +369,13 @@ def overview(session: Session, *, actor: Actor, today: date) -> FlexibleView:
     gaps = _gaps(session, enrolments=enrolments, rows=rows, pending=pending, today=today, window=window)
     allowed = [gap for gap in gaps if gap.allowed]
     change = estimate_change(session, person=person, gaps=allowed, today=today,
-                             percent=percent or percent_bounds(current)[0])
+                             percent=percent or flexible_base_bounds(current)[0])
     orders = session.exec(select(PaymentOrder).where(PaymentOrder.payer_kind == "person",
                                                      PaymentOrder.payer_id == person.id)
                           .order_by(PaymentOrder.id.desc()).limit(10)).all()
     return FlexibleView(
         person=person, enrolment=open_enrolment, problem=problem, today=today, contribution_year=cy,
-        percent=percent, next_percent=next_percent, bounds=percent_bounds(current),
+        percent=percent, next_percent=next_percent, bounds=flexible_base_bounds(current),
         tiers=tuple(tiers(current, chosen=percent)), months=tuple(months), gaps=tuple(gaps), window=window,
         change=change, orders=tuple(OrderView(row, ()) for row in orders), late_fee_applies=late_fee_applies(today),
     )

@@ -86,3 +86,13 @@ def test_the_2026_limits_published_by_jirenshelian_2026_74_are_not_provisional()
     assert result.base == D("4488.90") and not result.provisional
     assert employee_contribution(D("99999.00"), date(2026, 7, 1)).base == D("22444.50")
     assert not employee_contribution(D("5000.00"), date(2025, 7, 1)).provisional
+
+
+def test_a_flexible_worker_may_choose_any_whole_percent_within_the_bounds_in_force():
+    from portal.policy.rules.contribution import flexible_base_allowed, flexible_base_bounds
+
+    month = date(2026, 1, 1)
+    assert flexible_base_bounds(month) == (60, 300)
+    assert flexible_base_allowed(60, month) and flexible_base_allowed(300, month)
+    assert not flexible_base_allowed(59, month) and not flexible_base_allowed(301, month)
+    assert not flexible_base_allowed(True, month) and not flexible_base_allowed("80", month)

@@ -14,6 +14,7 @@ from portal.policy.dates import fmt_month
 from portal.policy.errors import PolicyInputError
 from portal.policy.explain import Explainer, Explanation
 from portal.policy.money import ZERO, round_fen
+from portal.policy.parameters import param
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,18 @@ def employee_contribution(wage: Decimal, month: date) -> ContributionResult:
     return ContributionResult(
         "employee", month, base, clamped, employer, individual, account, total, explanation, explanation.provisional
     )
+
+
+def flexible_base_bounds(month: date) -> tuple[int, int]:
+    """The lowest and highest whole percent of the average wage a flexible worker may choose as the base."""
+    bounds = param("flexible_base_percent").at(month).value
+    return int(bounds["min"]), int(bounds["max"])
+
+
+def flexible_base_allowed(base_percent: object, month: date) -> bool:
+    """Whether ``base_percent`` is a whole percent a flexible worker may choose for ``month``."""
+    low, high = flexible_base_bounds(month)
+    return isinstance(base_percent, int) and not isinstance(base_percent, bool) and low <= base_percent <= high
 
 
 def flexible_contribution(base_percent: int, month: date) -> ContributionResult:

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from portal import i18n
 from portal.errors import Conflict, ValidationFailed
 from portal.policy.dates import fmt_month, month_of
-from portal.policy.parameters import param
+from portal.policy.rules.contribution import flexible_base_bounds
 from portal.services import person_requests as service
 from portal.web.access import PERSON
 from portal.web.endpoint import Ctx, endpoint
@@ -68,9 +68,8 @@ def correction_submit(ctx: Ctx):
 def _exception_page(ctx: Ctx, *, error: ValidationFailed | None = None, refusal: str | None = None):
     person = service.person_of(ctx.db, ctx.actor)
     grounds = service.exception_grounds(ctx.db, person=person, month=month_of(ctx.today))
-    bounds = param("flexible_base_percent").at(month_of(ctx.today)).value
     extra = dict(token=_token(ctx), commitment=service.COMMITMENT, grounds=grounds, refusal=refusal,
-                 bounds=(bounds["min"], bounds["max"]),
+                 bounds=flexible_base_bounds(month_of(ctx.today)),
                  start_options=[(fmt_month(month), i18n.format_month(month))
                                 for month in service.start_options(ctx.today)])
     if error is not None:

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from portal import i18n
 from portal.errors import Conflict, ValidationFailed
 from portal.policy.dates import fmt_month, month_of
-from portal.policy.parameters import param
+from portal.policy.rules.contribution import flexible_base_bounds
 from portal.services import identity
 from portal.services import person_requests as service
 from portal.web.endpoint import Ctx, endpoint
@@ -27,9 +27,8 @@ from portal.web.staff.queue import CASE_WORKERS
 
 
 def _page(ctx: Ctx, template: str, *, error: ValidationFailed | None = None, refusal: str | None = None):
-    bounds = param("flexible_base_percent").at(month_of(ctx.today)).value
     extra = dict(token=ctx.value("token") or secrets.token_urlsafe(18), commitment=service.COMMITMENT,
-                 max_months=service.MAX_MONTHS, refusal=refusal, bounds=(bounds["min"], bounds["max"]),
+                 max_months=service.MAX_MONTHS, refusal=refusal, bounds=flexible_base_bounds(month_of(ctx.today)),
                  start_options=[(fmt_month(month), i18n.format_month(month))
                                 for month in service.start_options(ctx.today)])
     if error is not None:
