@@ -258,3 +258,11 @@ def test_the_staff_overview_shows_a_handler_no_monitoring(client, db, frozen_clo
     refreshed_province(db)
     supervisor_signed_in(client, db, roles="handler")
     assert "waits for a supervisor" not in client.get("/staff?lang=en").text
+
+
+def test_a_cell_that_starts_like_a_formula_is_downloaded_as_text_and_negative_amounts_stay_numbers():
+    from portal.web.staff.monitoring import safe_cell
+
+    assert safe_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert safe_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert safe_cell("-2400.00") == "-2400.00" and safe_cell(12) == "12" and safe_cell("长春市") == "长春市"

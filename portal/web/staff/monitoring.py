@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -389,11 +390,23 @@ def _table(ctx: Ctx, table: str, chosen: Filters) -> tuple[tuple[str, ...], list
     raise NotFound(Msg(N_("There is no such table.")))
 
 
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def safe_cell(value) -> str:
+    """A cell a spreadsheet shows as text: one starting like a formula (=, +, -, @), which a name typed at
+    registration could, is quoted; negative amounts stay numbers."""
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def csv_response(headings, rows, filename: str) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([i18n.gettext(heading) for heading in headings])
-    writer.writerows(rows)
+    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
     # The byte-order mark makes Excel open UTF-8 as UTF-8.
     body = "\ufeff" + buffer.getvalue()
     return Response(body.encode("utf-8"), media_type="text/csv; charset=utf-8", headers={
