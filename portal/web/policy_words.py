@@ -139,6 +139,10 @@ VALUE_WORDS: dict[str, tuple[str, str]] = {
     "years_cap": ("最多计算年数", "most years counted"),
     "retiree_months_less_per_year_drawn": ("退休人员每领取1年养老金减少月数", "months less per year of pension drawn"),
     "retiree_minimum_months": ("退休人员最少抚恤金月数", "fewest survivor-benefit months for a retiree"),
+    "fixed": ("定额调整（元/月）", "fixed amount (yuan a month)"),
+    "per_contribution_year": ("每满一年缴费年限增加（元/月）", "per full contribution year (yuan a month)"),
+    "percent_of_pension": ("按本人养老金的比例", "share of the person's pension"),
+    "age_supplements": ("高龄倾斜（年满岁数：元/月）", "supplements for the very old (age reached: yuan a month)"),
 }
 
 
