@@ -140,10 +140,30 @@ def seed(*, session: Session, now: datetime, today: date) -> list[DemoAccount]:
                                          created_at=now))
     session.flush()
     seed_records(session, employer=employer, now=now, today=today)
+    seed_pension(session, now=now, today=today)
     # Supervisors find the monitoring figures ready (cron keeps them with ``portal monitoring refresh``).
     monitoring.refresh(session, now=now, today=today)
     anomalies.refresh_flags(session, now=now, today=today)
     return demo_accounts()
+
+
+def seed_pension(session: Session, *, now: datetime, today: date) -> None:
+    """张德明 draws his pension: an award from his record, certified today, paid up to last month; idempotent."""
+    from portal.services import claims, payroll
+
+    retiree = session.exec(select(Person).where(Person.id_number == PERSONS[2][1])).one()
+    retired = retirement(retiree.birth_date, "male").statutory_month
+    # His service before the personal accounts began (1980-09 to 1995-06) is deemed (视同缴费), confirmed from his
+    # file; with the months on the portal it passes the 15 years.
+    if not session.exec(select(ContributionMonth.id).where(ContributionMonth.person_id == retiree.id,
+                                                           ContributionMonth.source == "deemed")).first():
+        for month in _months(DEEMED_START, DEEMED_END):
+            session.add(ContributionMonth(person_id=retiree.id, month=month, source="deemed", status="paid",
+                                          created_at=now))
+        session.flush()
+    claims.award_on_record(session, person=retiree, retirement_month=retired, claim_date=retired,
+                           bank_code="JLB", card_number=DEMO_CARD, now=now, reference="")
+    payroll.run(session, month=add_months(month_of(today), -1), now=now)
 
 
 # --- Records behind the demo accounts (issue 4) ---------------------------------------------------------------
@@ -151,6 +171,8 @@ def seed(*, session: Session, now: datetime, today: date) -> list[DemoAccount]:
 # 李秀英: flexible worker since 2021-01 at 60%, who missed 2022-04..06 and 2025-02.
 # 张德明: employed here until he retired (spell ended the month before his statutory retirement month).
 # The employer's bill for last month is in arrears; this month is billed and open.
+DEEMED_START, DEEMED_END = date(1980, 9, 1), date(1995, 6, 1)  # 张德明's deemed service
+DEMO_CARD = "6222020200112233446"  # a made-up card number with a right Luhn check digit
 HISTORY_START = date(2020, 7, 1)  # the first month with a published base floor and cap
 EMPLOYEE_SPELLS = ((date(2020, 7, 1), date(2022, 12, 1), "resigned", Decimal("6200.00")),
                    (date(2023, 6, 1), None, "", Decimal("6800.00")))

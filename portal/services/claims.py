@@ -411,6 +411,27 @@ def apply_claim(session: Session, case: Case, approved: bool, now: datetime, not
                                              "parameters": sorted({used.name for used in result.explanation.parameters})})
 
 
+def award_on_record(session: Session, *, person: Person, retirement_month: date, claim_date: date, bank_code: str,
+                    card_number: str, now: datetime, reference: str = "") -> PensionAward | None:
+    """An award from the record without a claim of its own (a pension taken over from the paper files, the demo
+    data); the same computation as an approved claim; None when the minimum is not met or one exists already."""
+    if current_award(session, person.id) is not None:
+        return None
+    result, _ = compute_award(session, person=person, retirement_month=retirement_month, today=claim_date)
+    if not result.eligible:
+        return None
+    award = _award_row(session, person=person, result=result, claim_date=claim_date, bank_code=bank_code,
+                       card_number=card_number, now=now, claim_id=None, reference=reference)
+    session.add(award)
+    session.add(LifeCertification(person_id=person.id, certified_on=cases.china_date(now), channel="counter",
+                                  created_at=now))
+    session.flush()
+    audit.record(session=session, actor=SYSTEM, action="pension.awarded", now=now, object_type="pension_award",
+                 object_id=award.id, detail={"monthly": str(result.total), "provisional": result.provisional,
+                                             "on_record": True})
+    return award
+
+
 def award_of(session: Session, *, actor: Actor, code: str | None = None) -> PensionAward:
     """The signed-in person's current award (or one of theirs by code)."""
     from portal.services.accounts import person_of
