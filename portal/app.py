@@ -19,6 +19,7 @@ from portal.settings import Settings, from_environment
 from portal.web import dev
 from portal.web.employer import applications as employer_applications
 from portal.web.employer import bills as employer_bills
+from portal.web.employer import credit as employer_credit
 from portal.web.employer import declarations as employer_declarations
 from portal.web.employer import employees as employer_employees
 from portal.web.employer import requests as employer_requests
@@ -28,12 +29,14 @@ from portal.web.limits import BodyLimitMiddleware
 from portal.web.middleware import LocaleMiddleware, SecurityHeadersMiddleware
 from portal.web.person import applications as person_applications
 from portal.web.person import benefits as person_benefits
+from portal.web.person import credit as person_credit
 from portal.web.person import flexible as person_flexible
 from portal.web.person import prove as person_prove
 from portal.web.person import records as person_records
 from portal.web.person import requests as person_requests
 from portal.web.person import routes as person
 from portal.web.person import transfers as person_transfers
+from portal.web.public import dishonesty as public_dishonesty
 from portal.web.public import (
     essc,
     estimate,
@@ -51,6 +54,7 @@ from portal.web.staff import monitoring as staff_monitoring
 from portal.web.staff import queue as staff_queue
 from portal.web.staff import routes as staff
 from portal.web.staff import transfers as staff_transfers
+from portal.web.staff import trust as staff_trust
 from portal.web.templating import STATIC_DIR
 
 log = logging.getLogger("portal")
@@ -74,6 +78,7 @@ def all_routes() -> list:
         *staff_queue.routes, *staff_transfers.routes,
         *staff_counter.routes,
         *staff_monitoring.routes,
+        *employer_credit.routes, *person_credit.routes, *public_dishonesty.routes, *staff_trust.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
 

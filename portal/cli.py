@@ -209,6 +209,29 @@ def cmd_queue_auto(args) -> int:
     return 0
 
 
+def cmd_credit_recompute(args) -> int:
+    """Every subject's credit score and grade, set-based (idempotent)."""
+    from portal.db import transaction
+    from portal.services import credit
+
+    now = clock.now()
+    with transaction(_sessionmaker()) as session:
+        rated = credit.recompute(session, on=credit.china_today(now), now=now)
+    print(f"rated {rated} subject(s)")
+    return 0
+
+
+def cmd_credit_sample(args) -> int:
+    """Draws the spot checks of approved automatic or committed cases (each case at most once)."""
+    from portal.db import transaction
+    from portal.services import supervision
+
+    with transaction(_sessionmaker()) as session:
+        opened = supervision.sample(session, now=clock.now())
+    print(f"opened {opened} spot check(s)")
+    return 0
+
+
 def cmd_payroll_run(args) -> int:
     """Pays every pensioner in payment for the month (set-based, idempotent) and writes one CSV per bank."""
     from pathlib import Path
@@ -519,6 +542,13 @@ def build_parser() -> argparse.ArgumentParser:
                                                                                  required=True)
     queue.add_parser("auto", help="automatic checks, closing decided cases, settling provisional due dates (idempotent)"
                      ).set_defaults(func=cmd_queue_auto)
+
+    credit_cmd = commands.add_parser("credit", help="credit ratings and spot checks").add_subparsers(
+        dest="credit_command", required=True)
+    credit_cmd.add_parser("recompute", help="every subject's score and grade, set-based (idempotent; cron)"
+                          ).set_defaults(func=cmd_credit_recompute)
+    credit_cmd.add_parser("sample", help="draw spot checks of automatic and committed approvals (cron)"
+                          ).set_defaults(func=cmd_credit_sample)
 
     payroll_cmd = commands.add_parser("payroll", help="the monthly pension payroll and the yearly adjustment"
                                       ).add_subparsers(dest="payroll_command", required=True)

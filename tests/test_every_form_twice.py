@@ -311,7 +311,43 @@ def explain_anomaly(w: World):
     return "staff", f"/staff/monitoring/anomalies/{flag.id}/explain", {"note": "十月缓缴，已核实"}, None
 
 
+def employer_objection(w: World):
+    return "employer", "/employer/credit/objection", {"statement": "评级有误", "token": "walk-objection-e"}, None
+
+
+def person_objection(w: World):
+    return "person", "/me/credit/objection", {"statement": "评级有误", "token": "walk-objection-p"}, None
+
+
+def propose_listing(w: World):
+    return "staff", "/staff/trust/listings", {"identifier": w.cast.employer.credit_code, "trigger": "records_misused",
+                                              "finding": "泄露个人权益记录", "token": "walk-listing"}, None
+
+
+def remove_listing(w: World):
+    from portal.models import DishonestyListing
+
+    listing = DishonestyListing(subject_kind="employer", subject_id=w.cast.employer.id, trigger="records_misused",
+                                state="listed", proposed_at=NOW, proposed_by=w.cast.staff.id,
+                                statement_until=TODAY, effective_on=TODAY, ends_on=date(2029, 11, 28))
+    w.db.add(listing)
+    w.db.flush()
+    return "staff", f"/staff/trust/listings/{listing.id}/remove", {"reason": "repaired"}, None
+
+
+def spot_check(w: World):
+    case = w.employer_case(NOVEMBER)
+    case.outcome = "approved"
+    w.db.add(case)
+    return "staff", f"/staff/cases/{case.reference}/spot-check", {}, None
+
+
 SCENARIOS = {
+    "/employer/credit/objection": employer_objection,
+    "/me/credit/objection": person_objection,
+    "/staff/trust/listings": propose_listing,
+    "/staff/trust/listings/{listing_id:id}/remove": remove_listing,
+    "/staff/cases/{reference:str}/spot-check": spot_check,
     "/me/certificate": certificate,
     "/me/requests/{reference:str}/resubmit": person_resubmit,
     "/me/requests/{reference:str}/withdraw": person_withdraw,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from sqlmodel import select
@@ -250,3 +251,65 @@ def test_a_listing_is_proposed_decided_by_another_published_after_the_period_and
 def test_persons_are_published_masked():
     assert credit.mask_id_number("220102198503150111") == "2201**********0111"
     assert credit.mask_name("王建国") == "王**"
+
+
+# --- the pages ------------------------------------------------------------------------------------------------
+
+
+def test_the_deferral_form_explains_the_check_and_the_credit_page_shows_grade_and_events_in_both_languages(
+        client, db, frozen_clock):
+    from tests.helpers import sign_in_operator
+
+    actor, employer = employer_with_bills(db)
+    credit.record_event(db, subject=credit.Subject("employer", employer.id), kind="false_commitment",
+                        occurred_on=date(2026, 6, 1), now=NOW)
+    from portal.models import EmployerOperator
+
+    operator = db.get(EmployerOperator, actor.principal.account_id)
+    signing_in = SimpleNamespace(username=operator.username)
+    code = employer.credit_code
+    db.commit()
+    db.close()  # nothing of the arranging session holds the database while the app writes
+    sign_in_operator(client, signing_in, code)
+    form = client.get("/employer/applications/deferral?lang=en")
+    assert "How your request will be checked" in form.text and "a second member of staff will review" in form.text
+    assert "A commitment of yours was found to be false" in form.text and 'value="commit"' not in form.text
+    page = client.get("/employer/credit?lang=en")
+    assert page.status_code == 200 and "A commitment found to be false" in page.text
+    assert '<dd id="credit-grade"><strong>D</strong></dd>' in page.text  # 80 - 30 - 10 (arrears) = 40
+    chinese = client.get("/employer/credit?lang=zh_CN")
+    assert chinese.status_code == 200 and 'lang="zh' in chinese.text
+
+
+def test_the_public_list_needs_no_sign_in_and_shows_persons_masked(client, db):
+    person = factories.person(db, name="王建国", id_number="220102198503150111")
+    proposer = staff_actor(factories.staff(db, name="刘经办", roles="handler"))
+    decider = staff_actor(factories.staff(db, name="陈复核", roles="handler"))
+    credit.propose_listing(db, actor=proposer, subject=credit.Subject("person", person.id),
+                           trigger="fraudulent_benefits", finding="冒领", token="p1", now=NOW - timedelta(days=40))
+    taken = take.take_next(db, staff=decider, now=NOW - timedelta(days=40))
+    service.act(db, reference=taken.reference, action="approve", actor=decider, expected_version=taken.version,
+                reason_code="conditions_met", now=NOW - timedelta(days=40))
+    db.commit()
+    page = client.get("/dishonesty-list?lang=en")
+    assert page.status_code == 200
+    assert "王**" in page.text and "2201**********0111" in page.text and "220102198503150111" not in page.text
+
+
+def test_staff_see_the_commitment_evidence_and_the_applicants_credit_on_the_case(client, db, frozen_clock):
+    from tests.helpers import sign_in_staff
+
+    actor, employer = employer_with_bills(db)
+    case = applications.submit_deferral(db, actor=actor, months=["2026-10"], reason="停产", **COMMIT, token="s1",
+                                        now=NOW, today=TODAY)
+    notice = catalogue.notice("deferral_hardship", TODAY)
+    staff = factories.staff(db, name="刘经办", roles="handler")
+    reference = case.reference
+    signing_in = SimpleNamespace(staff_number=staff.staff_number, totp_secret=staff.totp_secret)
+    db.commit()
+    db.close()
+    sign_in_staff(client, signing_in)
+    page = client.get(f"/staff/cases/{reference}?lang=en")
+    assert page.status_code == 200
+    assert "Evidence of the commitment" in page.text and notice.sha256 in page.text and "127.0.0.1" in page.text
+    assert 'id="credit-title"' in page.text and "Contributions still unpaid after the grace period" in page.text

@@ -13,7 +13,7 @@ from portal.queue.errors import ActionRefused, StaleCase
 from portal.queue.reasons import ReasonUse
 from portal.queue.routing import is_identity_kind
 from portal.queue.states import Action, State
-from portal.services import accounts
+from portal.services import accounts, credit
 from portal.web.access import STAFF
 from portal.web.attachments import attachment_download
 from portal.web.endpoint import Ctx, endpoint
@@ -116,6 +116,7 @@ def case_page(ctx: Ctx, case: Case, *, status: int = 200, errors: dict | None = 
         "staff/case.html", status=status, case=case, payload=details,
         payload_view=payload_display.view(case.kind, details),
         commitment=attachments.commitment_of(payload), attachments=attachments.listed(ctx.db, case=case),
+        credit=credit.history_for_case(ctx.db, case=case, on=ctx.today),
         checks=cases.check_results_of(case), events=events, names=queries.staff_names(ctx.db, staff_ids),
         applicant=applicant, decisions=decisions, buttons=[a for a in BUTTONS if a in allowed],
         can_reassign=Action.REASSIGN in allowed, assignees=assignees, reason_groups=reason_groups(ctx.locale),

@@ -1,0 +1,84 @@
+"""Staff's trust work: propose a serious-dishonesty listing (a second person decides it in the queue), remove a
+listing, and open a spot check of a decided case."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from starlette.routing import Route
+
+from portal.errors import N_, Msg, ValidationFailed
+from portal.models import DishonestyListing, Employer, Person
+from portal.queue import service
+from portal.services import credit, supervision
+from portal.web.access import STAFF
+from portal.web.endpoint import Ctx, endpoint
+
+DECIDERS = STAFF("handler", "reviewer", "supervisor")
+
+
+def _page(ctx: Ctx) -> dict:
+    listings = ctx.db.exec(select(DishonestyListing).order_by(DishonestyListing.proposed_at.desc()).limit(200)).all()
+    names = {}
+    for listing in listings:
+        row = ctx.db.get(Employer if listing.subject_kind == "employer" else Person, listing.subject_id)
+        names[listing.id] = (row.name, row.credit_code if listing.subject_kind == "employer" else row.id_number)
+    return dict(listings=listings, names=names, triggers=list(credit.TRIGGERS.items()),
+                removal_reasons=list(credit.REMOVAL_REASONS.items()))
+
+
+@endpoint(DECIDERS)
+def trust_page(ctx: Ctx):
+    return ctx.render("staff/trust.html", **_page(ctx))
+
+
+def _subject(ctx: Ctx) -> credit.Subject:
+    identifier = ctx.value("identifier").upper()
+    employer = ctx.db.exec(select(Employer).where(Employer.credit_code == identifier)).first()
+    if employer is not None:
+        return credit.Subject("employer", employer.id)
+    person = ctx.db.exec(select(Person).where(Person.id_number == identifier)).first()
+    if person is not None:
+        return credit.Subject("person", person.id)
+    raise ValidationFailed({"identifier": Msg(N_("No person or employer with that identifier was found."))})
+
+
+@endpoint(DECIDERS)
+def propose(ctx: Ctx):
+    try:
+        listing = credit.propose_listing(ctx.db, actor=ctx.actor, subject=_subject(ctx), trigger=ctx.value("trigger"),
+                                         finding=ctx.value("finding"), token=ctx.value("token"), now=ctx.now)
+    except ValidationFailed as invalid:
+        return ctx.fail("staff/trust.html", invalid.errors, page=lambda: _page(ctx))
+    ctx.flash("The listing was proposed. The subject was told; another member of staff decides it in the queue.")
+    return ctx.redirect(str(ctx.request.url_for("staff_trust").path) + f"#listing-{listing.id}")
+
+
+@endpoint(DECIDERS)
+def remove(ctx: Ctx):
+    try:
+        credit.remove_listing(ctx.db, listing_id=ctx.path_params["listing_id"], reason=ctx.value("reason"),
+                              actor=ctx.actor, now=ctx.now)
+    except ValidationFailed as invalid:
+        return ctx.fail("staff/trust.html", invalid.errors, page=lambda: _page(ctx))
+    ctx.flash("The listing was removed. It stays in the subject's history.")
+    return ctx.redirect(str(ctx.request.url_for("staff_trust").path))
+
+
+@endpoint(DECIDERS)
+def spot_check(ctx: Ctx):
+    """A targeted spot check of a decided case (sampling opens the others: ``portal credit sample``)."""
+    case = service.load_case(ctx.db, reference=ctx.path_params["reference"], actor=ctx.actor)
+    if case.outcome != "approved":
+        ctx.flash("Only an approved case can be checked afterwards.")
+        return ctx.redirect(str(ctx.request.url_for("staff_case", reference=case.reference).path))
+    spot = supervision.open_spot_check(ctx.db, case=case, now=ctx.now, actor=ctx.actor)
+    ctx.flash("Spot check %(reference)s was opened.", reference=spot.reference)
+    return ctx.redirect(str(ctx.request.url_for("staff_case", reference=spot.reference).path))
+
+
+routes = [
+    Route("/staff/trust", trust_page, methods=["GET"], name="staff_trust"),
+    Route("/staff/trust/listings", propose, methods=["POST"], name="staff_trust_propose"),
+    Route("/staff/trust/listings/{listing_id:id}/remove", remove, methods=["POST"], name="staff_trust_remove"),
+    Route("/staff/cases/{reference}/spot-check", spot_check, methods=["POST"], name="staff_case_spot_check"),
+]
