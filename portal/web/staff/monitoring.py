@@ -1,11 +1,16 @@
 """Monitoring for supervisors (监控): the province and its prefectures by month, with charts, tables and CSV.
 
-    GET /staff/monitoring                  figures of a month for every area, one area's months, pyramid, fund flows
-    GET /staff/monitoring/csv/{table}      any of those tables as a spreadsheet (UTF-8 with BOM)
+    GET  /staff/monitoring                            a month of every area, one area's months, pyramid, fund flows
+    GET  /staff/monitoring/assessment                 the prefectures' scores, ranking and targeted supervision
+    GET  /staff/monitoring/assessment/{area}/{year}.pdf   one prefecture's assessment report
+    GET  /staff/monitoring/anomalies                  the anomaly flags; /{id} one with its evidence
+    POST /staff/monitoring/anomalies/{id}/explain     a supervisor marks it explained with a note
+    GET  /staff/monitoring/budget                     next year's draft, this year's execution, the fund to 2050
+    GET  /staff/monitoring/csv/{table}                any of those tables as a spreadsheet (UTF-8 with BOM)
 
 Filters (query): ``area`` (220000 the province, or a prefecture code) and ``month`` (YYYY-MM); anything else falls
-back to the province and the latest month on record. The figures are those of the last ``portal monitoring
-refresh``; the page says when they were computed.
+back to the province and the latest month that is due. A supervisor posted to a prefecture sees only it. The
+figures are those of the last ``portal monitoring refresh``; the pages say when they were computed.
 """
 
 from __future__ import annotations
@@ -88,8 +93,8 @@ def filters(ctx: Ctx) -> Filters:
     except ValueError:
         month = None
     if month not in months:
-        this_month = ctx.today.replace(day=1)
-        past = [known for known in months if known <= this_month]
+        due_by = monitoring.last_due_month(ctx.today)  # a month billed ahead shows rates that mean nothing yet
+        past = [known for known in months if known <= due_by]
         month = past[-1] if past else (months[-1] if months else None)
     return Filters(area=area, month=month, months=months)
 
