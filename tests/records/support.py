@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 from portal.auth.principal import Actor, Principal
@@ -42,3 +43,15 @@ def flexible(db, *, person=None, start=date(2024, 1, 1), end=None, percents=None
         db.add(FlexibleBaseChoice(enrolment_id=row.id, contribution_year=year, base_percent=percent, created_at=NOW))
     db.flush()
     return row
+
+
+_RUN = re.compile(r'data-from="(\d{4})-(\d{2})" data-to="\d{4}-(\d{2})" data-state="([a-z_]+)"')
+
+
+def months_told(page: str) -> dict[str, str]:
+    """Each month of /me/records' grid and its state: a cell covers a run of months of one year."""
+    told = {}
+    for year, first, last, state in _RUN.findall(page):
+        for month in range(int(first), int(last) + 1):
+            told[f"{year}-{month:02d}"] = state
+    return told

@@ -17,10 +17,9 @@ from portal.models import ContributionMonth, Person
 from portal.services.records import build_record
 from portal.web.person.records import CSV_HEADINGS
 from tests.helpers import new_person, sign_in_person
-from tests.records.support import NOW, TODAY
+from tests.records.support import NOW, TODAY, months_told
 
 EMPLOYEE = demo.PERSONS[0][1]  # 王建国: employed 2020-07..2022-12 and since 2023-06; today is 2026-11-28
-STATE = re.compile(r'data-month="(\d{4}-\d{2})" data-state="([a-z_]+)"')
 MONEY = re.compile(r"^\d+\.\d{2}$")
 
 
@@ -46,7 +45,7 @@ def signed_in(client, employee):
 
 
 def states(page: str) -> dict[str, str]:
-    return dict(STATE.findall(page))
+    return months_told(page)
 
 
 def figure(page: str, name: str) -> str:
@@ -66,10 +65,11 @@ def test_the_grid_starts_at_the_first_insured_month_and_shows_each_state_with_th
     assert figure(page.text, "cumulative_months") == "70"  # 30 months before the gap, 40 after
 
 
-def test_each_month_says_its_state_and_source_in_words_not_colour_alone(signed_in):
+def test_each_run_of_months_says_its_state_and_source_in_words_not_colour_alone(signed_in):
     page = signed_in.get("/me/records?lang=en").text
-    assert '<span class="visually-hidden">July 2020: Paid, Filed by the employer</span>' in page
-    assert "January 2023: No contribution, Not insured: no employer and no flexible enrolment" in page
+    assert '<span class="visually-hidden">July 2020 to December 2020: Paid, Filed by the employer</span>' in page
+    assert "All year: Paid, Filed by the employer" in page
+    assert "January 2023 to May 2023: No contribution, Not insured: no employer and no flexible enrolment" in page
     assert "October 2026: In arrears, Filed by the employer" in page
     assert 'class="month-grid__legend"' in page
 

@@ -74,31 +74,57 @@ def _chart_rows(record) -> tuple[list[dict], list[dict]]:
 
 
 @dataclass(frozen=True)
-class GridCell:
-    month: str  # 2024-03
-    state: str
-    css: str  # the .month-grid modifier, "" for a gap
-    words: str  # the month, its state and its source or reason, in the visitor's language
+class GridRun:
+    """Months side by side in one year's row that read the same: one cell spanning them.
+
+    A forty-year record is 480 months; one cell per month made the page 176 KB, most of it the same words
+    repeated. A run keeps every month told (its first and last month, its state and source in words) at the
+    cost of one cell. ``state`` is None for the months of the row outside the record."""
+
+    first: str  # 2024-03
+    last: str
+    span: int
+    state: str | None
+    css: str = ""  # the .month-grid modifier, "" for a gap
+    words: str = ""  # the months, their state and their source or reason, in the visitor's language
 
 
-def _grid(record) -> list[tuple[int, list[GridCell | None]]]:
-    """The grid's rows with each cell's words ready: done here, not in the template, because a 30-year record
-    has 360 cells and a template macro per cell was most of the page's time."""
+def _grid(record) -> list[tuple[int, list[GridRun]]]:
+    """The grid's rows as runs with their words ready: done here, not in the template, because a per-cell
+    macro was most of the page's time."""
     _ = i18n.gettext
     states = {key: _(text) for key, text in STATES.items()}
     details = {key: _(text) for key, text in (SOURCES | GAP_REASONS).items()}
     rows = []
     for year in record.years:
-        cells: list[GridCell | None] = []
-        for cell in year.cells:
-            if cell is None:
-                cells.append(None)
-                continue
-            detail = details.get(cell.source or cell.gap_reason or "", "")
-            words = f"{i18n.format_month(cell.month)}: {states[cell.state]}" + (f", {detail}" if detail else "")
-            cells.append(GridCell(fmt_month(cell.month), cell.state, CELL_CLASSES.get(cell.state, ""), words))
-        rows.append((year.year, cells))
+        runs: list[GridRun] = []
+        key = start = None
+        for index, cell in enumerate([*year.cells, False]):  # False closes the last run
+            this = None if cell is None else (cell.state, cell.source or cell.gap_reason or "") if cell else False
+            if index and this != key:
+                runs.append(_run(year.year, year.cells[start:index], key, states, details))
+            if index == 0 or this != key:
+                key, start = this, index
+        rows.append((year.year, runs))
     return rows
+
+
+def _run(year: int, cells: list, key, states: dict, details: dict) -> GridRun:
+    if key is None:
+        return GridRun("", "", len(cells), None)
+    state, reason = key
+    first, last = cells[0].month, cells[-1].month
+    if len(cells) == 12:
+        months = i18n.gettext("All year")  # the row's header names the year
+    elif first == last:
+        months = i18n.format_month(first)
+    else:
+        months = i18n.gettext("%(first)s to %(last)s") % {"first": i18n.format_month(first),
+                                                            "last": i18n.format_month(last)}
+    told = states[state] if not details.get(reason) else i18n.gettext("%(state)s, %(detail)s") % {
+        "state": states[state], "detail": details[reason]}
+    words = i18n.gettext("%(months)s: %(state)s") % {"months": months, "state": told}
+    return GridRun(fmt_month(first), fmt_month(last), len(cells), state, CELL_CLASSES.get(state, ""), words)
 
 
 @endpoint(PERSON)
