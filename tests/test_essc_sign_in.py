@@ -541,6 +541,7 @@ def test_the_counter_records_an_assisted_card_check_in_the_audit_log(db, client)
     person = factories.person(db, name="张德明")
     db.commit()
     sign_in_staff(client, staff)
+    assert 'href="/staff/counter/card-check"' in client.get("/staff/counter/correction").text  # the counter links it
     browser_token = client.get("/staff/counter/card-check")
     token = re.search(r'name="csrf_token" value="([^"]+)"', browser_token.text).group(1)
     bad = client.post("/staff/counter/card-check", data={"csrf_token": token, "id_number": "123"})
