@@ -12,9 +12,9 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from portal import assembly, faults, i18n, notify
+from portal.audit import Sealer
 from portal.db import make_engine, make_sessionmaker
 from portal.errors import N_, Msg
-from portal.services.audit import Sealer
 from portal.settings import Settings, from_environment
 from portal.web import dev
 from portal.web.employer import applications as employer_applications

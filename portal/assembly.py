@@ -2,12 +2,14 @@
 
 The queue knows nothing of the services above it; each service module that owns request kinds declares them in
 ``KIND_SPECS``, and this module registers them. Adding a service module with kinds means adding it to
-``KIND_MODULES``. ``assemble`` is idempotent and is called by the web app's factory, the command line and the
+``KIND_MODULES``. It also hooks the audit chain's sealing into ``portal.db.transaction``, which knows nothing of
+it. ``assemble`` is idempotent and is called by the web app's factory, the command line and the
 test set-up.
 """
 
 from __future__ import annotations
 
+from portal import audit, db
 from portal.queue import kinds, routing
 from portal.services import (
     accounts,
@@ -27,6 +29,7 @@ KIND_MODULES = (accounts, applications, certification, claims, credit, person_re
 
 
 def assemble() -> None:
+    db.after_commit(audit.seal_committed)  # the command line's units of work seal the audit events they wrote
     for module in KIND_MODULES:
         kinds.register(*module.KIND_SPECS)
     kinds.check_complete({str(kind) for kind in routing.default_routing().service_days})

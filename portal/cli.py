@@ -168,7 +168,7 @@ def cmd_identity_letter(args) -> int:
 
 
 def cmd_audit_verify(args) -> int:
-    from portal.services import audit
+    from portal import audit
 
     with _sessionmaker()() as session:
         report = audit.verify(session=session)
@@ -186,7 +186,7 @@ def cmd_audit_verify(args) -> int:
 
 def cmd_audit_seal(args) -> int:
     """Links every committed, unsealed audit event into the chain (idempotent; run it from cron)."""
-    from portal.services import audit
+    from portal import audit
 
     sealed = audit.seal_all(_sessionmaker())
     print(f"sealed {sealed} audit event(s)")

@@ -1,9 +1,13 @@
-"""Engine and session factory. Services flush; whoever opened the session commits."""
+"""Engine and session factory. Services flush; whoever opened the session commits.
+
+Nothing here knows the rest of the project: what must happen after a unit of work has committed (the audit
+chain's sealing) is installed with ``after_commit`` by the start-up assembly (portal/assembly.py).
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import create_engine, event, exc
@@ -12,7 +16,6 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from portal.faults import crash_point
-from portal.models.types import UTCDateTime  # noqa: F401  (until every importer takes it from portal.models.types)
 
 # A pooled PostgreSQL connection idle for longer than this is checked before use.
 PING_AFTER_IDLE_SECONDS = 10
@@ -98,7 +101,16 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     finally:
         session.close()
     crash_point("transaction.committed")  # committed, its audit events not sealed yet
-    from portal.services import audit  # here: the audit module needs the models, which need this module
+    for hook in _after_commit:
+        hook(session, factory)
 
-    if audit.pending_seal(session):
-        audit.seal_soon(factory)
+
+# Called in order after every ``transaction`` has committed and closed its session: (session, factory).
+_after_commit: list[Callable[[Session, sessionmaker[Session]], None]] = []
+
+
+def after_commit(hook: Callable[[Session, sessionmaker[Session]], None]) -> None:
+    """Runs ``hook`` after each ``transaction`` commits (installed once, at start-up; installing it again does
+    nothing)."""
+    if hook not in _after_commit:
+        _after_commit.append(hook)

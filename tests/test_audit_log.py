@@ -10,12 +10,11 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from portal import clock
+from portal import audit, clock
 from portal.auth.principal import SYSTEM
 from portal.cli import main as portal
 from portal.db import make_sessionmaker
 from portal.models import AuditEvent, AuditHead, PersonAccount
-from portal.services import audit
 from tests import factories
 from tests.helpers import WRONG_PASSWORD, new_person, sign_in_person, token_from
 

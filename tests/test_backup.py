@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from portal import clock
+from portal import audit, clock
 from portal.auth.principal import SYSTEM
 from portal.db import make_engine, make_sessionmaker, transaction
-from portal.services import audit, billing
+from portal.services import billing
 from tests import factories
 from tests.helpers import snapshot
 from tests.records.support import flexible, spell

@@ -28,7 +28,7 @@ class AuditEvent(SQLModel, table=True):
     """One security or business event. Rows are only ever appended; once sealed, each hashes the previous.
 
     ``seq`` is given by the database on insert; ``chain_pos``, ``prev_hash`` and ``hash`` are
-    filled in by the sealer (portal.services.audit), empty until then.
+    filled in by the sealer (portal.audit), empty until then.
     """
 
     __tablename__ = "audit_event"

@@ -17,13 +17,13 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from portal import audit
 from portal.auth.principal import Actor
 from portal.errors import N_, Msg, NotFound, ValidationFailed
 from portal.models import Case, CaseAttachment
 from portal.queue.errors import ActionRefused
 from portal.queue.parties import applicant_of
 from portal.queue.states import Refusal, State
-from portal.services import audit
 
 # A technical limit of the store, not a policy figure: scans of a few pages fit well within it.
 MAX_BYTES = 10 * 1024 * 1024

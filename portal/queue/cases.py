@@ -9,17 +9,16 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from portal import clock
+from portal import audit, clock
 from portal.auth.principal import Actor
 from portal.errors import N_
 from portal.models import Case, CaseEvent
-from portal.queue import calendar
+from portal.queue import calendar, notices
 from portal.queue.routing import (
     MONEY_KINDS,
     service_days_for,
 )
 from portal.queue.states import Action, State
-from portal.services import audit, notices
 
 # States in which the service clock runs, so a past due date means overdue.
 CLOCK_RUNNING = (State.SUBMITTED, State.CHECKED, State.IN_PROGRESS, State.IN_REVIEW)

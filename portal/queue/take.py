@@ -7,16 +7,16 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, select
 
+from portal import audit
 from portal.auth.principal import Actor, Principal
-from portal.db import UTCDateTime
 from portal.models import Case
+from portal.models.types import UTCDateTime
 from portal.queue import take_pg
 from portal.queue.cases import NOTICE_TITLES, add_event, audit_case, notify
 from portal.queue.errors import ActionRefused
 from portal.queue.parties import covers
 from portal.queue.service import refresh_checks
 from portal.queue.states import Action, Refusal, State
-from portal.services import audit
 
 
 def _require_staff(actor: Actor) -> Principal:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
+from portal import audit
 from portal.auth import sessions
 from portal.auth.passwords import hash_password, password_problem
 from portal.auth.principal import STAFF_ROLES, Actor
@@ -18,7 +19,6 @@ from portal.queue import parties
 from portal.queue import service as queue
 from portal.queue.kinds import CheckResult, Kind, KindSpec
 from portal.queue.reasons import BY_CODE
-from portal.services import audit
 
 PREFECTURES = ("220100", "220200", "220300", "220400", "220500", "220600", "220700", "220800", "222400")
 NAME = re.compile(r"^[\u3400-\u9fff\u00b7·A-Za-z][\u3400-\u9fff\u00b7·A-Za-z .'-]{0,48}[\u3400-\u9fff\u00b7·A-Za-z.]$")

@@ -20,6 +20,7 @@ from decimal import Decimal
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from portal import audit
 from portal.auth.principal import SYSTEM, Actor
 from portal.errors import N_, Msg, ValidationFailed
 from portal.models import (
@@ -42,7 +43,7 @@ from portal.policy.rules.late_fee import late_fee
 from portal.queue import attachments, cases, parties
 from portal.queue import service as queue
 from portal.queue.kinds import CheckResult, Kind, KindSpec
-from portal.services import accounts, audit, billing, commitments, credit, supervision
+from portal.services import accounts, billing, commitments, credit, supervision
 
 COMMITMENT = N_("I confirm the statements are true and accept the consequences of a false commitment.")
 DEFERRAL_COMMITMENT = "deferral_hardship"  # the commitment catalogue's item (portal/policy/data/commitments.yaml)

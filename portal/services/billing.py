@@ -24,6 +24,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Date, Integer, bindparam, text
 from sqlmodel import Session, select
 
+from portal import audit
 from portal.auth.principal import SYSTEM, Actor
 from portal.clock import CHINA
 from portal.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFailed
@@ -47,7 +48,6 @@ from portal.policy.parameters import param
 from portal.policy.rules.contribution import flexible_base_bounds
 from portal.policy.rules.late_fee import deferral_window as policy_deferral_window
 from portal.policy.rules.late_fee import late_fee
-from portal.services import audit
 
 EMPLOYER_FILING = "employer_filing"
 FLEXIBLE_PAYMENT = "flexible_payment"

@@ -17,13 +17,12 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from portal import clock
+from portal import audit, clock
 from portal.auth.principal import Actor
 from portal.errors import N_, Msg, NotFound, PortalError
 from portal.identifiers import mask_name
 from portal.models import Certificate, Employer, Person
 from portal.policy.dates import add_months, fmt_month
-from portal.services import audit
 from portal.services.accounts import person_of
 from portal.services.records import PersonRecord, build_record
 

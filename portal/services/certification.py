@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
+from portal import audit
 from portal.auth.principal import SYSTEM, Actor
 from portal.errors import N_, Conflict, Msg, ValidationFailed
 from portal.identifiers import InvalidIdentifier, parse_resident_id
@@ -25,9 +26,9 @@ from portal.models import CertificationNotice, LifeCertification, PensionAward, 
 from portal.models.queue import Case
 from portal.policy.dates import add_months, fmt_month, month_of
 from portal.policy.parameters import param
-from portal.queue import cases
+from portal.queue import cases, notices
 from portal.queue.kinds import CheckResult, Kind, KindSpec
-from portal.services import audit, notices, payroll
+from portal.services import payroll
 from portal.services.person_requests import Filing
 
 REMINDER_DAYS = (30, 7)

@@ -28,7 +28,7 @@ from pathlib import Path
 import yaml
 from sqlmodel import Session, select
 
-from portal import i18n
+from portal import audit, i18n
 from portal.auth.principal import SYSTEM, Actor
 from portal.errors import N_, Conflict, Msg, NotFound, ValidationFailed
 from portal.models import (
@@ -48,9 +48,9 @@ from portal.policy.money import round_fen
 from portal.policy.parameters import param
 from portal.policy.rules.pension import PensionResult, pension_award
 from portal.policy.rules.retirement import Age, RetirementResult, retirement
-from portal.queue import cases
+from portal.queue import cases, notices
 from portal.queue.kinds import CheckResult, Kind, KindSpec
-from portal.services import audit, certificates, enrolment, notices
+from portal.services import certificates, enrolment
 from portal.services.person_requests import Filing, prefecture_of
 from portal.services.records import PersonRecord, build_record
 

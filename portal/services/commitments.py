@@ -14,13 +14,14 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
+from portal import audit
 from portal.auth.passwords import verify_password
 from portal.auth.principal import Actor
 from portal.errors import N_, Msg, ValidationFailed
 from portal.models import Case, CommitmentEvidence, EmployerOperator, PersonAccount
 from portal.policy import commitments as catalogue
 from portal.policy.rules import credit as rules
-from portal.services import audit, credit
+from portal.services import credit
 
 MODES = ("commit", "proof")
 

@@ -23,7 +23,7 @@ from sqlalchemy import and_, case, delete, exists, func, insert, literal, select
 from sqlmodel import Session
 from sqlmodel import select as sm_select
 
-from portal import clock
+from portal import audit, clock
 from portal.auth.principal import SYSTEM, Actor
 from portal.errors import N_, Msg, NotFound, PortalError, ValidationFailed
 from portal.models import (
@@ -43,10 +43,9 @@ from portal.models import (
 from portal.models.types import UTCDateTime
 from portal.policy.parameters import param
 from portal.policy.rules import credit as rules
-from portal.queue import cases, parties
+from portal.queue import cases, notices, parties
 from portal.queue import service as queue
 from portal.queue.kinds import CheckResult, Kind, KindSpec
-from portal.services import audit, notices
 
 SUBJECT_KINDS = ("person", "employer")
 MAX_STATEMENT = 2000

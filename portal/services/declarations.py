@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import and_, delete, insert, or_
 from sqlmodel import Session, func, select
 
+from portal import audit
 from portal.auth.principal import Actor
 from portal.errors import N_, Conflict, Msg, NotFound, ValidationFailed
 from portal.faults import crash_point
@@ -29,7 +30,7 @@ from portal.money import from_fen, to_fen
 from portal.policy.contribution_year import contribution_year, first_month, last_month
 from portal.policy.dates import add_months
 from portal.policy.rules.contribution import ContributionResult, contribution_base, employee_contribution
-from portal.services import audit, workbooks
+from portal.services import workbooks
 from portal.services.accounts import ID_MESSAGES
 from portal.services.enrolment import EmployeeRow, _operator_employer, parse_wage, wage_problem
 

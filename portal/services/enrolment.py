@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
+from portal import audit
 from portal.auth.principal import Actor
 from portal.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFailed
 from portal.identifiers import InvalidIdentifier, parse_resident_id
@@ -37,7 +38,7 @@ from portal.policy.errors import PolicyInputError
 from portal.policy.parameters import param
 from portal.policy.rules.contribution import flexible_base_allowed, flexible_base_bounds
 from portal.policy.rules.retirement import REFORM_START, retirement
-from portal.services import accounts, audit, identity
+from portal.services import accounts, identity
 from portal.services.accounts import ID_MESSAGES, MINIMUM_AGE, NAME
 
 END_REASONS = ("resigned", "dismissed", "contract_ended", "retired", "died", "transferred", "other")

@@ -18,13 +18,14 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, delete, select
 
+from portal import audit
 from portal.auth import sessions
 from portal.auth.essc import CardClaims, LoginRequest
 from portal.auth.principal import Actor, Principal
 from portal.errors import N_, Forbidden, Msg, ValidationFailed
 from portal.identifiers import InvalidIdentifier, parse_resident_id, valid_mobile
 from portal.models import CardLink, Person, PersonAccount, QrSignIn
-from portal.services import audit, identity
+from portal.services import identity
 from portal.services.accounts import ID_MESSAGES
 
 QR_LIFETIME = timedelta(minutes=2)

@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, func, select
 
-from portal import i18n
+from portal import audit, i18n
 from portal.auth import sessions
 from portal.auth.passwords import hash_password, verify_password
 from portal.auth.principal import Actor
@@ -30,7 +30,7 @@ from portal.errors import N_, Conflict, Forbidden, Msg, NotFound, Throttled, Val
 from portal.identifiers import valid_mobile
 from portal.models import AuditEvent, IdentityClaim, IdentityCode, Person, PersonAccount
 from portal.notify import Message, Notifier, NotifierError, compose
-from portal.services import accounts, audit
+from portal.services import accounts
 
 log = logging.getLogger("portal.identity")
 

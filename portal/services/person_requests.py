@@ -25,7 +25,7 @@ from datetime import date, datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from portal import i18n
+from portal import audit, i18n
 from portal.auth.principal import SYSTEM, Actor
 from portal.errors import N_, Conflict, Forbidden, Msg, ValidationFailed
 from portal.identifiers import InvalidIdentifier, parse_resident_id
@@ -44,7 +44,7 @@ from portal.policy.rules.retirement import retirement
 from portal.queue import cases, parties
 from portal.queue import service as queue
 from portal.queue.kinds import CheckResult, Kind, KindSpec
-from portal.services import audit, enrolment
+from portal.services import enrolment
 from portal.services.accounts import ID_MESSAGES, person_of
 from portal.services.applications import COMMITMENT
 from portal.services.billing import contribution_year

@@ -19,13 +19,13 @@ from decimal import Decimal
 from sqlalchemy import Date, Integer, bindparam, text
 from sqlmodel import Session, select
 
+from portal import audit
 from portal.auth.principal import SYSTEM, Actor
 from portal.faults import crash_point
 from portal.models import PersonalAccountYear
 from portal.models.types import UTCDateTime
 from portal.money import from_fen, rate_fraction
 from portal.policy.parameters import param
-from portal.services import audit
 
 _MONTH_NUMBER = {
     "sqlite": "CAST(strftime('%m', c.month) AS INTEGER)",

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, func, select
 
+from portal import audit
 from portal.auth import sessions
 from portal.auth.passwords import verify_password
 from portal.auth.principal import Actor, Principal
@@ -19,7 +20,7 @@ from portal.errors import N_, Msg
 from portal.identifiers import InvalidIdentifier, parse_credit_code
 from portal.models import AuditEvent, Employer, EmployerOperator, Person, PersonAccount, StaffMember
 from portal.notify import Notifier
-from portal.services import audit, identity
+from portal.services import identity
 from portal.settings import Settings
 
 FAILED = "auth.sign_in_failed"

@@ -19,15 +19,16 @@ from decimal import Decimal
 from sqlalchemy import exists
 from sqlmodel import Session, select
 
+from portal import audit
 from portal.auth.principal import SYSTEM, Actor
 from portal.errors import N_, Msg
 from portal.models import Case, CaseEvent, CommitmentEvidence
 from portal.policy import commitments as catalogue
 from portal.policy.rules import credit as rules
-from portal.queue import cases, kinds, parties, routing
+from portal.queue import cases, kinds, notices, parties, routing
 from portal.queue import service as queue
 from portal.queue.kinds import CheckResult, Kind, KindSpec
-from portal.services import audit, commitments, credit, notices
+from portal.services import commitments, credit
 
 NOT_SAMPLED_KINDS = (Kind.SPOT_CHECK, Kind.DISHONESTY_LISTING, Kind.CREDIT_OBJECTION)
 

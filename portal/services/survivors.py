@@ -22,6 +22,7 @@ from decimal import Decimal
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from portal import audit
 from portal.auth.principal import SYSTEM, Actor
 from portal.errors import N_, Conflict, Msg, ValidationFailed
 from portal.identifiers import InvalidIdentifier, parse_resident_id
@@ -30,10 +31,10 @@ from portal.models.queue import Case
 from portal.money import from_fen, to_fen
 from portal.policy.dates import month_of, months_between
 from portal.policy.rules.survivor import SurvivorResult, survivor_benefits
-from portal.queue import cases
+from portal.queue import cases, notices
 from portal.queue.kinds import CheckResult, Kind, KindSpec
 from portal.queue.states import State
-from portal.services import audit, claims, notices
+from portal.services import claims
 from portal.services.person_requests import Filing
 from portal.services.records import build_record
 

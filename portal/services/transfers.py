@@ -41,7 +41,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
-from portal import clock, i18n
+from portal import audit, clock, i18n
 from portal.auth.principal import SYSTEM, Actor
 from portal.errors import N_, Msg, NotFound, ValidationFailed
 from portal.models import (
@@ -66,11 +66,11 @@ from portal.policy.rules.transfer import (
     temporary_account,
     transfer_amounts,
 )
-from portal.queue import calendar
+from portal.queue import calendar, notices
 from portal.queue import service as queue
 from portal.queue.kinds import CheckResult, Kind, KindSpec
 from portal.queue.parties import Applicant
-from portal.services import audit, certificates, notices
+from portal.services import certificates
 from portal.services.accounts import person_of
 from portal.services.person_requests import prefecture_of
 from portal.services.records import build_record

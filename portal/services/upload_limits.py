@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from portal import audit
 from portal.auth.principal import Actor
 from portal.models import AuditEvent
-from portal.services import audit
 
 ACTION = "upload.received"
 

@@ -24,12 +24,13 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from portal import clock, i18n
+from portal import audit, clock, i18n
 from portal.auth import csrf, sessions
 from portal.auth.principal import Actor, Principal
 from portal.errors import N_, Msg, PortalError, Throttled, ValidationFailed
 from portal.faults import crash_point
-from portal.services import audit, idempotency, notices
+from portal.queue import notices
+from portal.services import idempotency
 from portal.settings import Settings
 from portal.web.access import FACE_STEP, PROOF_STEP, Access
 from portal.web.templating import render

@@ -12,11 +12,11 @@ from datetime import date
 
 from sqlmodel import func, select
 
+from portal import audit
 from portal.auth.principal import SYSTEM
 from portal.db import make_sessionmaker
 from portal.models import Case, CaseEvent
 from portal.queue import take
-from portal.services import audit
 from tests import factories
 from tests.queue.helpers import NOW, staff_actor
 

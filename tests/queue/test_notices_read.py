@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from portal import clock
 from portal.models import Employer, Notice, Person
-from portal.services import notices
+from portal.queue import notices
 from tests import factories
 from tests.helpers import new_person, sign_in_operator, sign_in_person, snapshot, token_from
 

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import func, select
 
+from portal import audit
 from portal.auth.principal import SYSTEM, Actor
 from portal.errors import NotFound, ValidationFailed
 from portal.models import AuditEvent, Case, CaseEvent, Employer, Notice
@@ -16,7 +17,7 @@ from portal.queue import calendar, cases, parties, service, take
 from portal.queue.errors import ActionRefused, StaleCase
 from portal.queue.routing import service_days_for
 from portal.queue.states import Refusal, State
-from portal.services import accounts, audit
+from portal.services import accounts
 from tests import factories
 from tests.queue.helpers import NOW, operator_actor, people, person_actor, staff_actor, submit
 

@@ -80,11 +80,11 @@ def fill_queue(engine: Engine, n: int, staff_ids: list[int]) -> None:
 
 
 def _make_staff(engine: Engine) -> tuple[list[int], int, str]:
+    from portal import audit
     from portal.auth.passwords import hash_password
     from portal.auth.principal import SYSTEM
     from portal.db import make_sessionmaker
     from portal.models import StaffMember
-    from portal.services import audit
 
     secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
     password = "Bench-Password-2026"
@@ -118,10 +118,10 @@ class TakeRun:
 def _handler_process(url: str, handler_id: int, takes: int, harness: str, barrier, results) -> None:
     """One handler in its own process: warm up, wait for the others, then take ``takes`` cases."""
     try:
+        from portal import audit
         from portal.auth.principal import Actor, Principal
         from portal.db import make_engine, make_sessionmaker
         from portal.queue import take
-        from portal.services import audit
         from portal.settings import Settings
 
         engine = make_engine(url)
@@ -181,8 +181,8 @@ def _take_next_latencies(url: str, handler_ids: list[int], per_handler: int, har
 
 def _audit_chain_after(engine: Engine) -> str:
     """What the concurrent takes left in the audit log: sealed on the way, the rest by ``portal audit seal``."""
+    from portal import audit
     from portal.db import make_sessionmaker
-    from portal.services import audit
 
     factory = make_sessionmaker(engine)
     with factory() as session:

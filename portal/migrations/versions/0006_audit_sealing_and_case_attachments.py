@@ -1,6 +1,6 @@
 """audit sealing and case attachments
 
-The audit log is written without a lock and sealed just after (portal.services.audit):
+The audit log is written without a lock and sealed just after (portal.audit):
 ``chain_pos`` orders the sealed chain, ``prev_hash``/``hash`` stay empty until a row is sealed,
 and the head remembers the sealed count. Rows written before this revision already form a
 chain in ``seq`` order with no gaps, so their position is their seq and their hashes stay valid.

@@ -12,11 +12,10 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup
 from starlette.routing import Route
 
-from portal import i18n
+from portal import audit, i18n
 from portal.auth import essc as protocol
 from portal.auth import sessions
 from portal.errors import N_, NotFound, ValidationFailed
-from portal.services import audit
 from portal.services import essc as service
 from portal.web.access import PERSON, PUBLIC, STAFF
 from portal.web.endpoint import Ctx, endpoint

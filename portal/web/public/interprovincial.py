@@ -18,8 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from portal import audit
 from portal.auth.principal import Actor
-from portal.services import audit, province_messages, transfers
+from portal.services import province_messages, transfers
 from portal.web.access import PUBLIC
 from portal.web.endpoint import Ctx, client_address, endpoint
 

@@ -16,10 +16,10 @@ from decimal import Decimal
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from portal import clock
+from portal import audit, clock
 from portal.auth.principal import Actor
 from portal.errors import Conflict, NotFound, ValidationFailed
-from portal.services import audit, billing
+from portal.services import billing
 from portal.services.payments import parse_amount, verify_signature
 from portal.web.access import PUBLIC
 from portal.web.endpoint import Ctx, client_address, endpoint

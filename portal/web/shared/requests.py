@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from portal import i18n
 from portal.errors import N_, ValidationFailed
-from portal.queue import attachments, cases, parties, queries, reasons, service
+from portal.queue import attachments, cases, notices, parties, queries, reasons, service
 from portal.queue.errors import ActionRefused, StaleCase
 from portal.queue.states import Action, State
-from portal.services import notices, upload_limits
+from portal.services import upload_limits
 from portal.web.attachments import attachment_download
 from portal.web.endpoint import Ctx
 from portal.web.limits import upload_refusal

@@ -287,6 +287,13 @@ def pending_seal(session: Session) -> bool:
     return bool(session.info.pop(UNSEALED, False))
 
 
+def seal_committed(session: Session, factory: sessionmaker) -> None:
+    """After a unit of work (``portal.db.transaction``) committed: seal the events it wrote, in the caller's
+    thread. Installed by the start-up assembly; the web's requests ask their worker's ``Sealer`` instead."""
+    if pending_seal(session):
+        seal_soon(factory)
+
+
 @dataclass(frozen=True)
 class ChainReport:
     events: int  # sealed events that verified, up to the first broken one
