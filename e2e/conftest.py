@@ -379,8 +379,8 @@ def employer_with_a_month_in_arrears(sessionmaker) -> ArrearsBill:
     from portal.db import transaction
     from portal.identifiers import make_resident_id
     from portal.models import Bill, BillLine, ContributionMonth, EmploymentSpell, Person
-    from portal.money import from_fen, to_fen
     from portal.policy.dates import add_months, month_of
+    from portal.policy.money import from_fen, to_fen
     from portal.policy.rules.contribution import employee_contribution
     from portal.services import billing
 
@@ -457,7 +457,7 @@ def collector_confirms(live_server: str, secret: str, sessionmaker, reference: s
 
     from portal import clock
     from portal.models import PaymentOrder
-    from portal.money import from_fen
+    from portal.policy.money import from_fen
     from portal.services.payments import callback_body, sign
 
     with sessionmaker() as session:

@@ -44,7 +44,7 @@ def collector_confirms(live_server: str, sessionmaker, reference: str) -> int:
     from sqlmodel import select
 
     from portal.models import PaymentOrder
-    from portal.money import from_fen
+    from portal.policy.money import from_fen
     from portal.services.payments import callback_body, sign
 
     with sessionmaker() as session:

@@ -396,7 +396,7 @@ def cmd_dev_pay(args) -> int:
     from portal.db import transaction
     from portal.errors import PortalError
     from portal.models import PaymentOrder
-    from portal.money import from_fen
+    from portal.policy.money import from_fen
     from portal.services import billing, payments
 
     settings = _settings()

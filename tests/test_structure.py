@@ -1,7 +1,7 @@
 """The layers and conventions the README describes, kept by reading the code (in the spirit of the no-float test).
 
 - Imports follow the layer order: ``portal.policy`` imports nothing of the project but itself; ``portal.models``
-  nothing above the tables (only the pure foundations: policy, clock, money, identifiers, errors, i18n); the
+  nothing above the tables (only the pure foundations: policy, clock, identifiers, errors, i18n); the
   use cases (``portal.services``) nothing of the web, the app or the development tools; the web
   (``portal.web``) never the tables (``portal.models``) directly: it calls services. An import only for type
   annotations (under ``if TYPE_CHECKING:``) does not count: it runs nothing.
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PORTAL = ROOT / "portal"
 TEMPLATES = ROOT / "templates"
 
-FOUNDATIONS = ("portal.policy", "portal.clock", "portal.money", "portal.identifiers", "portal.errors", "portal.i18n")
+FOUNDATIONS = ("portal.policy", "portal.clock", "portal.identifiers", "portal.errors", "portal.i18n")
 # (package, what it may import of the project: None = anything but the forbidden, forbidden prefixes)
 LAYERS = {
     "portal.policy": (("portal.policy",), ()),

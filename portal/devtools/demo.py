@@ -27,8 +27,8 @@ from portal.models import (
     PersonalAccountYear,
     StaffMember,
 )
-from portal.money import from_fen, to_fen
 from portal.policy.dates import add_months, month_of
+from portal.policy.money import from_fen, to_fen
 from portal.policy.rules.contribution import employee_contribution, flexible_contribution
 from portal.policy.rules.interest import account_interest
 from portal.policy.rules.retirement import retirement

@@ -62,10 +62,9 @@ from portal.models import (
     PersonalAccountYear,
 )
 from portal.models.types import UTCDateTime
-from portal.money import rate_fraction, to_fen
 from portal.policy.dates import add_months, month_of
 from portal.policy.errors import ParameterNotDefined, PolicyInputError
-from portal.policy.money import round_fen
+from portal.policy.money import rate_fraction, round_fen, to_fen
 from portal.policy.parameters import param
 from portal.policy.rules.retirement import retirement
 from portal.services.billing import contribution_year

@@ -13,7 +13,7 @@ from fpdf import FPDF
 
 from portal import i18n
 from portal.documents.certificate import HEADINGS, MARGIN, _qr, cjk_font
-from portal.money import from_fen
+from portal.policy.money import from_fen
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Employment, contribution records, personal accounts, bills and payments.
 
 Money is integer fen (``*_fen``, BigInteger) and is turned into ``Decimal`` yuan only at the service
-boundary (``portal.money``). A month is the date of its first day. ``end_month`` is inclusive: the last
+boundary (``portal.policy.money``). A month is the date of its first day. ``end_month`` is inclusive: the last
 month a spell or enrolment covers.
 """
 

@@ -1,4 +1,8 @@
-"""Decimal helpers. Money never goes through float: a binary float cannot hold 0.01 exactly."""
+"""Money: Decimal yuan everywhere, integer fen in the database. Never float: a binary float cannot hold 0.01 exactly.
+
+At the storage boundary ``to_fen`` refuses anything that is not already exact at the fen, so a rounding decision is
+always made (and explained) by the policy engine, never silently there.
+"""
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -6,6 +10,7 @@ from portal.policy.errors import PolicyInputError
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
+FEN_PER_YUAN = 100
 
 
 def round_fen(amount: Decimal) -> Decimal:
@@ -34,3 +39,31 @@ def to_decimal(value: object, field: str) -> Decimal:
 def fmt_money(amount: Decimal) -> str:
     """Formats money with exactly two places."""
     return str(round_fen(amount))
+
+
+def to_fen(amount: Decimal) -> int:
+    """Decimal yuan → integer fen; the amount must be a whole number of fen (``ValueError`` otherwise)."""
+    if isinstance(amount, bool) or not isinstance(amount, Decimal | int):
+        raise TypeError(f"money must be Decimal, not {type(amount).__name__}")
+    amount = Decimal(amount)
+    if not amount.is_finite() or amount != amount.quantize(FEN):
+        raise ValueError(f"not a whole number of fen: {amount}")
+    return int(amount * FEN_PER_YUAN)
+
+
+def from_fen(fen: int) -> Decimal:
+    """Integer fen → Decimal yuan with exactly two places."""
+    if isinstance(fen, bool) or not isinstance(fen, int):
+        raise TypeError(f"fen must be int, not {type(fen).__name__}")
+    return (Decimal(fen) / FEN_PER_YUAN).quantize(FEN)
+
+
+def rate_fraction(rate: Decimal) -> tuple[int, int]:
+    """A decimal rate as an exact integer fraction (numerator, 10**places), for integer arithmetic in SQL."""
+    sign, digits, exponent = Decimal(rate).normalize().as_tuple()
+    if sign or not isinstance(exponent, int):
+        raise ValueError(f"not a non-negative finite rate: {rate}")
+    numerator = int("".join(map(str, digits)) or "0")
+    if exponent >= 0:
+        return numerator * 10**exponent, 1
+    return numerator, 10**-exponent

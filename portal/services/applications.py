@@ -33,10 +33,10 @@ from portal.models import (
     Person,
 )
 from portal.models.queue import Case
-from portal.money import from_fen, to_fen
 from portal.policy.dates import add_months, fmt_month, month_of, parse_month
 from portal.policy.errors import ParameterNotDefined, PolicyInputError
 from portal.policy.explain import Explanation
+from portal.policy.money import from_fen, to_fen
 from portal.policy.parameters import param
 from portal.policy.rules.contribution import employee_contribution
 from portal.policy.rules.late_fee import late_fee

@@ -40,10 +40,10 @@ from portal.models import (
     Person,
 )
 from portal.models.types import UTCDateTime
-from portal.money import from_fen, rate_fraction, to_fen
 from portal.policy.contribution_year import contribution_year
 from portal.policy.dates import add_months, month_of, parse_month
 from portal.policy.explain import Explanation
+from portal.policy.money import from_fen, rate_fraction, to_fen
 from portal.policy.parameters import param
 from portal.policy.rules.contribution import flexible_base_bounds
 from portal.policy.rules.late_fee import deferral_window as policy_deferral_window

@@ -40,11 +40,10 @@ from portal.models import (
     RetirementClaim,
 )
 from portal.models.queue import Case
-from portal.money import from_fen, to_fen
 from portal.policy.dates import add_months, fmt_month, month_of, months_between, parse_month
 from portal.policy.errors import PolicyInputError
 from portal.policy.estimate import Estimate, estimate
-from portal.policy.money import round_fen
+from portal.policy.money import from_fen, round_fen, to_fen
 from portal.policy.parameters import param
 from portal.policy.rules.pension import PensionResult, pension_award
 from portal.policy.rules.retirement import Age, RetirementResult, retirement

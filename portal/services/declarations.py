@@ -26,9 +26,9 @@ from portal.errors import N_, Conflict, Msg, NotFound, ValidationFailed
 from portal.faults import crash_point
 from portal.identifiers import InvalidIdentifier, parse_resident_id
 from portal.models import BaseDeclaration, Bill, DeclarationDraft, Employer, EmploymentSpell, Person
-from portal.money import from_fen, to_fen
 from portal.policy.contribution_year import contribution_year, first_month, last_month
 from portal.policy.dates import add_months
+from portal.policy.money import from_fen, to_fen
 from portal.policy.rules.contribution import ContributionResult, contribution_base, employee_contribution
 from portal.services import workbooks
 from portal.services.accounts import ID_MESSAGES

@@ -31,10 +31,10 @@ from portal.models import (
     FlexibleEnrolment,
     Person,
 )
-from portal.money import from_fen, to_fen
 from portal.policy.contribution_year import contribution_year, first_month
 from portal.policy.dates import add_months, fmt_month, month_of
 from portal.policy.errors import PolicyInputError
+from portal.policy.money import from_fen, to_fen
 from portal.policy.parameters import param
 from portal.policy.rules.contribution import flexible_base_allowed, flexible_base_bounds
 from portal.policy.rules.retirement import REFORM_START, retirement

@@ -30,12 +30,12 @@ from portal.models import (
     PaymentOrderBill,
     Person,
 )
-from portal.money import from_fen, to_fen
 from portal.policy.contribution_year import contribution_year, first_month, last_month
 from portal.policy.dates import add_months, fmt_month, month_of, months_between, parse_month
 from portal.policy.errors import ParameterNotDefined
 from portal.policy.estimate import estimate
 from portal.policy.explain import Explanation
+from portal.policy.money import from_fen, to_fen
 from portal.policy.parameters import param
 from portal.policy.regions import PROVINCE, prefecture_of_id_number, region_codes
 from portal.policy.rules.contribution import ContributionResult, flexible_base_bounds, flexible_contribution

@@ -29,9 +29,8 @@ from portal import audit
 from portal.auth.principal import SYSTEM, Actor
 from portal.models import PayrollTotal, PensionAdjustment, PensionAward, PensionPayment, Person
 from portal.models.types import UTCDateTime
-from portal.money import from_fen, to_fen
 from portal.policy.dates import add_months, fmt_month, month_of, months_between
-from portal.policy.money import round_fen
+from portal.policy.money import from_fen, round_fen, to_fen
 from portal.policy.parameters import param
 
 BACK_PAY_MONTHS = 60  # how far back a run looks for unpaid months (suspended or awarded late)

@@ -24,7 +24,7 @@ from portal.auth.principal import SYSTEM, Actor
 from portal.faults import crash_point
 from portal.models import PersonalAccountYear
 from portal.models.types import UTCDateTime
-from portal.money import from_fen, rate_fraction
+from portal.policy.money import from_fen, rate_fraction
 from portal.policy.parameters import param
 
 _MONTH_NUMBER = {

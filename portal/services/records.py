@@ -16,10 +16,10 @@ from sqlmodel import Session, select
 from portal.auth.principal import Actor
 from portal.errors import Forbidden, NotFound
 from portal.models import ContributionMonth, EmploymentSpell, FlexibleEnrolment, Person
-from portal.money import from_fen
 from portal.policy.dates import add_months, fmt_month, month_of
 from portal.policy.errors import ParameterNotDefined
 from portal.policy.explain import Explanation
+from portal.policy.money import from_fen
 from portal.policy.parameters import param
 from portal.policy.rules.contribution_index import average_contribution_index
 from portal.services.personal_accounts import AccountYear, account_years

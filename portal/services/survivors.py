@@ -28,8 +28,8 @@ from portal.errors import N_, Conflict, Msg, ValidationFailed
 from portal.identifiers import InvalidIdentifier, parse_resident_id
 from portal.models import DeathReport, PensionPayment, Person, SurvivorAward
 from portal.models.queue import Case
-from portal.money import from_fen, to_fen
 from portal.policy.dates import month_of, months_between
+from portal.policy.money import from_fen, to_fen
 from portal.policy.rules.survivor import SurvivorResult, survivor_benefits
 from portal.queue import cases, notices
 from portal.queue.kinds import CheckResult, Kind, KindSpec

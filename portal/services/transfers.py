@@ -56,9 +56,9 @@ from portal.models import (
     TransferLeg,
 )
 from portal.models.queue import Case
-from portal.money import from_fen, to_fen
 from portal.policy.dates import add_months, fmt_month, month_of, parse_month
 from portal.policy.errors import PolicyInputError
+from portal.policy.money import from_fen, to_fen
 from portal.policy.parameters import param
 from portal.policy.rules.transfer import (
     InsuredPeriod,

@@ -10,7 +10,7 @@ import pytest
 
 from portal.errors import Conflict, ValidationFailed
 from portal.models import LifeCertification, Person
-from portal.money import from_fen
+from portal.policy.money import from_fen
 from portal.policy.rules.pension import OPTION_CONTINUE, pension_award
 from portal.policy.rules.retirement import Age
 from portal.services import claims

@@ -10,7 +10,7 @@ import pytest
 from portal.devtools.essc_provider import Cardholder
 from portal.identifiers import make_resident_id
 from portal.models import LifeCertification
-from portal.money import from_fen
+from portal.policy.money import from_fen
 from portal.services import claims, payroll
 from tests.benefits.support import CARD, NOW, awarded, retiree
 from tests.essc_support import HIDDEN, CardBrowser, served

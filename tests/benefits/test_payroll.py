@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from portal.errors import Conflict
 from portal.models import LifeCertification, PensionPayment
-from portal.money import from_fen
+from portal.policy.money import from_fen
 from portal.services import payroll, survivors
 from portal.services.person_requests import online
 from tests import factories

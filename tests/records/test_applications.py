@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from portal.errors import ValidationFailed
 from portal.models import Bill, BillLine, Case, ContributionMonth, Employer
-from portal.money import from_fen, to_fen
+from portal.policy.money import from_fen, to_fen
 from portal.policy.rules.contribution import employee_contribution
 from portal.policy.rules.late_fee import late_fee
 from portal.queue import cases, take

@@ -10,8 +10,8 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from portal.models import BaseDeclaration, Bill, BillLine, ContributionMonth
-from portal.money import from_fen, to_fen
 from portal.policy.contribution_year import contribution_year
+from portal.policy.money import from_fen, to_fen
 from portal.policy.rules.contribution import employee_contribution, flexible_contribution
 from portal.services import billing
 from tests import factories

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from portal import i18n
 from portal.models import Bill, Employer, PaymentOrder, PaymentOrderBill
-from portal.money import from_fen
+from portal.policy.money import from_fen
 from portal.policy.rules.late_fee import late_fee
 from portal.services import billing
 from tests import factories

@@ -15,7 +15,7 @@ from sqlmodel import select
 from portal.errors import Conflict, Forbidden, NotFound
 from portal.identifiers import make_resident_id
 from portal.models import AuditEvent, BaseDeclaration, ContributionMonth, DeclarationDraft
-from portal.money import from_fen
+from portal.policy.money import from_fen
 from portal.policy.parameters import param
 from portal.policy.rules.contribution import employee_contribution
 from portal.services import billing, declarations

@@ -12,7 +12,7 @@ from portal.devtools import demo
 from portal.errors import NotFound, ValidationFailed
 from portal.identifiers import make_resident_id
 from portal.models import Bill, BillLine, ContributionMonth, PaymentOrder, PaymentOrderBill
-from portal.money import from_fen, to_fen
+from portal.policy.money import from_fen, to_fen
 from portal.policy.parameters import param
 from portal.policy.rules.contribution import flexible_contribution
 from portal.policy.rules.late_fee import late_fee

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlmodel import select
 
 from portal.models import ContributionMonth, PersonalAccountYear
-from portal.money import from_fen, to_fen
+from portal.policy.money import from_fen, to_fen
 from portal.policy.rules.interest import account_interest
 from portal.services.personal_accounts import account_years, credit_interest
 from tests import factories

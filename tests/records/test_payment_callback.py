@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from portal import cli
 from portal.models import AuditEvent, Bill, ContributionMonth, Employer, Payment, PaymentOrder
-from portal.money import from_fen
+from portal.policy.money import from_fen
 from portal.services import billing
 from portal.services.payments import callback_body, sign
 from tests import factories

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.models import Bill, ContributionMonth, Employer, Payment
-from portal.money import from_fen
+from portal.policy.money import from_fen
 from portal.policy.rules.late_fee import late_fee
 from portal.services import billing
 from portal.services.payments import callback_body, sign, verify_signature

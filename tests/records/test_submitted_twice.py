@@ -14,7 +14,7 @@ from sqlmodel import func, select
 from portal.db import make_sessionmaker
 from portal.errors import ValidationFailed
 from portal.models import Bill, Case, Employer, Payment, PaymentOrder
-from portal.money import from_fen
+from portal.policy.money import from_fen
 from portal.queue import cases, take
 from portal.queue import service as queue
 from portal.queue.errors import ChecksChanged

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlmodel import select
 
 from portal.models import Bill, BillLine, Employer, Notice
-from portal.money import from_fen
+from portal.policy.money import from_fen
 from portal.policy.rules.contribution import employee_contribution
 from portal.services import applications, billing, enrolment
 from tests import factories

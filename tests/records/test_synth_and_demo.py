@@ -10,7 +10,7 @@ from sqlmodel import select
 from portal.devtools import demo, synth
 from portal.identifiers import parse_credit_code, parse_resident_id
 from portal.models import Bill, ContributionMonth, Employer, EmploymentSpell, Person, PersonalAccountYear
-from portal.money import to_fen
+from portal.policy.money import to_fen
 from portal.policy.parameters import param
 from portal.services.personal_accounts import credit_interest
 from portal.services.records import build_record

@@ -12,9 +12,9 @@ from starlette.routing import Route
 
 from portal import i18n
 from portal.errors import ValidationFailed
-from portal.money import from_fen
 from portal.policy import commitments as commitment_catalogue
 from portal.policy.dates import add_months, fmt_month, month_of
+from portal.policy.money import from_fen
 from portal.services import applications, credit, supervision
 from portal.web.access import EMPLOYER
 from portal.web.endpoint import Ctx, endpoint

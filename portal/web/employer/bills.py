@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from portal import i18n
 from portal.errors import ValidationFailed
-from portal.money import from_fen
+from portal.policy.money import from_fen
 from portal.services import billing
 from portal.web.access import EMPLOYER
 from portal.web.endpoint import Ctx, endpoint

@@ -27,8 +27,8 @@ from portal import i18n
 from portal.documents import award as award_pdf
 from portal.documents.certificate import FontMissing
 from portal.errors import N_, Conflict, Msg, ValidationFailed
-from portal.money import from_fen
 from portal.policy.dates import fmt_month, parse_month
+from portal.policy.money import from_fen
 from portal.services import certification, claims, payroll, survivors
 from portal.services.accounts import person_of
 from portal.services.person_requests import online
