@@ -240,6 +240,27 @@ def listings_of(session: Session, *, subject: Subject) -> list[DishonestyListing
         .order_by(DishonestyListing.proposed_at.desc())).all())
 
 
+def recent_listings(session: Session, *, limit: int = 200) -> list[tuple[DishonestyListing, str, str]]:
+    """Staff's list: the newest listings with each subject's name and identifier (credit code or identity number)."""
+    listings = session.exec(sm_select(DishonestyListing).order_by(DishonestyListing.proposed_at.desc())
+                            .limit(limit)).all()
+    shown = []
+    for listing in listings:
+        subject = Subject(listing.subject_kind, listing.subject_id)
+        row = _subject_row(session, subject)
+        shown.append((listing, row.name, row.credit_code if subject.kind == "employer" else row.id_number))
+    return shown
+
+
+def subject_by_identifier(session: Session, *, identifier: str) -> Subject | None:
+    """The employer with this credit code, else the person with this identity number, else None."""
+    employer = session.exec(sm_select(Employer).where(Employer.credit_code == identifier)).first()
+    if employer is not None:
+        return Subject("employer", employer.id)
+    person = session.exec(sm_select(Person).where(Person.id_number == identifier)).first()
+    return Subject("person", person.id) if person is not None else None
+
+
 def _subject_row(session: Session, subject: Subject) -> Person | Employer | None:
     return session.get(Person if subject.kind == "person" else Employer, subject.id)
 

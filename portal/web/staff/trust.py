@@ -3,11 +3,9 @@ listing, and open a spot check of a decided case."""
 
 from __future__ import annotations
 
-from sqlmodel import select
 from starlette.routing import Route
 
 from portal.errors import N_, Msg, ValidationFailed
-from portal.models import DishonestyListing, Employer, Person
 from portal.queue import service
 from portal.services import credit, supervision
 from portal.web.access import STAFF
@@ -17,11 +15,9 @@ DECIDERS = STAFF("handler", "reviewer", "supervisor")
 
 
 def _page(ctx: Ctx) -> dict:
-    listings = ctx.db.exec(select(DishonestyListing).order_by(DishonestyListing.proposed_at.desc()).limit(200)).all()
-    names = {}
-    for listing in listings:
-        row = ctx.db.get(Employer if listing.subject_kind == "employer" else Person, listing.subject_id)
-        names[listing.id] = (row.name, row.credit_code if listing.subject_kind == "employer" else row.id_number)
+    shown = credit.recent_listings(ctx.db, limit=200)
+    listings = [listing for listing, _name, _identifier in shown]
+    names = {listing.id: (name, identifier) for listing, name, identifier in shown}
     return dict(listings=listings, names=names, triggers=list(credit.TRIGGERS.items()),
                 removal_reasons=list(credit.REMOVAL_REASONS.items()))
 
@@ -33,12 +29,9 @@ def trust_page(ctx: Ctx):
 
 def _subject(ctx: Ctx) -> credit.Subject:
     identifier = ctx.value("identifier").upper()
-    employer = ctx.db.exec(select(Employer).where(Employer.credit_code == identifier)).first()
-    if employer is not None:
-        return credit.Subject("employer", employer.id)
-    person = ctx.db.exec(select(Person).where(Person.id_number == identifier)).first()
-    if person is not None:
-        return credit.Subject("person", person.id)
+    subject = credit.subject_by_identifier(ctx.db, identifier=identifier)
+    if subject is not None:
+        return subject
     raise ValidationFailed({"identifier": Msg(N_("No person or employer with that identifier was found."))})
 
 
