@@ -49,6 +49,7 @@ from portal.web.public import (
     verify,
 )
 from portal.web.request_log import RequestLogMiddleware
+from portal.web.staff import benefits as staff_benefits
 from portal.web.staff import counter as staff_counter
 from portal.web.staff import monitoring as staff_monitoring
 from portal.web.staff import queue as staff_queue
@@ -76,7 +77,7 @@ def all_routes() -> list:
         *employer_bills.routes, *employer_applications.routes, *payments.routes, *interprovincial.routes,
         *staff.routes,
         *staff_queue.routes, *staff_transfers.routes,
-        *staff_counter.routes,
+        *staff_counter.routes, *staff_benefits.routes,
         *staff_monitoring.routes,
         *employer_credit.routes, *person_credit.routes, *public_dishonesty.routes, *staff_trust.routes,
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),

@@ -19,7 +19,7 @@ from sqlmodel import func, select
 
 from portal import clock
 from portal.identifiers import make_credit_code, make_resident_id
-from portal.models import Case, ContributionMonth, IdempotencyKey, PaymentOrder, Person
+from portal.models import Case, ContributionMonth, IdempotencyKey, LifeCertification, PaymentOrder, Person
 from portal.queue import service as queue
 from portal.services import applications, billing, declarations, flexible, idempotency, person_requests
 from portal.services.declarations import TEMPLATE_HEADER
@@ -163,6 +163,22 @@ def family_certification(w: World):
     return "person", "/me/certification/family", {"id_number": pensioner.id_number, "relationship": "parent",
                                                   "seen_on": "2026-11-27", "commitment": "yes",
                                                   "token": "walk-family"}, None
+
+
+def counter_certification(w: World):
+    from tests.benefits.support import awarded, retiree
+
+    pensioner, actor = retiree(w.db, name="王老伯")
+    awarded(w.db, actor, today=date(2026, 6, 15))
+    w.db.execute(LifeCertification.__table__.update().values(certified_on=date(2025, 6, 1)))
+    return "staff", "/staff/counter/benefits/certification", {"id_number": pensioner.id_number,
+                                                             "channel": "counter"}, None
+
+
+def counter_death(w: World):
+    died = factories.person(w.db, name="王老伯", birth=date(1950, 2, 3))
+    return "staff", "/staff/counter/benefits/death", {"death_id_number": died.id_number,
+                                                      "date_of_death": "2026-10-02"}, None
 
 
 def transfer_apply(w: World):
@@ -356,6 +372,8 @@ SCENARIOS = {
     "/me/claims/retirement/draft": retirement_draft,
     "/me/claims/survivor/death": death_report,
     "/me/certification/family": family_certification,
+    "/staff/counter/benefits/certification": counter_certification,
+    "/staff/counter/benefits/death": counter_death,
     "/me/flexible/exception": exception,
     "/me/flexible/enrol": enrol,
     "/me/flexible/base": base,
