@@ -68,10 +68,13 @@ def test_a_deferral_is_returned_answered_recommended_and_approved_by_two_people(
     submit = employer.button("Submit the request", within=form)
     employer.follow(submit)  # nothing filled in: refused, with a message at each field
     expect(employer.error_summary()).to_be_visible()
-    expect(employer.field_error("commitment")).to_be_visible()
+    expect(employer.field_error("mode")).to_be_visible()
+    # Before submitting, the employer reads how the request will be checked and why.
+    expect(employer.main.locator("#supervision-how")).to_be_visible()
     form.locator("input[name=months]").first.check()
     employer.fill(reason=words["reason"])
-    form.locator("#commitment").check()
+    form.locator("#mode-commit").check()  # commits to the hardship: the notice, confirmed with the password
+    employer.fill(password=account.password)
     employer.follow(submit)
     expect(page).to_have_url(re.compile(r"/employer/requests/JL\d+$"))
     reference = page.url.rsplit("/", 1)[1]

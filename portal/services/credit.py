@@ -41,6 +41,7 @@ from portal.models import (
     Person,
 )
 from portal.models.types import UTCDateTime
+from portal.policy import commitments as commitment_catalogue
 from portal.policy.parameters import param
 from portal.policy.rules import credit as rules
 from portal.queue import cases, notices, parties
@@ -504,6 +505,7 @@ class History:
     listings: list[DishonestyListing]
     evidence: list[CommitmentEvidence]  # commitments given on this case
     past_false: int  # commitments of this subject found false
+    notices: dict  # evidence id → the notice version it names (portal.policy.commitments.NoticeVersion)
 
 
 def history_for_case(session: Session, *, case: Case, on: date) -> History:
@@ -513,8 +515,9 @@ def history_for_case(session: Session, *, case: Case, on: date) -> History:
     past_false = session.exec(sm_select(func.count()).select_from(CommitmentEvidence).where(
         CommitmentEvidence.subject_kind == subject.kind, CommitmentEvidence.subject_id == subject.id,
         CommitmentEvidence.found_false_at.is_not(None))).one()
+    notices = {e.id: commitment_catalogue.version(e.item, e.notice_version) for e in evidence}
     return History(subject, rating_of(session, subject=subject, on=on), stored_events(session, subject=subject),
-                   listings_of(session, subject=subject), evidence, past_false)
+                   listings_of(session, subject=subject), evidence, past_false, notices)
 
 
 KIND_SPECS = (
