@@ -86,6 +86,9 @@ class PensionAward(SQLModel, table=True):
     bank_code: str = Field(max_length=10)
     card_number: str = Field(max_length=19)
     stopped_after: date | None = None  # the last month payable (the month of death)
+    # The last month the payroll has paid every month up to: the run looks only at later months, so a month in
+    # payment costs the run one row per pensioner, not one per month since the award.
+    paid_through: date | None = None
     superseded_by: int | None = Field(default=None)  # a recomputed award replaces this one
     # A recomputed award: what the months already paid under the one it replaces come to more (+) or less (-);
     # paid or recovered with the next payroll, which sets ``difference_run_month``.

@@ -1,7 +1,7 @@
 """The monthly pension payroll (养老金发放) and the yearly adjustment (调待).
 
-``run`` pays, for the payroll month M, every current award's benefit months from its first payment month up to M
-that are not paid yet, while the pensioner is certified (the last certification is less than the cycle old at
+``run`` pays, for the payroll month M, every current award's benefit months from its first payment month (or after
+the month it is paid through) up to M that are not paid yet, while the pensioner is certified (the last certification is less than the cycle old at
 the start of M) and alive (up to the month of death). One ``INSERT … SELECT … ON CONFLICT DO NOTHING`` does it;
 each (person, month) is paid at most once, so a second run pays nothing twice, and months skipped while
 certification was overdue are paid by the first run after it is restored (back pay). A recomputed award's
@@ -47,13 +47,18 @@ FROM (SELECT a.person_id AS person_id, a.id AS award_id, m.month AS month, a.mon
                AS correction_fen,
              a.region AS region, a.bank_code AS bank_code
       FROM pension_award a
-      JOIN ({months}) m ON m.month >= a.first_payment_month
+      JOIN ({months}) m ON m.month >= a.first_payment_month AND (a.paid_through IS NULL OR m.month > a.paid_through)
                        AND (a.stopped_after IS NULL OR m.month <= a.stopped_after)
       WHERE a.superseded_by IS NULL
         AND EXISTS (SELECT 1 FROM life_certification c WHERE c.person_id = a.person_id AND c.certified_on >= :cutoff)
         AND NOT EXISTS (SELECT 1 FROM pension_payment p WHERE p.person_id = a.person_id AND p.month = m.month)) x
 WHERE true
 ON CONFLICT (person_id, month) DO NOTHING
+"""
+_PAID_THROUGH = """
+UPDATE pension_award SET paid_through = :run
+WHERE superseded_by IS NULL AND (paid_through IS NULL OR paid_through < :run)
+  AND EXISTS (SELECT 1 FROM pension_payment p WHERE p.person_id = pension_award.person_id AND p.month = :run)
 """
 _SETTLED = """
 UPDATE pension_award SET difference_run_month = :run
@@ -103,6 +108,7 @@ def run(session: Session, *, month: date, now: datetime, actor: Actor = SYSTEM) 
                                                         "no": False})
     paid = max(result.rowcount or 0, 0)
     session.execute(text(_SETTLED).bindparams(bindparam("run", type_=Date())), {"run": month})
+    session.execute(text(_PAID_THROUGH).bindparams(bindparam("run", type_=Date())), {"run": month})
     session.execute(text(_TOTALS).bindparams(bindparam("run", type_=Date()), bindparam("now", type_=UTCDateTime())),
                     {"run": month, "now": now})
     amount = from_fen(int(session.execute(text(

@@ -146,6 +146,7 @@ def upgrade() -> None:
     sa.Column('bank_code', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('card_number', sqlmodel.sql.sqltypes.AutoString(length=19), nullable=False),
     sa.Column('stopped_after', sa.Date(), nullable=True),
+    sa.Column('paid_through', sa.Date(), nullable=True),
     sa.Column('superseded_by', sa.Integer(), nullable=True),
     sa.Column('difference_fen', sa.BigInteger(), nullable=False),
     sa.Column('difference_run_month', sa.Date(), nullable=True),
