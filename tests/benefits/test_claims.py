@@ -127,3 +127,39 @@ def test_an_award_on_a_base_not_yet_published_is_provisional_and_recomputing_set
     paid = payroll.run(db, month=date(2026, 12, 1), now=NOW)
     assert paid.paid == 1
     assert paid.amount == from_fen(new.monthly_fen) + Decimal("50.00")
+
+
+def test_an_award_from_a_synthetic_history_reproduces_the_hand_computed_siping_statement(db):
+    """The Siping figures of tests/policy/test_policy_pension.py (2025-03, 300 paid and 60 deemed months, index 0.85,
+    account 60,000.00) reproduced from a month-by-month record built to match them."""
+    from portal.identifiers import make_resident_id
+    from portal.models import ContributionMonth, EmploymentSpell
+    from portal.policy.dates import add_months
+    from portal.policy.errors import ParameterNotDefined
+    from portal.policy.parameters import param
+    from tests import factories
+
+    account = factories.person_account(db, id_number=make_resident_id("220302", date(1965, 3, 8), 15),
+                                       birth=date(1965, 3, 8))
+    person = db.get(Person, account.person_id)
+    employer = factories.employer(db, region="220300")
+    db.add(EmploymentSpell(person_id=person.id, employer_id=employer.id, start_month=date(2000, 3, 1),
+                           end_month=date(2025, 2, 1), end_reason="retired", created_at=NOW))
+    month = date(1995, 3, 1)
+    while month <= date(2025, 2, 1):
+        deemed = month < date(2000, 3, 1)
+        try:
+            wage = param("average_wage").at(month).value
+        except ParameterNotDefined:  # before the published wages: the month counts, the index does not see it
+            wage = Decimal("3000.00")
+        base_fen = int((wage * Decimal("0.85") * 100).quantize(Decimal("1")))
+        db.add(ContributionMonth(person_id=person.id, month=month, source="deemed" if deemed else "employer_filing",
+                                 status="paid", base_fen=0 if deemed else base_fen,
+                                 personal_account_fen=0 if deemed else 20000,
+                                 employer_id=None if deemed else employer.id, created_at=NOW))
+        month = add_months(month, 1)
+    db.flush()
+    result, record = claims.compute_award(db, person=person, retirement_month=date(2025, 3, 1), today=TODAY)
+    assert record.average_index.quantize(Decimal("0.01")) == Decimal("0.85")
+    assert (result.basic, result.extra, result.transitional, result.personal_account) == (
+        Decimal("2031.88"), Decimal("118.53"), Decimal("435.66"), Decimal("431.65"))
