@@ -53,7 +53,7 @@ def _requests_in_several_states(db) -> None:
     employer = _actor(db, "employer", admin.id)
     deferral = applications.submit_deferral(
         db, actor=employer, months=[fmt_month(add_months(month_of(today), -1))], reason="订单减少，资金周转困难",
-        **COMMIT, token="walk-deferral", now=now, today=today)
+        **(COMMIT | {"password": demo.DEMO_PASSWORD}), token="walk-deferral", now=now, today=today)
     person = db.exec(select(Person).where(Person.id_number == demo.PERSONS[0][1])).one()
     from portal.models import PersonAccount
 

@@ -313,3 +313,24 @@ def test_staff_see_the_commitment_evidence_and_the_applicants_credit_on_the_case
     assert page.status_code == 200
     assert "Evidence of the commitment" in page.text and notice.sha256 in page.text and "127.0.0.1" in page.text
     assert 'id="credit-title"' in page.text and "Contributions still unpaid after the grace period" in page.text
+
+
+def test_a_person_signed_in_with_the_card_and_face_check_confirms_without_the_password(db):
+    from portal.auth.principal import Actor, Principal
+    from portal.services import commitments
+
+    account = factories.person_account(db)
+    face = Actor(Principal(kind="person", account_id=account.id, display_name="p", person_id=account.person_id,
+                           assurance="face"), address="10.0.0.7")
+    confirmed = commitments.confirm(db, actor=face, item="flexible_no_employer", password="",
+                                    version=catalogue.notice("flexible_no_employer", TODAY).version, locale="zh_CN",
+                                    now=NOW, today=TODAY)
+    assert (confirmed.method, confirmed.address) == ("essc_face", "10.0.0.7")
+    by_password = Actor(Principal(kind="person", account_id=account.id, display_name="p",
+                                  person_id=account.person_id), address="10.0.0.7")
+    with pytest.raises(ValidationFailed):
+        commitments.confirm(db, actor=by_password, item="flexible_no_employer", password="",
+                            version=confirmed.notice.version, locale="zh_CN", now=NOW, today=TODAY)
+    assert commitments.confirm(db, actor=by_password, item="flexible_no_employer", password=factories.PASSWORD,
+                               version=confirmed.notice.version, locale="zh_CN", now=NOW,
+                               today=TODAY).method == "password"

@@ -35,7 +35,8 @@ class Route(StrEnum):
     DUAL = "dual"
 
 
-# Credit ratings are not in yet, so everyone is treated as tier B.
+# The tier when the caller gives none; submissions that know the applicant pass the tier of their credit grade
+# (portal/services/supervision.py).
 DEFAULT_TIER = Tier.B
 
 # A year is a generous upper bound; anything beyond is surely a typo.

@@ -143,6 +143,28 @@ VALUE_WORDS: dict[str, tuple[str, str]] = {
     "per_contribution_year": ("每满一年缴费年限增加（元/月）", "per full contribution year (yuan a month)"),
     "percent_of_pension": ("按本人养老金的比例", "share of the person's pension"),
     "age_supplements": ("高龄倾斜（年满岁数：元/月）", "supplements for the very old (age reached: yuan a month)"),
+    # Credit ratings and supervision by class (portal/policy/rules/credit.py).
+    "True": ("是", "yes"),
+    "False": ("否", "no"),
+    "base": ("基础分", "base score"),
+    "on_time_cap": ("加分上限", "most points added"),
+    "arrears_after_days": ("逾期多少天计为欠费", "days past due that count as arrears"),
+    "grade_a_from": ("A级最低分", "lowest score of grade A"),
+    "grade_b_from": ("B级最低分", "lowest score of grade B"),
+    "grade_c_from": ("C级最低分", "lowest score of grade C"),
+    "weights": ("各类事件分值", "points of each event"),
+    "counts_months": ("各类事件计入月数", "months each event counts"),
+    "on_time_payment": ("按时缴费", "contributions paid on time"),
+    "late_payment": ("逾期缴费", "contributions paid late"),
+    "arrears_open": ("欠费未缴", "arrears still open"),
+    "correction_made": ("主动更正", "a correction made of one's own accord"),
+    "false_commitment": ("承诺不实", "a false commitment"),
+    "fraud_finding": ("欺诈认定", "a finding of fraud"),
+    "serious_dishonesty": ("列入严重失信人名单", "put on the serious-dishonesty list"),
+    "tier_of_grade": ("各信用等级对应的风险等级", "risk tier of each grade"),
+    "may_commit": ("可否适用告知承诺", "may commit instead of proving"),
+    "statement_days": ("陈述申辩期限（天）", "days to state one's case"),
+    "listing_years": ("列入期限（年）", "years a listing lasts"),
 }
 
 

@@ -74,7 +74,7 @@ def test_a_dual_case_goes_from_submission_to_approval_with_history_notices_and_a
 
 def test_a_single_route_case_is_decided_by_one_handler(db):
     p = people(db)
-    case = submit(db, p["applicant"], kind="deferral", tier="A")
+    case = submit(db, p["applicant"], kind="credit_objection", tier="A")
     assert case.route == "single"
     taken = take.take_next(db, staff=p["handler"], now=NOW)
     case = service.act(db, reference=case.reference, action="reject", actor=p["handler"],
