@@ -367,8 +367,10 @@ def submit_back_payment(session: Session, *, actor: Actor, spell_id: str, first_
         "contributions": str(quote.contributions), "late_fee": str(quote.late_fees), "quoted_on": today.isoformat(),
         "credit_code": employer.credit_code,
     }
+    tier = supervision.assess(session, subject=credit.Subject("employer", employer.id), kind=Kind.BACK_PAYMENT,
+                              on=today).tier  # money: two people on every tier; the tier is kept for sampling
     return queue.submit(session, kind="back_payment", applicant=actor, payload=payload,
-                        prefecture=_prefecture(employer), idempotency_key=token, now=now)
+                        prefecture=_prefecture(employer), idempotency_key=token, now=now, tier=tier)
 
 
 def _quoted_rows(payload: dict) -> list[dict]:
