@@ -334,3 +334,20 @@ def test_a_person_signed_in_with_the_card_and_face_check_confirms_without_the_pa
     assert commitments.confirm(db, actor=by_password, item="flexible_no_employer", password=factories.PASSWORD,
                                version=confirmed.notice.version, locale="zh_CN", now=NOW,
                                today=TODAY).method == "password"
+
+
+def test_a_persons_request_is_filed_at_the_tier_of_their_grade(db):
+    from portal.services import person_requests
+    from tests.records.support import person_actor
+
+    person = factories.person(db)
+    filing = person_requests.online(db, person_actor(person))
+    first = person_requests.submit_correction(db, filing=filing, what="missing", months="2020-03", details="缺月",
+                                              commitment=True, token="g1", now=NOW, today=TODAY)
+    assert first.risk_tier == "B"
+    for day in (date(2026, 3, 1), date(2026, 4, 1)):
+        credit.record_event(db, subject=credit.Subject("person", person.id), kind="false_commitment",
+                            occurred_on=day, now=NOW)
+    second = person_requests.submit_correction(db, filing=filing, what="missing", months="2020-05", details="缺月",
+                                               commitment=True, token="g2", now=NOW, today=TODAY)
+    assert (second.risk_tier, second.route) == ("D", "dual")

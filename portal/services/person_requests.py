@@ -25,7 +25,7 @@ from datetime import date, datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from portal import audit, i18n
+from portal import audit, clock, i18n
 from portal.auth.principal import SYSTEM, Actor
 from portal.errors import N_, Conflict, Forbidden, Msg, ValidationFailed
 from portal.identifiers import InvalidIdentifier, parse_resident_id
@@ -44,7 +44,7 @@ from portal.policy.rules.retirement import retirement
 from portal.queue import cases, parties
 from portal.queue import service as queue
 from portal.queue.kinds import CheckResult, Kind, KindSpec
-from portal.services import enrolment
+from portal.services import credit, enrolment, supervision
 from portal.services.accounts import ID_MESSAGES, person_of
 from portal.services.applications import COMMITMENT
 from portal.services.billing import contribution_year
@@ -70,10 +70,13 @@ class Filing:
     counter_staff_id: int | None = None
 
     def submit(self, session: Session, *, kind: str, payload: dict, token: str, now: datetime) -> Case:
+        """Files the request at the person's risk tier (their credit grade: portal/services/supervision.py)."""
+        today = now.astimezone(clock.CHINA).date()
+        tier = supervision.assess(session, subject=credit.Subject("person", self.person.id), kind=kind, on=today).tier
         return queue.submit(session, kind=kind, applicant=self.applicant, payload=payload,
                             prefecture=prefecture_of(session, self.person), channel=self.channel,
                             idempotency_key=token, now=now, actor=self.actor,
-                            counter_staff_id=self.counter_staff_id)
+                            counter_staff_id=self.counter_staff_id, tier=tier)
 
 
 def online(session: Session, actor: Actor) -> Filing:
