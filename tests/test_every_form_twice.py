@@ -29,7 +29,7 @@ from tests.helpers import Cast, another_browser, app_routes, fill_path, snapshot
 from tests.queue.helpers import person_actor, staff_actor
 from tests.records.support import NOW, TODAY, employer_actor, spell
 from tests.records.support import flexible as flexible_enrolment
-from tests.trust_support import COMMIT, COMMIT_FIELDS
+from tests.trust_support import COMMIT, COMMIT_FIELDS, notice_version
 
 OCTOBER, NOVEMBER = date(2026, 10, 1), date(2026, 11, 1)
 # Forms whose repeat is harmless and must run again (portal.web.endpoint, ``repeatable``); nothing else may be.
@@ -189,7 +189,8 @@ def transfer_apply(w: World):
 def exception(w: World):
     spell(w.db, person=w.person, employer=w.cast.employer, start=date(2024, 1, 1))
     return "person", "/me/flexible/exception", {"start_month": "2026-11", "base_percent": "100",
-                                                "details": "已离职，单位未减员", "commitment": "yes",
+                                                "details": "已离职，单位未减员", "password": factories.PASSWORD,
+                                                "notice_version": notice_version("flexible_no_employer"),
                                                 "token": "walk-exception"}, None
 
 

@@ -44,7 +44,7 @@ from portal.policy.rules.retirement import retirement
 from portal.queue import cases, parties
 from portal.queue import service as queue
 from portal.queue.kinds import CheckResult, Kind, KindSpec
-from portal.services import credit, enrolment, supervision
+from portal.services import commitments, credit, enrolment, supervision
 from portal.services.accounts import ID_MESSAGES, person_of
 from portal.services.applications import COMMITMENT
 from portal.services.billing import contribution_year
@@ -55,6 +55,7 @@ MAX_MONTHS = 120
 CORRECTIONS = ("missing", "wrong_base", "wrong_employer", "other")
 # The refusals an office may lift, and the ones it may not (too young, already enrolled).
 EXCEPTIONS = ("open_spell", "over_age")
+EXCEPTION_COMMITMENT = "flexible_no_employer"  # the commitment catalogue's item (portal/policy/data/commitments.yaml)
 # A person whose identity number names no prefecture of the province is handled by the provincial centre.
 PROVINCIAL_CENTRE = "220100"
 
@@ -236,8 +237,13 @@ def start_options(today: date) -> list[date]:
 
 
 def submit_exception(session: Session, *, filing: Filing, start_month: str, base_percent: int | None, details: str,
-                     commitment: bool, token: str, now: datetime, today: date) -> Case:
-    """Ask the office to enrol the person although the online enrolment refused them."""
+                     commitment: bool, token: str, now: datetime, today: date,
+                     confirmation: commitments.Confirmation | None = None) -> Case:
+    """Ask the office to enrol the person although the online enrolment refused them.
+
+    Online, the commitment is the catalogue's ``flexible_no_employer`` notice confirmed (``confirmation``: the
+    password again, or the card's face check) and its evidence is kept; at a counter it is signed on paper.
+    """
     person = filing.person
     errors: dict[str, Msg] = {}
     try:
@@ -260,11 +266,14 @@ def submit_exception(session: Session, *, filing: Filing, start_month: str, base
     if grounds is None:
         raise Conflict(Msg(N_("There is nothing for the office to lift: enrol online, or read why you cannot.")))
     payload = {"reason": grounds, "start_month": fmt_month(start), "base_percent": base_percent, "details": text,
-               "commitment": _commitment(now, filing)}
+               "commitment": commitments.payload_entry(confirmation) if confirmation else _commitment(now, filing)}
     if grounds == "open_spell":
         spell = _open_spell(session, person.id)
         payload["open_spell_since"] = fmt_month(spell.start_month)
-    return filing.submit(session, kind="flexible_exception", payload=payload, token=token, now=now)
+    case = filing.submit(session, kind="flexible_exception", payload=payload, token=token, now=now)
+    if confirmation is not None:
+        commitments.keep_evidence(session, case=case, confirmation=confirmation, actor=filing.actor)
+    return case
 
 
 def check_exception(session: Session, case: Case, payload: dict) -> CheckResult:

@@ -8,15 +8,24 @@ import pytest
 from sqlmodel import select
 
 from portal.errors import Conflict, ValidationFailed
-from portal.models import Case, EmploymentSpell, FlexibleBaseChoice, FlexibleEnrolment, Person
+from portal.models import (
+    Case,
+    CommitmentEvidence,
+    EmploymentSpell,
+    FlexibleBaseChoice,
+    FlexibleEnrolment,
+    Person,
+)
 from portal.queue import cases, take
 from portal.queue import service as queue
 from portal.services import person_requests as service
 from tests import factories
-from tests.helpers import id_number_of, sign_in_person, token_from
+from tests.factories import PASSWORD
+from tests.helpers import error_links, id_number_of, sign_in_person, token_from
 from tests.queue.helpers import person_actor as account_actor
 from tests.queue.helpers import staff_actor
 from tests.records.support import NOW, TODAY, spell
+from tests.trust_support import notice_version
 
 OK = {"details": "The employer paid me in cash for those months.", "commitment": True, "now": NOW, "today": TODAY}
 
@@ -160,10 +169,15 @@ def test_the_flexible_page_offers_the_exception_only_when_the_office_could_lift_
     assert "/me/flexible/exception" in client.get("/me/flexible?lang=en").text
 
     token = token_from(client, "/me/flexible/exception")
-    sent = client.post("/me/flexible/exception", data={
-        "csrf_token": token, "token": "form-2", "start_month": "2026-12", "base_percent": "100",
-        "details": "The company closed in 2025.", "commitment": "yes"})
+    fields = {"csrf_token": token, "token": "form-2", "start_month": "2026-12", "base_percent": "100",
+              "details": "The company closed in 2025.", "notice_version": notice_version("flexible_no_employer")}
+    refused = client.post("/me/flexible/exception?lang=en", data=fields | {"password": "Not-The-Password-1"})
+    assert refused.status_code == 422 and error_links(refused.text) == ["password"]
+    sent = client.post("/me/flexible/exception", data=fields | {"password": PASSWORD})
     assert sent.status_code == 303 and sent.headers["location"].startswith("/me/requests/JL")
+    evidence = db.exec(select(CommitmentEvidence)).one()  # the notice confirmed with the password, kept
+    assert (evidence.item, evidence.confirmed_by, evidence.account_kind) == ("flexible_no_employer", "password",
+                                                                              "person")
 
 
 def test_the_exception_form_says_plainly_when_there_is_nothing_to_lift(client, db, frozen_clock):

@@ -10,15 +10,18 @@ submission's idempotency key, so a double click or a resent form makes one case.
 from __future__ import annotations
 
 import secrets
+from urllib.parse import quote
 
 from starlette.routing import Route
 
 from portal import i18n
-from portal.errors import Conflict, ValidationFailed
+from portal.errors import N_, Conflict, Msg, ValidationFailed
+from portal.policy import commitments as commitment_catalogue
 from portal.policy.dates import fmt_month, month_of
 from portal.policy.rules.contribution import flexible_base_bounds
+from portal.services import commitments, credit
 from portal.services import person_requests as service
-from portal.web.access import PERSON
+from portal.web.access import FACE_STEP, PERSON
 from portal.web.endpoint import Ctx, endpoint
 from portal.web.parse import whole_number
 
@@ -68,7 +71,11 @@ def correction_submit(ctx: Ctx):
 def _exception_page(ctx: Ctx, *, error: ValidationFailed | None = None, refusal: str | None = None):
     person = service.person_of(ctx.db, ctx.actor)
     grounds = service.exception_grounds(ctx.db, person=person, month=month_of(ctx.today))
-    extra = dict(token=_token(ctx), commitment=service.COMMITMENT, grounds=grounds, refusal=refusal,
+    eligible = commitments.eligibility(ctx.db, subject=credit.Subject("person", person.id), on=ctx.today)
+    extra = dict(token=_token(ctx), grounds=grounds, refusal=refusal, eligibility=eligible,
+                 notice=commitment_catalogue.notice(service.EXCEPTION_COMMITMENT, ctx.today),
+                 say=lambda message: message.render(i18n.gettext),
+                 face_step=f"{FACE_STEP}{quote(str(ctx.request.url_for('person_flexible_exception').path), safe='')}",
                  bounds=flexible_base_bounds(month_of(ctx.today)),
                  start_options=[(fmt_month(month), i18n.format_month(month))
                                 for month in service.start_options(ctx.today)])
@@ -85,13 +92,29 @@ def exception_form(ctx: Ctx):
 @endpoint(PERSON)
 def exception_submit(ctx: Ctx):
     text = ctx.value("base_percent").rstrip("%％").strip()
+    person = service.person_of(ctx.db, ctx.actor)
+    confirmation, refused = None, {}
+    if not commitments.eligibility(ctx.db, subject=credit.Subject("person", person.id), on=ctx.today).may_commit:
+        refused = {"password": Msg(N_("You cannot commit instead of proving: bring the documents to a service "
+                                      "counter."))}
+    else:
+        password = ctx.form.get("password") if ctx.form is not None else None
+        try:
+            confirmation = commitments.confirm(
+                ctx.db, actor=ctx.actor, item=service.EXCEPTION_COMMITMENT, version=ctx.value("notice_version"),
+                password=password if isinstance(password, str) else "", locale=ctx.locale, now=ctx.now,
+                today=ctx.today)
+        except ValidationFailed as invalid:
+            refused = dict(invalid.errors)
     try:
         case = service.submit_exception(
             ctx.db, filing=service.online(ctx.db, ctx.actor), start_month=ctx.value("start_month"),
             base_percent=whole_number(text, low=0, high=9999), details=ctx.value("details"),
-            commitment=ctx.value("commitment") == "yes", token=ctx.value("token"), now=ctx.now, today=ctx.today)
+            commitment=confirmation is not None, confirmation=confirmation, token=ctx.value("token"), now=ctx.now,
+            today=ctx.today)
     except ValidationFailed as error:
-        return ctx.refuse(_exception_page, ctx, error=error)
+        errors = {name: message for name, message in error.errors.items() if name != "commitment"} | refused
+        return ctx.refuse(_exception_page, ctx, error=ValidationFailed(errors))
     except Conflict as refused:
         return ctx.refuse(_exception_page, ctx, refusal=refused.message.render(i18n.gettext))
     return _submitted(ctx, case)
