@@ -4,6 +4,7 @@ spot checks, and the serious-dishonesty list - through the real services and dat
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
@@ -351,3 +352,29 @@ def test_a_persons_request_is_filed_at_the_tier_of_their_grade(db):
     second = person_requests.submit_correction(db, filing=filing, what="missing", months="2020-05", details="缺月",
                                                commitment=True, token="g2", now=NOW, today=TODAY)
     assert (second.risk_tier, second.route) == ("D", "dual")
+
+
+def test_wrong_passwords_at_a_confirmation_are_kept_and_stop_the_password_route_after_five(client, db,
+                                                                                           frozen_clock):
+    from tests.helpers import sign_in_operator
+    from tests.trust_support import COMMIT_FIELDS
+
+    actor, employer = employer_with_bills(db)
+    from portal.models import AuditEvent, EmployerOperator
+
+    operator = db.get(EmployerOperator, actor.principal.account_id)
+    signing_in, code = SimpleNamespace(username=operator.username), employer.credit_code
+    db.commit()
+    db.close()
+    sign_in_operator(client, signing_in, code)
+    page = client.get("/employer/applications/deferral")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    fields = {"csrf_token": token, "months": "2026-10", "reason": "停产", **COMMIT_FIELDS}
+    for n in range(5):
+        wrong = client.post("/employer/applications/deferral?lang=en",
+                            data=fields | {"password": "Not-The-Password-1", "token": f"w{n}"})
+        assert wrong.status_code == 422 and "The password is not right" in wrong.text
+    right = client.post("/employer/applications/deferral?lang=en", data=fields | {"token": "w9"})
+    assert right.status_code == 422 and "Too many wrong passwords" in right.text
+    assert len(db.exec(select(AuditEvent).where(AuditEvent.action == "commitment.confirmation_refused")).all()) == 5
+    assert db.exec(select(Case)).all() == []

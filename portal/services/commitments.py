@@ -10,20 +10,26 @@ commitment on record: 人社厅发〔2020〕110号) is told why and attaches the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from portal import audit
 from portal.auth.passwords import verify_password
 from portal.auth.principal import Actor
 from portal.errors import N_, Msg, ValidationFailed
-from portal.models import Case, CommitmentEvidence, EmployerOperator, PersonAccount
+from portal.models import AuditEvent, Case, CommitmentEvidence, EmployerOperator, PersonAccount
 from portal.policy import commitments as catalogue
 from portal.policy.rules import credit as rules
 from portal.services import credit
 
 MODES = ("commit", "proof")
+# Wrong passwords at a confirmation, per account: a technical limit like the sign-in throttle, not a policy figure.
+MAX_WRONG_PASSWORDS = 5
+WRONG_PASSWORD_WINDOW = timedelta(minutes=15)
+WRONG_PASSWORD = N_("The password is not right. Enter the password you sign in with.")
+REFUSED_ACTION = "commitment.confirmation_refused"
 
 
 @dataclass(frozen=True)
@@ -75,11 +81,29 @@ def confirm(session: Session, *, actor: Actor, item: str, version: str, password
         stored = operator.password_hash if operator and operator.active else None
     if not password:
         raise ValidationFailed({"password": Msg(N_("Enter your password to confirm the commitment."))})
+    if wrong_passwords(session, actor=actor, now=now) >= MAX_WRONG_PASSWORDS:
+        raise ValidationFailed({"password": Msg(N_(
+            "Too many wrong passwords. Try again in %(minutes)s minutes, or confirm with the electronic social "
+            "security card."), {"minutes": int(WRONG_PASSWORD_WINDOW.total_seconds() // 60)})})
     if not verify_password(stored, password):
-        audit.record(session=session, actor=actor, action="commitment.confirmation_refused", now=now,
-                     object_type="commitment", object_id=item, detail={"version": notice.version})
-        raise ValidationFailed({"password": Msg(N_("The password is not right. Enter the password you sign in with."))})
+        raise ValidationFailed({"password": Msg(WRONG_PASSWORD)})
     return Confirmation(notice, locale, "password", now, actor.address)
+
+
+def was_wrong_password(error: ValidationFailed) -> bool:
+    message = error.errors.get("password")
+    return message is not None and message.text == WRONG_PASSWORD
+
+
+def note_wrong_password(session: Session, *, actor: Actor, now: datetime) -> None:
+    """Records a wrong password; the view calls it after the refused request was rolled back, so it is kept."""
+    audit.record(session=session, actor=actor, action=REFUSED_ACTION, now=now, object_type="commitment")
+
+
+def wrong_passwords(session: Session, *, actor: Actor, now: datetime) -> int:
+    return session.exec(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == REFUSED_ACTION, AuditEvent.actor_kind == actor.kind, AuditEvent.actor_id == actor.id,
+        AuditEvent.at >= now - WRONG_PASSWORD_WINDOW)).one()
 
 
 def payload_entry(confirmation: Confirmation) -> dict:

@@ -15,7 +15,7 @@ from portal.errors import ValidationFailed
 from portal.policy import commitments as commitment_catalogue
 from portal.policy.dates import add_months, fmt_month, month_of
 from portal.policy.money import from_fen
-from portal.services import applications, credit, supervision
+from portal.services import applications, commitments, credit, supervision
 from portal.web.access import EMPLOYER
 from portal.web.endpoint import Ctx, endpoint
 from portal.web.shared.requests import uploads_from
@@ -52,6 +52,12 @@ def deferral_form(ctx: Ctx):
     return _deferral_page(ctx)
 
 
+def _refused_deferral(ctx: Ctx, error: ValidationFailed):
+    if commitments.was_wrong_password(error):  # kept: recorded after the refused request's rollback
+        commitments.note_wrong_password(ctx.db, actor=ctx.actor, now=ctx.now)
+    return _deferral_page(ctx, error=error)
+
+
 @endpoint(EMPLOYER)
 def deferral_submit(ctx: Ctx):
     try:
@@ -61,7 +67,7 @@ def deferral_submit(ctx: Ctx):
             notice_version=ctx.value("notice_version"), locale=ctx.locale, uploads=uploads_from(ctx),
             token=ctx.value("token"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
-        return ctx.refuse(_deferral_page, ctx, error=error)
+        return ctx.refuse(_refused_deferral, ctx, error)
     ctx.flash("Your request %(reference)s was submitted. We will tell you when it is decided.",
               reference=case.reference)
     return ctx.redirect(f"/employer/requests/{case.reference}")

@@ -114,7 +114,14 @@ def exception_submit(ctx: Ctx):
             today=ctx.today)
     except ValidationFailed as error:
         errors = {name: message for name, message in error.errors.items() if name != "commitment"} | refused
-        return ctx.refuse(_exception_page, ctx, error=ValidationFailed(errors))
+        shown = ValidationFailed(errors)
+
+        def answer():
+            if commitments.was_wrong_password(shown):  # kept: recorded after the refused request's rollback
+                commitments.note_wrong_password(ctx.db, actor=ctx.actor, now=ctx.now)
+            return _exception_page(ctx, error=shown)
+
+        return ctx.refuse(answer)
     except Conflict as refused:
         return ctx.refuse(_exception_page, ctx, refusal=refused.message.render(i18n.gettext))
     return _submitted(ctx, case)
