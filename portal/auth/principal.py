@@ -38,6 +38,16 @@ class Principal:
     def actor_id(self) -> str:
         return f"{self.kind}:{self.account_id}"
 
+    @property
+    def party(self) -> tuple[str, int] | None:
+        """Whom the account acts for: ("person", person id) or ("employer", employer id); None for staff and
+        for an account linked to neither."""
+        if self.kind == "person" and self.person_id is not None:
+            return "person", self.person_id
+        if self.kind == "employer" and self.employer_id is not None:
+            return "employer", self.employer_id
+        return None
+
     def has_role(self, *roles: str) -> bool:
         return self.kind == "staff" and bool(self.roles & set(roles))
 

@@ -23,11 +23,9 @@ def recipient_of(principal: Principal | None) -> tuple[str, int] | None:
     (shared by its operators)."""
     if principal is None:
         return None
-    if principal.kind == "person" and principal.person_id is not None and principal.identity_proven:
-        return "person", principal.person_id
-    if principal.kind == "employer" and principal.employer_id is not None:
-        return "employer", principal.employer_id
-    return None
+    if principal.kind == "person" and not principal.identity_proven:
+        return None
+    return principal.party
 
 
 def notify(*, session: Session, recipient_kind: str, recipient_id: int, title: str, now: datetime,

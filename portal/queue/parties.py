@@ -44,10 +44,9 @@ def applicant_of(who: Applicant | Actor | Principal) -> Applicant:
     if isinstance(who, Applicant):
         return who
     principal = who.principal if isinstance(who, Actor) else who
-    if principal is not None and principal.kind == "person" and principal.person_id is not None:
-        return Applicant("person", principal.person_id, principal.account_id)
-    if principal is not None and principal.kind == "employer" and principal.employer_id is not None:
-        return Applicant("employer", principal.employer_id, principal.account_id)
+    party = principal.party if principal is not None else None
+    if party is not None:
+        return Applicant(*party, principal.account_id)
     raise PortalError(Msg(N_("Only a person or an employer can submit a request.")))
 
 

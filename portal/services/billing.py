@@ -423,12 +423,10 @@ def deferred_bill_ids(session: Session, *, bill_ids: list[int]) -> set[int]:
 
 
 def _payer_of(actor: Actor) -> tuple[str, int]:
-    principal = actor.principal
-    if principal is not None and principal.kind == "employer" and principal.employer_id:
-        return "employer", principal.employer_id
-    if principal is not None and principal.kind == "person" and principal.person_id:
-        return "person", principal.person_id
-    raise Forbidden()
+    party = actor.principal.party if actor.principal is not None else None
+    if party is None:
+        raise Forbidden()
+    return party
 
 
 def latest_pay_on(today: date) -> date:

@@ -35,7 +35,7 @@ def _text_field(ctx: Ctx, name: str) -> str:
 
 
 def _deferral_page(ctx: Ctx, *, error: ValidationFailed | None = None):
-    subject = credit.Subject("employer", ctx.principal.employer_id)
+    subject = credit.Subject(*ctx.principal.party)
     assessment = supervision.assess(ctx.db, subject=subject, kind="deferral", on=ctx.today)
     extra = dict(months=applications.deferrable_months(ctx.db, actor=ctx.actor, today=ctx.today),
                  limit=applications.max_deferral_months(ctx.today), assessment=assessment,

@@ -38,13 +38,13 @@ def objection(ctx: Ctx, *, template: str, subject: credit.Subject, done_url: str
 
 @endpoint(EMPLOYER)
 def credit_page(ctx: Ctx):
-    subject = credit.Subject("employer", ctx.principal.employer_id)
+    subject = credit.Subject(*ctx.principal.party)
     return ctx.render("employer/credit.html", **credit_context(ctx, subject))
 
 
 @endpoint(EMPLOYER)
 def credit_objection(ctx: Ctx):
-    subject = credit.Subject("employer", ctx.principal.employer_id)
+    subject = credit.Subject(*ctx.principal.party)
     return objection(ctx, template="employer/credit.html", subject=subject,
                      done_url=str(ctx.request.url_for("employer_credit").path))
 

@@ -12,12 +12,12 @@ from portal.web.endpoint import Ctx, endpoint
 
 @endpoint(PERSON)
 def credit_page(ctx: Ctx):
-    return ctx.render("person/credit.html", **credit_context(ctx, credit.Subject("person", ctx.principal.person_id)))
+    return ctx.render("person/credit.html", **credit_context(ctx, credit.Subject(*ctx.principal.party)))
 
 
 @endpoint(PERSON)
 def credit_objection(ctx: Ctx):
-    return objection(ctx, template="person/credit.html", subject=credit.Subject("person", ctx.principal.person_id),
+    return objection(ctx, template="person/credit.html", subject=credit.Subject(*ctx.principal.party),
                      done_url=str(ctx.request.url_for("person_credit").path))
 
 
