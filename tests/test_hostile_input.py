@@ -234,8 +234,8 @@ def test_an_incoming_request_id_is_kept_only_when_it_matches_the_pattern(client,
 
 
 @pytest.mark.parametrize("status", [500, 503])
-def test_server_error_pages_print_the_request_id_in_the_visitors_language(status):
-    scope = {"type": "http", "method": "GET", "path": "/", "query_string": b"", "headers": [],
+def test_server_error_pages_print_the_request_id_in_the_visitors_language(app, status):
+    scope = {"type": "http", "method": "GET", "path": "/", "query_string": b"", "headers": [], "app": app,
              "state": {"request_id": "0123456789abcdef"}}
     i18n.set_locale("zh_CN")
     page = error_page(Request(scope), status).body.decode()

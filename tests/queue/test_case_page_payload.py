@@ -200,7 +200,7 @@ def test_the_view_types_values_without_touching_the_database():
     assert view.data["rows"][0]["month"] == payload_display.Shown("month", date(2026, 3, 1))
     assert view.data["quoted_on"] == date(2026, 11, 28)
 
-    generic = payload_display.view("survivor_claim", {"b": [{"x": {"y": {"z": {"w": 1}}}}], "a": False})
+    generic = payload_display.view("a_kind_no_longer_registered", {"b": [{"x": {"y": {"z": {"w": 1}}}}], "a": False})
     assert generic.template == payload_display.GENERIC and [e.key for e in generic.others] == ["a", "b"]
     assert generic.others[0].shown == payload_display.Shown("yes_no", False)
 
