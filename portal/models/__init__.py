@@ -18,7 +18,15 @@ from portal.models.declarations import DeclarationDraft
 from portal.models.essc import CardLink, QrSignIn
 from portal.models.idempotency import IdempotencyKey
 from portal.models.identity import IdentityClaim, IdentityCode
-from portal.models.monitoring import MonitoringDigest, MonitoringFlag, MonitoringMonth, MonitoringPyramid
+from portal.models.monitoring import (
+    FundBudget,
+    FundBudgetStep,
+    FundReceipt,
+    MonitoringDigest,
+    MonitoringFlag,
+    MonitoringMonth,
+    MonitoringPyramid,
+)
 from portal.models.queue import Case, CaseAttachment, CaseCounter, CaseEvent, Notice
 from portal.models.records import (
     BaseDeclaration,
@@ -76,6 +84,9 @@ __all__ = [
     "IdempotencyKey",
     "MonitoringDigest",
     "MonitoringFlag",
+    "FundBudget",
+    "FundBudgetStep",
+    "FundReceipt",
     "MonitoringMonth",
     "MonitoringPyramid",
     "IdentityClaim",

@@ -96,3 +96,57 @@ class MonitoringFlag(SQLModel, table=True):
     found_at: datetime = utc_field()
     explained_at: datetime | None = utc_field(nullable=True)
     explained_by: int | None = Field(default=None, foreign_key="staff_member.id")
+
+
+class FundBudget(SQLModel, table=True):
+    """One version of the fund budget for a year (基金预算, 吉政发〔2020〕2号 §三(三)): drafted province-wide by the
+    provincial social insurance bureau, reviewed by the provincial department and the finance department, then
+    approved; an approved version is frozen (its figures never change and no later version is drafted)."""
+
+    __tablename__ = "fund_budget"
+    __table_args__ = (UniqueConstraint("year", "version", name="uq_fund_budget_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int
+    version: int  # 1, 2, ... within the year
+    # drafted | department_reviewed | finance_reviewed | approved | returned | superseded
+    state: str = Field(default="drafted", max_length=20)
+    # JSON: area code → {contributors, pensioners, income, subsidy, expenditure, transfers_in, transfers_out} (yuan)
+    figures: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    evidence_years: str = Field(default="", max_length=60)  # the complete years the trend was drawn through
+    note: str = Field(default="", max_length=500)
+    drafted_by: int = Field(foreign_key="staff_member.id")
+    drafted_at: datetime = utc_field()
+    approved_at: datetime | None = utc_field(nullable=True)
+
+
+class FundBudgetStep(SQLModel, table=True):
+    """One step of a budget version's approval chain, with who recorded it and what was decided."""
+
+    __tablename__ = "fund_budget_step"
+    __table_args__ = (UniqueConstraint("budget_id", "step", name="uq_fund_budget_step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    budget_id: int = Field(foreign_key="fund_budget.id")
+    step: str = Field(max_length=20)  # draft | department_review | finance_review | approval
+    agreed: bool = True  # False: returned to the bureau for a new version
+    note: str = Field(default="", max_length=500)
+    decided_by: int = Field(foreign_key="staff_member.id")
+    decided_at: datetime = utc_field()
+
+
+class FundReceipt(SQLModel, table=True):
+    """Money that arrived in the provincial special account (省级基金财政专户) for an area and month: a prefecture's
+    remittance of what it collected (归集), or a fiscal subsidy (财政补助), as recorded by a supervisor."""
+
+    __tablename__ = "fund_receipt"
+    __table_args__ = (Index("ix_fund_receipt_kind_month", "kind", "month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    area: str = Field(max_length=6)
+    month: date
+    kind: str = Field(max_length=12)  # remittance | subsidy
+    amount_fen: int = _fen()
+    note: str = Field(default="", max_length=200)
+    recorded_by: int = Field(foreign_key="staff_member.id")
+    recorded_at: datetime = utc_field()
