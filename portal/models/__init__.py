@@ -3,6 +3,7 @@
 from portal.models.accounts import Employer, EmployerOperator, Person, PersonAccount, StaffMember
 from portal.models.benefits import (
     CertificationNotice,
+    DeathCertificate,
     DeathReport,
     LifeCertification,
     PayrollTotal,
@@ -46,6 +47,7 @@ from portal.models.transfers import ProvinceMessage, Transfer, TransferLeg
 
 __all__ = [
     "CertificationNotice",
+    "DeathCertificate",
     "DeathReport",
     "LifeCertification",
     "PayrollTotal",

@@ -13,6 +13,8 @@ Money is integer fen. A month is the date of its first day.
 - ``PayrollTotal``: a run's totals by prefecture (for monitoring).
 - ``LifeCertification``: each certification (待遇资格认证) with how it was done; the history is kept.
 - ``DeathReport``: a reported death; payments stop from the month after.
+- ``DeathCertificate``: the death certificate a family member attached to their report (PDF, JPEG or PNG, checked
+  by content); kept in the database, served only to the reporter, a survivor who claims, and staff.
 - ``SurvivorAward``: the one-off survivors' payment for one death (paid once: unique per deceased).
 """
 
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from portal.models.base import utc_field
@@ -185,6 +187,19 @@ class DeathReport(SQLModel, table=True):
     relationship: str = Field(default="", max_length=12)
     recoverable_fen: int = _fen()
     created_at: datetime = utc_field()
+
+
+class DeathCertificate(SQLModel, table=True):
+    __tablename__ = "death_certificate"
+
+    id: int | None = Field(default=None, primary_key=True)
+    death_report_id: int = Field(foreign_key="death_report.id", unique=True)
+    filename: str = Field(max_length=200)  # as the reporter named it, for display and download only
+    content_type: str = Field(max_length=40)  # decided from the file's first bytes, not its name
+    size: int
+    sha256: str = Field(max_length=64)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    uploaded_at: datetime = utc_field()
 
 
 class SurvivorAward(SQLModel, table=True):
