@@ -25,10 +25,13 @@ class YearFigures:
     expenditure: Decimal  # benefits paid out (yuan)
     contributors: Decimal  # average a month
     pensioners: Decimal  # average a month
+    subsidy: Decimal = Decimal(0)  # fiscal subsidies that arrived in the provincial special account (yuan)
+    transfers_in: Decimal = Decimal(0)  # funds received with relationships transferred in (yuan)
+    transfers_out: Decimal = Decimal(0)  # funds sent with relationships transferred out (yuan)
 
     @property
     def balance(self) -> Decimal:
-        return self.income - self.expenditure
+        return self.income + self.subsidy + self.transfers_in - self.expenditure - self.transfers_out
 
 
 def trend(points: Sequence[tuple[int, Decimal]], at: int) -> Decimal | None:
@@ -56,12 +59,15 @@ class Draft:
     expenditure: Decimal
     contributors: Decimal
     pensioners: Decimal
-    gap: Decimal  # expenditure above income, or zero
+    gap: Decimal  # what goes out (benefits, transfers out) above what comes in (contributions, subsidy, transfers in)
     sharing: GapShareResult | None  # how the gap is covered (80% the fund's surplus, 20% governments), provisional
+    subsidy: Decimal = Decimal(0)
+    transfers_in: Decimal = Decimal(0)
+    transfers_out: Decimal = Decimal(0)
 
     @property
     def balance(self) -> Decimal:
-        return self.income - self.expenditure
+        return self.income + self.subsidy + self.transfers_in - self.expenditure - self.transfers_out
 
 
 def draft(year: int, history: Iterable[YearFigures]) -> Draft | None:
@@ -74,9 +80,74 @@ def draft(year: int, history: Iterable[YearFigures]) -> Draft | None:
         return trend([(item.year, getattr(item, name)) for item in evidence], year)
 
     income, expenditure = projected("income"), projected("expenditure")
-    gap = max(expenditure - income, Decimal(0))
+    subsidy, transfers_in, transfers_out = projected("subsidy"), projected("transfers_in"), projected("transfers_out")
+    gap = max(expenditure + transfers_out - income - subsidy - transfers_in, Decimal(0))
     return Draft(year, evidence, income, expenditure, projected("contributors"), projected("pensioners"), gap,
-                 share_gap(gap, year) if gap else None)
+                 share_gap(gap, year) if gap else None, subsidy, transfers_in, transfers_out)
+
+
+LINES = ("contributors", "pensioners", "income", "subsidy", "expenditure", "transfers_in", "transfers_out")
+
+
+def lines_of(item: Draft) -> dict[str, str]:
+    """A draft's figures as stored with a budget version (decimal strings)."""
+    return {name: str(getattr(item, name)) for name in LINES}
+
+
+def frozen(year: int, lines: dict[str, str]) -> Draft:
+    """A stored version's figures read back as a Draft (no evidence kept with it; the gap recomputed)."""
+    value = {name: Decimal(lines.get(name, "0")) for name in LINES}
+    gap = max(value["expenditure"] + value["transfers_out"] - value["income"] - value["subsidy"]
+              - value["transfers_in"], Decimal(0))
+    return Draft(year, (), value["income"], value["expenditure"], value["contributors"], value["pensioners"], gap,
+                 share_gap(gap, year) if gap else None, value["subsidy"], value["transfers_in"], value["transfers_out"])
+
+
+# --- the approval chain (§三(三)) ---------------------------------------------------------------------------------
+# The provincial social insurance bureau drafts a version; the provincial department of human resources and social
+# security reviews it, then the finance department, then it goes for approval. A step that does not agree returns
+# the version to the bureau, which drafts a new one; an approved version is frozen.
+
+STEPS = ("draft", "department_review", "finance_review", "approval")
+NEXT_STEP = {"drafted": "department_review", "department_reviewed": "finance_review", "finance_reviewed": "approval"}
+AGREED_STATE = {"department_review": "department_reviewed", "finance_review": "finance_reviewed",
+                "approval": "approved"}
+OPEN_STATES = ("drafted", "department_reviewed", "finance_reviewed")
+
+
+class ChainRefused(ValueError):
+    """A step the chain does not allow; ``code`` says why."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def decide(state: str, step: str, *, agreed: bool, actor: int, earlier: Iterable[int]) -> str:
+    """The state a version moves to when ``actor`` records ``step`` on it.
+
+    Refused: the version is approved (frozen), returned or superseded (not open); the step is not the next one; the
+    actor drafted the version or decided one of its earlier steps (each step is another person's)."""
+    if state == "approved":
+        raise ChainRefused("frozen")
+    if state not in OPEN_STATES:
+        raise ChainRefused("not_open")
+    if NEXT_STEP[state] != step:
+        raise ChainRefused("wrong_step")
+    if actor in set(earlier):
+        raise ChainRefused("same_person")
+    return AGREED_STATE[step] if agreed else "returned"
+
+
+def may_draft(states: Iterable[str]) -> str | None:
+    """Why the bureau may not draft a new version now (None: it may): a version of the year is approved (frozen),
+    or one is past its first review (it must be returned first)."""
+    found = set(states)
+    if "approved" in found:
+        return "frozen"
+    if found & {"department_reviewed", "finance_reviewed"}:
+        return "under_review"
+    return None
 
 
 @dataclass(frozen=True)

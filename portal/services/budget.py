@@ -8,38 +8,90 @@ evidence only when it is over (before the current year) and all twelve of its mo
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlalchemy import Integer, and_, cast, distinct, exists, extract, func, select
 from sqlmodel import Session
 
+from portal import audit, clock
+from portal.auth.principal import Actor
+from portal.errors import N_, Msg, NotFound, ValidationFailed
 from portal.models import (
     ContributionMonth,
     DeathReport,
     EmploymentSpell,
+    FundBudget,
+    FundBudgetStep,
+    FundReceipt,
     MonitoringMonth,
     PensionAward,
     Person,
+    Transfer,
 )
 from portal.policy import budget as projection
 from portal.policy import monitoring as figures
 from portal.policy import projection as projection_model
+from portal.policy.money import to_fen
 from portal.policy.parameters import param
 from portal.services import monitoring
 
 
+def receipts_by_year(session: Session, *, area: str, kind: str, before: int | None = None) -> dict[int, int]:
+    """Money of one kind (remittance | subsidy) that arrived in the provincial special account, by year, in fen (the
+    province: every area's)."""
+    year = cast(extract("year", FundReceipt.month), Integer)
+    statement = select(year, func.sum(FundReceipt.amount_fen)).where(FundReceipt.kind == kind).group_by(year)
+    if area != monitoring.PROVINCE:
+        statement = statement.where(FundReceipt.area == area)
+    if before is not None:
+        statement = statement.where(FundReceipt.month < date(before, 1, 1))
+    return {int(when): int(total or 0) for when, total in session.execute(statement)}
+
+
+def transfers_by_year(session: Session, *, area: str, before: int) -> dict[int, tuple[Decimal, Decimal]]:
+    """Funds received with transfers merged in and sent with transfers completed out, by the year they were last
+    updated (in, out), in yuan. A person's area is the prefecture of their identity number (the record holds no
+    other area for a transfer). The amounts are kept as JSON with each transfer, so they are summed here."""
+    found: dict[int, list[Decimal]] = {}
+    rows = session.execute(
+        select(Transfer.direction, Transfer.updated_at, Transfer.amounts_json, Person.id_number)
+        .join(Person, Person.id == Transfer.person_id)
+        .where(Transfer.state.in_(("merged", "completed"))))
+    for direction, updated, amounts, id_number in rows:
+        when = (updated.astimezone(clock.CHINA).year if isinstance(updated, datetime)
+                else monitoring.as_month(updated).year)
+        if when >= before or (area != monitoring.PROVINCE and (id_number or "")[:4] + "00" != area):
+            continue
+        moved = json.loads(amounts or "{}").get("received" if direction == "in" else "sent") or {}
+        total = Decimal(0)
+        for value in moved.values():
+            try:
+                total += Decimal(str(value))
+            except InvalidOperation:
+                continue
+        entry = found.setdefault(when, [Decimal(0), Decimal(0)])
+        entry[0 if direction == "in" else 1] += total
+    return {when: (money_in, money_out) for when, (money_in, money_out) in found.items()}
+
+
 def history(session: Session, *, area: str, before: int) -> list[projection.YearFigures]:
     """The area's complete years before ``before`` (the current year): income and expenditure, contributors and
-    pensioners a month."""
+    pensioners a month, fiscal subsidies arrived, funds transferred in and out."""
     year = cast(extract("year", MonitoringMonth.month), Integer)
     rows = session.execute(
         select(year, func.count(MonitoringMonth.id), func.sum(MonitoringMonth.collected_fen),
                func.sum(MonitoringMonth.payments_out_fen), func.sum(MonitoringMonth.contributors),
                func.sum(MonitoringMonth.pensioners))
         .where(MonitoringMonth.area == area, MonitoringMonth.month < date(before, 1, 1)).group_by(year).order_by(year))
+    subsidies = receipts_by_year(session, area=area, kind="subsidy", before=before)
+    transfers = transfers_by_year(session, area=area, before=before)
     return [projection.YearFigures(int(when), figures.yuan(int(money_in or 0)), figures.yuan(int(money_out or 0)),
-                                   _per_month(contributors, months), _per_month(pensioners, months))
+                                   _per_month(contributors, months), _per_month(pensioners, months),
+                                   figures.yuan(subsidies.get(int(when), 0)),
+                                   *transfers.get(int(when), (Decimal(0), Decimal(0))))
             for when, months, money_in, money_out, contributors, pensioners in rows if int(months) == 12]
 
 
@@ -54,8 +106,9 @@ def draft(session: Session, *, area: str, year: int, today: date) -> projection.
 
 def execution(session: Session, *, area: str, year: int, today: date) -> tuple[projection.Draft | None,
                                                                                   list[projection.ExecutionMonth]]:
-    """The budget drafted for ``year`` and each month of the year on record against it."""
-    budget = draft(session, area=area, year=year, today=today)
+    """The budget for ``year`` (the approved version when there is one, else the draft from the years before) and
+    each month of the year on record against it."""
+    budget = approved_lines(session, area=area, year=year) or draft(session, area=area, year=year, today=today)
     if budget is None:
         return None, []
     rows = session.execute(
@@ -66,14 +119,207 @@ def execution(session: Session, *, area: str, year: int, today: date) -> tuple[p
                                                  for month, money_in, money_out in rows))
 
 
-def incomes(session: Session, *, year: int, today: date) -> dict[str, Decimal]:
-    """Each prefecture's budgeted income for ``year`` (for the assessment's budget completion); none without one."""
+def budgets_for_assessment(session: Session, *, year: int, today: date) -> dict[str, projection.Draft]:
+    """Each prefecture's budget for ``year`` (for the assessment's budget completion and subsidy arrival): the
+    approved version when there is one, else the draft from the years before; none without either."""
     found = {}
     for area in monitoring.PREFECTURES:
-        budget = draft(session, area=area, year=year, today=today)
-        if budget is not None and budget.income:
-            found[area] = budget.income
+        budget = approved_lines(session, area=area, year=year) or draft(session, area=area, year=year, today=today)
+        if budget is not None:
+            found[area] = budget
     return found
+
+
+def incomes(session: Session, *, year: int, today: date) -> dict[str, Decimal]:
+    """Each prefecture's budgeted income for ``year`` (for the assessment's budget completion); none without one."""
+    return {area: budget.income for area, budget in budgets_for_assessment(session, year=year, today=today).items()
+            if budget.income}
+
+
+# --- the approval chain -------------------------------------------------------------------------------------------
+
+CHAIN_REFUSALS = {
+    "frozen": N_("This year's budget is approved and frozen; nothing more can be decided on it."),
+    "not_open": N_("This version was returned or replaced by a later one; decide on the current version."),
+    "wrong_step": N_("This step is not the next one for this version; reload the page to see where it stands."),
+    "same_person": N_("You drafted this version or decided an earlier step of it; another person must decide this "
+                      "step."),
+    "under_review": N_("A version of this year's budget is under review; it must be returned before a new one is "
+                       "drafted."),
+    "stale": N_("The budget changed since you opened the page; reload it and decide on the current version."),
+    "no_evidence": N_("No complete year is on record yet, so no budget can be drafted from evidence."),
+}
+MAX_STEP_NOTE = 500
+
+
+@dataclass(frozen=True)
+class Version:
+    budget: FundBudget
+    steps: list[FundBudgetStep]
+    lines: dict[str, dict[str, str]]  # area → line → decimal string
+
+    @property
+    def next_step(self) -> str | None:
+        return projection.NEXT_STEP.get(self.budget.state)
+
+    def area(self, area: str) -> projection.Draft | None:
+        found = self.lines.get(area)
+        return projection.frozen(self.budget.year, found) if found is not None else None
+
+
+def versions(session: Session, *, year: int) -> list[Version]:
+    """Every version of the year's budget, latest first, with its steps in order."""
+    budgets = session.execute(select(FundBudget).where(FundBudget.year == year)
+                              .order_by(FundBudget.version.desc())).scalars().all()
+    steps: dict[int, list[FundBudgetStep]] = {}
+    if budgets:
+        for step in session.execute(select(FundBudgetStep).where(FundBudgetStep.budget_id.in_([b.id for b in budgets]))
+                                    .order_by(FundBudgetStep.decided_at, FundBudgetStep.id)).scalars():
+            steps.setdefault(step.budget_id, []).append(step)
+    return [Version(item, steps.get(item.id, []), json.loads(item.figures or "{}")) for item in budgets]
+
+
+def approved_lines(session: Session, *, area: str, year: int) -> projection.Draft | None:
+    """The area's figures in the year's approved (frozen) budget; None when none is approved."""
+    figures_json = session.execute(select(FundBudget.figures).where(FundBudget.year == year,
+                                                                    FundBudget.state == "approved")).scalar()
+    if figures_json is None:
+        return None
+    found = json.loads(figures_json).get(area)
+    return projection.frozen(year, found) if found is not None else None
+
+
+def _refused(code: str, field: str = "decision") -> ValidationFailed:
+    return ValidationFailed({field: Msg(CHAIN_REFUSALS[code])})
+
+
+def _note(note: str | None, *, required: bool) -> str:
+    note = (note or "").strip()
+    if required and not note:
+        raise ValidationFailed({"note": Msg(N_("Say why the version goes back to the bureau."))})
+    if len(note) > MAX_STEP_NOTE:
+        raise ValidationFailed({"note": Msg(N_("Keep the text under %(count)s characters."), {"count": MAX_STEP_NOTE})})
+    return note
+
+
+def draft_version(session: Session, *, year: int, actor: Actor, note: str, now: datetime, today: date) -> FundBudget:
+    """The provincial social insurance bureau drafts a new version of ``year``'s budget, province-wide and per
+    prefecture, from the evidence of the years before; an earlier version not yet reviewed is replaced by it."""
+    note = _note(note, required=False)
+    earlier = versions(session, year=year)
+    refusal = projection.may_draft(version.budget.state for version in earlier)
+    if refusal:
+        raise _refused(refusal)
+    lines = {}
+    evidence: set[int] = set()
+    for area in monitoring.AREAS:
+        found = draft(session, area=area, year=year, today=today)
+        if found is not None:
+            lines[area] = projection.lines_of(found)
+            evidence.update(item.year for item in found.evidence)
+    if monitoring.PROVINCE not in lines:
+        raise _refused("no_evidence")
+    for version in earlier:
+        if version.budget.state == "drafted":
+            version.budget.state = "superseded"
+            session.add(version.budget)
+    staff_id = actor.principal.account_id
+    budget = FundBudget(year=year, version=max((v.budget.version for v in earlier), default=0) + 1, state="drafted",
+                        figures=json.dumps(lines, sort_keys=True), note=note, drafted_by=staff_id, drafted_at=now,
+                        evidence_years=", ".join(str(item) for item in sorted(evidence)))
+    session.add(budget)
+    session.flush()
+    session.add(FundBudgetStep(budget_id=budget.id, step="draft", agreed=True, note=note, decided_by=staff_id,
+                               decided_at=now))
+    audit.record(session=session, actor=actor, action="budget.drafted", now=now, object_type="fund_budget",
+                 object_id=budget.id, detail={"year": year, "version": budget.version})
+    session.flush()
+    return budget
+
+
+def decide_step(session: Session, *, budget_id: int, version: int, step: str, agreed: bool, note: str, actor: Actor,
+                now: datetime) -> FundBudget:
+    """One step of the chain on a version: the department's review, the finance department's, or the approval.
+    ``version`` is the version the decider read; a step on any other version is refused. Agreeing moves the version
+    on (the approval freezes it); not agreeing returns it to the bureau, with the reason."""
+    budget = session.get(FundBudget, budget_id)
+    if budget is None:
+        raise NotFound(Msg(N_("There is no such budget version.")))
+    if budget.version != version:
+        raise _refused("stale")
+    note = _note(note, required=not agreed)
+    steps = session.execute(select(FundBudgetStep).where(FundBudgetStep.budget_id == budget.id)).scalars().all()
+    staff_id = actor.principal.account_id
+    try:
+        state = projection.decide(budget.state, step, agreed=agreed, actor=staff_id,
+                                  earlier=[item.decided_by for item in steps])
+    except projection.ChainRefused as refusal:
+        raise _refused(refusal.code) from None
+    budget.state = state
+    if state == "approved":
+        budget.approved_at = now
+    session.add(budget)
+    session.add(FundBudgetStep(budget_id=budget.id, step=step, agreed=agreed, note=note, decided_by=staff_id,
+                               decided_at=now))
+    audit.record(session=session, actor=actor, action="budget.step", now=now, object_type="fund_budget",
+                 object_id=budget.id, detail={"year": budget.year, "version": budget.version, "step": step,
+                                              "agreed": agreed})
+    session.flush()
+    return budget
+
+
+# --- money arriving in the provincial special account -------------------------------------------------------------
+
+RECEIPT_KINDS = ("remittance", "subsidy")
+MAX_RECEIPT_NOTE = 200
+
+
+def record_receipt(session: Session, *, area: str, month: date | None, kind: str, amount: str, note: str,
+                   actor: Actor, now: datetime) -> FundReceipt:
+    """A supervisor records money that arrived in the provincial special account: a prefecture's remittance of its
+    collections, or a fiscal subsidy."""
+    errors: dict[str, Msg] = {}
+    if area not in monitoring.PREFECTURES:
+        errors["area"] = Msg(N_("Choose the prefecture the money is for."))
+    if month is None:
+        errors["month"] = Msg(N_("Enter the month as YYYY-MM."))
+    if kind not in RECEIPT_KINDS:
+        errors["kind"] = Msg(N_("Choose what the money is."))
+    try:
+        value = Decimal((amount or "").strip().replace(",", ""))
+        if not value.is_finite() or value <= 0 or value.as_tuple().exponent < -2 or value >= Decimal(10) ** 14:
+            raise InvalidOperation
+    except InvalidOperation:
+        errors["amount"] = Msg(N_("Enter the amount in yuan, above zero, to the fen (for example 1250000.00)."))
+        value = None
+    note = (note or "").strip()
+    if len(note) > MAX_RECEIPT_NOTE:
+        errors["note"] = Msg(N_("Keep the text under %(count)s characters."), {"count": MAX_RECEIPT_NOTE})
+    if errors:
+        raise ValidationFailed(errors)
+    receipt = FundReceipt(area=area, month=month, kind=kind, amount_fen=to_fen(value), note=note,
+                          recorded_by=actor.principal.account_id, recorded_at=now)
+    session.add(receipt)
+    session.flush()
+    audit.record(session=session, actor=actor, action="budget.receipt", now=now, object_type="fund_receipt",
+                 object_id=receipt.id, detail={"area": area, "month": month.isoformat(), "kind": kind,
+                                               "amount": str(value)})
+    return receipt
+
+
+def receipts(session: Session, *, area: str = "", limit: int = 24) -> list[FundReceipt]:
+    statement = select(FundReceipt).order_by(FundReceipt.month.desc(), FundReceipt.id.desc()).limit(limit)
+    if area in monitoring.PREFECTURES:
+        statement = statement.where(FundReceipt.area == area)
+    return list(session.execute(statement).scalars())
+
+
+def receipts_in_period(session: Session, *, start: date, through: date) -> dict[tuple[str, str], int]:
+    """(area, kind) → fen arrived in the months from ``start`` to ``through``."""
+    rows = session.execute(select(FundReceipt.area, FundReceipt.kind, func.sum(FundReceipt.amount_fen))
+                           .where(FundReceipt.month >= start, FundReceipt.month <= through)
+                           .group_by(FundReceipt.area, FundReceipt.kind))
+    return {(area, kind): int(total or 0) for area, kind, total in rows}
 
 
 def _average_yuan(total_fen, count) -> Decimal:
