@@ -71,6 +71,13 @@ def refusals(db) -> list[str]:
     return found
 
 
+def actions(db) -> list[str]:
+    db.expire_all()
+    found = [event.action for event in db.exec(select(AuditEvent).order_by(AuditEvent.seq)).all()]
+    db.rollback()
+    return found
+
+
 def assurances(db, account_id: int) -> list[str]:
     db.expire_all()
     found = [row.assurance for row in db.exec(select(WebSession).where(
@@ -131,25 +138,60 @@ def test_a_card_sign_in_proves_an_unproven_account(db, browser):
     assert proven.identity_proven_at is not None and proven.identity_proof == "essc"
 
 
-def test_a_cardholder_without_an_account_gets_one_and_is_asked_for_a_mobile_number(db, browser):
+def test_a_cardholder_without_an_account_gets_one_and_is_signed_in_once_they_confirm_a_mobile_number(db, browser):
     answer = browser.sign_in(NEWCOMER, next_url="/me/records%3Fyear%3D2026")
-    assert answer.status_code == 303
-    assert answer.headers["location"] == "/auth/essc/mobile?next=%2Fme%2Frecords%3Fyear%3D2026"
+    assert answer.status_code == 303 and answer.headers["location"] == "/auth/essc/mobile"
     db.expire_all()
     person = db.exec(select(Person).where(Person.id_number == NEWCOMER)).one()
     account = db.exec(select(PersonAccount).where(PersonAccount.person_id == person.id)).one()
     assert person.name == "赵新民" and account.identity_proof == "essc" and account.password_hash == ""
+    assert account.mobile == ""
     account_id = account.id
     db.rollback()
-    form = browser.get(answer.headers["location"])
-    assert form.status_code == 200
-    token = browser.csrf(answer.headers["location"])
-    wrong = browser.post("/auth/essc/mobile", {"csrf_token": token, "mobile": "12345", "next": "/me"})
+    assert assurances(db, account_id) == []  # no session before the mobile number is confirmed
+    assert browser.get("/me").status_code == 303
+    form = browser.get("/auth/essc/mobile")
+    assert form.status_code == 200 and 'name="mobile"' in form.text
+    token = browser.csrf("/auth/essc/mobile")
+    wrong = browser.post("/auth/essc/mobile", {"csrf_token": token, "mobile": "12345"})
     assert wrong.status_code == 422 and 'value="12345"' in wrong.text
-    saved = browser.post("/auth/essc/mobile", {"csrf_token": token, "mobile": "13912345678", "next": "/me"})
-    assert saved.status_code == 303 and saved.headers["location"] == "/me"
+    assert assurances(db, account_id) == []
+    saved = browser.post("/auth/essc/mobile", {"csrf_token": token, "mobile": "13912345678"})
+    assert saved.status_code == 303 and saved.headers["location"] == "/me/records?year=2026"
     db.expire_all()
     assert db.get(PersonAccount, account_id).mobile == "13912345678"
+    db.rollback()
+    assert assurances(db, account_id) == ["card"]
+    assert browser.get("/me").status_code == 200
+    assert "account.mobile_confirmed" in actions(db)
+
+
+def test_the_mobile_number_on_record_is_offered_to_confirm(db, browser):
+    on_record = factories.person(db, name="赵新民", id_number=NEWCOMER)
+    on_record.mobile, on_record.mobile_source = "13700000009", "enrolment"
+    db.commit()
+    assert browser.sign_in(NEWCOMER).headers["location"] == "/auth/essc/mobile"
+    assert 'value="13700000009"' in browser.get("/auth/essc/mobile").text
+
+
+def test_a_cardholder_who_left_without_confirming_a_mobile_number_is_asked_again(db, browser):
+    assert browser.sign_in(NEWCOMER).headers["location"] == "/auth/essc/mobile"
+    again = CardBrowser(browser.base)
+    try:
+        assert again.sign_in(NEWCOMER).headers["location"] == "/auth/essc/mobile"
+        assert again.get("/me").status_code == 303
+    finally:
+        again.close()
+
+
+def test_the_mobile_step_without_a_card_sign_in_changes_nothing(db, browser):
+    account = wang(db, mobile="")
+    token = browser.csrf("/login")
+    answer = browser.post("/auth/essc/mobile", {"csrf_token": token, "mobile": "13912345678"})
+    assert answer.status_code == 400
+    db.expire_all()
+    assert db.get(PersonAccount, account.id).mobile == "" and assurances(db, account.id) == []
+    db.rollback()
 
 
 def test_a_locked_account_is_refused_with_a_clear_message_and_no_session(db, browser):

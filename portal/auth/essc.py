@@ -25,6 +25,7 @@ from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
+from portal.auth.sessions import FACE_LIFETIME
 from portal.settings import Settings, essc_issuer_problem
 
 log = logging.getLogger("portal.essc")
@@ -150,7 +151,8 @@ def begin(settings: Settings, *, face: bool = False, again: LoginRequest | None 
         state, nonce, verifier = again.state, again.nonce, again.code_verifier
     else:
         state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), generate_token(64)
-    extra = {"acr_values": settings.essc_face_acr} if face else {}
+    # A face check is asked for at that moment: the provider must check again, not answer from an earlier sign-in.
+    extra = {"acr_values": settings.essc_face_acr, "prompt": "login"} if face else {}
     with _client(settings, document) as client:
         url, _state = client.create_authorization_url(document["authorization_endpoint"], state=state,
                                                       code_verifier=verifier, nonce=nonce, **extra)
@@ -186,7 +188,17 @@ def finish(settings: Settings, *, expected_state: str, nonce: str, code_verifier
     return CardClaims(
         issuer=claims["iss"], subject=str(claims["sub"]), name=str(claims.get("name") or ""),
         id_number=str(claims.get(settings.essc_id_claim) or "").strip().upper(), acr=str(claims.get("acr") or ""),
-        face=claims.get("acr") == settings.essc_face_acr)
+        face=claims.get("acr") == settings.essc_face_acr and _recent(claims.get("auth_time"), now))
+
+
+def _recent(auth_time, now: datetime) -> bool:
+    """A face check counts only while it is fresh: one the provider made long ago (its own earlier sign-in
+    remembered) is a plain card sign-in here. A provider that does not say when trusted the prompt to check."""
+    if auth_time is None:
+        return True
+    if not isinstance(auth_time, int | float) or isinstance(auth_time, bool):
+        return False
+    return now.timestamp() - auth_time <= FACE_LIFETIME.total_seconds()
 
 
 def verify_id_token(settings: Settings, document: dict, id_token: str, *, nonce: str, access_token: str | None,

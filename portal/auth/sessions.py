@@ -21,6 +21,9 @@ def _key(token: str) -> str:
 
 
 ASSURANCES = ("password", "card", "face")
+# A face check at the card provider signs commitments and claims for this long after it was made; then the session
+# counts as a plain card sign-in and the next signature asks for the face again (a step-up made at that moment).
+FACE_LIFETIME = timedelta(minutes=15)
 
 
 def start(*, session: Session, kind: str, account_id: int, address: str, now: datetime,
@@ -68,8 +71,11 @@ def resume(*, session: Session, token: str | None, now: datetime, idle: timedelt
         session.delete(row)
         session.flush()
         return None
-    if now - row.last_seen_at > TOUCH_AFTER:
+    face_spent = row.assurance == "face" and now - row.created_at > FACE_LIFETIME
+    if now - row.last_seen_at > TOUCH_AFTER or face_spent:
         row.last_seen_at = now
+        if face_spent:
+            row.assurance = "card"
         session.add(row)
         session.flush()
     return row

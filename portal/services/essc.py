@@ -2,7 +2,7 @@
 
 The first card sign-in whose identity number matches a person links the account to the provider's subject
 (``sub``); later sign-ins find the account by that link alone. A person with no account gets one (and then
-confirms a mobile number); a locked account and an identity number failing its check are refused. A card
+confirms a mobile number, before any session starts); a locked account and an identity number failing its check are refused. A card
 sign-in proves the account is its person's (identity.mark_proven, means "essc").
 
 QR sign-in: a browser shows a one-time code for two minutes; the card sign-in made on another device with it
@@ -72,15 +72,23 @@ def _refuse(session: Session, *, actor: Actor, reason: str, message: Msg, now: d
     return CardRefused(message=message, reason=reason)
 
 
+def _locked(account: PersonAccount, now: datetime) -> bool:
+    return account.locked_until is not None and account.locked_until > now
+
+
 def account_for_card(session: Session, *, claims: CardClaims, actor: Actor, now: datetime,
                      today: date) -> CardAccount | CardRefused:
-    """The person account these card claims belong to: linked, found by identity number, or opened now."""
+    """The person account these card claims belong to: linked, found by identity number, or opened now.
+
+    A refusal changes nothing but the audit trail: a locked account is refused before any link is made."""
     link = session.exec(select(CardLink).where(CardLink.issuer == claims.issuer,
                                                CardLink.subject == claims.subject)).first()
     created = False
     if link is not None:
         account = session.get(PersonAccount, link.account_id)
         person = session.get(Person, account.person_id)
+        if _locked(account, now):
+            return _refuse(session, actor=actor, reason="locked", message=LOCKED, now=now, claims=claims)
     else:
         if not claims.id_number:
             return _refuse(session, actor=actor, reason="no_id_number", message=NO_NUMBER, now=now, claims=claims)
@@ -90,16 +98,21 @@ def account_for_card(session: Session, *, claims: CardClaims, actor: Actor, now:
             return _refuse(session, actor=actor, reason=f"id_number:{error.code}", message=BAD_NUMBER, now=now,
                            claims=claims)
         person = session.exec(select(Person).where(Person.id_number == resident.number)).first()
+        account = None
+        if person is not None:
+            account = session.exec(select(PersonAccount).where(PersonAccount.person_id == person.id)).first()
+        if account is not None and _locked(account, now):
+            return _refuse(session, actor=actor, reason="locked", message=LOCKED, now=now, claims=claims)
         if person is None:
             # The card platform has checked this person's real name against the identity card.
             person = Person(id_number=resident.number, name=claims.name[:50] or resident.number,
                             birth_date=resident.birth_date, sex=resident.sex, created_at=now)
             session.add(person)
             session.flush()
-        account = session.exec(select(PersonAccount).where(PersonAccount.person_id == person.id)).first()
         if account is None:
-            # No password: the person signs in with the card, or sets one later with a code.
-            account = PersonAccount(person_id=person.id, mobile=person.mobile, password_hash="", created_at=now)
+            # No password (the person signs in with the card, or sets one later with a code) and no mobile number
+            # until the person confirms one (confirm_mobile): no session starts before that.
+            account = PersonAccount(person_id=person.id, mobile="", password_hash="", created_at=now)
             session.add(account)
             session.flush()
             created = True
@@ -111,16 +124,22 @@ def account_for_card(session: Session, *, claims: CardClaims, actor: Actor, now:
         session.flush()
         audit.record(session=session, actor=actor, action="essc.linked", now=now, object_type="person_account",
                      object_id=account.id)
-    if account.locked_until is not None and account.locked_until > now:
-        return _refuse(session, actor=actor, reason="locked", message=LOCKED, now=now, claims=claims)
     link.last_used_at = now
     session.add(link)
     identity.mark_proven(session, account=account, means="essc", actor=actor, now=now)
     return CardAccount(account=account, person=person, assurance="face" if claims.face else "card", created=created)
 
 
+@dataclass(frozen=True)
+class MobileNeeded:
+    """The card proved who this is, but the account has no mobile number the person confirmed yet (an account the
+    card just opened): the session starts once they confirm one (confirm_mobile)."""
+    account_id: int
+    assurance: str
+
+
 def sign_in_with_card(session: Session, *, claims: CardClaims, actor: Actor, now: datetime,
-                      today: date) -> CardSignedIn | CardRefused:
+                      today: date) -> CardSignedIn | MobileNeeded | CardRefused:
     """A card sign-in in this browser: a new session recording card or card-and-face.
 
     A person already signed in who confirms with the card (a step-up) must be the card's holder."""
@@ -130,6 +149,13 @@ def sign_in_with_card(session: Session, *, claims: CardClaims, actor: Actor, now
     current = actor.principal
     if current is not None and (current.kind != "person" or current.account_id != found.account.id):
         return _refuse(session, actor=actor, reason="someone_else", message=SOMEONE_ELSE, now=now, claims=claims)
+    return _start_or_ask_mobile(session, found=found, actor=actor, now=now)
+
+
+def _start_or_ask_mobile(session: Session, *, found: CardAccount, actor: Actor,
+                         now: datetime) -> CardSignedIn | MobileNeeded:
+    if not found.account.mobile:
+        return MobileNeeded(account_id=found.account.id, assurance=found.assurance)
     return _start(session, found=found, actor=actor, now=now)
 
 
@@ -147,20 +173,35 @@ def _start(session: Session, *, found: CardAccount, actor: Actor, now: datetime)
     return CardSignedIn(token=token, principal=principal, created=found.created)
 
 
-def confirm_mobile(session: Session, *, actor: Actor, mobile: str, now: datetime) -> None:
-    """The mobile number of an account opened by the card, where the portal may reach the person."""
-    principal = actor.principal
-    if principal is None or principal.kind != "person":
-        raise Forbidden()
+MOBILE_DONE = Msg(N_("This sign-in has already been completed, or it has expired. Sign in with the card again."))
+
+
+def mobile_on_record(session: Session, *, account_id: int) -> str:
+    """The number the records hold for the person (an employer's enrolment or a counter), offered to confirm."""
+    account = session.get(PersonAccount, account_id)
+    person = session.get(Person, account.person_id) if account is not None else None
+    return person.mobile if person is not None else ""
+
+
+def confirm_mobile(session: Session, *, pending: MobileNeeded, mobile: str, actor: Actor,
+                   now: datetime) -> CardSignedIn:
+    """The person the card signed in confirms the mobile number where the portal may reach them; then their
+    session starts. Refused (ValidationFailed) for a number that is not a mainland mobile, and for an account
+    that has one already or is locked now (the step was done, or the sign-in is stale)."""
     mobile = (mobile or "").strip()
     if not valid_mobile(mobile):
         raise ValidationFailed({"mobile": Msg(N_("Enter an 11-digit mainland mobile number, such as 13912345678."))})
-    account = session.get(PersonAccount, principal.account_id)
+    account = session.get(PersonAccount, pending.account_id)
+    if account is None or account.mobile or _locked(account, now) or pending.assurance not in ("card", "face"):
+        raise ValidationFailed({"mobile": MOBILE_DONE})
     account.mobile = mobile
     session.add(account)
     session.flush()
     audit.record(session=session, actor=actor, action="account.mobile_confirmed", now=now,
                  object_type="person_account", object_id=account.id)
+    person = session.get(Person, account.person_id)
+    return _start(session, found=CardAccount(account=account, person=person, assurance=pending.assurance,
+                                             created=True), actor=actor, now=now)
 
 
 # --- QR sign-in ------------------------------------------------------------------------------------------------
@@ -214,9 +255,10 @@ def confirm_qr(session: Session, *, row_id: int, account_id: int, assurance: str
 
 @dataclass(frozen=True)
 class QrStatus:
-    status: str  # waiting | expired | used | signed_in
+    status: str  # waiting | expired | used | signed_in | mobile
     signed_in: CardSignedIn | None = None
     next_url: str = ""
+    mobile_needed: MobileNeeded | None = None
 
 
 def poll_qr(session: Session, *, token: str | None, actor: Actor, now: datetime) -> QrStatus:
@@ -229,12 +271,16 @@ def poll_qr(session: Session, *, token: str | None, actor: Actor, now: datetime)
     row.used_at = now
     session.add(row)
     account = session.get(PersonAccount, row.account_id)
-    if account.locked_until is not None and account.locked_until > now:
+    if _locked(account, now):
+        audit.record(session=session, actor=actor, action="essc.refused", now=now, detail={"reason": "locked"})
         return QrStatus("used")
     person = session.get(Person, account.person_id)
-    signed_in = _start(session, found=CardAccount(account=account, person=person, assurance=row.assurance,
-                                                  created=False), actor=actor, now=now)
-    return QrStatus("signed_in", signed_in=signed_in, next_url=row.next_url)
+    started = _start_or_ask_mobile(session, found=CardAccount(account=account, person=person,
+                                                              assurance=row.assurance, created=False),
+                                   actor=actor, now=now)
+    if isinstance(started, MobileNeeded):
+        return QrStatus("mobile", next_url=row.next_url, mobile_needed=started)
+    return QrStatus("signed_in", signed_in=started, next_url=row.next_url)
 
 
 # --- the service counter's assisted check ------------------------------------------------------------------------

@@ -5,7 +5,6 @@ another device confirms. The protocol is portal/auth/essc.py; mapping claims to 
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
 
 import segno
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -17,7 +16,7 @@ from portal.auth import essc as protocol
 from portal.auth import sessions
 from portal.errors import N_, NotFound, ValidationFailed
 from portal.services import essc as service
-from portal.web.access import PERSON, PUBLIC, STAFF
+from portal.web.access import PUBLIC, STAFF
 from portal.web.endpoint import Ctx, endpoint
 from portal.web.public.pages import safe_next
 
@@ -26,6 +25,7 @@ log = logging.getLogger("portal.essc")
 LOGIN_COOKIE = "portal_essc_login"
 QR_COOKIE = "portal_essc_qr"
 QR_CONFIRM_COOKIE = "portal_essc_qr_confirm"
+MOBILE_COOKIE = "portal_essc_mobile"  # a card sign-in waiting for the person to confirm a mobile number
 LOGIN_SECONDS = 600
 UNAVAILABLE = N_("Signing in with the electronic social security card is not available just now. Sign in with "
                  "your password, or try again later.")
@@ -104,12 +104,35 @@ def callback(ctx: Ctx):
     if isinstance(result, service.CardRefused):
         return ctx.render("public/essc_problem.html", status=403, message=result.message.render(i18n.gettext),
                           qr=False)
+    if isinstance(result, service.MobileNeeded):
+        return _ask_mobile(ctx, result, saved.get("next"))
+    return _signed_in(ctx, result, saved.get("next"))
+
+
+def _signed_in(ctx: Ctx, result: service.CardSignedIn, next_url: str | None):
     sessions.end(session=ctx.db, token=ctx.request.cookies.get(sessions.COOKIE))  # a fresh session id
     ctx.set_cookie(sessions.COOKIE, result.token)
-    target = safe_next(saved.get("next"), result.principal.home)
-    if result.created:
-        return ctx.redirect(f"/auth/essc/mobile?next={quote(target, safe='')}")
-    return ctx.redirect(target)
+    return ctx.redirect(safe_next(next_url, result.principal.home))
+
+
+def _mobile_signer(ctx: Ctx) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(ctx.settings.secret_key, salt="essc-mobile")
+
+
+def _ask_mobile(ctx: Ctx, needed: service.MobileNeeded, next_url: str | None):
+    """No session yet: a signed note of whom the card proved, kept while the person confirms a mobile number."""
+    note = _mobile_signer(ctx).dumps({"account": needed.account_id, "assurance": needed.assurance,
+                                      "next": safe_next(next_url, "")})
+    ctx.set_cookie(MOBILE_COOKIE, note, max_age=LOGIN_SECONDS)
+    return ctx.redirect(ctx.request.url_for("essc_mobile_form").path)
+
+
+def _mobile_note(ctx: Ctx) -> dict | None:
+    try:
+        note = _mobile_signer(ctx).loads(ctx.request.cookies.get(MOBILE_COOKIE) or "", max_age=LOGIN_SECONDS)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    return note if isinstance(note, dict) and isinstance(note.get("account"), int) else None
 
 
 def _qr_callback(ctx: Ctx, row):
@@ -156,21 +179,30 @@ def qr_confirm(ctx: Ctx):
     return ctx.render("public/essc_qr_confirmed.html")
 
 
-@endpoint(PERSON)
+@endpoint(PUBLIC)
 def mobile_form(ctx: Ctx):
-    return ctx.render("public/essc_mobile.html", next=safe_next(ctx.value("next"), "/me"),
-                      values={"mobile": ""})
+    """The account the card opened: the person confirms the number on record, or gives theirs, to sign in."""
+    note = _mobile_note(ctx)
+    if note is None:
+        return _problem(ctx, NOT_COMPLETED)
+    return ctx.render("public/essc_mobile.html",
+                      values={"mobile": service.mobile_on_record(ctx.db, account_id=note["account"])})
 
 
-@endpoint(PERSON)
+@endpoint(PUBLIC)
 def mobile(ctx: Ctx):
-    target = safe_next(ctx.value("next"), "/me")
+    note = _mobile_note(ctx)
+    if note is None:
+        return _problem(ctx, NOT_COMPLETED)
+    pending = service.MobileNeeded(account_id=note["account"], assurance=str(note.get("assurance")))
     try:
-        service.confirm_mobile(ctx.db, actor=ctx.actor, mobile=ctx.value("mobile"), now=ctx.now)
+        result = service.confirm_mobile(ctx.db, pending=pending, mobile=ctx.value("mobile"), actor=ctx.actor,
+                                        now=ctx.now)
     except ValidationFailed as error:
-        return ctx.render_invalid("public/essc_mobile.html", error, next=target)
+        return ctx.fail("public/essc_mobile.html", error.errors)
+    ctx.set_cookie(MOBILE_COOKIE, None)
     ctx.flash("Your mobile number is saved.")
-    return ctx.redirect(target)
+    return _signed_in(ctx, result, note.get("next"))
 
 
 # --- QR sign-in --------------------------------------------------------------------------------------------------
@@ -204,10 +236,11 @@ def qr_poll(ctx: Ctx):
     _enabled(ctx)
     result = service.poll_qr(ctx.db, token=ctx.request.cookies.get(QR_COOKIE), actor=ctx.actor, now=ctx.now)
     if result.status == "signed_in":
-        sessions.end(session=ctx.db, token=ctx.request.cookies.get(sessions.COOKIE))
-        ctx.set_cookie(sessions.COOKIE, result.signed_in.token)
         ctx.set_cookie(QR_COOKIE, None)
-        return ctx.redirect(safe_next(result.next_url, result.signed_in.principal.home))
+        return _signed_in(ctx, result.signed_in, result.next_url)
+    if result.status == "mobile":
+        ctx.set_cookie(QR_COOKIE, None)
+        return _ask_mobile(ctx, result.mobile_needed, result.next_url)
     template = "public/_essc_qr_status.html" if ctx.is_htmx else "public/essc_qr.html"
     return ctx.render(template, status_word=result.status, svg=None, link=None)
 
