@@ -131,7 +131,7 @@ class Ctx:
             "path": self.request.url.path,
             "lang_url": lambda lang: _with_query(self.request, lang=lang),
             "today": self.today,
-            "unread_notices": notices.unread_count(session=self.db, principal=principal),
+            "unread_notices": notices.unread_count(self.db, principal=principal),
         }
         base.update(extra)
         return base
@@ -447,25 +447,25 @@ def _to_face_step(request: Request, principal: Principal) -> Response:
 
 def _guarded(view, access, request, form, csrf_protected, db, settings, now, principal, csrf_token,
              session_key, anonymous_seed) -> Response:
-    forged = False
+    allowed = access.allows(principal)
+    # A visitor whose session ended is sent to sign in with the form kept (its token died with the session).
+    if not allowed and principal is None:
+        return _to_sign_in(request, access, form, settings)
+    stepping_up = not allowed and (access.awaits_proof(principal) or access.awaits_face(principal))
+    if not allowed and not stepping_up:
+        return error_page(request, 403, principal=principal, csrf_token=csrf_token)
     if form is not None and csrf_protected:
         sent = form.get(csrf.FIELD) or request.headers.get(csrf.HEADER)
-        forged = not csrf.valid(settings.secret_key, sent if isinstance(sent, str) else None,
-                                session_key=session_key, anonymous_seed=anonymous_seed)
-    # A visitor whose session ended is sent to sign in with the form kept (its token died with the session);
-    # anyone signed in who sends a forged form is refused before any step-up sends them elsewhere.
-    if principal is None and not access.allows(principal):
-        return _to_sign_in(request, access, form, settings)
-    if forged:
-        return error_page(request, 403, Msg(N_(
-            "This form has expired or did not come from this site. Go back, reload the page and try again.")),
-            principal=principal, csrf_token=csrf_token, template="errors/expired.html")
-    if not access.allows(principal):
+        if not csrf.valid(settings.secret_key, sent if isinstance(sent, str) else None,
+                          session_key=session_key, anonymous_seed=anonymous_seed):
+            # Checked before any step-up, so a forged form is refused rather than sent on to a face check.
+            return error_page(request, 403, Msg(N_(
+                "This form has expired or did not come from this site. Go back, reload the page and try again.")),
+                principal=principal, csrf_token=csrf_token, template="errors/expired.html")
+    if stepping_up:
         if access.awaits_proof(principal):
             return _to_proof_step(settings)
-        if access.awaits_face(principal):
-            return _to_face_step(request, principal)
-        return error_page(request, 403, principal=principal, csrf_token=csrf_token)
+        return _to_face_step(request, principal)
 
     flash_message = None
     flash_cookie = request.cookies.get(FLASH_COOKIE)
