@@ -58,8 +58,9 @@ def served(settings, *, key_path, extra_routes=(), essc=None, **provider_options
     from portal.app import create_app
 
     sock, base = _loopback_socket()
-    live = replace(settings, base_url=base, essc_issuer=f"{base}/dev/essc", essc_client_id="portal-test",
-                   essc_client_secret="test-client-secret", essc_stand_in_key=str(key_path), **(essc or {}))
+    card = {"essc_issuer": f"{base}/dev/essc", "essc_client_id": "portal-test",
+            "essc_client_secret": "test-client-secret", **(essc or {})}
+    live = replace(settings, base_url=base, essc_stand_in_key=str(key_path), **card)
     app = create_app(live)
     if provider_options:
         from portal.devtools import essc_provider

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from contextlib import contextmanager
 from datetime import timedelta
 from html import unescape
 from urllib.parse import urlencode
@@ -21,7 +22,7 @@ from portal.services import essc as service
 from portal.web.access import PERSON_FACE
 from portal.web.endpoint import endpoint
 from tests import factories
-from tests.essc_support import HIDDEN, CardBrowser, query_of, served
+from tests.essc_support import HIDDEN, CardBrowser, MinimalProvider, elsewhere, query_of, served
 from tests.helpers import sign_in_person
 
 WANG = "220102198503150111"
@@ -201,9 +202,12 @@ def test_a_locked_account_is_refused_with_a_clear_message_and_no_session(db, bro
     db.commit()
     answer = browser.sign_in(WANG)
     assert answer.status_code == 403
-    assert "locked" in answer.text or "锁定" in answer.text
+    assert "Your account is locked" in answer.text or "您的账户已被锁定" in answer.text
     assert assurances(db, account.id) == []
     assert refusals(db) == ["locked"]
+    db.expire_all()
+    assert db.exec(select(CardLink)).all() == []  # refused before any link is made
+    db.rollback()
 
 
 def test_an_identity_number_failing_its_check_digit_is_refused(db, settings, key_path):
@@ -217,6 +221,7 @@ def test_an_identity_number_failing_its_check_digit_is_refused(db, settings, key
         finally:
             visitor.close()
     assert answer.status_code == 403
+    assert "identity number that is not valid" in answer.text or "身份证号码无效" in answer.text
     db.expire_all()
     assert db.exec(select(Person)).all() == [] and db.exec(select(CardLink)).all() == []
     assert refusals(db) == ["id_number:id_check"]
@@ -593,3 +598,243 @@ def test_the_counter_records_an_assisted_card_check_in_the_audit_log(db, client)
     db.expire_all()
     event = db.exec(select(AuditEvent).where(AuditEvent.action == "essc.counter_card_check")).one()
     assert event.object_id == str(person.id) and event.actor_kind == "staff"
+
+
+# --- any standard provider: a second one, written apart from the stand-in -----------------------------------------
+
+@contextmanager
+def _at(settings, db, key_path, provider: MinimalProvider):
+    """The portal configured for ``provider`` (its scopes, claim name and face value), and a browser."""
+    with elsewhere(provider), served(settings, key_path=key_path, essc=provider.settings()) as (base, _app):
+        provider.redirect_uri = f"{base}/auth/essc/callback"
+        visitor = CardBrowser(base)
+        try:
+            yield visitor
+        finally:
+            visitor.close()
+
+
+def _sign_in_elsewhere(visitor, path: str = "/auth/essc/login"):
+    """The provider approves at once (it remembers the person): straight back to the portal's callback."""
+    asked = visitor.get(path)
+    assert asked.status_code == 303, asked.text[:300]
+    back = visitor.get(asked.headers["location"])
+    assert back.status_code == 302, back.text[:300]
+    return visitor.get(back.headers["location"])
+
+
+def test_another_standard_provider_signs_a_person_in_with_its_own_scopes_claim_names_and_client_authentication(
+        db, settings, key_path):
+    """Only client_secret_post offered, the identity number in ``idcard`` under the scope ``idcard``, and the
+    claims only at the userinfo endpoint."""
+    account = wang(db)
+    provider = MinimalProvider(auth_methods=("client_secret_post",))
+    with _at(settings, db, key_path, provider) as visitor:
+        answer = _sign_in_elsewhere(visitor)
+        assert answer.status_code == 303 and answer.headers["location"] == "/me"
+        assert visitor.get("/me").status_code == 200
+    sent = provider.seen["authorize"][0]
+    assert sent["scope"] == "openid profile idcard" and sent["code_challenge_method"] == "S256"
+    assert "acr_values" not in sent and "prompt" not in sent
+    assert provider.seen["token_auth"] == ["client_secret_post"]
+    assert assurances(db, account.id) == ["card"]
+    db.expire_all()
+    link = db.exec(select(CardLink)).one()
+    assert (link.issuer, link.subject, link.account_id) == (provider.issuer, "elsewhere-0001", account.id)
+    db.rollback()
+
+
+@pytest.mark.parametrize(("offered", "used"), [
+    (("client_secret_post", "client_secret_basic"), "client_secret_basic"),
+    ((), "client_secret_basic"),  # a provider that does not say: the standard's default
+], ids=["both offered", "none named"])
+def test_the_portal_authenticates_with_client_secret_basic_first(db, settings, key_path, offered, used):
+    wang(db)
+    provider = MinimalProvider(auth_methods=offered, claims_in_id_token=True)
+    with _at(settings, db, key_path, provider) as visitor:
+        assert _sign_in_elsewhere(visitor).headers["location"] == "/me"
+    assert provider.seen["token_auth"] == [used]
+
+
+def test_a_provider_offering_no_client_authentication_the_portal_uses_is_reported_unavailable(
+        db, settings, key_path):
+    provider = MinimalProvider(auth_methods=("private_key_jwt",))
+    with _at(settings, db, key_path, provider) as visitor:
+        answer = visitor.get("/auth/essc/login")
+    assert answer.status_code == 503 and provider.seen["authorize"] == []
+
+
+def test_a_discovery_document_naming_another_issuer_is_not_used(db, settings, key_path):
+    provider = MinimalProvider(discovery_extra={"issuer": "https://essc.example.cn"})
+    with _at(settings, db, key_path, provider) as visitor:
+        assert visitor.get("/auth/essc/login").status_code == 503
+
+
+def test_the_face_value_is_the_configured_acr_and_a_step_up_asks_for_a_fresh_check(db, settings, key_path):
+    account = wang(db)
+    provider = MinimalProvider(acr="urn:example:loa:face")
+    with _at(settings, db, key_path, provider) as visitor:
+        assert _sign_in_elsewhere(visitor, "/auth/essc/login?face=1").headers["location"] == "/me"
+    sent = provider.seen["authorize"][0]
+    assert sent["acr_values"] == "urn:example:loa:face" and sent["prompt"] == "login"
+    assert assurances(db, account.id) == ["face"]
+
+
+def test_the_default_face_value_means_nothing_to_a_portal_configured_with_another(db, settings, key_path):
+    account = wang(db)
+    provider = MinimalProvider(acr="urn:essc:acr:face")
+    with _at(settings, db, key_path, provider) as visitor:
+        _sign_in_elsewhere(visitor, "/auth/essc/login?face=1")
+    assert assurances(db, account.id) == ["card"]
+
+
+def test_a_face_check_the_provider_made_long_ago_is_a_plain_card_sign_in(db, settings, key_path):
+    account = wang(db)
+    provider = MinimalProvider(acr="urn:example:loa:face")
+    provider.auth_time_ago = 3600
+    with _at(settings, db, key_path, provider) as visitor:
+        _sign_in_elsewhere(visitor, "/auth/essc/login?face=1")
+    assert assurances(db, account.id) == ["card"]
+
+
+@pytest.mark.parametrize("changes", [
+    {"nonce": "another-nonce"},
+    {"aud": "another-client"},
+    {"iss": "https://another-provider.example.cn"},
+], ids=["wrong nonce", "another audience", "another issuer"])
+def test_an_id_token_from_the_provider_failing_a_check_signs_nobody_in(db, settings, key_path, changes):
+    account = wang(db)
+    provider = MinimalProvider(claims_in_id_token=True)
+    provider.id_token_changes = changes
+    with _at(settings, db, key_path, provider) as visitor:
+        answer = _sign_in_elsewhere(visitor)
+    assert answer.status_code == 400
+    assert assurances(db, account.id) == [] and [r.split(":")[0] for r in refusals(db)] == ["id_token"]
+
+
+def test_a_provider_that_sends_no_identity_number_is_refused_with_a_clear_message(db, settings, key_path):
+    provider = MinimalProvider(userinfo=False)  # the claims were only ever at its userinfo endpoint
+    with _at(settings, db, key_path, provider) as visitor:
+        answer = _sign_in_elsewhere(visitor)
+    assert answer.status_code == 403
+    assert "did not send your identity number" in answer.text or "未提供您的身份证号码" in answer.text
+    assert refusals(db) == ["no_id_number"]
+    db.expire_all()
+    assert db.exec(select(Person)).all() == []
+    db.rollback()
+
+
+# --- the issuer's address, from the environment ---------------------------------------------------------------------
+
+PRODUCTION = {"PORTAL_ENV": "production", "PORTAL_SECRET_KEY": "s" * 40, "PORTAL_PAYMENT_SECRET": "p" * 40,
+              "PORTAL_SMS_URL": "https://sms.example.cn", "PORTAL_SMS_KEY": "k" * 20,
+              "PORTAL_DATABASE_URL": "postgresql+psycopg://portal@db/portal", "PORTAL_BASE_URL": "http://127.0.0.1:8000"}
+CLIENT = {"PORTAL_ESSC_CLIENT_ID": "portal", "PORTAL_ESSC_CLIENT_SECRET": "secret"}
+
+
+@pytest.mark.parametrize(("environment", "issuer"), [
+    ({"PORTAL_ENV": "development"}, "http://essc.example.cn"),
+    ({"PORTAL_ENV": "development"}, "http://127.0.0.1.example.cn/essc"),
+    (PRODUCTION, "http://127.0.0.1:9000/essc"),
+    (PRODUCTION, "http://localhost:9000/essc"),
+], ids=["plain http elsewhere", "a name that only starts like loopback", "loopback in production",
+        "localhost in production"])
+def test_a_plain_http_issuer_is_refused_off_loopback_and_always_in_production(environment, issuer, tmp_path):
+    from portal.settings import SettingsError, from_environment
+
+    with pytest.raises(SettingsError, match="PORTAL_ESSC_ISSUER"):
+        from_environment({**environment, **CLIENT, "PORTAL_ESSC_ISSUER": issuer})
+
+
+def test_settings_read_the_issuer_scopes_and_claim_names_from_the_environment():
+    from portal.settings import from_environment
+
+    found = from_environment({**PRODUCTION, **CLIENT, "PORTAL_ESSC_ISSUER": "https://essc.example.cn/",
+                              "PORTAL_ESSC_SCOPES": "openid idcard", "PORTAL_ESSC_ID_CLAIM": "idcard",
+                              "PORTAL_ESSC_FACE_ACR": "urn:example:loa:face"})
+    assert (found.essc_issuer, found.essc_scopes, found.essc_id_claim, found.essc_face_acr) == (
+        "https://essc.example.cn", "openid idcard", "idcard", "urn:example:loa:face")
+
+
+def test_production_never_falls_back_to_the_stand_in_even_on_a_loopback_address():
+    from portal.settings import from_environment
+
+    assert from_environment(PRODUCTION).essc_issuer == ""
+    assert from_environment({"PORTAL_ENV": "development"}).essc_issuer.endswith("/dev/essc")
+
+
+def test_a_discovery_document_sending_tokens_over_plain_http_off_loopback_is_not_used(db, settings, key_path):
+    provider = MinimalProvider(discovery_extra={"token_endpoint": "http://essc.example.cn/token"})
+    with _at(settings, db, key_path, provider) as visitor:
+        assert visitor.get("/auth/essc/login").status_code == 503
+
+
+# --- the face check's lifetime, the audit trail, signing out ----------------------------------------------------------
+
+def test_a_face_check_signs_for_fifteen_minutes_then_the_next_signature_asks_again(db, browser):
+    account = wang(db)
+    browser.sign_in(WANG, face=True)
+    started = clock.now()
+    try:
+        clock.freeze(started + timedelta(minutes=14))
+        assert browser.get("/me/sign").text == "signed by 王建国"
+        clock.freeze(started + timedelta(minutes=16))
+        asked = browser.get("/me/sign")
+        assert asked.headers["location"] == "/auth/essc/login?face=1&next=%2Fme%2Fsign"
+        assert browser.get("/me").status_code == 200  # still signed in, for reading
+    finally:
+        clock.freeze(None)
+    assert assurances(db, account.id) == ["card"]
+    back = browser.get(browser.confirm_at_provider(browser.start("%2Fme%2Fsign"), WANG, face=True))
+    assert back.headers["location"] == "/me/sign"
+    assert browser.get("/me/sign").text == "signed by 王建国"
+
+
+def test_a_card_sign_in_leaves_its_trail_in_the_audit_log(db, browser):
+    account = wang(db)
+    browser.sign_in(WANG, face=True)
+    assert [a for a in actions(db) if a.startswith(("essc.", "auth.", "identity."))][:2] == [
+        "essc.linked", "auth.signed_in"]
+    db.expire_all()
+    signed_in = db.exec(select(AuditEvent).where(AuditEvent.action == "auth.signed_in")).one()
+    assert json.loads(signed_in.detail) == {"via": "essc", "assurance": "face"}
+    assert signed_in.object_id == str(account.id) and signed_in.actor_kind == "person"
+    db.rollback()
+
+
+def test_a_card_session_signs_out_and_the_sign_out_is_recorded(db, browser):
+    account = wang(db)
+    browser.sign_in(WANG)
+    token = browser.csrf("/me")
+    answer = browser.post("/logout", {"csrf_token": token})
+    assert answer.status_code == 303
+    assert assurances(db, account.id) == []
+    assert browser.get("/me").status_code == 303
+    assert "auth.signed_out" in actions(db)
+
+
+def test_a_cardholder_new_to_the_portal_signing_in_by_qr_confirms_a_mobile_number_on_the_screen(db, browser, phone):
+    link = _show_qr(browser)
+    assert _confirm_on_phone(phone, link, NEWCOMER, face=True).status_code == 200
+    done = _poll(browser)
+    assert done.headers["hx-redirect"] == "/auth/essc/mobile"
+    assert browser.get("/me").status_code == 303
+    token = browser.csrf("/auth/essc/mobile")
+    saved = browser.post("/auth/essc/mobile", {"csrf_token": token, "mobile": "13912345678"})
+    assert saved.status_code == 303 and saved.headers["location"] == "/me"
+    assert browser.get("/me").status_code == 200
+    db.expire_all()
+    person = db.exec(select(Person).where(Person.id_number == NEWCOMER)).one()
+    account_id = db.exec(select(PersonAccount).where(PersonAccount.person_id == person.id)).one().id
+    db.rollback()
+    assert assurances(db, account_id) == ["face"]
+
+
+def test_the_stand_ins_signing_key_is_kept_and_its_key_id_is_derived_from_the_key(tmp_path):
+    from portal.devtools.essc_provider import load_key
+
+    first = load_key(tmp_path / "key.json")
+    again = load_key(tmp_path / "key.json")
+    assert first.kid == again.kid == first.thumbprint()
+    assert again.as_dict(private=False)["n"] == first.as_dict(private=False)["n"]
+    assert load_key(tmp_path / "other.json").kid != first.kid
