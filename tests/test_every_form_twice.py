@@ -152,7 +152,7 @@ def death_report(w: World):
     died = factories.person(w.db, name="王老伯", birth=date(1950, 2, 3))
     return "person", "/me/claims/survivor/death", {"id_number": died.id_number, "date_of_death": "2026-10-02",
                                                    "relationship": "parent", "evidence": "commitment",
-                                                   "certificate_number": "", "commitment": "yes"}, None
+                                                   "commitment": "yes"}, None
 
 
 def family_certification(w: World):

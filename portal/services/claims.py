@@ -228,11 +228,18 @@ def save_draft(session: Session, *, person: Person, retirement_month: str, actor
     rules = retirement(person.birth_date, category_of(person))
     errors: dict[str, Msg] = {}
     month = _month_in_window(retirement_month, rules, errors)
-    if errors:
-        raise ValidationFailed(errors)
     claim = open_claim(session, person.id)
     if claim is not None and claim.state != "draft":
         raise Conflict(Msg(N_("Your claim has been submitted; it can no longer be changed here.")))
+    # Early retirement needs written notice ahead: the saved draft is that notice, given on its claim date.
+    noticed = claim.claim_date if claim is not None else today
+    soonest = earliest_early_month(rules, noticed)
+    if month is not None and month < rules.statutory_month and month < soonest:
+        errors["retirement_month"] = Msg(N_(
+            "Retiring early needs written notice %(notice)s months ahead: the earliest month you can choose now is "
+            "%(month)s."), {"notice": rules.early_notice_months, "month": fmt_month(soonest)})
+    if errors:
+        raise ValidationFailed(errors)
     if claim is None:
         claim = RetirementClaim(person_id=person.id, claim_date=today, retirement_month=month, created_at=now,
                                 updated_at=now)
@@ -247,6 +254,15 @@ def save_draft(session: Session, *, person: Person, retirement_month: str, actor
     session.add(claim)
     session.flush()
     return claim
+
+
+def earliest_early_month(rules: RetirementResult, noticed: date) -> date:
+    """The first month one may retire early in, with notice given on ``noticed`` (the window's start at the
+    soonest; the statutory month when no early month is left)."""
+    if rules.early_notice_months is None:
+        return rules.statutory_month
+    soonest = max(rules.earliest_month, add_months(month_of(noticed), rules.early_notice_months))
+    return min(soonest, rules.statutory_month)
 
 
 def first_payment_month(retirement_month: date, claim_date: date) -> date:

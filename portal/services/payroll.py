@@ -27,6 +27,7 @@ from sqlmodel import Session, select
 
 from portal import audit
 from portal.auth.principal import SYSTEM, Actor
+from portal.faults import crash_point
 from portal.models import PayrollTotal, PensionAdjustment, PensionAward, PensionPayment, Person
 from portal.models.types import UTCDateTime
 from portal.policy.dates import add_months, fmt_month, month_of, months_between
@@ -107,10 +108,12 @@ def run(session: Session, *, month: date, now: datetime, actor: Actor = SYSTEM) 
     result = session.execute(statement, month_values | {"run": month, "cutoff": cutoff(month), "now": now,
                                                         "no": False})
     paid = max(result.rowcount or 0, 0)
+    crash_point("payroll.paid")  # the payments written, the awards and the totals not yet
     session.execute(text(_SETTLED).bindparams(bindparam("run", type_=Date())), {"run": month})
     session.execute(text(_PAID_THROUGH).bindparams(bindparam("run", type_=Date())), {"run": month})
     session.execute(text(_TOTALS).bindparams(bindparam("run", type_=Date()), bindparam("now", type_=UTCDateTime())),
                     {"run": month, "now": now})
+    crash_point("payroll.totals")
     amount = from_fen(int(session.execute(text(
         "SELECT COALESCE(SUM(amount_fen), 0) FROM pension_payment WHERE run_month = :run AND paid_at = :now")
         .bindparams(bindparam("run", type_=Date()), bindparam("now", type_=UTCDateTime())),

@@ -10,10 +10,18 @@ the survivor benefit (months by contribution years, less years drawn for a retir
 personal-account balance to inherit (for a retiree, what the account part of the pension had not yet paid out). It
 is a ``survivor_claim`` case decided by two people; approval stores the ``SurvivorAward`` (one per death), so a
 second claim for the same death is refused with the first one's reference.
+
+Who may claim: the spouse, a child or a parent (the first order of heirs, 民法典第一千一百二十七条; the schedule pays
+the deceased's 遗属). The kinship is committed to through the catalogue's ``survivor_kinship`` notice (confirmed with
+the card's face check or the password, its evidence kept on the case) or, for whoever may not commit, proven with
+documents attached to the claim; the dates of birth must fit it (a child born after the parent). A death certificate
+attached to the report (checked by content like every document, stored in the database, served only to the reporter
+and, on the claim, to the claimant and staff) goes with the claim. Other relatives are sent to a counter.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,22 +32,26 @@ from sqlmodel import Session, select
 
 from portal import audit
 from portal.auth.principal import SYSTEM, Actor
-from portal.errors import N_, Conflict, Msg, ValidationFailed
+from portal.errors import N_, Conflict, Msg, NotFound, ValidationFailed
 from portal.identifiers import InvalidIdentifier, parse_resident_id
-from portal.models import DeathReport, PensionPayment, Person, SurvivorAward
+from portal.models import CaseAttachment, DeathCertificate, DeathReport, PensionPayment, Person, SurvivorAward
 from portal.models.queue import Case
 from portal.policy.dates import month_of, months_between
 from portal.policy.money import from_fen, to_fen
 from portal.policy.rules.survivor import SurvivorResult, survivor_benefits
-from portal.queue import cases, notices
+from portal.queue import attachments, cases, notices
 from portal.queue.kinds import CheckResult, Kind, KindSpec
 from portal.queue.states import State
-from portal.services import claims
+from portal.services import claims, commitments, credit
 from portal.services.person_requests import Filing
 from portal.services.records import build_record
 
 EVIDENCE = ("commitment", "certificate")
 RELATIONSHIPS = ("spouse", "child", "parent", "sibling", "other")
+CLAIMANTS = ("spouse", "child", "parent")  # who may claim online: the first order of heirs
+KINSHIP_COMMITMENT = "survivor_kinship"  # the commitment catalogue's item (portal/policy/data/commitments.yaml)
+MODES = commitments.MODES  # commit to the kinship, or prove it with documents
+CERTIFICATE_FIELD = "certificate"
 COMMITMENT = N_("I confirm that the person named here has died on the date given, that I am their family member as "
                 "stated, and that what I report is true. A false report means repaying what is paid because of it, "
                 "and affects my credit record.")
@@ -57,10 +69,26 @@ def _deceased(session: Session, id_number: str, today: date, errors: dict) -> Pe
     return person
 
 
+def _checked_certificate(certificate: attachments.Upload | None, errors: dict) -> str | None:
+    """The certificate's type decided from its content, or an error at the field (nothing is stored)."""
+    if certificate is None:
+        errors[CERTIFICATE_FIELD] = Msg(N_("Attach the death certificate: a PDF, JPEG or PNG scan or photo."))
+        return None
+    try:
+        [(_, content_type)] = attachments.check([certificate])
+    except ValidationFailed as invalid:
+        errors[CERTIFICATE_FIELD] = invalid.errors[attachments.FIELD]
+        return None
+    return content_type
+
+
 def report_death(session: Session, *, reporter: Person | None, id_number: str, date_of_death: str, evidence: str,
-                 certificate_number: str, relationship: str, commitment: bool, actor: Actor, now: datetime,
-                 today: date, staff_id: int | None = None) -> DeathReport:
-    """Records a death: payments stop after its month, later payments become recoverable."""
+                 relationship: str, commitment: bool, actor: Actor, now: datetime, today: date,
+                 staff_id: int | None = None, certificate: attachments.Upload | None = None) -> DeathReport:
+    """Records a death: payments stop after its month, later payments become recoverable.
+
+    A family member reports it online with a commitment or with the death certificate attached
+    (``certificate``: a PDF, JPEG or PNG checked by content and size); staff record one found by a data match."""
     errors: dict[str, Msg] = {}
     person = _deceased(session, id_number, today, errors)
     if person is not None and reporter is not None and person.id == reporter.id:
@@ -73,8 +101,9 @@ def report_death(session: Session, *, reporter: Person | None, id_number: str, d
         errors["date_of_death"] = Msg(N_("Enter the date of death as YYYY-MM-DD, not in the future."))
     if evidence not in EVIDENCE and staff_id is None:
         errors["evidence"] = Msg(N_("Choose how you show the death: a commitment, or the death certificate."))
-    if evidence == "certificate" and not certificate_number.strip():
-        errors["certificate_number"] = Msg(N_("Enter the number printed on the death certificate."))
+    content_type = None
+    if evidence == "certificate" and staff_id is None:
+        content_type = _checked_certificate(certificate, errors)
     if staff_id is None and relationship not in RELATIONSHIPS:
         errors["relationship"] = Msg(N_("Choose how you are related."))
     if staff_id is None and not commitment:
@@ -101,10 +130,34 @@ def report_death(session: Session, *, reporter: Person | None, id_number: str, d
                          recoverable_fen=recoverable, created_at=now)
     session.add(report)
     session.flush()
+    detail = {"date_of_death": died.isoformat(), "evidence": report.evidence, "recoverable": str(from_fen(recoverable))}
+    if content_type is not None:
+        stored = DeathCertificate(death_report_id=report.id,
+                                  filename=attachments.clean_filename(certificate.filename, content_type),
+                                  content_type=content_type, size=len(certificate.content),
+                                  sha256=hashlib.sha256(certificate.content).hexdigest(),
+                                  content=certificate.content, uploaded_at=now)
+        session.add(stored)
+        session.flush()
+        detail |= {"certificate": stored.filename, "sha256": stored.sha256, "size": stored.size}
     audit.record(session=session, actor=actor, action="death.reported", now=now, object_type="person",
-                 object_id=person.id, detail={"date_of_death": died.isoformat(), "evidence": report.evidence,
-                                              "recoverable": str(from_fen(recoverable))})
+                 object_id=person.id, detail=detail)
     return report
+
+
+def certificate_of(session: Session, *, report: DeathReport) -> DeathCertificate | None:
+    return session.exec(select(DeathCertificate).where(DeathCertificate.death_report_id == report.id)).first()
+
+
+def reported_certificate(session: Session, *, reporter: Person, report_id: int) -> DeathCertificate:
+    """The death certificate attached to a report, for the person who reported it only (NotFound otherwise)."""
+    report = session.get(DeathReport, report_id)
+    if report is None or report.reported_by_person_id != reporter.id:
+        raise NotFound()
+    stored = certificate_of(session, report=report)
+    if stored is None:
+        raise NotFound()
+    return stored
 
 
 @dataclass(frozen=True)
@@ -155,20 +208,72 @@ def _earlier_claim(session: Session, deceased_id: int) -> str | None:
     return None
 
 
-def submit_claim(session: Session, *, filing: Filing, id_number: str, bank_code: str, card_number: str,
-                 commitment: bool, token: str, now: datetime, today: date) -> Case:
+def _kinship_fits(claimant: Person, deceased: Person, relationship: str) -> bool:
+    """The dates of birth fit the relationship stated: a child born after the parent."""
+    if relationship == "child":
+        return claimant.birth_date > deceased.birth_date
+    if relationship == "parent":
+        return claimant.birth_date < deceased.birth_date
+    return True
+
+
+def _certificate_upload(session: Session, deceased_id: int) -> attachments.Upload | None:
+    report = session.exec(select(DeathReport).where(DeathReport.person_id == deceased_id)).first()
+    stored = certificate_of(session, report=report) if report is not None else None
+    return attachments.Upload(filename=stored.filename, content=stored.content) if stored is not None else None
+
+
+def submit_claim(session: Session, *, filing: Filing, id_number: str, relationship: str, bank_code: str,
+                 card_number: str, mode: str, token: str, now: datetime, today: date, password: str = "",
+                 notice_version: str = "", locale: str = "zh_CN",
+                 uploads: list[attachments.Upload] | None = None) -> Case:
+    """A family member claims the survivors' benefits of a reported death: a ``survivor_claim`` case.
+
+    The kinship is committed to (``mode="commit"``: the ``survivor_kinship`` notice confirmed with the card's face
+    check or the password, the evidence kept) or proven (``mode="proof"``: documents attached), the only way for
+    whoever may not commit. Nothing is created when a field is wrong."""
+    claimant = filing.person
     errors: dict[str, Msg] = {}
     deceased = _deceased(session, id_number, today, errors)
+    if deceased is not None and deceased.id == claimant.id:
+        errors["deceased"] = Msg(N_("Enter the identity number of the person who died."))
+    if relationship not in RELATIONSHIPS:
+        errors["relationship"] = Msg(N_("Choose how you are related."))
+    elif relationship not in CLAIMANTS:
+        errors["relationship"] = Msg(N_("The survivors' benefits are claimed by the spouse, a child or a parent. If "
+                                        "the person left none of them, claim at a service counter with the documents "
+                                        "that show you are their heir."))
+    elif deceased is not None and not _kinship_fits(claimant, deceased, relationship):
+        errors["relationship"] = Msg(N_("Your date of birth and theirs do not fit the relationship you chose. Check "
+                                        "how you are related."))
     if bank_code not in {bank.code for bank in claims.banks()}:
         errors["bank_code"] = Msg(N_("Choose the bank of the card the payment goes to."))
     card = claims.clean_card(card_number)
     if not claims.luhn_ok(card):
         errors["card_number"] = Msg(N_("Enter the card number as printed on the card, 16 to 19 digits; check it, "
                                         "as its last digit does not match the others."))
-    if not commitment:
-        errors["commitment"] = Msg(N_("Confirm the commitment to submit the claim."))
+    uploads = uploads or []
+    may = commitments.eligibility(session, subject=credit.Subject("person", claimant.id), on=today).may_commit
+    if mode not in MODES:
+        errors["mode"] = Msg(N_("Choose whether you commit to your kinship or attach documents proving it."))
+    elif mode == "commit" and not may:
+        errors["mode"] = Msg(N_("You cannot commit instead of proving: attach the documents that prove your "
+                                "kinship."))
+    elif mode == "proof" and not uploads:
+        errors[attachments.FIELD] = Msg(N_("Attach the documents that prove your kinship, such as the household "
+                                           "register or the marriage certificate."))
+    elif mode == "proof":
+        try:
+            attachments.check(uploads)
+        except ValidationFailed as invalid:
+            errors |= invalid.errors
     if errors:
         raise ValidationFailed(errors)
+    resent = session.exec(select(Case).where(
+        Case.kind == "survivor_claim", Case.applicant_kind == filing.applicant.kind,
+        Case.applicant_id == filing.applicant.id, Case.idempotency_key == (token or "").strip()[:64])).first()
+    if resent is not None:  # the same form sent again: the claim it filed, nothing attached twice
+        return resent
     earlier = _earlier_claim(session, deceased.id)
     if earlier is not None:
         raise Conflict(Msg(N_("Survivors' benefits for this death were already claimed under %(reference)s; they "
@@ -176,14 +281,31 @@ def submit_claim(session: Session, *, filing: Filing, id_number: str, bank_code:
     found = claimable(session, deceased=deceased)
     if found is None:
         raise Conflict(Msg(N_("Report the death first; the claim follows from the report.")))
-    payload = {"deceased_id": deceased.id, "deceased_name": deceased.name,
+    confirmation = None
+    if mode == "commit":
+        confirmation = commitments.confirm(session, actor=filing.actor, item=KINSHIP_COMMITMENT,
+                                           version=notice_version, password=password, locale=locale, now=now,
+                                           today=today)
+    certificate = _certificate_upload(session, deceased.id)
+    documents = (uploads if mode == "proof" else []) + ([certificate] if certificate else [])
+    payload = {"deceased_id": deceased.id, "deceased_name": deceased.name, "relationship": relationship,
+               "kinship": "commitment" if confirmation else "documents",
                "date_of_death": found.report.date_of_death.isoformat(), "status": "retiree" if found.retired else
                "insured", "contribution_months": found.contribution_months, "months_drawn": found.months_drawn,
                "funeral_grant": str(found.result.funeral_grant), "survivor_months": str(found.result.months),
                "survivor_benefit": str(found.result.survivor_benefit), "account": str(found.account),
                "total": str(found.total), "bank": bank_code, "card": claims.mask_card(card), "card_number": card,
-               "commitment": {"accepted": True, "at": now.isoformat()}}
-    return filing.submit(session, kind="survivor_claim", payload=payload, token=token, now=now)
+               "death_certificate": "attached" if certificate else found.report.evidence}
+    if confirmation is not None:
+        payload["commitment"] = commitments.payload_entry(confirmation)
+    case = filing.submit(session, kind="survivor_claim", payload=payload, token=token, now=now)
+    if confirmation is not None:
+        commitments.keep_evidence(session, case=case, confirmation=confirmation, actor=filing.actor)
+    kept = set(session.exec(select(CaseAttachment.sha256).where(CaseAttachment.case_id == case.id)).all())
+    new = [upload for upload in documents if hashlib.sha256(upload.content).hexdigest() not in kept]
+    if new:  # a resent form returns the same case and attaches nothing twice
+        attachments.attach(session, case=case, actor=filing.actor, uploads=new, now=now)
+    return case
 
 
 def check_claim(session: Session, case: Case, payload: dict) -> CheckResult:
@@ -197,6 +319,15 @@ def check_claim(session: Session, case: Case, payload: dict) -> CheckResult:
         return CheckResult("death_reported", False, N_("Already paid under %(reference)s."), {"reference": earlier})
     return CheckResult("death_reported", True, N_("Death on %(date)s reported; %(months)s months of survivor benefit."),
                        {"date": found.report.date_of_death.isoformat(), "months": str(found.result.months)})
+
+
+def check_kinship(session: Session, case: Case, payload: dict) -> CheckResult:
+    relationship = str(payload.get("relationship", ""))
+    if relationship not in CLAIMANTS:
+        return CheckResult("kinship", False, N_("The claim names no kinship that may claim online."))
+    if payload.get("kinship") == "commitment":
+        return CheckResult("kinship", True, N_("Kinship committed to through the notice; it may be checked later."))
+    return CheckResult("kinship", True, N_("Kinship to be checked against the documents attached."))
 
 
 def apply_claim(session: Session, case: Case, approved: bool, now: datetime, note: str) -> None:
@@ -233,8 +364,9 @@ def reports_by(session: Session, *, person_id: int) -> list[tuple[DeathReport, P
 
 
 KIND_SPECS = (
-    KindSpec(Kind.SURVIVOR_CLAIM, checks=(check_claim,), effect=apply_claim,
-             shown=frozenset({"deceased_name", "date_of_death", "status", "contribution_months", "months_drawn",
+    KindSpec(Kind.SURVIVOR_CLAIM, checks=(check_claim, check_kinship), effect=apply_claim,
+             shown=frozenset({"deceased_name", "relationship", "kinship", "death_certificate", "date_of_death",
+                              "status", "contribution_months", "months_drawn",
                               "funeral_grant", "survivor_months", "survivor_benefit", "account", "total", "bank",
                               "card"})),
 )

@@ -9,6 +9,7 @@ from portal.identifiers import make_resident_id
 from portal.models import ContributionMonth, EmploymentSpell, Person
 from portal.policy.dates import add_months
 from portal.queue import service, take
+from portal.queue.attachments import Upload
 from portal.services import claims
 from portal.services.person_requests import online
 from tests import factories
@@ -20,6 +21,9 @@ TODAY = date(2026, 11, 28)
 CARD = "6222020200112233446"
 BAD_CARD = "6222020200112233445"
 _serial = itertools.count(11, 2)  # odd sequence digits: men
+# Documents as a family member sends them: a scanned death certificate, a photo of the household register.
+PDF = Upload(filename="死亡证明.pdf", content=b"%PDF-1.4\n% a death certificate\n%%EOF\n")
+KINSHIP = Upload(filename="户口簿.jpg", content=b"\xff\xd8\xff\xe0 a household register page")
 
 
 def history(db, person, *, start: date, end: date, base_fen: int = 600000, employer=None, deemed_until=None):

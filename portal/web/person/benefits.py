@@ -9,7 +9,8 @@
     POST /me/certification                   certify now (card sign-in with the face check)
     POST /me/certification/family            certify a family member who receives a pension (a request)
     GET  /me/claims/survivor                 report a death, claim the survivors' benefits
-    POST /me/claims/survivor/death           report a death
+    POST /me/claims/survivor/death           report a death (with a commitment, or the death certificate attached)
+    GET  /me/claims/survivor/death/{id}/certificate   the certificate attached, for the person who reported it
     POST /me/claims/survivor                 claim (card sign-in with the face check)
 """
 
@@ -19,6 +20,7 @@ import csv
 import io
 import logging
 import secrets
+from urllib.parse import quote
 
 from starlette.responses import Response
 from starlette.routing import Route
@@ -27,15 +29,19 @@ from portal import i18n
 from portal.documents import award as award_pdf
 from portal.documents.certificate import FontMissing
 from portal.errors import N_, Conflict, Msg, ValidationFailed
+from portal.policy import commitments as commitment_catalogue
 from portal.policy.dates import fmt_month, parse_month
 from portal.policy.money import from_fen
-from portal.services import certification, claims, payroll, survivors
+from portal.queue import attachments
+from portal.services import certification, claims, commitments, credit, payroll, survivors, upload_limits
 from portal.services.accounts import person_of
 from portal.services.person_requests import online
 from portal.web.access import PERSON, PERSON_FACE
 from portal.web.endpoint import Ctx, endpoint
+from portal.web.limits import upload_refusal
 from portal.web.person.records import CertificateUnavailable, verify_url
 from portal.web.public.policy import parameter_labels
+from portal.web.shared.requests import uploads_from
 
 log = logging.getLogger("portal.web")
 
@@ -236,9 +242,16 @@ def _survivor_page(ctx: Ctx) -> dict:
     person = person_of(ctx.db, ctx.actor)
     reports = survivors.reports_by(ctx.db, person_id=person.id)
     claimable = {deceased.id: survivors.claimable(ctx.db, deceased=deceased) for _, deceased, _ in reports}
-    return dict(reports=reports, claimable=claimable, from_fen=from_fen, bank_options=_bank_options(), token=_token(ctx),
+    with_certificate = {report.id for report, _, _ in reports
+                        if survivors.certificate_of(ctx.db, report=report) is not None}
+    eligibility = commitments.eligibility(ctx.db, subject=credit.Subject("person", person.id), on=ctx.today)
+    return dict(reports=reports, claimable=claimable, with_certificate=with_certificate, from_fen=from_fen,
+                bank_options=_bank_options(), token=_token(ctx),
                 relationships=[(key, i18n.gettext(text)) for key, text in RELATIONSHIPS.items()],
-                death_commitment=survivors.COMMITMENT, claim_commitment=claims.COMMITMENT,
+                claimants=[(key, i18n.gettext(RELATIONSHIPS[key])) for key in survivors.CLAIMANTS],
+                death_commitment=survivors.COMMITMENT, eligibility=eligibility,
+                notice=commitment_catalogue.notice(survivors.KINSHIP_COMMITMENT, ctx.today),
+                say=lambda message: message.render(i18n.gettext),
                 face_verified=bool(ctx.principal and ctx.principal.face_verified))
 
 
@@ -247,31 +260,73 @@ def survivor(ctx: Ctx):
     return ctx.render("person/claims_survivor.html", **_survivor_page(ctx))
 
 
+def _one_upload(ctx: Ctx, name: str) -> attachments.Upload | None:
+    found = uploads_from(ctx, name)
+    return found[0] if found else None
+
+
 @endpoint(PERSON)
 def survivor_death(ctx: Ctx):
     person = person_of(ctx.db, ctx.actor)
+    certificate = _one_upload(ctx, survivors.CERTIFICATE_FIELD) if ctx.value("evidence") == "certificate" else None
+    if certificate is not None:
+        throttled = upload_refusal(ctx)
+        if throttled is not None:
+            return throttled
+        upload_limits.note(ctx.db, actor=ctx.actor, now=ctx.now, what="death_certificate", accepted=True)
     try:
         survivors.report_death(ctx.db, reporter=person, id_number=ctx.value("id_number"),
                                date_of_death=ctx.value("date_of_death"), evidence=ctx.value("evidence"),
-                               certificate_number=ctx.value("certificate_number"),
                                relationship=ctx.value("relationship"), commitment=ctx.value("commitment") == "yes",
-                               actor=ctx.actor, now=ctx.now, today=ctx.today)
+                               certificate=certificate, actor=ctx.actor, now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
-        return ctx.fail("person/claims_survivor.html", error.errors, page=lambda: _survivor_page(ctx))
+
+        def page() -> dict:
+            if certificate is not None:  # the refused file still counts against the upload limit
+                upload_limits.note(ctx.db, actor=ctx.actor, now=ctx.now, what="death_certificate", accepted=False)
+            return _survivor_page(ctx)
+
+        return ctx.fail("person/claims_survivor.html", error.errors, page=page)
     ctx.flash("The death is recorded. Payments stop from the month after it; you may now claim the survivors' "
               "benefits.")
     return ctx.redirect(ctx.request.url_for("person_survivor").path)
 
 
+@endpoint(PERSON)
+def survivor_certificate(ctx: Ctx):
+    person = person_of(ctx.db, ctx.actor)
+    stored = survivors.reported_certificate(ctx.db, reporter=person, report_id=int(ctx.path_params["report_id"]))
+    ascii_name = stored.filename.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "") or "document"
+    return Response(stored.content, media_type=stored.content_type, headers={
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(stored.filename)}",
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+
+
 @endpoint(PERSON_FACE)
 def survivor_claim(ctx: Ctx):
+    password = ctx.form.get("password") if ctx.form is not None else None
+    mode = ctx.value("mode")
     try:
-        case = survivors.submit_claim(ctx.db, filing=online(ctx.db, ctx.actor), id_number=ctx.value("deceased"),
-                                      bank_code=ctx.value("bank_code"), card_number=ctx.value("card_number"),
-                                      commitment=ctx.value("claim_commitment") == "yes", token=ctx.value("token"),
-                                      now=ctx.now, today=ctx.today)
+        case = survivors.submit_claim(
+            ctx.db, filing=online(ctx.db, ctx.actor), id_number=ctx.value("deceased"),
+            relationship=ctx.value("claim_relationship"), bank_code=ctx.value("bank_code"),
+            card_number=ctx.value("card_number"), mode=mode, password=password if isinstance(password, str) else "",
+            notice_version=ctx.value("notice_version"), locale=ctx.locale,
+            uploads=uploads_from(ctx) if mode == "proof" else [], token=ctx.value("token"), now=ctx.now,
+            today=ctx.today)
     except ValidationFailed as error:
-        return ctx.fail("person/claims_survivor.html", error.errors, page=lambda: _survivor_page(ctx))
+        wrong_password = commitments.was_wrong_password(error)
+
+        def page() -> dict:
+            if wrong_password:  # kept: recorded after the refused request's rollback
+                commitments.note_wrong_password(ctx.db, actor=ctx.actor, now=ctx.now)
+            return _survivor_page(ctx)
+
+        # The form names the claimant's relationship apart from the death report's; the notice is confirmed by the
+        # card's face check, so what the service says of the confirmation belongs to the choice of commitment.
+        renamed = {"relationship": "claim_relationship", "password": "mode"}
+        errors = {renamed.get(name, name): message for name, message in error.errors.items()}
+        return ctx.fail("person/claims_survivor.html", errors, page=page)
     except Conflict as refused:
         return ctx.fail("person/claims_survivor.html", {"deceased": refused.message}, status=409,
                         page=lambda: _survivor_page(ctx))
@@ -292,5 +347,7 @@ routes = [
     Route("/me/certification/family", certification_family, methods=["POST"], name="person_certification_family"),
     Route("/me/claims/survivor", survivor, methods=["GET"], name="person_survivor"),
     Route("/me/claims/survivor/death", survivor_death, methods=["POST"], name="person_survivor_death"),
+    Route("/me/claims/survivor/death/{report_id:int}/certificate", survivor_certificate,
+          name="person_survivor_certificate"),
     Route("/me/claims/survivor", survivor_claim, methods=["POST"], name="person_survivor_claim"),
 ]

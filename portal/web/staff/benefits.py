@@ -52,7 +52,7 @@ def certify(ctx: Ctx):
 def death(ctx: Ctx):
     try:
         survivors.report_death(ctx.db, reporter=None, id_number=ctx.value("death_id_number"),
-                               date_of_death=ctx.value("date_of_death"), evidence="", certificate_number="",
+                               date_of_death=ctx.value("date_of_death"), evidence="",
                                relationship="", commitment=False, actor=ctx.actor, now=ctx.now, today=ctx.today,
                                staff_id=ctx.principal.account_id)
     except ValidationFailed as error:
