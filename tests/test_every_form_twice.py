@@ -328,6 +328,35 @@ def explain_anomaly(w: World):
     return "staff", f"/staff/monitoring/anomalies/{flag.id}/explain", {"note": "十月缓缴，已核实"}, None
 
 
+def draft_budget(w: World):
+    from portal.models import MonitoringMonth
+
+    for month in range(1, 13):  # one complete year on record to draft from
+        w.db.add(MonitoringMonth(month=date(2025, month, 1), area="220000", collected_fen=100000,
+                                 payments_out_fen=90000, computed_at=NOW))
+    w.db.flush()
+    return "staff", "/staff/monitoring/budget/draft", {"note": "初稿"}, None
+
+
+def budget_step(w: World):
+    from portal.models import FundBudget, FundBudgetStep
+
+    bureau = factories.staff(w.db, name="钱科长", roles="supervisor")
+    version = FundBudget(year=TODAY.year + 1, version=1, state="drafted", figures="{}", drafted_by=bureau.id,
+                         drafted_at=NOW)
+    w.db.add(version)
+    w.db.flush()
+    w.db.add(FundBudgetStep(budget_id=version.id, step="draft", decided_by=bureau.id, decided_at=NOW))
+    w.db.flush()
+    return "staff", f"/staff/monitoring/budget/{version.id}/step", {"version": "1", "step": "department_review",
+                                                                   "decision": "agree"}, None
+
+
+def budget_receipt(w: World):
+    return "staff", "/staff/monitoring/budget/receipts", {"receipt_area": "220100", "month": "2026-03",
+                                                          "kind": "subsidy", "amount": "1000.00"}, None
+
+
 def employer_objection(w: World):
     return "employer", "/employer/credit/objection", {"statement": "评级有误", "token": "walk-objection-e"}, None
 
@@ -386,6 +415,9 @@ SCENARIOS = {
     "/staff/queue/take": take,
     "/staff/cases/{reference:str}/action": case_action,
     "/staff/monitoring/anomalies/{flag_id:id}/explain": explain_anomaly,
+    "/staff/monitoring/budget/draft": draft_budget,
+    "/staff/monitoring/budget/{budget_id:id}/step": budget_step,
+    "/staff/monitoring/budget/receipts": budget_receipt,
     "/employer/employees": add_employee,
     "/employer/employees/{spell_id:id}/end": end_spell,
     "/employer/requests/{reference:str}/resubmit": employer_resubmit,

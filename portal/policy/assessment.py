@@ -16,7 +16,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from portal.policy.parameters import Used, param
 
 # The indicators in the order the report lists them (the seed's, then requests handled on time).
-INDICATORS = ("collection_rate", "contribution_rate", "enrolment_completion", "budget_completion", "on_time_share")
+INDICATORS = ("collection_rate", "contribution_rate", "enrolment_completion", "budget_completion", "remittance",
+              "subsidy_arrival", "on_time_share")
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")

@@ -29,6 +29,7 @@ from portal.models import (
     MonitoringMonth,
     PensionAward,
     Person,
+    StaffMember,
     Transfer,
 )
 from portal.policy import budget as projection
@@ -179,6 +180,13 @@ def versions(session: Session, *, year: int) -> list[Version]:
     return [Version(item, steps.get(item.id, []), json.loads(item.figures or "{}")) for item in budgets]
 
 
+def staff_names(session: Session, *, ids: set[int]) -> dict[int, str]:
+    """The names of the staff who drafted or decided budget steps."""
+    if not ids:
+        return {}
+    return dict(session.execute(select(StaffMember.id, StaffMember.name).where(StaffMember.id.in_(ids))).all())
+
+
 def approved_lines(session: Session, *, area: str, year: int) -> projection.Draft | None:
     """The area's figures in the year's approved (frozen) budget; None when none is approved."""
     figures_json = session.execute(select(FundBudget.figures).where(FundBudget.year == year,
@@ -282,7 +290,7 @@ def record_receipt(session: Session, *, area: str, month: date | None, kind: str
     if area not in monitoring.PREFECTURES:
         errors["area"] = Msg(N_("Choose the prefecture the money is for."))
     if month is None:
-        errors["month"] = Msg(N_("Enter the month as YYYY-MM."))
+        errors["month"] = Msg(N_("Enter the month as year-month, for example 2026-03."))
     if kind not in RECEIPT_KINDS:
         errors["kind"] = Msg(N_("Choose what the money is."))
     try:

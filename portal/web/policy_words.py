@@ -129,6 +129,8 @@ VALUE_WORDS: dict[str, tuple[str, str]] = {
     "contribution_rate": ("缴费率", "contribution rate"),
     "enrolment_completion": ("参保计划完成率", "enrolment plan completion"),
     "budget_completion": ("征缴预算完成率", "collection budget completion"),
+    "remittance": ("基金归集省级专户完成率", "remittance to the provincial account"),
+    "subsidy_arrival": ("财政补助到位率", "arrival of fiscal subsidies"),
     "on_time_share": ("业务按时办结率", "requests decided on time"),
     "supervision_below": ("低于此分列为重点督导", "score below which supervision is targeted"),
     "funeral_grant_months": ("丧葬补助金月数", "months of funeral grant"),

@@ -15,7 +15,8 @@ WEIGHTS = scoring.weights(date(2026, 10, 1))
 
 def test_the_weights_are_dated_parameter_data_marked_provisional():
     assert WEIGHTS.provisional and WEIGHTS.confidence == "unsourced"
-    assert sum(WEIGHTS.value[code] for code in scoring.INDICATORS) == 100
+    assert all(WEIGHTS.value[code] > 0 for code in scoring.INDICATORS)  # scaled over those with records
+    assert {"remittance", "subsidy_arrival"} <= set(scoring.INDICATORS)
 
 
 def test_a_score_weighs_each_achieved_share_capped_at_one():
@@ -53,7 +54,7 @@ def test_the_province_s_prefectures_are_scored_ranked_and_the_laggards_flagged(d
     # 20,000 planned, 1 of 2 requests on time; weights 30, 25, 20, 10 of 85 (no budget yet).
     changchun = by_area["220100"]
     assert [item.points for item in changchun.indicators] == [Decimal("26.47"), Decimal("22.06"), Decimal("0.00"),
-                                                              None, Decimal("5.88")]
+                                                              None, None, None, Decimal("5.88")]
     assert changchun.score == Decimal("54.41")
     assert changchun.worst == "enrolment_completion" and changchun.supervise
     assert by_area["220300"].score == Decimal("73.34")  # the flexible worker: every month paid, one enrolment
@@ -62,3 +63,32 @@ def test_the_province_s_prefectures_are_scored_ranked_and_the_laggards_flagged(d
     assert [item.rank for item in result.scores[:3]] == [1, 2, 3]
     assert by_area["220300"].supervise  # 73.34 is under the line of 80 too
     assert by_area["220400"].score == Decimal("0.00")  # Liaoyuan: no records, nothing enrolled against its plan
+
+
+def test_remittance_and_the_arrival_of_fiscal_subsidies_count_from_the_money_recorded_as_arrived(db):
+    from portal.auth.principal import Actor, Principal
+    from portal.services import budget
+    from tests import factories
+
+    Province(db)
+    clerk = factories.staff(db, roles="supervisor")
+    actor = Actor(Principal(kind="staff", account_id=clerk.id, display_name=clerk.name, roles=frozenset({"supervisor"})))
+    monitoring.refresh(db, now=NOW, today=TODAY)
+    budget.record_receipt(db, area="220100", month=date(2026, 5, 1), kind="remittance", amount="3240.00", note="",
+                          actor=actor, now=NOW)
+    budget.record_receipt(db, area="220100", month=date(2026, 6, 1), kind="subsidy", amount="500.00", note="",
+                          actor=actor, now=NOW)
+    db.commit()
+
+    result = assessment.assess(db, year=2026, today=TODAY, budget_income={},
+                               budget_subsidy={"220100": Decimal("1200.00")})
+
+    changchun = {item.area: item for item in result.scores}["220100"]
+    achieved = {item.code: item.achieved for item in changchun.indicators}
+    # 3,240.00 remitted of 4,320.00 collected; 500.00 arrived of 1,200.00 × 10/12 budgeted.
+    assert (achieved["remittance"], achieved["subsidy_arrival"]) == (Decimal("0.75"), Decimal("0.5"))
+    # (30 × 0.75 + 25 × 0.75 + 20 × 0 + 10 × 0.75 + 5 × 0.5 + 10 × 0.5) over weights of 100
+    assert changchun.score == Decimal("56.25")
+    # Once remittances are recorded, a prefecture that collected and remitted nothing has remitted none of it.
+    jilin = {item.code: item.achieved for item in {s.area: s for s in result.scores}["220200"].indicators}
+    assert jilin["remittance"] == Decimal(0) and jilin["subsidy_arrival"] is None

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 
+from sqlmodel import select
+
 from portal.services import anomalies, monitoring
 from tests import factories
 from tests.conftest import csrf_token
@@ -266,3 +268,86 @@ def test_a_cell_that_starts_like_a_formula_is_downloaded_as_text_and_negative_am
     assert safe_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
     assert safe_cell("@SUM(A1)") == "'@SUM(A1)"
     assert safe_cell("-2400.00") == "-2400.00" and safe_cell(12) == "12" and safe_cell("长春市") == "长春市"
+
+
+def test_the_budget_goes_through_its_approval_chain_on_the_page_each_step_by_another_supervisor(client, db,
+                                                                                                frozen_clock):
+    from portal.models import FundBudget
+
+    stored_years(db)
+    supervisor_signed_in(client, db)
+    page = client.get("/staff/monitoring/budget?lang=en&area=220100")
+    assert "No version of the 2027 budget is drafted yet." in page.text
+    drafted = client.post("/staff/monitoring/budget/draft?lang=en",
+                          data={"csrf_token": csrf_token(page.text), "area": "220100", "note": "初稿"})
+    assert drafted.status_code == 303
+    page = client.get("/staff/monitoring/budget?lang=en&area=220100")
+    assert "Version 1: Drafted; waiting for the provincial department's review" in page.text
+    assert "¥15,600.00" in page.text[page.text.index("approval-title"):]  # Changchun's drafted income
+    version = db.exec(select(FundBudget)).one()
+    db.commit()  # ends the test's read, which would hold SQLite's lock against the app's writes
+
+    # The drafter cannot review their own version: the page says so and nothing moves.
+    refused = client.post(f"/staff/monitoring/budget/{version.id}/step?lang=en",
+                          data={"csrf_token": csrf_token(page.text), "version": "1", "step": "department_review",
+                                "decision": "agree", "area": "220100"})
+    assert refused.status_code == 422
+    assert "another person must decide this step" in refused.text
+
+    client.cookies.clear()
+    reviewer = factories.staff(db, roles="supervisor", name="吴处长")
+    db.commit()
+    sign_in_staff(client, reviewer)
+    page = client.get("/staff/monitoring/budget?lang=en&area=220100")
+    empty = client.post(f"/staff/monitoring/budget/{version.id}/step?lang=en",
+                        data={"csrf_token": csrf_token(page.text), "version": "1", "step": "department_review",
+                              "decision": "return", "note": "", "area": "220100"})
+    assert empty.status_code == 422 and "Say why the version goes back to the bureau." in empty.text
+    returned = client.post(f"/staff/monitoring/budget/{version.id}/step?lang=en",
+                           data={"csrf_token": csrf_token(page.text), "version": "1", "step": "department_review",
+                                 "decision": "return", "note": "支出增长偏低", "area": "220100"})
+    assert returned.status_code == 303
+    db.expire_all()
+    assert db.get(FundBudget, version.id).state == "returned"
+    db.commit()
+    page = client.get("/staff/monitoring/budget?lang=en&area=220100")
+    assert "Version 1: Returned to the bureau" in page.text and "支出增长偏低" in page.text
+    assert "Draft version 2 from the record" in page.text
+
+
+def test_a_prefecture_supervisor_reads_the_budget_but_cannot_draft_or_record_money(client, db, frozen_clock):
+    stored_years(db)
+    boss = factories.staff(db, roles="supervisor", name="郑主管")
+    boss.region = "220100"
+    db.commit()
+    sign_in_staff(client, boss)
+    page = client.get("/staff/monitoring/budget?lang=en")
+    assert page.status_code == 200 and "Record money that arrived" not in page.text
+    answer = client.post("/staff/monitoring/budget/draft", data={"csrf_token": csrf_token(page.text)})
+    assert answer.status_code == 403
+    answer = client.post("/staff/monitoring/budget/receipts",
+                         data={"csrf_token": csrf_token(page.text), "receipt_area": "220100", "month": "2026-03",
+                               "kind": "subsidy", "amount": "100"})
+    assert answer.status_code == 403
+
+
+def test_money_arriving_is_recorded_and_a_wrong_amount_is_refused_keeping_what_was_typed(client, db, frozen_clock):
+    from portal.services import budget
+
+    stored_years(db)
+    supervisor_signed_in(client, db)
+    page = client.get("/staff/monitoring/budget?lang=en")
+    wrong = client.post("/staff/monitoring/budget/receipts?lang=en",
+                        data={"csrf_token": csrf_token(page.text), "receipt_area": "220100", "month": "2026-03",
+                              "kind": "remittance", "amount": "12.345", "receipt_note": "三月归集"})
+    assert wrong.status_code == 422
+    assert "Enter the amount in yuan, above zero, to the fen" in wrong.text and "三月归集" in wrong.text
+    assert budget.receipts(db) == []
+    db.commit()  # ends the test's read, which would hold SQLite's lock against the app's writes
+    done = client.post("/staff/monitoring/budget/receipts?lang=en",
+                       data={"csrf_token": csrf_token(page.text), "receipt_area": "220100", "month": "2026-03",
+                             "kind": "remittance", "amount": "1,200.50", "receipt_note": "三月归集"})
+    assert done.status_code == 303
+    page = client.get("/staff/monitoring/budget?lang=en&area=220100")
+    table = page.text[page.text.index("table-receipts"):]
+    assert "March 2026" in table and "Remittance of collections" in table and "¥1,200.50" in table

@@ -6,6 +6,9 @@
     GET  /staff/monitoring/anomalies                  the anomaly flags; /{id} one with its evidence
     POST /staff/monitoring/anomalies/{id}/explain     a supervisor marks it explained with a note
     GET  /staff/monitoring/budget                     next year's draft, this year's execution, the fund to 2050
+    POST /staff/monitoring/budget/draft               the bureau drafts a new version of next year's budget
+    POST /staff/monitoring/budget/{id}/step           a review or the approval of a version (agree or return)
+    POST /staff/monitoring/budget/receipts            a remittance or fiscal subsidy arrived in the provincial account
     GET  /staff/monitoring/csv/{table}                any of those tables as a spreadsheet (UTF-8 with BOM)
 
 Filters (query): ``area`` (220000 the province, or a prefecture code) and ``month`` (YYYY-MM); anything else falls
@@ -29,8 +32,9 @@ from starlette.routing import Route
 
 from portal import i18n
 from portal.documents import assessment_report as assessment_report_pdf
-from portal.errors import N_, Msg, NotFound, ValidationFailed
+from portal.errors import N_, Forbidden, Msg, NotFound, ValidationFailed
 from portal.policy import anomalies as anomaly_rules
+from portal.policy import budget as budget_chain
 from portal.policy.dates import fmt_month, parse_month
 from portal.policy.parameters import param
 from portal.services import anomalies, assessment, budget, monitoring
@@ -58,6 +62,8 @@ INDICATOR_LABELS = {
     "contribution_rate": N_("Contribution rate"),
     "enrolment_completion": N_("Enrolment plan completion"),
     "budget_completion": N_("Collection budget completion"),
+    "remittance": N_("Remittance to the provincial account"),
+    "subsidy_arrival": N_("Arrival of fiscal subsidies"),
     "on_time_share": N_("Requests decided on time"),
 }
 SERIES_MONTHS = 12
@@ -293,16 +299,120 @@ def largest_variances(months: list) -> list[tuple[str, object]]:
         :LARGEST_VARIANCES]
 
 
-@endpoint(SUPERVISORS)
-def budget_page(ctx: Ctx):
+STEP_LABELS = {
+    "draft": N_("Drafted by the provincial social insurance bureau"),
+    "department_review": N_("Review by the provincial department of human resources and social security"),
+    "finance_review": N_("Review by the provincial finance department"),
+    "approval": N_("Approval"),
+}
+STATE_LABELS = {
+    "drafted": N_("Drafted; waiting for the provincial department's review"),
+    "department_reviewed": N_("Reviewed by the provincial department; waiting for the finance department's review"),
+    "finance_reviewed": N_("Reviewed by the finance department; waiting for approval"),
+    "approved": N_("Approved and frozen"),
+    "returned": N_("Returned to the bureau"),
+    "superseded": N_("Replaced by a later version"),
+}
+RECEIPT_LABELS = {"remittance": N_("Remittance of collections"), "subsidy": N_("Fiscal subsidy")}
+
+
+def fen_to_yuan(fen: int) -> Decimal:
+    return Decimal(int(fen)) / 100
+
+
+def provincial(ctx: Ctx) -> bool:
+    """Only provincial supervisors draft, review and approve the budget and record money arriving."""
+    return monitoring.PROVINCE in visible_areas(ctx)
+
+
+def _budget_page(ctx: Ctx) -> dict:
     chosen = filters(ctx)
     this_year = ctx.today.year
     draft = budget.draft(ctx.db, area=chosen.area, year=this_year + 1, today=ctx.today)
     current, months = budget.execution(ctx.db, area=chosen.area, year=this_year, today=ctx.today)
     long_run = budget.long_horizon(ctx.db, today=ctx.today) if chosen.area == monitoring.PROVINCE else None
-    return ctx.render("staff/monitoring/budget.html", draft=draft, current=current, execution=months,
-                      this_year=this_year, largest=largest_variances(months), long_run=long_run,
-                      gap_source=param("gap_sharing").at(date(this_year + 1, 12, 31)).source, **_context(ctx, chosen))
+    versions = budget.versions(ctx.db, year=this_year + 1)
+    people = budget.staff_names(ctx.db, ids={step.decided_by for version in versions for step in version.steps})
+    return {"draft": draft, "current": current, "execution": months, "this_year": this_year,
+            "largest": largest_variances(months), "long_run": long_run,
+            "current_approved": budget.approved_lines(ctx.db, area=chosen.area, year=this_year) is not None,
+            "versions": versions, "people": people, "step_labels": STEP_LABELS, "state_labels": STATE_LABELS,
+            "provincial": provincial(ctx), "receipt_labels": RECEIPT_LABELS, "yuan": fen_to_yuan,
+            "can_draft": budget_chain.may_draft(version.budget.state for version in versions) is None,
+            "receipts": budget.receipts(ctx.db, area=chosen.area if chosen.area != monitoring.PROVINCE else ""),
+            "gap_source": param("gap_sharing").at(date(this_year + 1, 12, 31)).source, **_context(ctx, chosen)}
+
+
+@endpoint(SUPERVISORS)
+def budget_page(ctx: Ctx):
+    return ctx.render("staff/monitoring/budget.html", **_budget_page(ctx))
+
+
+def _back_to_budget(ctx: Ctx, anchor: str):
+    area = ctx.value("area")
+    query = f"?area={area}" if area in visible_areas(ctx) else ""
+    return ctx.redirect(ctx.request.url_for("staff_monitoring_budget").path + query + anchor)
+
+
+@endpoint(SUPERVISORS)
+def budget_draft(ctx: Ctx):
+    if not provincial(ctx):
+        raise Forbidden(Msg(N_("Only provincial supervisors draft the fund budget.")))
+    try:
+        drafted = budget.draft_version(ctx.db, year=ctx.today.year + 1, actor=ctx.actor, note=ctx.value("note"),
+                                       now=ctx.now, today=ctx.today)
+    except ValidationFailed as error:
+        return ctx.fail("staff/monitoring/budget.html", error.errors, page=lambda: _budget_page(ctx))
+    ctx.flash(N_("Version %(version)s of the budget is drafted and waits for the provincial department's review."),
+              version=drafted.version)
+    return _back_to_budget(ctx, "#approval-title")
+
+
+@endpoint(SUPERVISORS)
+def budget_step(ctx: Ctx):
+    if not provincial(ctx):
+        raise Forbidden(Msg(N_("Only provincial supervisors decide on the fund budget.")))
+    decision = ctx.value("decision")
+    try:
+        version = int(ctx.value("version"))
+    except ValueError:
+        version = 0
+    try:
+        if decision not in ("agree", "return"):
+            raise ValidationFailed({"decision": Msg(N_("Choose whether this step agrees or returns the version."))})
+        decided = budget.decide_step(ctx.db, budget_id=ctx.path_params["budget_id"], version=version,
+                                     step=ctx.value("step"), agreed=decision == "agree", note=ctx.value("note"),
+                                     actor=ctx.actor, now=ctx.now)
+    except ValidationFailed as error:
+        return ctx.fail("staff/monitoring/budget.html", error.errors, page=lambda: _budget_page(ctx))
+    if decided.state == "approved":
+        ctx.flash(N_("Version %(version)s is approved; the budget is frozen."), version=decided.version)
+    elif decided.state == "returned":
+        ctx.flash(N_("Version %(version)s is returned to the bureau with your reason."), version=decided.version)
+    else:
+        ctx.flash(N_("Your review of version %(version)s is recorded; it moves to the next step."),
+                  version=decided.version)
+    return _back_to_budget(ctx, "#approval-title")
+
+
+@endpoint(SUPERVISORS)
+def budget_receipt(ctx: Ctx):
+    if not provincial(ctx):
+        raise Forbidden(Msg(N_("Only provincial supervisors record money arriving in the provincial account.")))
+    try:
+        month = parse_month(ctx.value("month"))
+    except ValueError:
+        month = None
+    try:
+        budget.record_receipt(ctx.db, area=ctx.value("receipt_area"), month=month, kind=ctx.value("kind"),
+                              amount=ctx.value("amount"), note=ctx.value("receipt_note"), actor=ctx.actor,
+                              now=ctx.now)
+    except ValidationFailed as error:
+        renamed = {{"area": "receipt_area", "note": "receipt_note"}.get(name, name): message
+                   for name, message in error.errors.items()}
+        return ctx.fail("staff/monitoring/budget.html", renamed, page=lambda: _budget_page(ctx))
+    ctx.flash(N_("The money is recorded as arrived in the provincial special account."))
+    return _back_to_budget(ctx, "#receipts-title")
 
 
 # --- CSV ---------------------------------------------------------------------------------------------------------
@@ -434,6 +544,11 @@ routes = [
           name="staff_monitoring_assessment_report"),
     Route("/staff/monitoring/anomalies", anomalies_page, methods=["GET"], name="staff_monitoring_anomalies"),
     Route("/staff/monitoring/budget", budget_page, methods=["GET"], name="staff_monitoring_budget"),
+    Route("/staff/monitoring/budget/draft", budget_draft, methods=["POST"], name="staff_monitoring_budget_draft"),
+    Route("/staff/monitoring/budget/{budget_id:id}/step", budget_step, methods=["POST"],
+          name="staff_monitoring_budget_step"),
+    Route("/staff/monitoring/budget/receipts", budget_receipt, methods=["POST"],
+          name="staff_monitoring_budget_receipt"),
     Route("/staff/monitoring/anomalies/{flag_id:id}", anomaly_page, methods=["GET"], name="staff_monitoring_anomaly"),
     Route("/staff/monitoring/anomalies/{flag_id:id}/explain", anomaly_explain, methods=["POST"],
           name="staff_monitoring_anomaly_explain"),
