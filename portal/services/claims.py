@@ -520,8 +520,10 @@ def recompute_provisional(session: Session, *, now: datetime) -> list[Recomputed
         new_fen = to_fen(result.total)
         if new_fen == award.monthly_fen and result.provisional == award.provisional:
             continue
-        paid = session.exec(select(PensionPayment.month).where(PensionPayment.award_id == award.id)).all()
-        difference = (new_fen - award.monthly_fen) * len(paid)
+        paid = session.exec(select(PensionPayment.correction_fen).where(PensionPayment.award_id == award.id)).all()
+        # What the months paid under this award come to more or less, plus what of its own difference is not
+        # settled yet (a second recompute before the next payroll loses nothing).
+        difference = (new_fen - award.monthly_fen) * len(paid) + award.difference_fen - sum(paid)
         replacement = _award_row(session, person=person, result=result, claim_date=award.claim_date,
                                  bank_code=award.bank_code, card_number=award.card_number, now=now,
                                  claim_id=award.claim_id, reference=award.case_reference)
@@ -536,10 +538,17 @@ def recompute_provisional(session: Session, *, now: datetime) -> list[Recomputed
         session.add(award)
         # Payments already made stay linked to the award they were made under.
         session.flush()
-        notices.notify(session=session, recipient_kind="person", recipient_id=person.id, now=now,
-                       title=N_("Your pension was recomputed with the published figures: %(amount)s yuan a month; "
-                                "%(difference)s yuan for the months already paid is settled with the next payment."),
-                       params={"amount": str(result.total), "difference": str(from_fen(difference))})
+        if difference > 0:
+            title = N_("Your pension was recomputed with the published figures: %(amount)s yuan a month. The "
+                       "%(difference)s yuan still owed for the months already paid comes with the next payment.")
+        elif difference < 0:
+            title = N_("Your pension was recomputed with the published figures: %(amount)s yuan a month. The "
+                       "%(difference)s yuan overpaid is deducted from the next payments, at most a month's pension "
+                       "each.")
+        else:
+            title = N_("Your pension was recomputed with the published figures: %(amount)s yuan a month.")
+        notices.notify(session=session, recipient_kind="person", recipient_id=person.id, now=now, title=title,
+                       params={"amount": str(result.total), "difference": str(abs(from_fen(difference)))})
         audit.record(session=session, actor=SYSTEM, action="pension.recomputed", now=now,
                      object_type="pension_award", object_id=replacement.id,
                      detail={"replaces": award.id, "old": str(from_fen(award.monthly_fen)), "new": str(result.total),

@@ -5,7 +5,9 @@ the month it is paid through) up to M that are not paid yet, while the pensioner
 the start of M) and alive (up to the month of death). One ``INSERT … SELECT … ON CONFLICT DO NOTHING`` does it;
 each (person, month) is paid at most once, so a second run pays nothing twice, and months skipped while
 certification was overdue are paid by the first run after it is restored (back pay). A recomputed award's
-difference goes with the same run. The run's totals by prefecture are written in one more statement; payment files
+difference goes with the same run: all of it when it is owed to the pensioner; when it is to be recovered, at most
+that month's pension is deducted, and the rest from the next months (what is left is the difference less the
+corrections already paid under the award, so a rerun deducts nothing twice). The run's totals by prefecture are written in one more statement; payment files
 are one CSV per bank.
 
 ``adjust`` writes the yearly adjustment for every award whose pensioner retired by the end of the year before:
@@ -41,18 +43,26 @@ INSERT INTO pension_payment (person_id, award_id, month, run_month, pension_fen,
                              amount_fen, region, bank_code, recoverable, paid_at)
 SELECT x.person_id, x.award_id, x.month, :run, x.pension_fen, x.adjustment_fen, x.correction_fen,
        x.pension_fen + x.adjustment_fen + x.correction_fen, x.region, x.bank_code, :no, :now
-FROM (SELECT a.person_id AS person_id, a.id AS award_id, m.month AS month, a.monthly_fen AS pension_fen,
-             COALESCE((SELECT SUM(j.amount_fen) FROM pension_adjustment j
-                       WHERE j.person_id = a.person_id AND j.effective_month <= m.month), 0) AS adjustment_fen,
-             CASE WHEN m.month = :run AND a.difference_run_month IS NULL THEN a.difference_fen ELSE 0 END
-               AS correction_fen,
-             a.region AS region, a.bank_code AS bank_code
-      FROM pension_award a
-      JOIN ({months}) m ON m.month >= a.first_payment_month AND (a.paid_through IS NULL OR m.month > a.paid_through)
-                       AND (a.stopped_after IS NULL OR m.month <= a.stopped_after)
-      WHERE a.superseded_by IS NULL
-        AND EXISTS (SELECT 1 FROM life_certification c WHERE c.person_id = a.person_id AND c.certified_on >= :cutoff)
-        AND NOT EXISTS (SELECT 1 FROM pension_payment p WHERE p.person_id = a.person_id AND p.month = m.month)) x
+FROM (SELECT y.person_id, y.award_id, y.month, y.pension_fen, y.adjustment_fen, y.region, y.bank_code,
+             CASE WHEN y.owed < -(y.pension_fen + y.adjustment_fen) THEN -(y.pension_fen + y.adjustment_fen)
+                  ELSE y.owed END AS correction_fen
+      FROM (SELECT a.person_id AS person_id, a.id AS award_id, m.month AS month, a.monthly_fen AS pension_fen,
+                   COALESCE((SELECT SUM(j.amount_fen) FROM pension_adjustment j
+                             WHERE j.person_id = a.person_id AND j.effective_month <= m.month), 0) AS adjustment_fen,
+                   CASE WHEN m.month = :run AND a.difference_fen <> 0
+                        THEN a.difference_fen - COALESCE((SELECT SUM(q.correction_fen) FROM pension_payment q
+                                                          WHERE q.award_id = a.id), 0)
+                        ELSE 0 END AS owed,
+                   a.region AS region, a.bank_code AS bank_code
+            FROM pension_award a
+            JOIN ({months}) m ON m.month >= a.first_payment_month
+                             AND (a.paid_through IS NULL OR m.month > a.paid_through)
+                             AND (a.stopped_after IS NULL OR m.month <= a.stopped_after)
+            WHERE a.superseded_by IS NULL
+              AND EXISTS (SELECT 1 FROM life_certification c
+                          WHERE c.person_id = a.person_id AND c.certified_on >= :cutoff)
+              AND NOT EXISTS (SELECT 1 FROM pension_payment p WHERE p.person_id = a.person_id AND p.month = m.month)
+           ) y) x
 WHERE true
 ON CONFLICT (person_id, month) DO NOTHING
 """
@@ -64,8 +74,8 @@ WHERE superseded_by IS NULL AND (paid_through IS NULL OR paid_through < :run)
 _SETTLED = """
 UPDATE pension_award SET difference_run_month = :run
 WHERE superseded_by IS NULL AND difference_fen <> 0 AND difference_run_month IS NULL
-  AND EXISTS (SELECT 1 FROM pension_payment p WHERE p.award_id = pension_award.id AND p.month = :run
-              AND p.run_month = :run)
+  AND difference_fen = (SELECT COALESCE(SUM(p.correction_fen), 0) FROM pension_payment p
+                        WHERE p.award_id = pension_award.id)
 """
 _TOTALS = """
 INSERT INTO payroll_total (run_month, region, payments, amount_fen, back_pay_fen, updated_at)
