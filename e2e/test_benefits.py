@@ -220,15 +220,20 @@ def test_a_family_member_reports_a_death_and_claims_the_survivors_benefits(page,
     form = person.main.locator("form[action='/me/claims/survivor/death']")
     person.fill(id_number=people["deceased"], date_of_death="2026-09-20")
     person.field("relationship").select_option("child")
+    form.locator("#field-evidence-certificate").check()
+    form.locator("#field-certificate").set_input_files(files=[{
+        "name": "death-certificate.pdf" if lang == "en" else "死亡证明.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n% a death certificate\n%%EOF\n"}])
     form.locator("#commitment").check()
     person.follow(person.button("Report the death", within=form))
     expect(person.flash()).to_be_visible()
     card = person.main.locator("section.card", has_text=NAMES["deceased"])
+    expect(card.get_by_role("link", name=person.t("The death certificate you attached"))).to_be_visible()
     expect(card).to_contain_text("¥")  # the payment already made for October and November is to be repaid
 
     claim = card.locator("form[action='/me/claims/survivor']")
     claim.locator("#field-bank_code").select_option("BOC")
     claim.locator("#field-card_number").fill(CARD)
-    claim.locator("#claim_commitment").check()
+    claim.locator("#field-claim_relationship").select_option("child")
+    claim.locator("#field-mode-commit").check()  # commits to the kinship; the card's face check confirms it
     person.follow(person.button("Claim the survivors' benefits", within=claim))
     expect(page).to_have_url(re.compile(r"/me/requests/JL\d+$"))
