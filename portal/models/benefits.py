@@ -12,6 +12,8 @@ Money is integer fen. A month is the date of its first day.
   a month paid in a later run is back pay. ``recoverable`` marks a payment for a month after the death.
 - ``PayrollTotal``: a run's totals by prefecture (for monitoring).
 - ``LifeCertification``: each certification (待遇资格认证) with how it was done; the history is kept.
+- ``FamilyLink``: a family member linked to a pensioner by an approved request (亲情服务), who may then certify
+  for them online; a person is linked to a limited number of pensioners (a parameter).
 - ``DeathReport``: a reported death; payments stop from the month after.
 - ``DeathCertificate``: the death certificate a family member attached to their report (PDF, JPEG or PNG, checked
   by content); kept in the database, served only to the reporter, a survivor who claims, and staff.
@@ -173,6 +175,18 @@ class CertificationNotice(SQLModel, table=True):
     due_on: date
     days_before: int
     sent_at: datetime = utc_field()
+
+
+class FamilyLink(SQLModel, table=True):
+    __tablename__ = "family_link"
+    __table_args__ = (UniqueConstraint("pensioner_id", "family_id", name="uq_family_link"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pensioner_id: int = Field(foreign_key="person.id")
+    family_id: int = Field(foreign_key="person.id", index=True)  # the family member who may certify
+    relationship: str = Field(max_length=12)
+    case_reference: str = Field(max_length=24)  # the request that linked them
+    linked_at: datetime = utc_field()
 
 
 class DeathReport(SQLModel, table=True):
