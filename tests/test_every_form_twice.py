@@ -165,6 +165,20 @@ def family_certification(w: World):
                                                   "token": "walk-family"}, None
 
 
+def linked_certification(w: World):
+    from portal.models import FamilyLink
+    from tests.benefits.support import awarded, retiree
+
+    pensioner, actor = retiree(w.db, name="王老伯")
+    awarded(w.db, actor, today=date(2026, 6, 15))
+    w.db.execute(LifeCertification.__table__.update().values(certified_on=date(2025, 6, 1)))
+    link = FamilyLink(pensioner_id=pensioner.id, family_id=w.person.id, relationship="parent",
+                      case_reference="JL20260101000001", linked_at=NOW)
+    w.db.add(link)
+    w.db.flush()
+    return "person", f"/me/certification/family/{link.id}", {"seen_on": "2026-11-27", "commitment": "yes"}, None
+
+
 def counter_certification(w: World):
     from tests.benefits.support import awarded, retiree
 
@@ -402,6 +416,7 @@ SCENARIOS = {
     "/me/claims/retirement/draft": retirement_draft,
     "/me/claims/survivor/death": death_report,
     "/me/certification/family": family_certification,
+    "/me/certification/family/{link_id:id}": linked_certification,
     "/staff/counter/benefits/certification": counter_certification,
     "/staff/counter/benefits/death": counter_death,
     "/me/flexible/exception": exception,

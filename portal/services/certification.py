@@ -3,8 +3,10 @@ alive and entitled.
 
 Ways to certify: by themselves, with the electronic social security card's face check (the page needs a card
 session with the face check, ``PERSON_FACE``); assisted by staff at a counter; or for them by a family member
-(亲情服务), which is a ``certification_exception`` case the family member files with a commitment and a handler
-decides. A certification is a row; the history is kept.
+(亲情服务): the first time, the family member files a ``certification_exception`` case with a commitment, and its
+approval links them to the pensioner (``FamilyLink``) and certifies; from then on the linked member certifies online
+with the same commitment, without a request. One person acts for a limited number of pensioners (the parameter
+``family_service_links_max``). A certification is a row; the history is kept.
 
 Due = last certification + the cycle. Reminders go 30 and 7 days before (``send_reminders``, once each). Overdue at
 the start of a payroll month means that month is not paid (``portal.services.payroll``); certifying again makes
@@ -20,9 +22,9 @@ from sqlmodel import Session, select
 
 from portal import audit
 from portal.auth.principal import SYSTEM, Actor
-from portal.errors import N_, Conflict, Msg, ValidationFailed
+from portal.errors import N_, Conflict, Msg, NotFound, ValidationFailed
 from portal.identifiers import InvalidIdentifier, parse_resident_id
-from portal.models import CertificationNotice, LifeCertification, PensionAward, Person
+from portal.models import CertificationNotice, FamilyLink, LifeCertification, PensionAward, Person
 from portal.models.queue import Case
 from portal.policy.dates import add_months, fmt_month, month_of
 from portal.policy.parameters import param
@@ -135,9 +137,56 @@ def send_reminders(session: Session, *, today: date, now: datetime) -> int:
 # --- a family member certifies for a pensioner (亲情服务) -------------------------------------------------------
 
 
+def links_max(on: date) -> int:
+    return int(param("family_service_links_max").at(on).value)
+
+
+def links_of(session: Session, *, family_id: int) -> list[tuple[FamilyLink, Person]]:
+    """The pensioners this person is linked to, with the link."""
+    return list(session.exec(select(FamilyLink, Person).join(Person, Person.id == FamilyLink.pensioner_id)
+                             .where(FamilyLink.family_id == family_id).order_by(FamilyLink.linked_at)).all())
+
+
+def _link(session: Session, pensioner_id: int, family_id: int) -> FamilyLink | None:
+    return session.exec(select(FamilyLink).where(FamilyLink.pensioner_id == pensioner_id,
+                                                 FamilyLink.family_id == family_id)).first()
+
+
+def _links_count(session: Session, family_id: int) -> int:
+    return len(session.exec(select(FamilyLink.id).where(FamilyLink.family_id == family_id)).all())
+
+
+def _seen(seen_on: str, today: date, errors: dict) -> date | None:
+    try:
+        seen = date.fromisoformat(seen_on)
+    except ValueError:
+        seen = None
+    if seen is None or seen > today or (today - seen).days > 7:
+        errors["seen_on"] = Msg(N_("Enter the date you last saw them in person, within the last seven days."))
+        return None
+    return seen
+
+
+def certify_linked(session: Session, *, family: Person, link_id: int, seen_on: str, commitment: bool, actor: Actor,
+                   now: datetime, today: date) -> LifeCertification:
+    """A linked family member certifies the pensioner online (亲情服务), with the commitment that they saw them."""
+    link = session.get(FamilyLink, link_id)
+    if link is None or link.family_id != family.id:
+        raise NotFound()
+    errors: dict[str, Msg] = {}
+    _seen(seen_on, today, errors)
+    if not commitment:
+        errors["commitment"] = Msg(N_("Confirm the commitment to submit the request."))
+    if errors:
+        raise ValidationFailed(errors)
+    return certify(session, person_id=link.pensioner_id, channel="family", actor=actor, now=now, today=today,
+                   by_person_id=family.id, case_reference=link.case_reference)
+
+
 def submit_family(session: Session, *, filing: Filing, id_number: str, relationship: str, seen_on: str,
                   commitment: bool, token: str, now: datetime, today: date) -> Case:
-    """A family member asks to certify a pensioner: a ``certification_exception`` case a handler decides."""
+    """A family member asks to be linked to a pensioner and to certify them: a ``certification_exception`` case a
+    handler decides. Once linked, they certify with ``certify_linked`` instead."""
     errors: dict[str, Msg] = {}
     pensioner = None
     try:
@@ -148,14 +197,15 @@ def submit_family(session: Session, *, filing: Filing, id_number: str, relations
     if pensioner is None or pensioner.id == filing.person.id or session.exec(select(PensionAward.id).where(
             PensionAward.person_id == pensioner.id, PensionAward.superseded_by.is_(None))).first() is None:
         errors["id_number"] = Msg(N_("Enter the identity number of the family member who receives a pension."))
+    elif _link(session, pensioner.id, filing.person.id) is not None:
+        errors["id_number"] = Msg(N_("You are linked to this family member already: certify for them in the list "
+                                     "above."))
+    elif _links_count(session, filing.person.id) >= links_max(today):
+        errors["id_number"] = Msg(N_("You act for %(count)s family members already, the most allowed. Ask at a "
+                                     "service counter to end a link first."), {"count": links_max(today)})
     if relationship not in RELATIONSHIPS:
         errors["relationship"] = Msg(N_("Choose how you are related."))
-    try:
-        seen = date.fromisoformat(seen_on)
-    except ValueError:
-        seen = None
-    if seen is None or seen > today or (today - seen).days > 7:
-        errors["seen_on"] = Msg(N_("Enter the date you last saw them in person, within the last seven days."))
+    seen = _seen(seen_on, today, errors)
     if not commitment:
         errors["commitment"] = Msg(N_("Confirm the commitment to submit the request."))
     if errors:
@@ -172,6 +222,11 @@ def check_family(session: Session, case: Case, payload: dict) -> CheckResult:
                                                     PensionAward.superseded_by.is_(None))).first()
     if award is None or award.stopped_after is not None:
         return CheckResult("pensioner_in_payment", False, N_("The person named is not receiving a pension."))
+    linked = _links_count(session, case.applicant_id)
+    if _link(session, pensioner_id, case.applicant_id) is None and linked >= links_max(cases.china_date(case.submitted_at)):
+        return CheckResult("pensioner_in_payment", False,
+                           N_("The family member acts for %(count)s pensioners already, the most allowed."),
+                           {"count": linked})
     return CheckResult("pensioner_in_payment", True, N_("Receiving a pension since %(month)s."),
                        {"month": fmt_month(award.first_payment_month)})
 
@@ -181,9 +236,16 @@ def apply_family(session: Session, case: Case, approved: bool, now: datetime, no
         return
     payload = cases.payload_of(case)
     pensioner_id = int(payload.get("pensioner_id", 0) or 0)
+    today = cases.china_date(now)
+    if _link(session, pensioner_id, case.applicant_id) is None and \
+            _links_count(session, case.applicant_id) < links_max(today):
+        session.add(FamilyLink(pensioner_id=pensioner_id, family_id=case.applicant_id,
+                               relationship=str(payload.get("relationship", ""))[:12], case_reference=case.reference,
+                               linked_at=now))
+        session.flush()
     try:
-        certify(session, person_id=pensioner_id, channel="family", actor=SYSTEM, now=now,
-                today=cases.china_date(now), by_person_id=case.applicant_id, case_reference=case.reference)
+        certify(session, person_id=pensioner_id, channel="family", actor=SYSTEM, now=now, today=today,
+                by_person_id=case.applicant_id, case_reference=case.reference)
     except Conflict:
         return
 

@@ -7,7 +7,8 @@
     GET  /me/payments, /me/payments.csv      every month paid, with its parts
     GET  /me/certification                   the last certification, the due date, the history
     POST /me/certification                   certify now (card sign-in with the face check)
-    POST /me/certification/family            certify a family member who receives a pension (a request)
+    POST /me/certification/family            certify a family member who receives a pension (a request that links)
+    POST /me/certification/family/{id}       certify for a linked family member (亲情服务), without a request
     GET  /me/claims/survivor                 report a death, claim the survivors' benefits
     POST /me/claims/survivor/death           report a death (with a commitment, or the death certificate attached)
     GET  /me/claims/survivor/death/{id}/certificate   the certificate attached, for the person who reported it
@@ -197,7 +198,10 @@ def payments_csv(ctx: Ctx):
 
 def _certification_page(ctx: Ctx) -> dict:
     person = person_of(ctx.db, ctx.actor)
+    links = [(link, pensioner, certification.status(ctx.db, person_id=pensioner.id, today=ctx.today))
+             for link, pensioner in certification.links_of(ctx.db, family_id=person.id)]
     return dict(cert=certification.status(ctx.db, person_id=person.id, today=ctx.today), channels=CHANNELS,
+                links=links, links_max=certification.links_max(ctx.today),
                 relationships=[(key, i18n.gettext(text)) for key, text in RELATIONSHIPS.items()],
                 family_commitment=certification.COMMITMENT, token=_token(ctx),
                 face_verified=bool(ctx.principal and ctx.principal.face_verified))
@@ -233,6 +237,24 @@ def certification_family(ctx: Ctx):
     ctx.flash("Your request %(reference)s was submitted. We will tell you when it is decided.",
               reference=case.reference)
     return ctx.redirect(ctx.request.url_for("person_request", reference=case.reference).path)
+
+
+@endpoint(PERSON)
+def certification_linked(ctx: Ctx):
+    person = person_of(ctx.db, ctx.actor)
+    link_id = int(ctx.path_params["link_id"])
+    try:
+        certification.certify_linked(ctx.db, family=person, link_id=link_id, seen_on=ctx.value("seen_on"),
+                                     commitment=ctx.value("commitment") == "yes", actor=ctx.actor, now=ctx.now,
+                                     today=ctx.today)
+    except ValidationFailed as error:  # the errors go to this link's form, not to the request form below
+        errors = {f"linked-{link_id}-{name}": message for name, message in error.errors.items()}
+        return ctx.fail("person/certification.html", errors, page=lambda: _certification_page(ctx))
+    except Conflict as refused:
+        return ctx.fail("person/certification.html", {f"linked-{link_id}-seen_on": refused.message}, status=409,
+                        page=lambda: _certification_page(ctx))
+    ctx.flash("The certification is recorded. Any month not paid while it was overdue is paid with the next payroll.")
+    return ctx.redirect(ctx.request.url_for("person_certification").path)
 
 
 # --- survivors -----------------------------------------------------------------------------------------------------
@@ -345,9 +367,11 @@ routes = [
     Route("/me/certification", certification_page, methods=["GET"], name="person_certification"),
     Route("/me/certification", certification_self, methods=["POST"], name="person_certification_self"),
     Route("/me/certification/family", certification_family, methods=["POST"], name="person_certification_family"),
+    Route("/me/certification/family/{link_id:id}", certification_linked, methods=["POST"],
+          name="person_certification_linked"),
     Route("/me/claims/survivor", survivor, methods=["GET"], name="person_survivor"),
     Route("/me/claims/survivor/death", survivor_death, methods=["POST"], name="person_survivor_death"),
-    Route("/me/claims/survivor/death/{report_id:int}/certificate", survivor_certificate,
+    Route("/me/claims/survivor/death/{report_id:id}/certificate", survivor_certificate,
           name="person_survivor_certificate"),
     Route("/me/claims/survivor", survivor_claim, methods=["POST"], name="person_survivor_claim"),
 ]
