@@ -195,6 +195,30 @@ def counter_death(w: World):
                                                       "date_of_death": "2026-10-02"}, None
 
 
+def counter_retirement(w: World):
+    from tests.benefits.support import CARD, retiree
+
+    person, _ = retiree(w.db, name="王老伯")
+    return "staff", "/staff/counter/benefits/retirement", {
+        "claim_id_number": person.id_number, "retirement_month": "2026-07", "claim_bank_code": "ICBC",
+        "claim_card_number": CARD, "claim_signed": "yes", "token": "walk-counter-retirement"}, None
+
+
+def counter_survivor(w: World):
+    from portal.services import survivors
+    from tests.benefits.support import CARD, awarded, retiree
+
+    died, actor = retiree(w.db, name="王老伯")
+    awarded(w.db, actor, today=date(2026, 6, 15))
+    survivors.report_death(w.db, reporter=None, id_number=died.id_number, date_of_death="2026-10-02", evidence="",
+                           relationship="", commitment=False, actor=w.staff(), now=NOW, today=TODAY,
+                           staff_id=w.cast.staff.id)
+    return "staff", "/staff/counter/benefits/survivor", {
+        "claimant_id_number": w.person.id_number, "deceased_id_number": died.id_number,
+        "survivor_relationship": "child", "survivor_bank_code": "BOC", "survivor_card_number": CARD,
+        "survivor_signed": "yes", "token": "walk-counter-survivor"}, None
+
+
 def transfer_apply(w: World):
     return "person", "/me/transfers/apply", {"other_province": "110000", "hukou_province": "220000", "exemption": "",
                                              "start_1": "2008-03", "end_1": "2015-06", "token": "walk-transfer"}, None
@@ -417,6 +441,8 @@ SCENARIOS = {
     "/me/claims/survivor/death": death_report,
     "/me/certification/family": family_certification,
     "/me/certification/family/{link_id:id}": linked_certification,
+    "/staff/counter/benefits/retirement": counter_retirement,
+    "/staff/counter/benefits/survivor": counter_survivor,
     "/staff/counter/benefits/certification": counter_certification,
     "/staff/counter/benefits/death": counter_death,
     "/me/flexible/exception": exception,

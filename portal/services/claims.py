@@ -300,6 +300,8 @@ def submit_claim(session: Session, *, filing: Filing, bank_code: str, card_numbe
         "bank": bank_code, "card": mask_card(card),
         "commitment": {"accepted": True, "text": i18n.gettext(COMMITMENT), "at": now.isoformat()},
     }
+    if filing.channel == "counter":
+        payload["commitment"]["signed_on_paper"] = True  # before the member of staff who filed it
     case = filing.submit(session, kind="retirement_claim", payload=payload, token=token, now=now)
     claim.state = "submitted"
     claim.bank_code = bank_code

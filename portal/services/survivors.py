@@ -30,7 +30,7 @@ from decimal import Decimal
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from portal import audit
+from portal import audit, i18n
 from portal.auth.principal import SYSTEM, Actor
 from portal.errors import N_, Conflict, Msg, NotFound, ValidationFailed
 from portal.identifiers import InvalidIdentifier, parse_resident_id
@@ -51,10 +51,14 @@ RELATIONSHIPS = ("spouse", "child", "parent", "sibling", "other")
 CLAIMANTS = ("spouse", "child", "parent")  # who may claim online: the first order of heirs
 KINSHIP_COMMITMENT = "survivor_kinship"  # the commitment catalogue's item (portal/policy/data/commitments.yaml)
 MODES = commitments.MODES  # commit to the kinship, or prove it with documents
+COUNTER = "seen_at_counter"  # a claim filed at a counter: staff saw the documents
 CERTIFICATE_FIELD = "certificate"
 COMMITMENT = N_("I confirm that the person named here has died on the date given, that I am their family member as "
                 "stated, and that what I report is true. A false report means repaying what is paid because of it, "
                 "and affects my credit record.")
+CLAIM_COMMITMENT = N_("I confirm that I am the family member of the person who died as stated, that no survivor "
+                      "entitled before me is concealed, and that what this claim says is true. A false claim means "
+                      "repaying what is paid because of it, a fine, and affects my credit record.")
 
 
 def _deceased(session: Session, id_number: str, today: date, errors: dict) -> Person | None:
@@ -226,20 +230,23 @@ def _certificate_upload(session: Session, deceased_id: int) -> attachments.Uploa
 def submit_claim(session: Session, *, filing: Filing, id_number: str, relationship: str, bank_code: str,
                  card_number: str, mode: str, token: str, now: datetime, today: date, password: str = "",
                  notice_version: str = "", locale: str = "zh_CN",
-                 uploads: list[attachments.Upload] | None = None) -> Case:
+                 uploads: list[attachments.Upload] | None = None, signed_on_paper: bool = False) -> Case:
     """A family member claims the survivors' benefits of a reported death: a ``survivor_claim`` case.
 
     The kinship is committed to (``mode="commit"``: the ``survivor_kinship`` notice confirmed with the card's face
     check or the password, the evidence kept) or proven (``mode="proof"``: documents attached), the only way for
-    whoever may not commit. Nothing is created when a field is wrong."""
+    whoever may not commit. At a counter (``filing`` made by staff) the staff see the documents, any family member
+    named may claim as the heir, and the claimant signs the commitment on paper (``signed_on_paper``). Nothing is
+    created when a field is wrong."""
     claimant = filing.person
+    at_counter = filing.channel == "counter"
     errors: dict[str, Msg] = {}
     deceased = _deceased(session, id_number, today, errors)
     if deceased is not None and deceased.id == claimant.id:
         errors["deceased"] = Msg(N_("Enter the identity number of the person who died."))
     if relationship not in RELATIONSHIPS:
         errors["relationship"] = Msg(N_("Choose how you are related."))
-    elif relationship not in CLAIMANTS:
+    elif relationship not in CLAIMANTS and not at_counter:
         errors["relationship"] = Msg(N_("The survivors' benefits are claimed by the spouse, a child or a parent. If "
                                         "the person left none of them, claim at a service counter with the documents "
                                         "that show you are their heir."))
@@ -254,7 +261,12 @@ def submit_claim(session: Session, *, filing: Filing, id_number: str, relationsh
                                         "as its last digit does not match the others."))
     uploads = uploads or []
     may = commitments.eligibility(session, subject=credit.Subject("person", claimant.id), on=today).may_commit
-    if mode not in MODES:
+    if at_counter:
+        mode = COUNTER  # staff see the documents of kinship (or heirship) and the claimant signs on paper
+        if not signed_on_paper:
+            errors["signed"] = Msg(N_("Have the claimant sign the commitment on paper, after checking the documents "
+                                      "of kinship."))
+    elif mode not in MODES:
         errors["mode"] = Msg(N_("Choose whether you commit to your kinship or attach documents proving it."))
     elif mode == "commit" and not may:
         errors["mode"] = Msg(N_("You cannot commit instead of proving: attach the documents that prove your "
@@ -289,7 +301,7 @@ def submit_claim(session: Session, *, filing: Filing, id_number: str, relationsh
     certificate = _certificate_upload(session, deceased.id)
     documents = (uploads if mode == "proof" else []) + ([certificate] if certificate else [])
     payload = {"deceased_id": deceased.id, "deceased_name": deceased.name, "relationship": relationship,
-               "kinship": "commitment" if confirmation else "documents",
+               "kinship": COUNTER if at_counter else "commitment" if confirmation else "documents",
                "date_of_death": found.report.date_of_death.isoformat(), "status": "retiree" if found.retired else
                "insured", "contribution_months": found.contribution_months, "months_drawn": found.months_drawn,
                "funeral_grant": str(found.result.funeral_grant), "survivor_months": str(found.result.months),
@@ -298,6 +310,9 @@ def submit_claim(session: Session, *, filing: Filing, id_number: str, relationsh
                "death_certificate": "attached" if certificate else found.report.evidence}
     if confirmation is not None:
         payload["commitment"] = commitments.payload_entry(confirmation)
+    elif at_counter:
+        payload["commitment"] = {"accepted": True, "text": i18n.gettext(CLAIM_COMMITMENT),
+                                 "at": now.isoformat(), "signed_on_paper": True}
     case = filing.submit(session, kind="survivor_claim", payload=payload, token=token, now=now)
     if confirmation is not None:
         commitments.keep_evidence(session, case=case, confirmation=confirmation, actor=filing.actor)
@@ -323,6 +338,9 @@ def check_claim(session: Session, case: Case, payload: dict) -> CheckResult:
 
 def check_kinship(session: Session, case: Case, payload: dict) -> CheckResult:
     relationship = str(payload.get("relationship", ""))
+    if payload.get("kinship") == COUNTER and relationship in RELATIONSHIPS:
+        return CheckResult("kinship", True, N_("Kinship seen on the documents at the counter; a relative other than "
+                                               "the spouse, a child or a parent claims only as the heir."))
     if relationship not in CLAIMANTS:
         return CheckResult("kinship", False, N_("The claim names no kinship that may claim online."))
     if payload.get("kinship") == "commitment":
