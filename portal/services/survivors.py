@@ -221,10 +221,9 @@ def _kinship_fits(claimant: Person, deceased: Person, relationship: str) -> bool
     return True
 
 
-def _certificate_upload(session: Session, deceased_id: int) -> attachments.Upload | None:
+def _certificate_of_death(session: Session, deceased_id: int) -> DeathCertificate | None:
     report = session.exec(select(DeathReport).where(DeathReport.person_id == deceased_id)).first()
-    stored = certificate_of(session, report=report) if report is not None else None
-    return attachments.Upload(filename=stored.filename, content=stored.content) if stored is not None else None
+    return certificate_of(session, report=report) if report is not None else None
 
 
 def submit_claim(session: Session, *, filing: Filing, id_number: str, relationship: str, bank_code: str,
@@ -298,8 +297,7 @@ def submit_claim(session: Session, *, filing: Filing, id_number: str, relationsh
         confirmation = commitments.confirm(session, actor=filing.actor, item=KINSHIP_COMMITMENT,
                                            version=notice_version, password=password, locale=locale, now=now,
                                            today=today)
-    certificate = _certificate_upload(session, deceased.id)
-    documents = (uploads if mode == "proof" else []) + ([certificate] if certificate else [])
+    certificate = _certificate_of_death(session, deceased.id)
     payload = {"deceased_id": deceased.id, "deceased_name": deceased.name, "relationship": relationship,
                "kinship": COUNTER if at_counter else "commitment" if confirmation else "documents",
                "date_of_death": found.report.date_of_death.isoformat(), "status": "retiree" if found.retired else
@@ -317,9 +315,22 @@ def submit_claim(session: Session, *, filing: Filing, id_number: str, relationsh
     if confirmation is not None:
         commitments.keep_evidence(session, case=case, confirmation=confirmation, actor=filing.actor)
     kept = set(session.exec(select(CaseAttachment.sha256).where(CaseAttachment.case_id == case.id)).all())
-    new = [upload for upload in documents if hashlib.sha256(upload.content).hexdigest() not in kept]
-    if new:  # a resent form returns the same case and attaches nothing twice
-        attachments.attach(session, case=case, actor=filing.actor, uploads=new, now=now)
+    if mode == "proof":  # the applicant's own documents, checked and attached as any request's
+        new = [upload for upload in uploads if hashlib.sha256(upload.content).hexdigest() not in kept]
+        if new:  # a resent form returns the same case and attaches nothing twice
+            attachments.attach(session, case=case, actor=filing.actor, uploads=new, now=now)
+    if certificate is not None and certificate.sha256 not in kept:
+        # The report's certificate joins the claim as it was checked then, whoever files the claim (online or at
+        # a counter), so staff and the claimant see it on the case.
+        row = CaseAttachment(case_id=case.id, filename=certificate.filename, content_type=certificate.content_type,
+                             size=certificate.size, sha256=certificate.sha256, content=certificate.content,
+                             uploaded_at=certificate.uploaded_at, uploaded_by_kind="person")
+        session.add(row)
+        session.flush()
+        audit.record(session=session, actor=filing.actor, action="case.attachment_added", now=now,
+                     object_type="case", object_id=case.reference,
+                     detail={"attachment": row.id, "filename": row.filename, "type": row.content_type,
+                             "size": row.size, "sha256": row.sha256, "from": "death_report"})
     return case
 
 

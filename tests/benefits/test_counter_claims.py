@@ -8,14 +8,14 @@ from datetime import date
 
 from sqlmodel import select
 
-from portal.models import Case, RetirementClaim
+from portal.models import Case, CaseAttachment, RetirementClaim
 from portal.services import survivors
-from portal.services.person_requests import at_counter
+from portal.services.person_requests import at_counter, online
 from tests import factories
-from tests.benefits.support import CARD, NOW, TODAY, awarded, retiree
+from tests.benefits.support import CARD, NOW, PDF, TODAY, awarded, retiree
 from tests.conftest import csrf_token
 from tests.helpers import sign_in_staff
-from tests.queue.helpers import staff_actor
+from tests.queue.helpers import person_actor, staff_actor
 
 
 def test_staff_file_a_retirement_claim_at_the_counter_which_another_member_of_staff_decides(db, client, frozen_clock):
@@ -62,3 +62,20 @@ def test_a_brother_claims_at_the_counter_as_the_heir_with_the_documents_seen(db)
     checks = {check["code"]: check["passed"] for check in json.loads(case.check_results)}
     assert checks["kinship"] and checks["death_reported"]
     assert case.counter_staff_id == staff.principal.account_id
+
+
+def test_a_claim_at_the_counter_carries_the_death_certificate_the_family_attached_online(db):
+    person, actor = retiree(db)
+    awarded(db, actor, today=date(2026, 6, 15))
+    child = factories.person_account(db, name="王小华", birth=date(1990, 5, 6))
+    reporter = online(db, actor=person_actor(child))
+    survivors.report_death(db, reporter=reporter.person, id_number=person.id_number, date_of_death="2026-09-03",
+                           evidence="certificate", certificate=PDF, relationship="child", commitment=True,
+                           actor=reporter.actor, now=NOW, today=TODAY)
+    staff = staff_actor(factories.staff(db, roles="handler"))
+    filing = at_counter(db, staff=staff, id_number=reporter.person.id_number, today=TODAY)
+    case = survivors.submit_claim(db, filing=filing, id_number=person.id_number, relationship="child",
+                                  bank_code="BOC", card_number=CARD, mode="", signed_on_paper=True, token="s1",
+                                  now=NOW, today=TODAY)
+    stored = db.exec(select(CaseAttachment).where(CaseAttachment.case_id == case.id)).one()
+    assert (stored.filename, stored.content) == (PDF.filename, PDF.content)
