@@ -275,20 +275,34 @@ def _interest(data: Any) -> dict[str, Any]:
     )
 
 
+SURVIVOR_STATUSES = {"insured": False, "retiree": True}
+
+
 def _survivor(data: Any) -> dict[str, Any]:
-    data = _fields(data, "", {"date_of_death", "contribution_months"}, {"retired", "months_drawn"})
-    retired = data.get("retired", False)
-    if not isinstance(retired, bool):
-        raise PolicyInputError("retired", "must be true or false")
+    """Issue 14's form: ``death_date`` and ``status`` ("insured" | "retiree"); the first form's ``date_of_death`` and
+    ``retired`` (true | false) are still read. The output gives both forms' names."""
+    if isinstance(data, dict) and ("death_date" in data or "status" in data):
+        data = _fields(data, "", {"death_date", "status", "contribution_months"}, {"months_drawn"})
+        if data["status"] not in SURVIVOR_STATUSES:
+            raise PolicyInputError("status", 'must be "insured" or "retiree"')
+        died, retired = _date(data["death_date"], "death_date"), SURVIVOR_STATUSES[data["status"]]
+    else:
+        data = _fields(data, "", {"date_of_death", "contribution_months"}, {"retired", "months_drawn"})
+        retired = data.get("retired", False)
+        if not isinstance(retired, bool):
+            raise PolicyInputError("retired", "must be true or false")
+        died = _date(data["date_of_death"], "date_of_death")
     result = survivor_benefits(
-        date_of_death=_date(data["date_of_death"], "date_of_death"),
+        date_of_death=died,
         contribution_months=_int(data["contribution_months"], "contribution_months"),
         retired=retired,
         months_drawn=_int(data.get("months_drawn", 0), "months_drawn"),
     )
     return _with_explanation({
+        "monthly_base": fmt_money(result.base),
         "base": fmt_money(result.base),
         "funeral_grant": fmt_money(result.funeral_grant),
+        "survivor_months": f"{result.months.quantize(Decimal('0.01'))}",
         "months": str(result.months),
         "survivor_benefit": fmt_money(result.survivor_benefit),
         "total": fmt_money(result.total),
