@@ -1,7 +1,8 @@
 """Issue 14's journeys in a real browser, in Chinese and in English: a person near retirement reads the what-if,
 claims and is awarded by two people, downloads and verifies the award letter, and is paid by the first payroll; a
 pensioner who missed certification is suspended, certifies after the card's face check and is paid back; a family
-member reports a death and claims the survivors' benefits."""
+member reports a death with its certificate and claims the survivors' benefits; staff at the counter record a death
+and file a brother's claim as the heir."""
 
 from __future__ import annotations
 
@@ -237,3 +238,40 @@ def test_a_family_member_reports_a_death_and_claims_the_survivors_benefits(page,
     claim.locator("#field-mode-commit").check()  # commits to the kinship; the card's face check confirms it
     person.follow(person.button("Claim the survivors' benefits", within=claim))
     expect(page).to_have_url(re.compile(r"/me/requests/JL\d+$"))
+
+
+def test_staff_at_the_counter_record_a_death_and_file_a_brothers_claim_as_the_heir(open_page, lang, sessionmaker):
+    from sqlmodel import select
+
+    from e2e.conftest import fresh_staff
+    from portal.db import transaction
+    from portal.models import Case
+
+    offset = 0 if lang == "zh_CN" else 2
+    died = make_resident_id("220102", date(1958, 7, 14), 111 + offset)
+    brother = make_resident_id("220102", date(1955, 2, 20), 131 + offset)
+    make_pensioner(sessionmaker, died, "吴建国", retired=date(2018, 7, 1), certified_on=date(2026, 6, 1),
+                   paid_to=date(2026, 11, 1), account=False)
+    make_person(sessionmaker, brother, "吴建军", start=date(2000, 1, 1), end=date(1999, 1, 1), account=False)
+    clerk = fresh_staff(sessionmaker, "handler")
+    counter = staff_portal(open_page, clerk, lang, (*KNOWN, "吴建国", "吴建军", clerk.name))
+    counter.open("/staff/counter/benefits")
+
+    death = counter.main.locator("form[action='/staff/counter/benefits/death']")
+    counter.fill(death_id_number=died, date_of_death="2026-10-08")
+    counter.follow(counter.button("Record the death", within=death))
+    expect(counter.flash()).to_be_visible()
+
+    claim = counter.main.locator("form[action='/staff/counter/benefits/survivor']")
+    counter.fill(claimant_id_number=brother, deceased_id_number=died, survivor_card_number=CARD)
+    counter.field("survivor_relationship").select_option("sibling")
+    counter.field("survivor_bank_code").select_option("BOC")
+    counter.follow(counter.button("File the survivors' claim", within=claim))
+    expect(counter.field_error("survivor_signed")).to_be_visible()  # not signed yet: nothing is filed
+    claim.locator("#survivor_signed").check()
+    counter.follow(counter.button("File the survivors' claim", within=claim))
+    expect(counter.flash()).to_be_visible()
+    with transaction(sessionmaker) as session:
+        case = session.exec(select(Case).where(Case.kind == "survivor_claim", Case.channel == "counter")
+                            .order_by(Case.id.desc())).first()
+        assert case is not None and case.counter_staff_id is not None
