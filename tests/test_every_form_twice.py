@@ -195,6 +195,19 @@ def counter_death(w: World):
                                                       "date_of_death": "2026-10-02"}, None
 
 
+def counter_death_withdrawn(w: World):
+    from portal.services import survivors
+    from tests.benefits.support import awarded, retiree
+
+    alive, actor = retiree(w.db, name="王老伯")
+    awarded(w.db, actor, today=date(2026, 6, 15))
+    survivors.report_death(w.db, reporter=None, id_number=alive.id_number, date_of_death="2026-10-02", evidence="",
+                           relationship="", commitment=False, actor=w.staff(), now=NOW, today=TODAY,
+                           staff_id=w.cast.staff.id)
+    return "staff", "/staff/counter/benefits/death/withdraw", {"alive_id_number": alive.id_number,
+                                                               "alive_reason": "本人持身份证到窗口"}, None
+
+
 def counter_retirement(w: World):
     from tests.benefits.support import CARD, retiree
 
@@ -441,6 +454,7 @@ SCENARIOS = {
     "/me/claims/survivor/death": death_report,
     "/me/certification/family": family_certification,
     "/me/certification/family/{link_id:id}": linked_certification,
+    "/staff/counter/benefits/death/withdraw": counter_death_withdrawn,
     "/staff/counter/benefits/retirement": counter_retirement,
     "/staff/counter/benefits/survivor": counter_survivor,
     "/staff/counter/benefits/certification": counter_certification,

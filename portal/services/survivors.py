@@ -384,6 +384,52 @@ def apply_claim(session: Session, case: Case, approved: bool, now: datetime, not
                  object_id=award.id, detail={"case": case.reference, "total": str(found.total)})
 
 
+def withdraw_death(session: Session, *, id_number: str, reason: str, actor: Actor, now: datetime,
+                   today: date) -> Person:
+    """A death recorded in error (the person came to the counter alive): the report and its certificate go, the pension
+    is payable again and the next payroll pays every month held back; nothing paid is to be recovered any more.
+    Refused while a survivors' claim for it stands (it must be refused or withdrawn first)."""
+    errors: dict[str, Msg] = {}
+    person = _deceased(session, id_number, today, errors)
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = Msg(N_("Say how the person was found alive, for example seen at the counter with their "
+                                  "identity card."))
+    elif len(reason) > 500:
+        errors["reason"] = Msg(N_("Keep the reason under %(count)s characters."), {"count": 500})
+    if errors:
+        raise ValidationFailed(errors)
+    report = session.exec(select(DeathReport).where(DeathReport.person_id == person.id)).first()
+    if report is None:
+        raise Conflict(Msg(N_("No death is recorded for this person.")))
+    claim = _earlier_claim(session, person.id)
+    if claim is not None:
+        raise Conflict(Msg(N_("A survivors' claim for this death stands (%(reference)s): it must be refused or "
+                              "withdrawn first."), {"reference": claim}))
+    award = claims.current_award(session, person.id)
+    if award is not None:
+        award.stopped_after = None
+        session.add(award)
+        session.execute(update(PensionPayment).where(PensionPayment.person_id == person.id,
+                                                     PensionPayment.recoverable.is_(True))
+                        .values(recoverable=False))
+    detail = {"date_of_death": report.date_of_death.isoformat(), "evidence": report.evidence, "reason": reason}
+    stored = certificate_of(session, report=report)
+    if stored is not None:
+        detail["certificate_sha256"] = stored.sha256
+        session.delete(stored)
+        session.flush()
+    session.delete(report)
+    session.flush()
+    audit.record(session=session, actor=actor, action="death.withdrawn", now=now, object_type="person",
+                 object_id=person.id, detail=detail)
+    if award is not None:
+        notices.notify(session=session, recipient_kind="person", recipient_id=person.id, now=now,
+                       title=N_("A death was recorded for you in error and is withdrawn. Your pension is paid again; "
+                                "the months held back come with the next payroll."))
+    return person
+
+
 def reports_by(session: Session, *, person_id: int) -> list[tuple[DeathReport, Person, str | None]]:
     """Deaths this person reported, with the deceased and the survivors' claim reference if any."""
     rows = session.exec(select(DeathReport, Person).join(Person, Person.id == DeathReport.person_id)

@@ -6,6 +6,7 @@ member of staff who files one never handles it.
     GET  /staff/counter/benefits                 the forms
     POST /staff/counter/benefits/certification   certify the pensioner in front of them (or visited at home)
     POST /staff/counter/benefits/death           record a death: payments stop after its month
+    POST /staff/counter/benefits/death/withdraw  withdraw a death recorded in error: the pension is paid again
     POST /staff/counter/benefits/retirement      a retirement claim (the draft and the claim at once)
     POST /staff/counter/benefits/survivor        a survivors' claim, kinship seen on the documents
 """
@@ -87,6 +88,23 @@ def death(ctx: Ctx):
     return ctx.redirect(ctx.request.url_for("staff_counter_benefits").path)
 
 
+@endpoint(CASE_WORKERS)
+def death_withdrawn(ctx: Ctx):
+    try:
+        survivors.withdraw_death(ctx.db, id_number=ctx.value("alive_id_number"), reason=ctx.value("alive_reason"),
+                                 actor=ctx.actor, now=ctx.now, today=ctx.today)
+    except ValidationFailed as error:
+        return ctx.fail("staff/counter_benefits.html",
+                        _renamed(error.errors, {"id_number": "alive_id_number", "reason": "alive_reason"}),
+                        page=lambda: _page(ctx))
+    except Conflict as refused:
+        return ctx.fail("staff/counter_benefits.html", {"alive_id_number": refused.message}, status=409,
+                        page=lambda: _page(ctx))
+    ctx.flash("The death recorded in error is withdrawn. The pension is paid again, with the months held back, from "
+              "the next payroll.")
+    return ctx.redirect(ctx.request.url_for("staff_counter_benefits").path)
+
+
 RETIREMENT_FIELDS = {"id_number": "claim_id_number", "bank_code": "claim_bank_code", "card_number": "claim_card_number",
                      "commitment": "claim_signed"}
 
@@ -143,6 +161,8 @@ routes = [
     Route("/staff/counter/benefits", counter, methods=["GET"], name="staff_counter_benefits"),
     Route("/staff/counter/benefits/certification", certify, methods=["POST"], name="staff_counter_certification"),
     Route("/staff/counter/benefits/death", death, methods=["POST"], name="staff_counter_death"),
+    Route("/staff/counter/benefits/death/withdraw", death_withdrawn, methods=["POST"],
+          name="staff_counter_death_withdrawn"),
     Route("/staff/counter/benefits/retirement", retirement, methods=["POST"], name="staff_counter_retirement"),
     Route("/staff/counter/benefits/survivor", survivor, methods=["POST"], name="staff_counter_survivor"),
 ]
