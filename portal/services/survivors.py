@@ -430,6 +430,19 @@ def withdraw_death(session: Session, *, id_number: str, reason: str, actor: Acto
     return person
 
 
+def reported_death(session: Session, *, id_number: str, today: date) -> tuple[DeathReport, Person, str | None]:
+    """A death someone else reported, found by the deceased's identity number, so another family member may claim:
+    the report, the deceased and the claim reference if any; ValidationFailed at ``lookup`` otherwise."""
+    errors: dict[str, Msg] = {}
+    person = _deceased(session, id_number, today, errors)
+    report = session.exec(select(DeathReport).where(DeathReport.person_id == person.id)).first() if person else None
+    if person is not None and report is None:
+        errors["id_number"] = Msg(N_("No death is recorded for this identity number. Report it below first."))
+    if errors:
+        raise ValidationFailed({"lookup": errors["id_number"]})
+    return report, person, _earlier_claim(session, person.id)
+
+
 def reports_by(session: Session, *, person_id: int) -> list[tuple[DeathReport, Person, str | None]]:
     """Deaths this person reported, with the deceased and the survivors' claim reference if any."""
     rows = session.exec(select(DeathReport, Person).join(Person, Person.id == DeathReport.person_id)

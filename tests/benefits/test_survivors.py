@@ -219,3 +219,29 @@ def test_a_child_reports_with_the_certificate_downloads_it_and_claims_committing
     # Someone else signed in cannot fetch the certificate.
     assert neighbour.sign_in(NEIGHBOUR, face=True).status_code == 303
     assert neighbour.get(link.group(1)).status_code == 404
+
+
+def test_a_spouse_finds_the_death_the_child_reported_and_claims(db, card):
+    card, spouse = card
+    person, actor = retiree(db, id_number=PENSIONER)
+    awarded(db, actor, today=JUNE)
+    child = factories.person_account(db, name="王小华", birth=date(1990, 5, 6), id_number=CHILD, mobile="13900000002")
+    factories.person_account(db, name="赵邻居", birth=date(1970, 8, 9), id_number=NEIGHBOUR, mobile="13900000003")
+    family = online(db, actor=person_actor(child))
+    report(db, person, family)
+    db.commit()
+    assert spouse.sign_in(NEIGHBOUR, face=True).status_code == 303
+    unknown = spouse.get("/me/claims/survivor", params={"lookup": CHILD})  # alive: no death recorded
+    assert 'id="field-lookup-error"' in unknown.text
+    assert 'method="post" action="/me/claims/survivor"' not in unknown.text
+    page = spouse.get("/me/claims/survivor", params={"lookup": PENSIONER})
+    assert page.status_code == 200 and 'id="survivor-figures"' in page.text
+    fields = hidden_fields(page.text, "/me/claims/survivor")
+    assert fields["deceased"] == PENSIONER
+    sent = spouse.post("/me/claims/survivor", fields | {"claim_relationship": "spouse", "bank_code": "BOC",
+                                                        "card_number": CARD, "mode": "commit"})
+    assert sent.status_code == 303 and "/me/requests/" in sent.headers["location"]
+    db.expire_all()
+    case = db.exec(select(Case).where(Case.kind == "survivor_claim")).one()
+    assert json.loads(case.payload)["relationship"] == "spouse"
+    db.rollback()

@@ -260,12 +260,14 @@ def certification_linked(ctx: Ctx):
 # --- survivors -----------------------------------------------------------------------------------------------------
 
 
-def _survivor_page(ctx: Ctx) -> dict:
+def _survivor_page(ctx: Ctx, looked_up: tuple | None = None) -> dict:
     person = person_of(ctx.db, ctx.actor)
     reports = survivors.reports_by(ctx.db, person_id=person.id)
-    claimable = {deceased.id: survivors.claimable(ctx.db, deceased=deceased) for _, deceased, _ in reports}
     with_certificate = {report.id for report, _, _ in reports
                         if survivors.certificate_of(ctx.db, report=report) is not None}
+    if looked_up is not None and all(report.id != looked_up[0].id for report, _, _ in reports):
+        reports.append(looked_up)  # a death another family member reported: this person may claim too
+    claimable = {deceased.id: survivors.claimable(ctx.db, deceased=deceased) for _, deceased, _ in reports}
     eligibility = commitments.eligibility(ctx.db, subject=credit.Subject("person", person.id), on=ctx.today)
     return dict(reports=reports, claimable=claimable, with_certificate=with_certificate, from_fen=from_fen,
                 bank_options=_bank_options(), token=_token(ctx),
@@ -279,7 +281,24 @@ def _survivor_page(ctx: Ctx) -> dict:
 
 @endpoint(PERSON)
 def survivor(ctx: Ctx):
-    return ctx.render("person/claims_survivor.html", **_survivor_page(ctx))
+    lookup = ctx.request.query_params.get("lookup", "").strip()
+    if not lookup:
+        return ctx.render("person/claims_survivor.html", **_survivor_page(ctx))
+    try:
+        found = survivors.reported_death(ctx.db, id_number=lookup, today=ctx.today)
+    except ValidationFailed as error:
+        errors = {name: message.render(i18n.gettext) for name, message in error.errors.items()}
+        return ctx.render("person/claims_survivor.html", errors=errors, values={"lookup": lookup},
+                          **_survivor_page(ctx))
+    return ctx.render("person/claims_survivor.html", values={"lookup": lookup}, **_survivor_page(ctx, found))
+
+
+def _claimed_death(ctx: Ctx) -> tuple | None:
+    """The death the refused claim form was for, so its card is shown again even when another person reported it."""
+    try:
+        return survivors.reported_death(ctx.db, id_number=ctx.value("deceased"), today=ctx.today)
+    except ValidationFailed:
+        return None
 
 
 def _one_upload(ctx: Ctx, name: str) -> attachments.Upload | None:
@@ -342,7 +361,7 @@ def survivor_claim(ctx: Ctx):
         def page() -> dict:
             if wrong_password:  # kept: recorded after the refused request's rollback
                 commitments.note_wrong_password(ctx.db, actor=ctx.actor, now=ctx.now)
-            return _survivor_page(ctx)
+            return _survivor_page(ctx, _claimed_death(ctx))
 
         # The form names the claimant's relationship apart from the death report's; the notice is confirmed by the
         # card's face check, so what the service says of the confirmation belongs to the choice of commitment.
@@ -351,7 +370,7 @@ def survivor_claim(ctx: Ctx):
         return ctx.fail("person/claims_survivor.html", errors, page=page)
     except Conflict as refused:
         return ctx.fail("person/claims_survivor.html", {"deceased": refused.message}, status=409,
-                        page=lambda: _survivor_page(ctx))
+                        page=lambda: _survivor_page(ctx, _claimed_death(ctx)))
     ctx.flash("Your request %(reference)s was submitted. We will tell you when it is decided.",
               reference=case.reference)
     return ctx.redirect(ctx.request.url_for("person_request", reference=case.reference).path)
