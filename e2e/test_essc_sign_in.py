@@ -13,6 +13,7 @@ from tests.essc_support import served
 
 WANG = "220102198503150111"  # demo employee 王建国
 LI = "220104197908200226"  # demo flexible worker 李秀英
+ZHAO = "220102199001010017"  # a cardholder with no record and no account anywhere
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +60,23 @@ def test_a_person_signs_in_by_scanning_the_qr_code_with_a_second_device(open_pag
     expect(desktop).to_have_url(re.compile(r"/me$"), timeout=2_500)
     check_a11y(desktop)
     expect(screen.account_nav).to_contain_text("李秀英")
+
+
+def test_a_cardholder_new_to_the_portal_confirms_a_mobile_number_before_being_signed_in(open_page, card_portal):
+    page = open_page()
+    portal = Portal(page).knows("赵新民")
+    portal.open(f"{card_portal}/login")
+    portal.follow(portal.main.get_by_role("link", name=portal.t("Sign in with the electronic social security card")))
+    confirm_at_provider(portal, ZHAO)
+    expect(page).to_have_url(re.compile(r"/auth/essc/mobile$"))
+    expect(portal.heading).to_have_text(portal.t("Confirm your mobile number"))
+    check_a11y(page)
+    portal.fill(mobile="1391234")
+    portal.follow(portal.button("Save and continue"))
+    expect(portal.error_summary()).to_be_visible()
+    expect(portal.field("mobile")).to_have_value("1391234")
+    check_a11y(page)
+    portal.fill(mobile="13912345678")
+    portal.follow(portal.button("Save and continue"))
+    expect(page).to_have_url(re.compile(r"/me$"))
+    expect(portal.account_nav).to_contain_text("赵新民")
