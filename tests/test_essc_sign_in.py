@@ -549,6 +549,7 @@ def test_a_used_qr_code_is_refused_on_the_phone(db, browser, phone):
         assert refused.status_code == 400 and "/auth/essc/qr/confirm" not in refused.text
     finally:
         another.close()
+    assert refusals(db) == ["qr_spent"]
 
 
 def test_whoever_made_the_qr_code_cannot_confirm_it_for_the_cardholder(db, browser, phone):
@@ -573,7 +574,8 @@ def test_an_expired_qr_code_is_refused_on_both_screens(db, browser, phone):
     try:
         expired = _poll(browser)
         assert "hx-trigger" not in expired.text and "/auth/essc/qr" in expired.text
-        assert phone.get(phone.confirm_at_provider(link, WANG)).status_code == 400
+        spent = phone.get(phone.confirm_at_provider(link, WANG))
+        assert spent.status_code == 400 and ("expired" in spent.text or "已过期" in spent.text)
         assert "hx-trigger" not in _poll(browser).text
         assert "hx-trigger" not in _poll(browser).text
     finally:

@@ -140,6 +140,8 @@ def _qr_callback(ctx: Ctx, row):
     is signed in, the cardholder confirms it is theirs: whoever made the code (perhaps someone who sent it to them)
     knows its state, but not the signed note this device keeps."""
     if not service.qr_usable(row, ctx.now):
+        audit.record(session=ctx.db, actor=ctx.actor, action="essc.refused", now=ctx.now,
+                     detail={"reason": "qr_spent"})
         return _problem(ctx, QR_SPENT, qr=True)
     try:
         claims = protocol.finish(ctx.settings, expected_state=row.state, nonce=row.nonce,
