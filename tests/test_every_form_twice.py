@@ -29,7 +29,7 @@ from tests.helpers import Cast, another_browser, app_routes, fill_path, snapshot
 from tests.queue.helpers import person_actor, staff_actor
 from tests.records.support import NOW, TODAY, employer_actor, spell
 from tests.records.support import flexible as flexible_enrolment
-from tests.trust_support import COMMIT, COMMIT_FIELDS, notice_version
+from tests.trust_support import COMMIT, COMMIT_FIELDS, notice_version, offer
 
 OCTOBER, NOVEMBER = date(2026, 10, 1), date(2026, 11, 1)
 # Forms whose repeat is harmless and must run again (portal.web.endpoint, ``repeatable``); nothing else may be.
@@ -73,9 +73,9 @@ class World:
 
     def person_case(self, months: str, *, returned: bool = False) -> Case:
         """A correction request of the cast's person, open; returned to them when asked."""
-        filing = person_requests.online(self.db, person_actor(self._account()))
+        filing = person_requests.online(self.db, actor=person_actor(self._account()))
         case = person_requests.submit_correction(self.db, filing=filing, what="missing", months=months,
-                                                 details="缺少月份", commitment=True, token=f"c-{months}",
+                                                 details="缺少月份", offer=offer("employment_history"), token=f"c-{months}",
                                                  now=NOW, today=TODAY)
         return self._returned(case) if returned else case
 
@@ -138,7 +138,9 @@ def person_withdraw(w: World):
 
 def correction(w: World):
     return "person", "/me/records/correction", {"what": "missing", "months": "2019-03", "details": "缺少月份",
-                                                "commitment": "yes", "token": "walk-correction"}, None
+                                                "mode": "commit", "password": factories.PASSWORD,
+                                                "notice_version": notice_version("employment_history"),
+                                                "token": "walk-correction"}, None
 
 
 def retirement_draft(w: World):
@@ -240,7 +242,8 @@ def transfer_apply(w: World):
 def exception(w: World):
     spell(w.db, person=w.person, employer=w.cast.employer, start=date(2024, 1, 1))
     return "person", "/me/flexible/exception", {"start_month": "2026-11", "base_percent": "100",
-                                                "details": "已离职，单位未减员", "password": factories.PASSWORD,
+                                                "details": "已离职，单位未减员", "mode": "commit",
+                                                "password": factories.PASSWORD,
                                                 "notice_version": notice_version("flexible_no_employer"),
                                                 "token": "walk-exception"}, None
 

@@ -23,7 +23,7 @@ from portal.services import applications, billing, credit, supervision
 from tests import factories
 from tests.queue.helpers import staff_actor
 from tests.records.support import NOW, employer_actor, spell
-from tests.trust_support import COMMIT
+from tests.trust_support import COMMIT, offer
 
 TODAY = date(2026, 11, 28)
 OCTOBER, NOVEMBER = date(2026, 10, 1), date(2026, 11, 1)
@@ -342,15 +342,16 @@ def test_a_persons_request_is_filed_at_the_tier_of_their_grade(db):
     from tests.records.support import person_actor
 
     person = factories.person(db)
-    filing = person_requests.online(db, person_actor(person))
+    filing = person_requests.online(db, actor=person_actor(person))
+    proof = offer("employment_history", mode="proof", uploads=(Upload("contract.pdf", b"%PDF-1.4 contract"),))
     first = person_requests.submit_correction(db, filing=filing, what="missing", months="2020-03", details="缺月",
-                                              commitment=True, token="g1", now=NOW, today=TODAY)
+                                              offer=proof, token="g1", now=NOW, today=TODAY)
     assert first.risk_tier == "B"
     for day in (date(2026, 3, 1), date(2026, 4, 1)):
         credit.record_event(db, subject=credit.Subject("person", person.id), kind="false_commitment",
                             occurred_on=day, now=NOW)
     second = person_requests.submit_correction(db, filing=filing, what="missing", months="2020-05", details="缺月",
-                                               commitment=True, token="g2", now=NOW, today=TODAY)
+                                               offer=proof, token="g2", now=NOW, today=TODAY)
     assert (second.risk_tier, second.route) == ("D", "dual")
 
 
@@ -378,3 +379,163 @@ def test_wrong_passwords_at_a_confirmation_are_kept_and_stop_the_password_route_
     assert right.status_code == 422 and "Too many wrong passwords" in right.text
     assert len(db.exec(select(AuditEvent).where(AuditEvent.action == "commitment.confirmation_refused")).all()) == 5
     assert db.exec(select(Case)).all() == []
+
+
+# --- every catalogue item: its form, its evidence, its revocation ----------------------------------------------
+
+
+def test_every_catalogue_item_is_offered_by_its_kind_and_that_kind_says_what_revoking_it_undoes():
+    from portal.queue import kinds
+
+    for item, versions in catalogue.catalogue().items():
+        for kind in versions[-1].kinds:
+            spec = kinds.spec_of(kind)
+            assert item in spec.commitments, (item, kind)
+            assert spec.revoke is not None, kind
+
+
+def test_a_flexible_workers_false_declaration_of_no_employer_ends_the_enrolment_and_reopens_the_employment(db):
+    from portal.models import EmploymentSpell, FlexibleEnrolment, Notice, Person
+    from portal.services import person_requests
+    from tests.queue.helpers import person_actor
+
+    account = factories.person_account(db)
+    person = db.get(Person, account.person_id)
+    open_spell = spell(db, person=person, start=date(2015, 1, 1))
+    filing = person_requests.online(db, actor=person_actor(account))
+    case = person_requests.submit_exception(db, filing=filing, start_month="2026-12", base_percent=100,
+                                            details="单位已倒闭", offer=offer("flexible_no_employer"), token="x1",
+                                            now=NOW, today=TODAY)
+    evidence = db.exec(select(CommitmentEvidence)).one()
+    assert (evidence.case_id, evidence.item, evidence.confirmed_by) == (case.id, "flexible_no_employer", "password")
+    handler = staff_actor(factories.staff(db, name="刘经办", roles="handler"))
+    taken = take.take_next(db, staff=handler, now=NOW)
+    service.act(db, reference=case.reference, action="approve", actor=handler, expected_version=taken.version,
+                reason_code="conditions_met", now=NOW)
+    assert db.get(EmploymentSpell, open_spell.id).end_month == date(2026, 11, 1)
+
+    spot = supervision.open_spot_check(db, case=case, now=NOW + timedelta(days=1), actor=handler)
+    checker = staff_actor(factories.staff(db, name="王核查", roles="handler"))
+    taken = take.take_next(db, staff=checker, now=NOW + timedelta(days=1))
+    assert taken.reference == spot.reference
+    service.act(db, reference=spot.reference, action="reject", actor=checker, expected_version=taken.version,
+                reason_code="commitment_false", now=NOW + timedelta(days=2))
+
+    enrolled = db.exec(select(FlexibleEnrolment).where(FlexibleEnrolment.person_id == person.id)).one()
+    assert (enrolled.end_month, enrolled.end_reason) == (date(2026, 12, 1), "revoked")
+    reopened = db.get(EmploymentSpell, open_spell.id)
+    assert (reopened.end_month, reopened.end_reason) == (None, "")  # the employer still employs them
+    assert db.exec(select(CommitmentEvidence)).one().found_false_at is not None
+    subject = credit.Subject("person", person.id)
+    assert not supervision.assess(db, subject=subject, kind="flexible_exception", on=TODAY).eligibility.may_commit
+    told = db.exec(select(Notice).where(Notice.recipient_kind == "person", Notice.recipient_id == person.id)).all()
+    assert any("untrue" in notice.title for notice in told)
+
+
+def test_a_correction_found_false_is_revoked_and_recorded(db):
+    from portal.models import AuditEvent
+    from portal.services import person_requests
+    from tests.queue.helpers import person_actor
+
+    account = factories.person_account(db)
+    filing = person_requests.online(db, actor=person_actor(account))
+    case = person_requests.submit_correction(db, filing=filing, what="missing", months="2019-03", details="现金工资",
+                                             offer=offer("employment_history"), token="r1", now=NOW, today=TODAY)
+    handler = staff_actor(factories.staff(db, name="刘经办", roles="handler"))
+    taken = take.take_next(db, staff=handler, now=NOW)
+    service.act(db, reference=case.reference, action="approve", actor=handler, expected_version=taken.version,
+                reason_code="conditions_met", now=NOW)
+    spot = supervision.open_spot_check(db, case=case, now=NOW, actor=handler)
+    checker = staff_actor(factories.staff(db, name="王核查", roles="handler"))
+    taken = take.take_next(db, staff=checker, now=NOW)
+    service.act(db, reference=spot.reference, action="reject", actor=checker, expected_version=taken.version,
+                reason_code="commitment_false", now=NOW)
+    assert db.exec(select(AuditEvent).where(AuditEvent.action == "correction.revoked")).one().object_id == \
+        case.reference
+    rating = credit.rating_of(db, subject=credit.Subject("person", account.person_id), on=TODAY)
+    assert [e.kind for e in rating.events] == ["false_commitment"] and rating.grade == "C"
+
+
+def test_the_correction_form_offers_the_notice_and_a_person_who_may_not_commit_attaches_proof(client, db,
+                                                                                               frozen_clock):
+    from tests.helpers import error_links, id_number_of, sign_in_person
+
+    account = factories.person_account(db)
+    number = id_number_of(db, account)
+    db.commit()
+    sign_in_person(client, number)
+    form = client.get("/me/records/correction?lang=en")
+    notice = catalogue.notice("employment_history", TODAY).text("en")
+    assert "How your request will be checked" in form.text and notice["basis"] in form.text
+    assert 'value="commit"' in form.text and 'enctype="multipart/form-data"' in form.text
+
+    subject = credit.Subject("person", account.person_id)
+    credit.record_event(db, subject=subject, kind="false_commitment", occurred_on=date(2026, 6, 1), now=NOW)
+    db.commit()
+    barred = client.get("/me/records/correction?lang=en")
+    assert "A commitment of yours was found to be false" in barred.text and 'value="commit"' not in barred.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', barred.text).group(1)
+    fields = {"csrf_token": token, "token": "proof-1", "what": "missing", "months": "2019-03",
+              "details": "现金工资", "mode": "commit", "password": factories.PASSWORD,
+              "notice_version": catalogue.notice("employment_history", TODAY).version}
+    refused = client.post("/me/records/correction?lang=en", data=fields)
+    assert refused.status_code == 422 and error_links(refused.text) == ["mode"]
+    disguised = client.post("/me/records/correction?lang=en", data=fields | {"mode": "proof"},
+                            files={"attachment": ("contract.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")})
+    assert disguised.status_code == 422 and "is not a PDF, JPEG or PNG" in disguised.text
+    assert db.exec(select(Case)).all() == []
+    db.commit()  # the test's read ends before the app writes
+    sent = client.post("/me/records/correction", data=fields | {"mode": "proof"},
+                       files={"attachment": ("劳动合同.pdf", PDF, "application/pdf")})
+    assert sent.status_code == 303
+    db.expire_all()
+    case = db.exec(select(Case)).one()
+    assert db.exec(select(CaseAttachment)).one().case_id == case.id
+    assert db.exec(select(CommitmentEvidence)).all() == [] and "commitment" not in json.loads(case.payload)
+    assert (case.risk_tier, case.route) == ("C", "dual")
+
+
+# --- objections -----------------------------------------------------------------------------------------------
+
+
+def test_an_objection_to_an_event_on_the_credit_page_is_decided_by_staff_and_upheld_restores_the_grade(
+        client, db, frozen_clock):
+    from portal.models import CreditEvent
+    from tests.helpers import id_number_of, sign_in_person
+
+    account = factories.person_account(db)
+    number = id_number_of(db, account)
+    subject = credit.Subject("person", account.person_id)
+    event = credit.record_event(db, subject=subject, kind="false_commitment", occurred_on=date(2026, 6, 1), now=NOW)
+    event_id = event.id
+    db.commit()
+    sign_in_person(client, number)
+    page = client.get("/me/credit?lang=en")
+    assert '<dd id="credit-grade"><strong>C</strong></dd>' in page.text and "Not allowed" in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    empty = client.post("/me/credit/objection?lang=en", data={"csrf_token": token, "token": "o-1",
+                                                              "event_id": str(event_id), "statement": " "})
+    assert empty.status_code == 422 and "Say why you object." in empty.text
+    sent = client.post("/me/credit/objection", data={"csrf_token": token, "token": "o-1", "event_id": str(event_id),
+                                                     "statement": "该承诺属实，抽查时材料未送达"})
+    assert sent.status_code == 303
+    db.expire_all()
+    case = db.exec(select(Case).where(Case.kind == "credit_objection")).one()
+    assert json.loads(case.payload)["event_id"] == event_id and case.risk_tier == "C"
+
+    handler = staff_actor(factories.staff(db, name="刘经办", roles="handler"))
+    reviewer = staff_actor(factories.staff(db, name="陈复核", roles="reviewer"))
+    taken = take.take_next(db, staff=handler, now=NOW)
+    assert taken.reference == case.reference and case.route == "dual"  # grade C: a second person reviews
+    recommended = service.act(db, reference=case.reference, action="submit_for_review", actor=handler,
+                              expected_version=taken.version, recommendation="approve",
+                              reason_code="conditions_met", now=NOW)
+    service.act(db, reference=case.reference, action="review_approve", actor=reviewer,
+                expected_version=recommended.version, now=NOW)
+    assert db.get(CreditEvent, event_id).annulled_by_case_id == case.id
+    after = credit.rating_of(db, subject=subject, on=TODAY)
+    assert after.grade == "B" and not after.events
+    assert supervision.assess(db, subject=subject, kind="enrolment_correction", on=TODAY).eligibility.may_commit
+    db.commit()
+    page = client.get("/me/credit?lang=en")
+    assert '<dd id="credit-grade"><strong>B</strong></dd>' in page.text and "Allowed" in page.text

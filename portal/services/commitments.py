@@ -22,6 +22,7 @@ from portal.errors import N_, Msg, ValidationFailed
 from portal.models import AuditEvent, Case, CommitmentEvidence, EmployerOperator, PersonAccount
 from portal.policy import commitments as catalogue
 from portal.policy.rules import credit as rules
+from portal.queue import attachments
 from portal.services import credit
 
 MODES = ("commit", "proof")
@@ -88,6 +89,42 @@ def confirm(session: Session, *, actor: Actor, item: str, version: str, password
     if not verify_password(stored, password):
         raise ValidationFailed({"password": Msg(WRONG_PASSWORD)})
     return Confirmation(notice, locale, "password", now, actor.address)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a request form sent for a catalogue item: ``commit`` (the notice version read, and the password again
+    unless the session has the card's face check) or ``proof`` (the documents the commitment would replace)."""
+
+    mode: str
+    password: str = ""
+    notice_version: str = ""
+    locale: str = "zh_CN"
+    uploads: tuple = ()
+
+
+def check_offer(offer: Offer | None, *, eligible: Eligibility, errors: dict[str, Msg]) -> None:
+    """The form's choice, checked with its other fields (no password yet): errors go into ``errors``."""
+    if offer is None or offer.mode not in MODES:
+        errors["mode"] = Msg(N_("Choose whether you commit to it or attach documents proving it."))
+    elif offer.mode == "commit" and not eligible.may_commit:
+        errors["mode"] = Msg(N_("You cannot commit instead of proving: attach the documents that prove it."))
+    elif offer.mode == "proof" and not offer.uploads:
+        errors[attachments.FIELD] = Msg(N_("Attach the documents that prove it."))
+    elif offer.mode == "proof":
+        try:
+            attachments.check(list(offer.uploads))
+        except ValidationFailed as invalid:
+            errors |= invalid.errors
+
+
+def confirm_offer(session: Session, *, actor: Actor, item: str, offer: Offer, now: datetime,
+                  today: date) -> Confirmation | None:
+    """The confirmation of a checked offer to commit (None for proof); ValidationFailed at the password."""
+    if offer.mode != "commit":
+        return None
+    return confirm(session, actor=actor, item=item, version=offer.notice_version, password=offer.password,
+                   locale=offer.locale, now=now, today=today)
 
 
 def was_wrong_password(error: ValidationFailed) -> bool:

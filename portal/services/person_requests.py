@@ -56,6 +56,7 @@ CORRECTIONS = ("missing", "wrong_base", "wrong_employer", "other")
 # The refusals an office may lift, and the ones it may not (too young, already enrolled).
 EXCEPTIONS = ("open_spell", "over_age")
 EXCEPTION_COMMITMENT = "flexible_no_employer"  # the commitment catalogue's item (portal/policy/data/commitments.yaml)
+CORRECTION_COMMITMENT = "employment_history"
 # A person whose identity number names no prefecture of the province is handled by the provincial centre.
 PROVINCIAL_CENTRE = "220100"
 
@@ -70,19 +71,60 @@ class Filing:
     channel: str = "web"
     counter_staff_id: int | None = None
 
-    def submit(self, session: Session, *, kind: str, payload: dict, token: str, now: datetime) -> Case:
-        """Files the request at the person's risk tier (their credit grade: portal/services/supervision.py)."""
+    def submit(self, session: Session, *, kind: str, payload: dict, token: str, now: datetime,
+               committed: Committed | None = None) -> Case:
+        """Files the request at the person's risk tier (their credit grade: portal/services/supervision.py), with
+        the commitment's evidence or the documents proving instead (``committed``)."""
         today = now.astimezone(clock.CHINA).date()
         tier = supervision.assess(session, subject=credit.Subject("person", self.person.id), kind=kind, on=today).tier
-        return queue.submit(session, kind=kind, applicant=self.applicant, payload=payload,
-                            prefecture=prefecture_of(session, self.person), channel=self.channel,
+        if committed is not None and committed.entry is not None:
+            payload = payload | {"commitment": committed.entry}
+        case = queue.submit(session, kind=kind, applicant=self.applicant, payload=payload,
+                            prefecture=prefecture_of(session, person=self.person), channel=self.channel,
                             idempotency_key=token, now=now, actor=self.actor,
-                            counter_staff_id=self.counter_staff_id, tier=tier)
+                            counter_staff_id=self.counter_staff_id, tier=tier,
+                            uploads=list(committed.uploads) if committed is not None and committed.uploads else None)
+        if committed is not None and committed.confirmation is not None:
+            commitments.keep_evidence(session, case=case, confirmation=committed.confirmation, actor=self.actor)
+        return case
 
 
-def online(session: Session, actor: Actor) -> Filing:
+@dataclass(frozen=True)
+class Committed:
+    """A request's commitment, once checked: what the case's details carry, the evidence to keep, or the proof."""
+
+    entry: dict | None  # the payload's "commitment"; None when proven with documents
+    confirmation: commitments.Confirmation | None = None
+    uploads: tuple = ()
+
+
+def check_commitment(session: Session, *, filing: Filing, commitment: bool, offer: commitments.Offer | None,
+                     errors: dict[str, Msg], today: date) -> None:
+    """Online: the catalogue's choice (commit, or prove with documents; only proof for whoever may not commit).
+    At a counter: the commitment signed on paper before the member of staff."""
+    if filing.channel == "counter":
+        if not commitment:
+            errors["commitment"] = Msg(N_("Confirm the commitment to submit the request."))
+        return
+    eligible = commitments.eligibility(session, subject=credit.Subject("person", filing.person.id), on=today)
+    commitments.check_offer(offer, eligible=eligible, errors=errors)
+
+
+def commit(session: Session, *, filing: Filing, item: str, offer: commitments.Offer | None, now: datetime,
+           today: date) -> Committed:
+    """After ``check_commitment`` passed: the password (or the card's face check) confirms the notice."""
+    if filing.channel == "counter" or offer is None:
+        return Committed(_commitment(now, filing))
+    confirmation = commitments.confirm_offer(session, actor=filing.actor, item=item, offer=offer, now=now,
+                                             today=today)
+    if confirmation is not None:
+        return Committed(commitments.payload_entry(confirmation), confirmation)
+    return Committed(None, uploads=tuple(offer.uploads))
+
+
+def online(session: Session, *, actor: Actor) -> Filing:
     """The signed-in person filing for themselves."""
-    person = person_of(session, actor)
+    person = person_of(session, actor=actor)
     return Filing(person=person, applicant=parties.applicant_of(actor), actor=actor)
 
 
@@ -106,7 +148,7 @@ def at_counter(session: Session, *, staff: Actor, id_number: str, today: date) -
                   channel="counter", counter_staff_id=principal.account_id)
 
 
-def prefecture_of(session: Session, person: Person) -> str:
+def prefecture_of(session: Session, *, person: Person) -> str:
     """Where the person's requests are handled: their latest employer's prefecture, else their birthplace's."""
     region = session.exec(select(Employer.region).join(EmploymentSpell, EmploymentSpell.employer_id == Employer.id)
                           .where(EmploymentSpell.person_id == person.id)
@@ -159,9 +201,14 @@ def parse_months(text: str) -> list[date] | None:
     return sorted(found)
 
 
-def submit_correction(session: Session, *, filing: Filing, what: str, months: str, details: str, commitment: bool,
-                      token: str, now: datetime, today: date) -> Case:
-    """Ask for the record to be corrected; nothing is created when any field is wrong."""
+def submit_correction(session: Session, *, filing: Filing, what: str, months: str, details: str, token: str,
+                      now: datetime, today: date, commitment: bool = False,
+                      offer: commitments.Offer | None = None) -> Case:
+    """Ask for the record to be corrected; nothing is created when any field is wrong.
+
+    Online, the employment history is committed to through the catalogue (``employment_history``) or proven with
+    documents (``offer``); at a counter the commitment is signed on paper (``commitment``).
+    """
     errors: dict[str, Msg] = {}
     if what not in CORRECTIONS:
         errors["what"] = Msg(N_("Choose what is wrong in your record."))
@@ -174,16 +221,16 @@ def submit_correction(session: Session, *, filing: Filing, what: str, months: st
     elif chosen[-1] > month_of(today):
         errors["months"] = Msg(N_("The months concerned cannot be in the future."))
     text = _details(details, errors, required=True)
-    if not commitment:
-        errors["commitment"] = Msg(N_("Confirm the commitment to submit the request."))
+    check_commitment(session, filing=filing, commitment=commitment, offer=offer, errors=errors, today=today)
     if errors:
         raise ValidationFailed(errors)
-    payload = {"what": what, "months": [fmt_month(month) for month in chosen], "details": text,
-               "commitment": _commitment(now, filing)}
-    return filing.submit(session, kind="enrolment_correction", payload=payload, token=token, now=now)
+    committed = commit(session, filing=filing, item=CORRECTION_COMMITMENT, offer=offer, now=now, today=today)
+    payload = {"what": what, "months": [fmt_month(month) for month in chosen], "details": text}
+    return filing.submit(session, kind="enrolment_correction", payload=payload, token=token, now=now,
+                         committed=committed)
 
 
-def check_correction(session: Session, case: Case, payload: dict) -> CheckResult:
+def check_correction(session: Session, *, case: Case, payload: dict) -> CheckResult:
     given = payload.get("months")
     months = [m for m in given if isinstance(m, str)] if isinstance(given, list) else []
     try:
@@ -237,12 +284,13 @@ def start_options(today: date) -> list[date]:
 
 
 def submit_exception(session: Session, *, filing: Filing, start_month: str, base_percent: int | None, details: str,
-                     commitment: bool, token: str, now: datetime, today: date,
-                     confirmation: commitments.Confirmation | None = None) -> Case:
+                     token: str, now: datetime, today: date, commitment: bool = False,
+                     offer: commitments.Offer | None = None) -> Case:
     """Ask the office to enrol the person although the online enrolment refused them.
 
-    Online, the commitment is the catalogue's ``flexible_no_employer`` notice confirmed (``confirmation``: the
-    password again, or the card's face check) and its evidence is kept; at a counter it is signed on paper.
+    Online, the commitment is the catalogue's ``flexible_no_employer`` notice confirmed (``offer``: the password
+    again, or the card's face check) and its evidence is kept, or the proof is attached instead; at a counter
+    it is signed on paper (``commitment``).
     """
     person = filing.person
     errors: dict[str, Msg] = {}
@@ -258,25 +306,22 @@ def submit_exception(session: Session, *, filing: Filing, start_month: str, base
         errors["base_percent"] = Msg(N_("Choose a whole percent from %(min)s to %(max)s."),
                                      {"min": bounds["min"], "max": bounds["max"]})
     text = _details(details, errors, required=True)
-    if not commitment:
-        errors["commitment"] = Msg(N_("Confirm the commitment to submit the request."))
+    check_commitment(session, filing=filing, commitment=commitment, offer=offer, errors=errors, today=today)
     if errors:
         raise ValidationFailed(errors)
     grounds = exception_grounds(session, person=person, month=start)
     if grounds is None:
         raise Conflict(Msg(N_("There is nothing for the office to lift: enrol online, or read why you cannot.")))
-    payload = {"reason": grounds, "start_month": fmt_month(start), "base_percent": base_percent, "details": text,
-               "commitment": commitments.payload_entry(confirmation) if confirmation else _commitment(now, filing)}
+    committed = commit(session, filing=filing, item=EXCEPTION_COMMITMENT, offer=offer, now=now, today=today)
+    payload = {"reason": grounds, "start_month": fmt_month(start), "base_percent": base_percent, "details": text}
     if grounds == "open_spell":
         spell = _open_spell(session, person.id)
         payload["open_spell_since"] = fmt_month(spell.start_month)
-    case = filing.submit(session, kind="flexible_exception", payload=payload, token=token, now=now)
-    if confirmation is not None:
-        commitments.keep_evidence(session, case=case, confirmation=confirmation, actor=filing.actor)
-    return case
+    return filing.submit(session, kind="flexible_exception", payload=payload, token=token, now=now,
+                         committed=committed)
 
 
-def check_exception(session: Session, case: Case, payload: dict) -> CheckResult:
+def check_exception(session: Session, *, case: Case, payload: dict) -> CheckResult:
     person = session.get(Person, case.applicant_id)
     try:
         start = parse_month(str(payload.get("start_month", "")))
@@ -301,7 +346,7 @@ def check_exception(session: Session, case: Case, payload: dict) -> CheckResult:
                        {"month": fmt_month(spell.start_month)})
 
 
-def apply_exception(session: Session, case: Case, approved: bool, now: datetime, note: str) -> None:
+def apply_exception(session: Session, *, case: Case, approved: bool, now: datetime, note: str) -> None:
     """On approval: end the open employment the month before the start, and enrol from the start month."""
     if not approved:
         return
@@ -329,8 +374,49 @@ def apply_exception(session: Session, case: Case, approved: bool, now: datetime,
                          "ended_spell": spell.id if spell is not None else None})
 
 
+def revoke_correction(session: Session, *, case: Case, now: datetime) -> None:
+    """A correction found to rest on a false employment history: the approval is withdrawn. An approval changes
+    nothing by itself (the record is corrected through the filing it concerns), so nothing is undone here; the
+    revocation is on the case and in the audit log for staff to reverse that filing."""
+    audit.record(session=session, actor=SYSTEM, action="correction.revoked", now=now, object_type="case",
+                 object_id=case.reference, detail={"months": cases.payload_of(case).get("months")})
+
+
+def revoke_exception(session: Session, *, case: Case, now: datetime) -> None:
+    """An exception granted on a false declaration of no employer: the flexible enrolment it opened ends this
+    month (contributions already paid stay on the record) and the employment it closed is open again."""
+    payload = cases.payload_of(case)
+    try:
+        start = parse_month(str(payload.get("start_month", "")))
+    except ValueError:
+        return
+    this_month = month_of(now.astimezone(clock.CHINA).date())
+    enrolled = session.exec(select(FlexibleEnrolment).where(
+        FlexibleEnrolment.person_id == case.applicant_id, FlexibleEnrolment.start_month == start,
+        FlexibleEnrolment.end_month.is_(None))).first()
+    if enrolled is not None:
+        enrolled.end_month = max(start, this_month)
+        enrolled.end_reason = "revoked"
+        session.add(enrolled)
+    reopened = None
+    if payload.get("open_spell_since") and _open_spell(session, case.applicant_id) is None:
+        ended = session.exec(select(EmploymentSpell).where(
+            EmploymentSpell.person_id == case.applicant_id, EmploymentSpell.end_month == add_months(start, -1),
+            EmploymentSpell.start_month == parse_month(str(payload["open_spell_since"])))).first()
+        if ended is not None:
+            ended.end_month, ended.end_reason = None, ""
+            session.add(ended)
+            reopened = ended.id
+    session.flush()
+    audit.record(session=session, actor=SYSTEM, action="flexible.exception_revoked", now=now, object_type="case",
+                 object_id=case.reference, detail={"enrolment": enrolled.id if enrolled is not None else None,
+                                                   "reopened_spell": reopened})
+
+
 KIND_SPECS = (
-    KindSpec(Kind.ENROLMENT_CORRECTION, checks=(check_correction,), shown=frozenset({"months", "what", "details"})),
+    KindSpec(Kind.ENROLMENT_CORRECTION, checks=(check_correction,), shown=frozenset({"months", "what", "details"}),
+             commitments=(CORRECTION_COMMITMENT,), revoke=revoke_correction),
     KindSpec(Kind.FLEXIBLE_EXCEPTION, checks=(check_exception,), effect=apply_exception,
-             shown=frozenset({"reason", "details", "start_month", "base_percent", "open_spell_since"})),
+             shown=frozenset({"reason", "details", "start_month", "base_percent", "open_spell_since"}),
+             commitments=(EXCEPTION_COMMITMENT,), revoke=revoke_exception),
 )

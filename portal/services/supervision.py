@@ -4,8 +4,9 @@ Before submitting, an applicant is told how the request will be checked and why:
 risk tier (``supervision_tiers``), the tier and the kind give the queue's route (portal/queue/data/routing.yaml),
 and money always takes two people. After the decision, a share of the automatically approved and the committed
 cases of each tier (``spot_check_rates``) is sampled into the queue as ``spot_check`` cases. A handler who
-finds the commitment false rejects the spot check with that reason: the decision is revoked (the deferral's
-months fall due again with their late fees), the evidence is marked, the false commitment is recorded as a
+finds the commitment false rejects the spot check with that reason: the decision is revoked by its kind's
+``KindSpec.revoke`` (a deferral's months fall due again with their late fees, money paid on a claim is to be
+repaid, an enrolment granted by exception ends), the evidence is marked, the false commitment is recorded as a
 credit event (which bars commitments from then on), and the applicant is told.
 """
 
@@ -138,7 +139,7 @@ def _checked_case(session: Session, spot: Case) -> Case | None:
     return original
 
 
-def check_spot(session: Session, case: Case, payload: dict) -> CheckResult:
+def check_spot(session: Session, *, case: Case, payload: dict) -> CheckResult:
     original = _checked_case(session, case)
     if original is None:
         return CheckResult("spot_case", False, N_("The case to check was not found."))
@@ -147,14 +148,14 @@ def check_spot(session: Session, case: Case, payload: dict) -> CheckResult:
                        {"reference": original.reference})
 
 
-def apply_spot_check(session: Session, case: Case, approved: bool, now: datetime, note: str) -> None:
+def apply_spot_check(session: Session, *, case: Case, approved: bool, now: datetime, note: str) -> None:
     """Rejected: the commitment (or the automatic decision) was false - revoke, record, notify, bar."""
     original = _checked_case(session, case)
     if original is None or approved:
         return
     today = credit.china_today(now)
     revoke = kinds.spec_of(original.kind).revoke
-    amount = revoke(session, original, now) if revoke is not None and original.outcome == "approved" else None
+    amount = revoke(session, case=original, now=now) if revoke is not None and original.outcome == "approved" else None
     session.add(CaseEvent(case_id=original.id, at=now, actor_kind="system", action="revoked",
                           from_state=original.state, to_state=original.state,
                           note=f"spot check {case.reference}"))
@@ -168,13 +169,16 @@ def apply_spot_check(session: Session, case: Case, approved: bool, now: datetime
     if evidence:
         credit.record_event(session, subject=subject, kind="false_commitment", occurred_on=today, now=now,
                             case_id=case.id, note=original.reference)
-    if amount:
+    if amount and original.kind == Kind.DEFERRAL:
         title = N_("A check found your request %(reference)s untrue: the decision is revoked and %(amount)s yuan is "
                    "due again with late fees. Commitments are barred: see your credit page.")
+    elif amount:
+        title = N_("A check found your request %(reference)s untrue: the decision is revoked and the %(amount)s yuan "
+                   "paid because of it must be repaid. Commitments are barred: see your credit page.")
     else:
         title = N_("A check found your request %(reference)s untrue: the decision is revoked, it is on your credit "
                    "record and commitments are barred: see your credit page.")
-    notices.notify(session=session, recipient_kind=subject.kind, recipient_id=subject.id, case_id=original.id,
+    notices.notify(session, recipient_kind=subject.kind, recipient_id=subject.id, case_id=original.id,
                    now=now, title=title, params={"reference": original.reference, "amount": str(amount or "")})
     audit.record(session=session, actor=SYSTEM, action="case.revoked", now=now, object_type="case",
                  object_id=original.reference, detail={"spot_check": case.reference,

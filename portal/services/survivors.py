@@ -118,7 +118,7 @@ def report_death(session: Session, *, reporter: Person | None, id_number: str, d
     if existing is not None:
         return existing
     last_month = month_of(died)
-    award = claims.current_award(session, person.id)
+    award = claims.current_award(session, person_id=person.id)
     recoverable = 0
     if award is not None:
         award.stopped_after = last_month
@@ -185,7 +185,7 @@ def claimable(session: Session, *, deceased: Person) -> Claimable | None:
     if report is None:
         return None
     record = build_record(session, person=deceased, today=report.date_of_death)
-    award = claims.current_award(session, deceased.id)
+    award = claims.current_award(session, person_id=deceased.id)
     retired = award is not None
     months_drawn = 0
     account = record.balance_to_date
@@ -334,7 +334,7 @@ def submit_claim(session: Session, *, filing: Filing, id_number: str, relationsh
     return case
 
 
-def check_claim(session: Session, case: Case, payload: dict) -> CheckResult:
+def check_claim(session: Session, *, case: Case, payload: dict) -> CheckResult:
     deceased = session.get(Person, int(payload.get("deceased_id", 0) or 0))
     found = claimable(session, deceased=deceased) if deceased else None
     if found is None:
@@ -347,7 +347,7 @@ def check_claim(session: Session, case: Case, payload: dict) -> CheckResult:
                        {"date": found.report.date_of_death.isoformat(), "months": str(found.result.months)})
 
 
-def check_kinship(session: Session, case: Case, payload: dict) -> CheckResult:
+def check_kinship(session: Session, *, case: Case, payload: dict) -> CheckResult:
     relationship = str(payload.get("relationship", ""))
     if payload.get("kinship") == COUNTER and relationship in RELATIONSHIPS:
         return CheckResult("kinship", True, N_("Kinship seen on the documents at the counter; a relative other than "
@@ -359,7 +359,7 @@ def check_kinship(session: Session, case: Case, payload: dict) -> CheckResult:
     return CheckResult("kinship", True, N_("Kinship to be checked against the documents attached."))
 
 
-def apply_claim(session: Session, case: Case, approved: bool, now: datetime, note: str) -> None:
+def apply_claim(session: Session, *, case: Case, approved: bool, now: datetime, note: str) -> None:
     if not approved:
         return
     payload = cases.payload_of(case)
@@ -377,7 +377,7 @@ def apply_claim(session: Session, case: Case, approved: bool, now: datetime, not
         bank_code=str(payload.get("bank", "")), card_number=str(payload.get("card_number", "")), awarded_at=now)
     session.add(award)
     session.flush()
-    notices.notify(session=session, recipient_kind="person", recipient_id=case.applicant_id, now=now, case_id=case.id,
+    notices.notify(session, recipient_kind="person", recipient_id=case.applicant_id, now=now, case_id=case.id,
                    title=N_("The survivors' benefits of %(total)s yuan are approved and paid to your card."),
                    params={"total": str(found.total)})
     audit.record(session=session, actor=SYSTEM, action="survivor.awarded", now=now, object_type="survivor_award",
@@ -406,7 +406,7 @@ def withdraw_death(session: Session, *, id_number: str, reason: str, actor: Acto
     if claim is not None:
         raise Conflict(Msg(N_("A survivors' claim for this death stands (%(reference)s): it must be refused or "
                               "withdrawn first."), {"reference": claim}))
-    award = claims.current_award(session, person.id)
+    award = claims.current_award(session, person_id=person.id)
     if award is not None:
         award.stopped_after = None
         session.add(award)
@@ -424,7 +424,7 @@ def withdraw_death(session: Session, *, id_number: str, reason: str, actor: Acto
     audit.record(session=session, actor=actor, action="death.withdrawn", now=now, object_type="person",
                  object_id=person.id, detail=detail)
     if award is not None:
-        notices.notify(session=session, recipient_kind="person", recipient_id=person.id, now=now,
+        notices.notify(session, recipient_kind="person", recipient_id=person.id, now=now,
                        title=N_("A death was recorded for you in error and is withdrawn. Your pension is paid again; "
                                 "the months held back come with the next payroll."))
     return person
@@ -451,10 +451,23 @@ def reports_by(session: Session, *, person_id: int) -> list[tuple[DeathReport, P
     return [(report, person, _earlier_claim(session, person.id)) for report, person in rows]
 
 
+def revoke_claim(session: Session, *, case: Case, now: datetime) -> Decimal | None:
+    """A claim found afterwards to rest on a false kinship: what the award paid is to be repaid (the award stays
+    as the record of the payment; the revocation is on the case and in the audit log)."""
+    award = session.exec(select(SurvivorAward).where(SurvivorAward.case_reference == case.reference)).first()
+    if award is None:
+        return None
+    due = from_fen(award.total_fen)
+    audit.record(session=session, actor=SYSTEM, action="survivor.revoked", now=now, object_type="survivor_award",
+                 object_id=award.id, detail={"case": case.reference, "to_repay": str(due)})
+    return due
+
+
 KIND_SPECS = (
     KindSpec(Kind.SURVIVOR_CLAIM, checks=(check_claim, check_kinship), effect=apply_claim,
              shown=frozenset({"deceased_name", "relationship", "kinship", "death_certificate", "date_of_death",
                               "status", "contribution_months", "months_drawn",
                               "funeral_grant", "survivor_months", "survivor_benefit", "account", "total", "bank",
-                              "card"})),
+                              "card"}),
+             commitments=(KINSHIP_COMMITMENT,), revoke=revoke_claim),
 )

@@ -33,6 +33,8 @@ ROUTE_LIMITS = {
     "person_request_resubmit": attachments.MAX_BYTES + FORM_OVERHEAD,
     "employer_request_resubmit": attachments.MAX_BYTES + FORM_OVERHEAD,
     "employer_deferral_submit": attachments.MAX_BYTES + FORM_OVERHEAD,  # the proof of hardship, when not committed
+    "person_correction_submit": attachments.MAX_BYTES + FORM_OVERHEAD,  # the proof of employment, when not committed
+    "person_flexible_exception_submit": attachments.MAX_BYTES + FORM_OVERHEAD,  # likewise the proof of no employer
     "payments_callback": CALLBACK_LIMIT,
 }
 

@@ -18,6 +18,7 @@ from tests.helpers import field_error, sign_in_person, snapshot
 from tests.queue.helpers import person_actor as account_actor
 from tests.records.support import NOW, TODAY, employer_actor, person_actor, spell
 from tests.records.test_employer_pages import Firm
+from tests.trust_support import offer
 
 DECEMBER = date(2026, 12, 1)
 AREA_99 = make_resident_id("990102", date(1990, 5, 17), 135)
@@ -165,9 +166,10 @@ def test_the_flexible_page_tells_a_pensioner_why_and_offers_no_exception(client,
     assert 'id="not-eligible"' in page.text and "draw a pension" in page.text
     assert 'action="/me/flexible/enrol"' not in page.text
     with pytest.raises(Conflict):
-        person_requests.submit_exception(db, filing=person_requests.online(db, account_actor(account)),
+        person_requests.submit_exception(db, filing=person_requests.online(db, actor=account_actor(account)),
                                          start_month="2026-12", base_percent=60, token="t1",
-                                         details="I want to keep paying.", commitment=True, now=NOW, today=TODAY)
+                                         details="I want to keep paying.", offer=offer("flexible_no_employer"),
+                                         now=NOW, today=TODAY)
 
 
 def test_a_working_age_person_is_still_enrolled_by_either_door(db):

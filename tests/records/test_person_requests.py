@@ -25,9 +25,12 @@ from tests.helpers import error_links, id_number_of, sign_in_person, token_from
 from tests.queue.helpers import person_actor as account_actor
 from tests.queue.helpers import staff_actor
 from tests.records.support import NOW, TODAY, spell
-from tests.trust_support import notice_version
+from tests.trust_support import notice_version, offer
 
-OK = {"details": "The employer paid me in cash for those months.", "commitment": True, "now": NOW, "today": TODAY}
+# Online the item is committed to with the password (the catalogue's notice); at a counter it is signed on paper.
+OK = {"details": "The employer paid me in cash for those months.", "commitment": True,
+      "offer": offer("employment_history"), "now": NOW, "today": TODAY}
+EXCEPTION_OK = OK | {"offer": offer("flexible_no_employer")}
 
 
 def applicant(db, **who):
@@ -57,7 +60,7 @@ def test_months_are_read_as_a_list_or_a_range_in_either_language_and_nonsense_is
 
 def test_a_correction_becomes_a_case_for_a_handler_with_the_months_checked_against_the_record(db):
     account, actor = applicant(db)
-    case = service.submit_correction(db, filing=service.online(db, actor), what="missing", months="2019-03 to 2019-05", token="t1", **OK)
+    case = service.submit_correction(db, filing=service.online(db, actor=actor), what="missing", months="2019-03 to 2019-05", token="t1", **OK)
     assert (case.kind, case.applicant_kind, case.applicant_id, case.state) == (
         "enrolment_correction", "person", account.person_id, "checked")
     payload = cases.payload_of(case)
@@ -72,13 +75,15 @@ def test_a_correction_becomes_a_case_for_a_handler_with_the_months_checked_again
     ("months", {"months": "soon"}),
     ("months", {"months": "2027-01"}),
     ("details", {"details": "   "}),
-    ("commitment", {"commitment": False}),
+    ("mode", {"offer": None}),
+    ("mode", {"offer": offer("employment_history", mode="maybe")}),
+    ("attachment", {"offer": offer("employment_history", mode="proof")}),
 ])
 def test_a_correction_with_a_bad_field_is_refused_at_that_field_and_makes_no_case(db, field, changes):
     _account, actor = applicant(db)
     fields = {"what": "missing", "months": "2019-03", **OK, **changes}
     with pytest.raises(ValidationFailed) as refused:
-        service.submit_correction(db, filing=service.online(db, actor), token="t2", **fields)
+        service.submit_correction(db, filing=service.online(db, actor=actor), token="t2", **fields)
     assert field in refused.value.errors
     assert db.exec(select(Case)).all() == []
 
@@ -92,7 +97,7 @@ def test_an_employment_left_open_is_ended_and_the_person_enrolled_when_the_offic
     open_spell = spell(db, person=person, start=date(2015, 1, 1))
     assert service.exception_grounds(db, person=person, month=date(2026, 12, 1)) == "open_spell"
 
-    case = service.submit_exception(db, filing=service.online(db, actor), start_month="2026-12", base_percent=100, token="t3", **OK)
+    case = service.submit_exception(db, filing=service.online(db, actor=actor), start_month="2026-12", base_percent=100, token="t3", **EXCEPTION_OK)
     assert cases.payload_of(case)["open_spell_since"] == "2015-01"
     approve(db, case)
 
@@ -105,7 +110,7 @@ def test_an_employment_left_open_is_ended_and_the_person_enrolled_when_the_offic
 
 def test_a_person_past_the_statutory_age_without_the_minimum_months_may_be_enrolled_to_keep_paying(db):
     account, actor = applicant(db, birth=date(1960, 5, 10))
-    case = service.submit_exception(db, filing=service.online(db, actor), start_month="2026-11", base_percent=60, token="t4", **OK)
+    case = service.submit_exception(db, filing=service.online(db, actor=actor), start_month="2026-11", base_percent=60, token="t4", **EXCEPTION_OK)
     assert cases.payload_of(case)["reason"] == "over_age"
     approve(db, case)
     assert db.exec(select(FlexibleEnrolment).where(FlexibleEnrolment.person_id == account.person_id)).one()
@@ -115,7 +120,7 @@ def test_a_rejected_exception_changes_nothing(db):
     account, actor = applicant(db)
     person = db.get(Person, account.person_id)
     open_spell = spell(db, person=person, start=date(2015, 1, 1))
-    case = service.submit_exception(db, filing=service.online(db, actor), start_month="2026-12", base_percent=100, token="t5", **OK)
+    case = service.submit_exception(db, filing=service.online(db, actor=actor), start_month="2026-12", base_percent=100, token="t5", **EXCEPTION_OK)
     handler = staff_actor(factories.staff(db, roles="handler", name="王经办"))
     taken = take.take_next(db, staff=handler, now=NOW)
     queue.act(db, reference=case.reference, action="reject", actor=handler, expected_version=taken.version,
@@ -127,7 +132,7 @@ def test_a_rejected_exception_changes_nothing(db):
 def test_someone_the_online_enrolment_accepts_has_nothing_to_ask_the_office_for(db):
     _account, actor = applicant(db)
     with pytest.raises(Conflict):
-        service.submit_exception(db, filing=service.online(db, actor), start_month="2026-12", base_percent=60, token="t6", **OK)
+        service.submit_exception(db, filing=service.online(db, actor=actor), start_month="2026-12", base_percent=60, token="t6", **EXCEPTION_OK)
     assert db.exec(select(Case)).all() == []
 
 
@@ -151,7 +156,8 @@ def test_the_record_page_offers_a_correction_and_the_form_keeps_what_was_typed_o
     db.commit()
 
     fields = {"csrf_token": token, "token": "form-1", "what": "missing", "months": "2019-03, 2019-04",
-              "details": "Cash wages", "commitment": "yes"}
+              "details": "Cash wages", "mode": "commit", "password": PASSWORD,
+              "notice_version": notice_version("employment_history")}
     sent = client.post("/me/records/correction", data=fields)
     again = client.post("/me/records/correction", data=fields)  # a resent form
     reference = sent.headers["location"].rsplit("/", 1)[-1]
@@ -170,7 +176,8 @@ def test_the_flexible_page_offers_the_exception_only_when_the_office_could_lift_
 
     token = token_from(client, "/me/flexible/exception")
     fields = {"csrf_token": token, "token": "form-2", "start_month": "2026-12", "base_percent": "100",
-              "details": "The company closed in 2025.", "notice_version": notice_version("flexible_no_employer")}
+              "details": "The company closed in 2025.", "mode": "commit",
+              "notice_version": notice_version("flexible_no_employer")}
     refused = client.post("/me/flexible/exception?lang=en", data=fields | {"password": "Not-The-Password-1"})
     assert refused.status_code == 422 and error_links(refused.text) == ["password"]
     sent = client.post("/me/flexible/exception", data=fields | {"password": PASSWORD})

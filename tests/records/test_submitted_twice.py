@@ -26,7 +26,7 @@ from tests.conftest import csrf_token
 from tests.helpers import sign_in_operator, sign_in_staff
 from tests.queue.helpers import person_actor, staff_actor
 from tests.records.support import NOW, TODAY, employer_actor, spell
-from tests.trust_support import COMMIT, COMMIT_FIELDS
+from tests.trust_support import COMMIT, COMMIT_FIELDS, offer
 
 OCTOBER, NOVEMBER = date(2026, 10, 1), date(2026, 11, 1)
 SECRET = "test-payment-secret"  # the settings fixture's
@@ -131,9 +131,10 @@ def test_the_same_months_are_refused_for_a_persons_correction_too_whoever_files_
     account = factories.person_account(db)
     staff = staff_actor(factories.staff(db, roles="handler"))
     db.commit()
-    online = person_requests.online(db, person_actor(account))
+    online = person_requests.online(db, actor=person_actor(account))
     first = person_requests.submit_correction(db, filing=online, what="missing", months="2019-03 to 2019-05",
-                                              details="缺月", commitment=True, token="p-1", now=NOW, today=TODAY)
+                                              details="缺月", offer=offer("employment_history"), token="p-1",
+                                              now=NOW, today=TODAY)
     number = db.exec(select(func.min(Case.id))).one() and online.person.id_number
     counter = person_requests.at_counter(db, staff=staff, id_number=number, today=TODAY)
     with pytest.raises(ValidationFailed) as refused:
@@ -185,7 +186,7 @@ def test_taking_a_case_runs_its_checks_again(db):
     assert october.checks_passed and not november.checks_passed  # October's was computed before November came
     taken = take.take_next(db, staff=staff_actor(factories.staff(db, roles="handler")), now=NOW)
     assert taken.reference == october.reference and taken.checks_passed is False
-    assert [event.action for event in cases.events_of(db, taken)][-1] == "auto_check"
+    assert [event.action for event in cases.events_of(db, case=taken)][-1] == "auto_check"
 
 
 def test_a_decision_on_checks_that_still_hold_goes_through(db):

@@ -15,15 +15,16 @@ from urllib.parse import quote
 from starlette.routing import Route
 
 from portal import i18n
-from portal.errors import N_, Conflict, Msg, ValidationFailed
+from portal.errors import Conflict, ValidationFailed
 from portal.policy import commitments as commitment_catalogue
 from portal.policy.dates import fmt_month, month_of
 from portal.policy.rules.contribution import flexible_base_bounds
-from portal.services import commitments, credit
+from portal.services import commitments, credit, supervision
 from portal.services import person_requests as service
 from portal.web.access import FACE_STEP, PERSON
 from portal.web.endpoint import Ctx, endpoint
 from portal.web.parse import whole_number
+from portal.web.shared.requests import uploads_from
 
 
 def _token(ctx: Ctx) -> str:
@@ -39,13 +40,38 @@ def _submitted(ctx: Ctx, case):
 # --- a correction of the record -------------------------------------------------------------------------------
 
 
-def _correction_extra(ctx: Ctx) -> dict:
-    return dict(token=_token(ctx), commitment=service.COMMITMENT, what_options=service.CORRECTIONS,
-                max_months=service.MAX_MONTHS)
+def _commitment_extra(ctx: Ctx, *, kind: str, item: str, route: str) -> dict:
+    """What a form offering a catalogue item shows: how it will be checked, the notice, commit or prove."""
+    person = service.person_of(ctx.db, actor=ctx.actor)
+    assessment = supervision.assess(ctx.db, subject=credit.Subject("person", person.id), kind=kind, on=ctx.today)
+    return dict(assessment=assessment, eligibility=assessment.eligibility,
+                notice=commitment_catalogue.notice(item, ctx.today), say=lambda message: message.render(i18n.gettext),
+                face_step=f"{FACE_STEP}{quote(str(ctx.request.url_for(route).path), safe='')}")
 
 
-def _correction_page(ctx: Ctx):
-    return ctx.render("person/applications_correction.html", **_correction_extra(ctx))
+def _offer(ctx: Ctx) -> commitments.Offer:
+    password = ctx.form.get("password") if ctx.form is not None else None
+    return commitments.Offer(mode=ctx.value("mode"), password=password if isinstance(password, str) else "",
+                             notice_version=ctx.value("notice_version"), locale=ctx.locale,
+                             uploads=tuple(uploads_from(ctx)))
+
+
+def _refused(ctx: Ctx, error: ValidationFailed, page):
+    def answer():
+        if commitments.was_wrong_password(error):  # kept: recorded after the refused request's rollback
+            commitments.note_wrong_password(ctx.db, actor=ctx.actor, now=ctx.now)
+        return page(ctx, error=error)
+
+    return ctx.refuse(answer)
+
+
+def _correction_page(ctx: Ctx, *, error: ValidationFailed | None = None):
+    extra = dict(token=_token(ctx), what_options=service.CORRECTIONS, max_months=service.MAX_MONTHS,
+                 **_commitment_extra(ctx, kind="enrolment_correction", item=service.CORRECTION_COMMITMENT,
+                                     route="person_correction"))
+    if error is not None:
+        return ctx.render_invalid("person/applications_correction.html", error, **extra)
+    return ctx.render("person/applications_correction.html", **extra)
 
 
 @endpoint(PERSON)
@@ -57,11 +83,10 @@ def correction_form(ctx: Ctx):
 def correction_submit(ctx: Ctx):
     try:
         case = service.submit_correction(
-            ctx.db, filing=service.online(ctx.db, ctx.actor), what=ctx.value("what"), months=ctx.value("months"),
-            details=ctx.value("details"),
-            commitment=ctx.value("commitment") == "yes", token=ctx.value("token"), now=ctx.now, today=ctx.today)
+            ctx.db, filing=service.online(ctx.db, actor=ctx.actor), what=ctx.value("what"), months=ctx.value("months"),
+            details=ctx.value("details"), offer=_offer(ctx), token=ctx.value("token"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
-        return ctx.fail("person/applications_correction.html", error.errors, **_correction_extra(ctx))
+        return _refused(ctx, error, _correction_page)
     return _submitted(ctx, case)
 
 
@@ -69,16 +94,14 @@ def correction_submit(ctx: Ctx):
 
 
 def _exception_page(ctx: Ctx, *, error: ValidationFailed | None = None, refusal: str | None = None):
-    person = service.person_of(ctx.db, ctx.actor)
+    person = service.person_of(ctx.db, actor=ctx.actor)
     grounds = service.exception_grounds(ctx.db, person=person, month=month_of(ctx.today))
-    eligible = commitments.eligibility(ctx.db, subject=credit.Subject("person", person.id), on=ctx.today)
-    extra = dict(token=_token(ctx), grounds=grounds, refusal=refusal, eligibility=eligible,
-                 notice=commitment_catalogue.notice(service.EXCEPTION_COMMITMENT, ctx.today),
-                 say=lambda message: message.render(i18n.gettext),
-                 face_step=f"{FACE_STEP}{quote(str(ctx.request.url_for('person_flexible_exception').path), safe='')}",
+    extra = dict(token=_token(ctx), grounds=grounds, refusal=refusal,
                  bounds=flexible_base_bounds(month_of(ctx.today)),
                  start_options=[(fmt_month(month), i18n.format_month(month))
-                                for month in service.start_options(ctx.today)])
+                                for month in service.start_options(ctx.today)],
+                 **_commitment_extra(ctx, kind="flexible_exception", item=service.EXCEPTION_COMMITMENT,
+                                     route="person_flexible_exception"))
     if error is not None:
         return ctx.render_invalid("person/applications_exception.html", error, **extra)
     return ctx.render("person/applications_exception.html", status=409 if refusal else 200, **extra)
@@ -92,36 +115,13 @@ def exception_form(ctx: Ctx):
 @endpoint(PERSON)
 def exception_submit(ctx: Ctx):
     text = ctx.value("base_percent").rstrip("%％").strip()
-    person = service.person_of(ctx.db, ctx.actor)
-    confirmation, refused = None, {}
-    if not commitments.eligibility(ctx.db, subject=credit.Subject("person", person.id), on=ctx.today).may_commit:
-        refused = {"password": Msg(N_("You cannot commit instead of proving: bring the documents to a service "
-                                      "counter."))}
-    else:
-        password = ctx.form.get("password") if ctx.form is not None else None
-        try:
-            confirmation = commitments.confirm(
-                ctx.db, actor=ctx.actor, item=service.EXCEPTION_COMMITMENT, version=ctx.value("notice_version"),
-                password=password if isinstance(password, str) else "", locale=ctx.locale, now=ctx.now,
-                today=ctx.today)
-        except ValidationFailed as invalid:
-            refused = dict(invalid.errors)
     try:
         case = service.submit_exception(
-            ctx.db, filing=service.online(ctx.db, ctx.actor), start_month=ctx.value("start_month"),
-            base_percent=whole_number(text, low=0, high=9999), details=ctx.value("details"),
-            commitment=confirmation is not None, confirmation=confirmation, token=ctx.value("token"), now=ctx.now,
-            today=ctx.today)
+            ctx.db, filing=service.online(ctx.db, actor=ctx.actor), start_month=ctx.value("start_month"),
+            base_percent=whole_number(text, low=0, high=9999), details=ctx.value("details"), offer=_offer(ctx),
+            token=ctx.value("token"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
-        errors = {name: message for name, message in error.errors.items() if name != "commitment"} | refused
-        shown = ValidationFailed(errors)
-
-        def answer():
-            if commitments.was_wrong_password(shown):  # kept: recorded after the refused request's rollback
-                commitments.note_wrong_password(ctx.db, actor=ctx.actor, now=ctx.now)
-            return _exception_page(ctx, error=shown)
-
-        return ctx.refuse(answer)
+        return _refused(ctx, error, _exception_page)
     except Conflict as refused:
         return ctx.refuse(_exception_page, ctx, refusal=refused.message.render(i18n.gettext))
     return _submitted(ctx, case)
