@@ -51,13 +51,21 @@ def section_payroll(bench: Bench) -> list[tuple[str, str]]:
     return payroll.run()
 
 
-OWN_DATABASES = {"records", "declarations", "record-page", "payroll"}
+def section_credit(bench: Bench) -> list[tuple[str, str]]:
+    """``portal credit recompute`` for 200,000 employers, on SQLite (fewer employers) and PostgreSQL (issue 13)."""
+    from portal.devtools.bench import credit
+
+    return credit.run()
+
+
+OWN_DATABASES = {"records", "declarations", "record-page", "payroll", "credit"}
 SECTIONS: dict[str, Callable[[Bench], list]] = {
     "queue": section_queue,
     "records": section_records,
     "declarations": section_declarations,
     "record-page": section_record_page,
     "payroll": section_payroll,
+    "credit": section_credit,
 }
 
 
