@@ -424,6 +424,12 @@ def propose_listing(w: World):
                                               "finding": "泄露个人权益记录", "token": "walk-listing"}, None
 
 
+def record_finding(w: World):
+    return "staff", "/staff/trust/findings", {"finding_identifier": w.cast.employer.credit_code,
+                                              "kind": "fraud_finding", "occurred_on": "2026-11-20",
+                                              "note": "虚报缴费基数，见稽核报告"}, None
+
+
 def remove_listing(w: World):
     from portal.models import DishonestyListing
 
@@ -446,6 +452,7 @@ SCENARIOS = {
     "/employer/credit/objection": employer_objection,
     "/me/credit/objection": person_objection,
     "/staff/trust/listings": propose_listing,
+    "/staff/trust/findings": record_finding,
     "/staff/trust/listings/{listing_id:id}/remove": remove_listing,
     "/staff/cases/{reference:str}/spot-check": spot_check,
     "/me/certificate": certificate,

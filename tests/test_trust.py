@@ -539,3 +539,34 @@ def test_an_objection_to_an_event_on_the_credit_page_is_decided_by_staff_and_uph
     db.commit()
     page = client.get("/me/credit?lang=en")
     assert '<dd id="credit-grade"><strong>B</strong></dd>' in page.text and "Allowed" in page.text
+
+
+def test_staff_record_a_fraud_finding_and_a_correction_and_the_grade_follows_with_the_subject_told(client, db,
+                                                                                                    frozen_clock):
+    from portal.models import CreditEvent, Notice
+    from tests.helpers import sign_in_staff
+
+    employer = factories.employer(db, name="吉林稽核公司")
+    staff = factories.staff(db, name="刘经办", roles="handler")
+    signing_in = SimpleNamespace(staff_number=staff.staff_number, totp_secret=staff.totp_secret)
+    code, employer_id = employer.credit_code, employer.id
+    db.commit()
+    db.close()
+    sign_in_staff(client, signing_in)
+    page = client.get("/staff/trust?lang=en")
+    assert "Record a finding on a credit record" in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    fields = {"csrf_token": token, "finding_identifier": code, "kind": "fraud_finding", "occurred_on": "2026-11-20",
+              "note": "虚报缴费基数"}
+    bad = client.post("/staff/trust/findings?lang=en", data=fields | {"occurred_on": "2027-01-01", "note": " "})
+    assert bad.status_code == 422 and "Describe the finding" in bad.text and "Choose a date from" in bad.text
+    assert code in bad.text  # kept as typed
+    assert db.exec(select(CreditEvent)).all() == []
+    db.commit()
+    assert client.post("/staff/trust/findings", data=fields).status_code == 303
+    db.expire_all()
+    subject = credit.Subject("employer", employer_id)
+    rating = credit.rating_of(db, subject=subject, on=TODAY)
+    assert [e.kind for e in rating.events] == ["fraud_finding"] and rating.grade == "D"
+    assert db.exec(select(CreditEvent)).one().recorded_by == staff.id
+    assert db.exec(select(Notice).where(Notice.recipient_kind == "employer", Notice.recipient_id == employer_id)).all()

@@ -221,6 +221,38 @@ def has_false_commitment(session: Session, *, subject: Subject) -> bool:
         CreditEvent.kind == "false_commitment", CreditEvent.annulled_at.is_(None)).limit(1)).first() is not None
 
 
+# Findings staff record by hand (the others come from the bills, the spot checks and the list).
+FINDING_KINDS = ("fraud_finding", "correction_made")
+
+
+def record_finding(session: Session, *, actor: Actor, subject: Subject | None, kind: str, occurred_on: date | None,
+                   note: str, now: datetime) -> CreditEvent:
+    """A member of staff records a fraud finding, or a correction the subject made of its own accord, on the
+    subject's credit record; the rating changes at once and the subject is told (and may object)."""
+    principal = actor.principal
+    if principal is None or principal.kind != "staff":
+        raise PortalError(Msg(N_("Only staff can record a finding.")))
+    errors: dict[str, Msg] = {}
+    note = (note or "").strip()
+    if subject is None or subject.kind not in SUBJECT_KINDS or _subject_row(session, subject) is None:
+        errors["identifier"] = Msg(N_("No person or employer with that identifier was found."))
+    if kind not in FINDING_KINDS:
+        errors["kind"] = Msg(N_("Choose what was found."))
+    if occurred_on is None:
+        errors["occurred_on"] = Msg(N_("Enter the date of the finding."))
+    if not note:
+        errors["note"] = Msg(N_("Describe the finding, with the case or document it rests on."))
+    elif len(note) > 500:
+        errors["note"] = Msg(N_("Keep the text under %(count)s characters."), {"count": 500})
+    if errors:
+        raise ValidationFailed(errors)
+    event = record_event(session, subject=subject, kind=kind, occurred_on=occurred_on, now=now,
+                         staff_id=principal.account_id, note=note, actor=actor)
+    notices.notify(session, recipient_kind=subject.kind, recipient_id=subject.id, now=now,
+                   title=N_("A new event is on your credit record. Your credit page shows it and how to object."))
+    return event
+
+
 # --- the serious-dishonesty list ---------------------------------------------------------------------------
 
 
@@ -305,7 +337,7 @@ def propose_listing(session: Session, *, actor: Actor, subject: Subject, trigger
                          now=now, actor=actor, counter_staff_id=principal.account_id)
     listing.case_id = filed.id
     session.add(listing)
-    notices.notify(session=session, recipient_kind=subject.kind, recipient_id=subject.id, case_id=filed.id, now=now,
+    notices.notify(session, recipient_kind=subject.kind, recipient_id=subject.id, case_id=filed.id, now=now,
                    title=N_("We intend to put you on the serious-dishonesty list (%(reference)s). You may state "
                             "your case until %(date)s: open your credit page."),
                    params={"reference": filed.reference, "date": listing.statement_until.isoformat()})
@@ -323,7 +355,7 @@ def _listing_of_case(session: Session, case: Case) -> DishonestyListing | None:
     return listing
 
 
-def check_listing(session: Session, case: Case, payload: dict) -> CheckResult:
+def check_listing(session: Session, *, case: Case, payload: dict) -> CheckResult:
     listing = _listing_of_case(session, case)
     if listing is None or listing.state not in ("proposed",):
         return CheckResult("listing_proposed", False, N_("The proposed listing was not found or is already decided."))
@@ -332,7 +364,7 @@ def check_listing(session: Session, case: Case, payload: dict) -> CheckResult:
                        {"date": listing.statement_until.isoformat()})
 
 
-def apply_listing(session: Session, case: Case, approved: bool, now: datetime, note: str) -> None:
+def apply_listing(session: Session, *, case: Case, approved: bool, now: datetime, note: str) -> None:
     """Approved: listed from the day after the statement period (or today, if later) for ``listing_years``."""
     listing = _listing_of_case(session, case)
     if listing is None or listing.state != "proposed":
@@ -354,7 +386,7 @@ def apply_listing(session: Session, case: Case, approved: bool, now: datetime, n
     session.flush()
     record_event(session, subject=subject, kind="serious_dishonesty", occurred_on=effective, now=now,
                  case_id=case.id, note=listing.trigger)
-    notices.notify(session=session, recipient_kind=subject.kind, recipient_id=subject.id, case_id=case.id, now=now,
+    notices.notify(session, recipient_kind=subject.kind, recipient_id=subject.id, case_id=case.id, now=now,
                    title=N_("You are on the serious-dishonesty list from %(date)s. Your credit page says why and "
                             "how to be removed."), params={"date": effective.isoformat()})
 
@@ -375,7 +407,7 @@ def remove_listing(session: Session, *, listing_id: int, reason: str, actor: Act
     refresh(session, subject=subject, on=china_today(now), now=now)
     audit.record(session=session, actor=actor, action="credit.listing_removed", now=now, object_type=subject.kind,
                  object_id=subject.id, detail={"listing": listing.id, "reason": reason})
-    notices.notify(session=session, recipient_kind=subject.kind, recipient_id=subject.id, now=now,
+    notices.notify(session, recipient_kind=subject.kind, recipient_id=subject.id, now=now,
                    title=N_("You have been removed from the serious-dishonesty list."))
     return listing
 
@@ -451,7 +483,7 @@ def submit_objection(session: Session, *, actor: Actor, statement: str, token: s
                         prefecture=_prefecture(session, subject), idempotency_key=token, now=now, tier=tier)
 
 
-def check_objection(session: Session, case: Case, payload: dict) -> CheckResult:
+def check_objection(session: Session, *, case: Case, payload: dict) -> CheckResult:
     event_id, listing_id = payload.get("event_id"), payload.get("listing_id")
     if isinstance(event_id, int):
         event = session.get(CreditEvent, event_id)
@@ -468,7 +500,7 @@ def check_objection(session: Session, case: Case, payload: dict) -> CheckResult:
     return CheckResult("objection_subject", True, N_("A general objection: the handler reads the statement."))
 
 
-def apply_objection(session: Session, case: Case, approved: bool, now: datetime, note: str) -> None:
+def apply_objection(session: Session, *, case: Case, approved: bool, now: datetime, note: str) -> None:
     """Upheld: the event is annulled (it stays in the history, counting nothing), or the listing is withdrawn."""
     if not approved:
         return
