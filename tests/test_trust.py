@@ -570,3 +570,35 @@ def test_staff_record_a_fraud_finding_and_a_correction_and_the_grade_follows_wit
     assert [e.kind for e in rating.events] == ["fraud_finding"] and rating.grade == "D"
     assert db.exec(select(CreditEvent)).one().recorded_by == staff.id
     assert db.exec(select(Notice).where(Notice.recipient_kind == "employer", Notice.recipient_id == employer_id)).all()
+
+
+def test_a_survivors_claim_found_to_rest_on_a_false_kinship_is_revoked_with_the_award_to_repay(db):
+    from portal.models import AuditEvent, Notice, SurvivorAward
+    from portal.queue import parties
+
+    claimant = factories.person(db, name="王小华")
+    deceased = factories.person(db, name="王建国", id_number="220102195503150113")
+    case = service.submit(db, kind="survivor_claim", applicant=parties.Applicant("person", claimant.id),
+                          payload={"deceased_id": deceased.id}, prefecture="220100", idempotency_key="sv1", now=NOW)
+    case.state, case.outcome = State.APPROVED, "approved"  # decided by two people (not the point here)
+    db.add(case)
+    notice = catalogue.notice("survivor_kinship", TODAY)
+    db.add(CommitmentEvidence(case_id=case.id, item=notice.item, notice_version=notice.version,
+                              notice_sha256=notice.sha256, locale="zh_CN", confirmed_by="essc_face", confirmed_at=NOW,
+                              account_kind="person", account_id=claimant.id, subject_kind="person",
+                              subject_id=claimant.id))
+    db.add(SurvivorAward(deceased_person_id=deceased.id, claimant_person_id=claimant.id, case_reference=case.reference,
+                         funeral_fen=680284, benefit_fen=2000000, account_fen=1000000, total_fen=3680284, months="24",
+                         explanation_json="{}", bank_code="BOC", card_number="6216610100001234567", awarded_at=NOW))
+    db.flush()
+    spot = supervision.open_spot_check(db, case=case, now=NOW)
+    checker = staff_actor(factories.staff(db, name="王核查", roles="handler"))
+    taken = take.take_next(db, staff=checker, now=NOW)
+    assert taken.reference == spot.reference
+    service.act(db, reference=spot.reference, action="reject", actor=checker, expected_version=taken.version,
+                reason_code="commitment_false", now=NOW)
+    revoked = db.exec(select(AuditEvent).where(AuditEvent.action == "survivor.revoked")).one()
+    assert json.loads(revoked.detail)["to_repay"] == "36802.84"
+    told = db.exec(select(Notice).where(Notice.recipient_id == claimant.id, Notice.recipient_kind == "person")).all()
+    assert any("must be repaid" in n.title and "36802.84" in n.params for n in told)
+    assert credit.has_false_commitment(db, subject=credit.Subject("person", claimant.id))
