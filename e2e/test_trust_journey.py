@@ -171,3 +171,29 @@ def test_a_listed_employer_appears_on_the_public_list_and_disappears_when_remove
     expect(decider.flash()).to_be_visible()
     visitor.open(visitor.with_lang("/dishonesty-list"))
     expect(visitor.main).not_to_contain_text(account.credit_code)
+
+
+def test_a_person_commits_to_their_employment_history_on_the_correction_form_with_the_password(
+        page, lang, person, sessionmaker):
+    from portal.models import CommitmentEvidence, Person
+
+    notice = commitments.notice("employment_history", today())
+    me = Portal(page, lang, data=(person.name, *LEGAL_WORDS, *notice.texts["en"].values()))
+    me.sign_in("person", username=person.id_number, password=person.password)
+    me.open(me.with_lang("/me/records/correction"))
+    form = me.main.locator("form[action='/me/records/correction']")
+    expect(me.main.locator("#supervision-how")).to_have_text(
+        me.t("One member of staff will check and decide your request."))
+    form.locator("#field-what-missing").check()
+    me.fill(months="2019-03", details="Cash wages" if lang == "en" else "现金发放工资")
+    form.locator("#mode-commit").check()
+    me.fill(password=person.password)
+    me.submit(form)
+    expect(page).to_have_url(re.compile(r"/me/requests/JL\d+$"))
+    case = case_of(sessionmaker, page.url.rsplit("/", 1)[1])
+    with transaction(sessionmaker) as session:
+        person_id = session.exec(select(Person.id).where(Person.id_number == person.id_number)).one()
+        evidence = session.exec(select(CommitmentEvidence).where(CommitmentEvidence.case_id == case.id)).one()
+        assert (evidence.item, evidence.confirmed_by, evidence.subject_id) == ("employment_history", "password",
+                                                                               person_id)
+    assert (case.risk_tier, case.route) == ("B", "single")
