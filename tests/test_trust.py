@@ -602,3 +602,21 @@ def test_a_survivors_claim_found_to_rest_on_a_false_kinship_is_revoked_with_the_
     told = db.exec(select(Notice).where(Notice.recipient_id == claimant.id, Notice.recipient_kind == "person")).all()
     assert any("must be repaid" in n.title and "36802.84" in n.params for n in told)
     assert credit.has_false_commitment(db, subject=credit.Subject("person", claimant.id))
+
+
+def test_the_subjects_statement_against_a_proposed_listing_is_named_to_whoever_decides_it(db):
+    from portal.queue import cases
+
+    account = factories.person_account(db)
+    subject = credit.Subject("person", account.person_id)
+    proposer = staff_actor(factories.staff(db, name="刘经办", roles="handler"))
+    listing = credit.propose_listing(db, actor=proposer, subject=subject, trigger="fraudulent_benefits",
+                                     finding="冒领待遇1.2万元", token="l9", now=NOW)
+    from tests.queue.helpers import person_actor
+
+    objection = credit.submit_objection(db, actor=person_actor(account), statement="已全额退回，有收据",
+                                        listing_id=str(listing.id), token="o9", now=NOW)
+    listing_case = db.get(Case, listing.case_id)
+    service.refresh_checks(db, case=listing_case, now=NOW)  # as when staff open it
+    [check] = [c for c in cases.check_results_of(listing_case) if c["code"] == "listing_proposed"]
+    assert check["passed"] and check["params"] == {"references": objection.reference}

@@ -355,10 +355,22 @@ def _listing_of_case(session: Session, case: Case) -> DishonestyListing | None:
     return listing
 
 
+def statements_on(session: Session, *, listing: DishonestyListing) -> list[str]:
+    """References of the objections in which the subject stated their case against this listing."""
+    filed = session.exec(sm_select(Case).where(Case.kind == Kind.CREDIT_OBJECTION,
+                                               Case.applicant_kind == listing.subject_kind,
+                                               Case.applicant_id == listing.subject_id)).all()
+    return [c.reference for c in filed if cases.payload_of(c).get("listing_id") == listing.id]
+
+
 def check_listing(session: Session, *, case: Case, payload: dict) -> CheckResult:
     listing = _listing_of_case(session, case)
     if listing is None or listing.state not in ("proposed",):
         return CheckResult("listing_proposed", False, N_("The proposed listing was not found or is already decided."))
+    stated = statements_on(session, listing=listing)
+    if stated:
+        return CheckResult("listing_proposed", True, N_("The subject stated their case in %(references)s: read it "
+                                                        "before deciding."), {"references": ", ".join(stated)})
     return CheckResult("listing_proposed", True, N_("The subject was told of the proposal; the period to state "
                                                     "their case ends on %(date)s."),
                        {"date": listing.statement_until.isoformat()})
