@@ -260,7 +260,7 @@ def person(sessionmaker, live_server) -> NewPerson:
     data = fresh_person()
     now = clock.now()
     with transaction(sessionmaker) as session:
-        accounts.register_person(session=session, actor=SYSTEM, id_number=data.id_number, name=data.name,
+        accounts.register_person(session, actor=SYSTEM, id_number=data.id_number, name=data.name,
                                  mobile=data.mobile, password=data.password, password_confirm=data.password,
                                  now=now, today=now.astimezone(clock.CHINA).date())
     return data
@@ -428,7 +428,7 @@ def fresh_staff(sessionmaker, role: str, *more_roles: str) -> StaffAccount:
     number = f"T{uuid.uuid4().hex[:7].upper()}"
     name = {"handler": "吴经办", "reviewer": "郑复核"}.get(role, "何主管")
     with transaction(sessionmaker) as session:
-        staff = accounts.create_staff(session=session, actor=SYSTEM, staff_number=number, name=name,
+        staff = accounts.create_staff(session, actor=SYSTEM, staff_number=number, name=name,
                                       roles=[role, *more_roles],
                                       password=STAFF_PASSWORD, now=datetime.now(UTC))
         secret = staff.totp_secret

@@ -31,7 +31,7 @@ def working_age_person(sessionmaker, live_server) -> NewPerson:
                                                                 int(data.id_number[14:17])))
     now = clock.now()
     with transaction(sessionmaker) as session:
-        accounts.register_person(session=session, actor=SYSTEM, id_number=data.id_number, name=data.name,
+        accounts.register_person(session, actor=SYSTEM, id_number=data.id_number, name=data.name,
                                  mobile=data.mobile, password=data.password, password_confirm=data.password,
                                  now=now, today=now.astimezone(clock.CHINA).date())
     return data

@@ -102,7 +102,7 @@ def cmd_staff_create(args) -> int:
     password = args.password or getpass.getpass("Password for the new staff member: ")
     try:
         with transaction(_sessionmaker()) as session:
-            staff = accounts.create_staff(session=session, actor=SYSTEM, staff_number=args.staff_number,
+            staff = accounts.create_staff(session, actor=SYSTEM, staff_number=args.staff_number,
                                           name=args.name, roles=args.role, password=password, now=clock.now(),
                                           region=args.region)
     except ValidationFailed as error:
@@ -121,7 +121,7 @@ def cmd_staff_roles(args) -> int:
     from portal.services import accounts
 
     with transaction(_sessionmaker()) as session:
-        staff = accounts.set_staff_roles(session=session, actor=SYSTEM, staff_number=args.staff_number,
+        staff = accounts.set_staff_roles(session, actor=SYSTEM, staff_number=args.staff_number,
                                          roles=args.role, now=clock.now())
     print(f"{staff.staff_number}: {staff.roles}")
     return 0

@@ -5,6 +5,9 @@
   use cases (``portal.services``) nothing of the web, the app or the development tools; the web
   (``portal.web``) never the tables (``portal.models``) directly: it calls services. An import only for type
   annotations (under ``if TYPE_CHECKING:``) does not count: it runs nothing.
+- One service signature: a public function of the use cases (``portal/services/*.py``) or of the queue
+  (``portal/queue/*.py``) that takes the session takes it first and positionally, and everything else by keyword:
+  ``f(session, *, case, now)``.
 - Views never commit or roll back: ``Ctx.fail``/``Ctx.refuse`` (portal/web/endpoint.py) do, at the request boundary.
 - Every route has a name, given where it is declared, and no two routes share one (templates link by name).
 - Templates build internal links with ``url_for``: no literal ``href="/..."`` or ``action="/..."`` (static files
@@ -43,6 +46,7 @@ LAYERS = {
                             "portal.assembly", "portal.devtools")),
 }
 BOUNDARY = PORTAL / "web" / "endpoint.py"  # the request boundary owns the transaction
+SESSION_NAMES = ("session", "db")
 
 
 def _module_name(path: Path, root: Path) -> str:
@@ -104,6 +108,27 @@ def layer_violations(root: Path = PORTAL) -> list[str]:
     return found
 
 
+def _service_modules() -> list[Path]:
+    return [*sorted((PORTAL / "services").glob("*.py")), *sorted((PORTAL / "queue").glob("*.py"))]
+
+
+def service_signature_violations(paths, root: Path = ROOT) -> list[str]:
+    """Public module-level functions that take the session in another form than ``f(session, *, ...)``."""
+    found = []
+    for path in paths:
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or node.name.startswith("_"):
+                continue
+            arguments = node.args
+            positional = [argument.arg for argument in (*arguments.posonlyargs, *arguments.args)]
+            named = [*positional, *(argument.arg for argument in arguments.kwonlyargs)]
+            if not any(name in SESSION_NAMES for name in named):
+                continue  # takes no session: not a use case
+            if named[0] not in SESSION_NAMES or positional != named[:1] or arguments.vararg is not None:
+                found.append(f"{path.relative_to(root)}:{node.lineno}: {node.name}({ast.unparse(arguments)})")
+    return found
+
+
 def transaction_calls(root: Path = PORTAL / "web", boundary: Path = BOUNDARY) -> list[str]:
     """``x.commit()`` or ``x.rollback()`` anywhere in the web layer outside the request boundary."""
     found = []
@@ -150,6 +175,10 @@ def _route_declarations() -> list[Path]:
 
 def test_every_import_follows_the_layer_order():
     assert layer_violations() == []
+
+
+def test_every_service_takes_the_session_first_and_everything_else_by_keyword():
+    assert service_signature_violations(_service_modules()) == []
 
 
 def test_no_view_commits_or_rolls_back_the_transaction():
@@ -212,6 +241,24 @@ def test_the_layer_scan_catches_imports_against_the_order(tmp_path):
         "portal/services/billing.py:2: portal.services imports portal.web.endpoint",
         "portal/web/pages.py:1: portal.web imports portal.models.Bill",
         "portal/web/pages.py:2: portal.web imports portal.models.Case",
+    ]
+
+
+def test_the_signature_scan_catches_every_other_form_of_taking_the_session(tmp_path):
+    sample = tmp_path / "billing.py"
+    sample.write_text(
+        "def good(session, *, actor, now): ...\n"
+        "def no_session(value, *, today): ...\n"
+        "def _private(session, case): ...\n"
+        "def keyword_only(*, session, actor): ...\n"
+        "def positional(session, case, now): ...\n"
+        "def second(actor, session): ...\n"
+        "def spread(db, *cases): ...\n", encoding="utf-8")
+    assert service_signature_violations([sample], root=tmp_path) == [
+        "billing.py:4: keyword_only(*, session, actor)",
+        "billing.py:5: positional(session, case, now)",
+        "billing.py:6: second(actor, session)",
+        "billing.py:7: spread(db, *cases)",
     ]
 
 

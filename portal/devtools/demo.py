@@ -111,7 +111,7 @@ def seed(*, session: Session, now: datetime, today: date) -> list[DemoAccount]:
         has_account = person is not None and session.exec(
             select(PersonAccount).where(PersonAccount.person_id == person.id)).first()
         if not has_account:
-            accounts.register_person(session=session, actor=SYSTEM, id_number=number, name=name, mobile=mobile,
+            accounts.register_person(session, actor=SYSTEM, id_number=number, name=name, mobile=mobile,
                                      password=DEMO_PASSWORD, password_confirm=DEMO_PASSWORD, now=now, today=today)
         elif not has_account.proven:  # seeded before accounts had to be proven: the demo persons are
             identity.set_record_mobile(session, person=person, mobile=mobile, source="counter", actor=SYSTEM, now=now)
@@ -119,14 +119,14 @@ def seed(*, session: Session, now: datetime, today: date) -> list[DemoAccount]:
 
     for label, number, name, roles in STAFF:
         if not session.exec(select(StaffMember).where(StaffMember.staff_number == number)).first():
-            accounts.create_staff(session=session, actor=SYSTEM, staff_number=number, name=name, roles=roles,
+            accounts.create_staff(session, actor=SYSTEM, staff_number=number, name=name, roles=roles,
                                   password=DEMO_PASSWORD, now=now, totp_secret=demo_totp_secret(label))
 
     employer = session.exec(select(Employer).where(Employer.credit_code == EMPLOYER_CODE)).first()
     if employer is None:
         label, name, mobile, _ = OPERATORS[0]
         operator = accounts.register_employer(
-            session=session, actor=SYSTEM, credit_code=EMPLOYER_CODE, employer_name=EMPLOYER_NAME, region="220100",
+            session, actor=SYSTEM, credit_code=EMPLOYER_CODE, employer_name=EMPLOYER_NAME, region="220100",
             username=label, operator_name=name, mobile=mobile, password=DEMO_PASSWORD,
             password_confirm=DEMO_PASSWORD, now=now)
         employer = session.get(Employer, operator.employer_id)

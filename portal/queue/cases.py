@@ -41,8 +41,8 @@ NOTICE_TITLES: dict[State, str] = {
 }
 
 
-def notify(session: Session, case: Case, now: datetime) -> None:
-    notices.notify(session=session, recipient_kind=case.applicant_kind, recipient_id=case.applicant_id,
+def notify(session: Session, *, case: Case, now: datetime) -> None:
+    notices.notify(session, recipient_kind=case.applicant_kind, recipient_id=case.applicant_id,
                    title=NOTICE_TITLES[State(case.state)], params={"reference": case.reference}, case_id=case.id,
                    now=now)
 
@@ -113,7 +113,7 @@ def is_overdue(case: Case, today: date) -> bool:
     return case.state in CLOCK_RUNNING and case.due_on < today
 
 
-def add_event(session: Session, case: Case, actor: Actor, action: str, from_state: str | None, *,
+def add_event(session: Session, *, case: Case, actor: Actor, action: str, from_state: str | None,
            reason_code: str | None = None, note: str = "", now: datetime) -> CaseEvent:
     principal = actor.principal
     event = CaseEvent(case_id=case.id, at=now, actor_kind=principal.kind if principal else "system",
@@ -123,14 +123,14 @@ def add_event(session: Session, case: Case, actor: Actor, action: str, from_stat
     return event
 
 
-def audit_case(session: Session, case: Case, actor: Actor, action: str, from_state: str | None, now: datetime,
+def audit_case(session: Session, *, case: Case, actor: Actor, action: str, from_state: str | None, now: datetime,
            **detail) -> None:
     audit.record(session=session, actor=actor, action=f"case.{action}", now=now, object_type="case",
                  object_id=case.reference, detail={"kind": case.kind, "from": from_state, "to": case.state,
                                                    **{k: v for k, v in detail.items() if v not in (None, "")}})
 
 
-def events_of(session: Session, case: Case) -> list[CaseEvent]:
+def events_of(session: Session, *, case: Case) -> list[CaseEvent]:
     return list(session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)
                              .order_by(CaseEvent.at, CaseEvent.id)).all())
 

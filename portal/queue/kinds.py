@@ -6,7 +6,9 @@ decision does outside the queue, how its details are shown to staff, and the com
 
 Adding a kind touches four places:
 1. ``Kind`` below (and ``MONEY_KINDS`` / ``IDENTITY_KINDS`` when it is one);
-2. the owning service module: checks and effect as plain functions, and a ``KIND_SPECS`` tuple of ``KindSpec``;
+2. the owning service module: checks and effect as plain functions in the one service signature
+   (``check(session, *, case, payload)``, ``effect(session, *, case, approved, now, note)``), and a
+   ``KIND_SPECS`` tuple of ``KindSpec``;
    ``portal.assembly`` lists the modules whose specs are registered at start-up (add the module there once);
 3. ``data/routing.yaml``: its route per tier and its service time;
 4. ``templates/staff/payload/<kind>.html``: how staff see its details (the keys in ``KindSpec.shown``; any other
@@ -17,12 +19,12 @@ The registry is filled once at start-up (``portal.assembly.assemble``), never by
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # the types only: the queue's models are below this module, the session is SQLAlchemy's
     from sqlmodel import Session
@@ -66,12 +68,24 @@ class CheckResult:
         return {"code": self.code, "passed": self.passed, "message": self.message, "params": self.params or {}}
 
 
-Check = Callable[["Session", "Case", dict], CheckResult]
-# effect(session, case, approved, now, note): what the decision changes outside the queue.
-Effect = Callable[["Session", "Case", bool, datetime, str], None]
-# revoke(session, case, now): undoes an approval found false afterwards (a spot check); returns the amount due
-# again, or None.
-Revoke = Callable[["Session", "Case", datetime], Any]
+# The one service signature: the session positional, everything else by keyword.
+class Check(Protocol):
+    """check(session, *, case, payload): one automatic check of a submitted case."""
+
+    def __call__(self, session: Session, *, case: Case, payload: dict) -> CheckResult: ...
+
+
+class Effect(Protocol):
+    """effect(session, *, case, approved, now, note): what the decision changes outside the queue."""
+
+    def __call__(self, session: Session, *, case: Case, approved: bool, now: datetime, note: str) -> None: ...
+
+
+class Revoke(Protocol):
+    """revoke(session, *, case, now): undoes an approval found false afterwards (a spot check); returns the amount
+    due again, or None."""
+
+    def __call__(self, session: Session, *, case: Case, now: datetime) -> Any: ...
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ def recipient_of(principal: Principal | None) -> tuple[str, int] | None:
     return principal.party
 
 
-def notify(*, session: Session, recipient_kind: str, recipient_id: int, title: str, now: datetime,
+def notify(session: Session, *, recipient_kind: str, recipient_id: int, title: str, now: datetime,
            params: dict | None = None, case_id: int | None = None) -> Notice:
     if recipient_kind not in RECIPIENT_KINDS:
         raise ValueError(f"unknown recipient kind {recipient_kind!r}")
@@ -39,7 +39,7 @@ def notify(*, session: Session, recipient_kind: str, recipient_id: int, title: s
     return notice
 
 
-def unread_count(*, session: Session, principal: Principal | None) -> int:
+def unread_count(session: Session, *, principal: Principal | None) -> int:
     """The number shown in the header; 0 for staff and visitors."""
     recipient = recipient_of(principal)
     if recipient is None:
@@ -51,7 +51,7 @@ def unread_count(*, session: Session, principal: Principal | None) -> int:
     ).one()
 
 
-def inbox(*, session: Session, principal: Principal, limit: int = 100) -> list[tuple[Notice, str | None]]:
+def inbox(session: Session, *, principal: Principal, limit: int = 100) -> list[tuple[Notice, str | None]]:
     """The newest notices first, each with its case reference (or None)."""
     recipient = recipient_of(principal)
     if recipient is None:
@@ -65,7 +65,7 @@ def inbox(*, session: Session, principal: Principal, limit: int = 100) -> list[t
     return [(notice, reference) for notice, reference in rows]
 
 
-def mark_all_read(*, session: Session, principal: Principal, now: datetime, up_to: int | None = None) -> int:
+def mark_all_read(session: Session, *, principal: Principal, now: datetime, up_to: int | None = None) -> int:
     """Marks the inbox read up to notice ``up_to`` (the newest the reader was shown); returns how many.
 
     The reader asks for it (a POST): viewing the inbox changes nothing. A notice that arrived after the

@@ -131,7 +131,7 @@ def workbench(session: Session, *, staff: Principal, filters: Filters, today: da
                              .offset((page - 1) * page_size).limit(page_size)).all())
     ids = {i for row in rows for i in (row.handler_id, row.reviewer_id) if i}
     return Workbench(counts=counts, state_totals=state_totals, kind_totals=kind_totals, overdue=overdue, rows=rows,
-                     total=total, page=page, pages=pages, names=staff_names(session, ids))
+                     total=total, page=page, pages=pages, names=staff_names(session, ids=ids))
 
 
 # Counting a large queue reads every open case, so above this many the counts are reused for a few
@@ -166,7 +166,7 @@ def open_counts(session: Session, *, staff: Principal, today: date) -> tuple[dic
     return counts, overdue
 
 
-def staff_names(session: Session, ids) -> dict[int, str]:
+def staff_names(session: Session, *, ids) -> dict[int, str]:
     ids = [i for i in ids if i]
     if not ids:
         return {}

@@ -79,7 +79,7 @@ CHANNELS = ("web", "counter")
 # --- automatic checks, as data -----------------------------------------------------------------------
 
 
-def check_no_duplicate(session: Session, case: Case, payload: dict) -> CheckResult:
+def check_no_duplicate(session: Session, *, case: Case, payload: dict) -> CheckResult:
     other = session.exec(
         select(Case.reference).where(
             Case.applicant_kind == case.applicant_kind, Case.applicant_id == case.applicant_id,
@@ -95,9 +95,9 @@ def check_no_duplicate(session: Session, case: Case, payload: dict) -> CheckResu
 COMMON_CHECKS: tuple[Check, ...] = (check_no_duplicate,)
 
 
-def run_checks(session: Session, case: Case) -> list[CheckResult]:
+def run_checks(session: Session, *, case: Case) -> list[CheckResult]:
     payload = payload_of(case)
-    return [check(session, case, payload) for check in (*COMMON_CHECKS, *kinds.spec_of(case.kind).checks)]
+    return [check(session, case=case, payload=payload) for check in (*COMMON_CHECKS, *kinds.spec_of(case.kind).checks)]
 
 
 # Where a person looks at or decides a case, so the checks are run again there (see refresh_checks).
@@ -117,7 +117,7 @@ def refresh_checks(session: Session, *, case: Case, now: datetime) -> bool:
         return False
     case = session.exec(select(Case).where(Case.id == case.id).with_for_update()
                         .execution_options(populate_existing=True)).one()
-    results = run_checks(session, case)
+    results = run_checks(session, case=case)
     stored = json.dumps([r.as_json() for r in results], ensure_ascii=False)
     if stored == case.check_results:
         return False
@@ -128,9 +128,9 @@ def refresh_checks(session: Session, *, case: Case, now: datetime) -> bool:
     case.updated_at = now
     session.add(case)
     session.flush()
-    add_event(session, case, SYSTEM, Action.AUTO_CHECK, case.state, now=now,
+    add_event(session, case=case, actor=SYSTEM, action=Action.AUTO_CHECK, from_state=case.state, now=now,
            note="" if passed else ", ".join(r.code for r in results if not r.passed))
-    audit_case(session, case, SYSTEM, "checks_rerun", case.state, now, passed=passed)
+    audit_case(session, case=case, actor=SYSTEM, action="checks_rerun", from_state=case.state, now=now, passed=passed)
     return True
 
 
@@ -234,11 +234,12 @@ def submit(
         if existing is None:
             raise
         return existing
-    add_event(session, case, actor, "submit", None, now=now)
-    audit_case(session, case, actor, "submitted", None, now, reference=reference, channel=channel)
+    add_event(session, case=case, actor=actor, action="submit", from_state=None, now=now)
+    audit_case(session, case=case, actor=actor, action="submitted", from_state=None, now=now, reference=reference,
+               channel=channel)
     attachments.attach(session, case=case, actor=actor, uploads=uploads or [], now=now)
     _auto(session, case, now)
-    notify(session, case, now)
+    notify(session, case=case, now=now)
     session.flush()
     return case
 
@@ -247,7 +248,7 @@ def _auto(session: Session, case: Case, now: datetime) -> None:
     """The automatic checks, then the automatic approval where the route allows it."""
     if case.state != State.SUBMITTED:
         return
-    results = run_checks(session, case)
+    results = run_checks(session, case=case)
     passed = all(r.passed for r in results)
     outcome = transition(facts_of(case), Action.AUTO_CHECK, MACHINE_SYSTEM, checks_passed=passed)
     before = case.state
@@ -258,9 +259,9 @@ def _auto(session: Session, case: Case, now: datetime) -> None:
     case.updated_at = now
     session.add(case)
     session.flush()
-    add_event(session, case, SYSTEM, Action.AUTO_CHECK, before, now=now,
+    add_event(session, case=case, actor=SYSTEM, action=Action.AUTO_CHECK, from_state=before, now=now,
            note="" if passed else ", ".join(r.code for r in results if not r.passed))
-    audit_case(session, case, SYSTEM, Action.AUTO_CHECK, before, now, passed=passed)
+    audit_case(session, case=case, actor=SYSTEM, action=Action.AUTO_CHECK, from_state=before, now=now, passed=passed)
     try:
         outcome = transition(facts_of(case), Action.AUTO_APPROVE, MACHINE_SYSTEM)
     except TransitionRefused:
@@ -273,8 +274,8 @@ def _auto(session: Session, case: Case, now: datetime) -> None:
     session.add(case)
     session.flush()
     _apply_effect(session, case, now, "")
-    add_event(session, case, SYSTEM, Action.AUTO_APPROVE, before, now=now)
-    audit_case(session, case, SYSTEM, Action.AUTO_APPROVE, before, now)
+    add_event(session, case=case, actor=SYSTEM, action=Action.AUTO_APPROVE, from_state=before, now=now)
+    audit_case(session, case=case, actor=SYSTEM, action=Action.AUTO_APPROVE, from_state=before, now=now)
 
 
 def run_auto(session: Session, *, now: datetime, batch: int = 500,
@@ -300,7 +301,7 @@ def run_auto(session: Session, *, now: datetime, batch: int = 500,
             if case.state != State.SUBMITTED:
                 continue
             _auto(session, case, now)
-            notify(session, case, now)
+            notify(session, case=case, now=now)
             counts["checked"] += 1
             counts["approved"] += case.state == State.APPROVED
         session.flush()
@@ -327,8 +328,8 @@ def _settle_provisional_dues(session: Session, *, now: datetime, batch: int, cal
             was = case.due_on
             set_due(case, deadline(china_date(case.submitted_at), case.kind, pauses_counted(case), cal=cal))
             session.add(case)
-            audit_case(session, case, SYSTEM, "due_recomputed", case.state, now, was=was.isoformat(),
-                   due_on=case.due_on.isoformat(), provisional_year=case.due_provisional_year)
+            audit_case(session, case=case, actor=SYSTEM, action="due_recomputed", from_state=case.state, now=now,
+                       was=was.isoformat(), due_on=case.due_on.isoformat(), provisional_year=case.due_provisional_year)
             settled += 1
         session.flush()
 
@@ -358,9 +359,9 @@ def _close_decided(session: Session, *, now: datetime, batch: int, cal: calendar
             case.updated_at = now
             session.add(case)
             session.flush()
-            add_event(session, case, SYSTEM, Action.CLOSE, before, now=now)
-            notify(session, case, now)
-            audit_case(session, case, SYSTEM, Action.CLOSE, before, now)
+            add_event(session, case=case, actor=SYSTEM, action=Action.CLOSE, from_state=before, now=now)
+            notify(session, case=case, now=now)
+            audit_case(session, case=case, actor=SYSTEM, action=Action.CLOSE, from_state=before, now=now)
             closed += 1
         session.flush()
 
@@ -368,7 +369,7 @@ def _close_decided(session: Session, *, now: datetime, batch: int, cal: calendar
 def _apply_effect(session: Session, case: Case, now: datetime, note: str) -> None:
     effect = kinds.spec_of(case.kind).effect
     if effect is not None and case.state in DECIDED:
-        effect(session, case, case.state == State.APPROVED, now, note)
+        effect(session, case=case, approved=case.state == State.APPROVED, now=now, note=note)
 
 
 # --- act -------------------------------------------------------------------------------------------------
@@ -452,12 +453,13 @@ def act(
     session.flush()
     if case.state in DECIDED and before not in DECIDED:
         _apply_effect(session, case, now, note)
-    add_event(session, case, actor, action, before, reason_code=outcome.reason or reason_code, note=note, now=now)
+    add_event(session, case=case, actor=actor, action=action, from_state=before,
+              reason_code=outcome.reason or reason_code, note=note, now=now)
     if case.state != before:
-        notify(session, case, now)
+        notify(session, case=case, now=now)
     session.flush()
-    audit_case(session, case, actor, action, before, now, reason=outcome.reason or reason_code,
-           assignee=assignee, recommendation=recommendation)
+    audit_case(session, case=case, actor=actor, action=action, from_state=before, now=now,
+               reason=outcome.reason or reason_code, assignee=assignee, recommendation=recommendation)
     return case
 
 
@@ -515,7 +517,7 @@ def resubmit(session: Session, *, reference: str, actor: Actor, expected_version
     if case.state == State.WAITING_FOR_APPLICANT and payload:
         merged = payload_of(case) | payload
         case.payload = json.dumps(merged, ensure_ascii=False, sort_keys=True, default=str)
-        results = run_checks(session, case)
+        results = run_checks(session, case=case)
         case.check_results = json.dumps([r.as_json() for r in results], ensure_ascii=False)
         case.checks_passed = all(r.passed for r in results)
         session.add(case)

@@ -120,8 +120,8 @@ def _after_claim(session: Session, case: Case, staff: Actor, queue: str, now: da
     else:
         before = State.IN_REVIEW
         action = "take_review"
-    add_event(session, case, staff, action, before, now=now)
+    add_event(session, case=case, actor=staff, action=action, from_state=before, now=now)
     if queue == "handle":
-        notify(session, case, now)
+        notify(session, case=case, now=now)
     session.flush()
-    audit_case(session, case, staff, action, before, now)
+    audit_case(session, case=case, actor=staff, action=action, from_state=before, now=now)

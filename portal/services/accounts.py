@@ -83,7 +83,7 @@ def _check_mobile(errors: dict, field: str, mobile: str) -> str:
 
 
 def register_person(
-    *, session: Session, actor: Actor, id_number: str, name: str, mobile: str, password: str,
+    session: Session, *, actor: Actor, id_number: str, name: str, mobile: str, password: str,
     password_confirm: str, now: datetime, today: date,
 ) -> PersonAccount:
     """Opens a proven online account for a person, for trusted tools only (the demo seed, test fixtures, loading
@@ -129,7 +129,7 @@ def register_person(
 
 
 def register_employer(
-    *, session: Session, actor: Actor, credit_code: str, employer_name: str, region: str, username: str,
+    session: Session, *, actor: Actor, credit_code: str, employer_name: str, region: str, username: str,
     operator_name: str, mobile: str, password: str, password_confirm: str, now: datetime,
 ) -> EmployerOperator:
     """Registers an employer (pending verification by staff) and its first operator, the administrator."""
@@ -191,7 +191,7 @@ def _require_employer_admin(actor: Actor) -> int:
     return principal.employer_id
 
 
-def list_operators(*, session: Session, actor: Actor) -> list[EmployerOperator]:
+def list_operators(session: Session, *, actor: Actor) -> list[EmployerOperator]:
     principal = actor.principal
     if principal is None or principal.kind != "employer":
         raise Forbidden()
@@ -202,7 +202,7 @@ def list_operators(*, session: Session, actor: Actor) -> list[EmployerOperator]:
 
 
 def add_operator(
-    *, session: Session, actor: Actor, username: str, name: str, mobile: str, password: str,
+    session: Session, *, actor: Actor, username: str, name: str, mobile: str, password: str,
     password_confirm: str, now: datetime,
 ) -> EmployerOperator:
     """The administrator adds an operator to their own employer."""
@@ -226,7 +226,7 @@ def add_operator(
     return operator
 
 
-def set_operator_active(*, session: Session, actor: Actor, operator_id: int, active: bool, now: datetime) -> None:
+def set_operator_active(session: Session, *, actor: Actor, operator_id: int, active: bool, now: datetime) -> None:
     """Disables or re-enables an operator of the administrator's own employer."""
     employer_id = _require_employer_admin(actor)
     operator = session.get(EmployerOperator, operator_id)
@@ -244,7 +244,7 @@ def set_operator_active(*, session: Session, actor: Actor, operator_id: int, act
 
 
 def create_staff(
-    *, session: Session, actor: Actor, staff_number: str, name: str, roles: list[str], password: str,
+    session: Session, *, actor: Actor, staff_number: str, name: str, roles: list[str], password: str,
     now: datetime, region: str = "220000", totp_secret: str | None = None,
 ) -> StaffMember:
     """Creates a staff account with a new TOTP secret (shown once, to be enrolled in an authenticator app)."""
@@ -266,7 +266,8 @@ def create_staff(
     return staff
 
 
-def set_staff_roles(*, session: Session, actor: Actor, staff_number: str, roles: list[str], now: datetime) -> StaffMember:
+def set_staff_roles(session: Session, *, actor: Actor, staff_number: str, roles: list[str],
+                    now: datetime) -> StaffMember:
     """Changes a staff member's roles; every change is audited with the before and after."""
     if any(role not in STAFF_ROLES for role in roles) or not roles:
         raise ValidationFailed({"roles": Msg(N_("Choose one or more roles: handler, reviewer, supervisor, admin."))})
@@ -282,7 +283,7 @@ def set_staff_roles(*, session: Session, actor: Actor, staff_number: str, roles:
     return staff
 
 
-def pending_employers(*, session: Session) -> list[Employer]:
+def pending_employers(session: Session) -> list[Employer]:
     return list(session.exec(select(Employer).where(Employer.status == "pending").order_by(Employer.created_at)).all())
 
 
@@ -300,7 +301,7 @@ def applicant_record(session: Session, *, kind: str, applicant_id: int) -> Perso
     return session.get(Person if kind == "person" else Employer, applicant_id)
 
 
-def person_of(session: Session, actor: Actor) -> Person:
+def person_of(session: Session, *, actor: Actor) -> Person:
     """The person signed in as ``actor``; Forbidden for anyone else or an account not yet proven to be theirs
     (the web refuses that first, portal/web/access.py), NotFound if their record is gone."""
     principal = actor.principal
@@ -314,7 +315,7 @@ def person_of(session: Session, actor: Actor) -> Person:
     return person
 
 
-def employer_of(session: Session, actor: Actor, *, verified: bool = False) -> Employer:
+def employer_of(session: Session, *, actor: Actor, verified: bool = False) -> Employer:
     """The employer an operator signed in for; Forbidden for anyone else, or when ``verified`` and it is not yet."""
     principal = actor.principal
     if principal is None or principal.kind != "employer" or not principal.employer_id:
@@ -330,7 +331,7 @@ def employer_of(session: Session, actor: Actor, *, verified: bool = False) -> Em
 # --- the employer verification request kind ---------------------------------------------------------------
 
 
-def check_credit_code_region(session: Session, case, payload: dict) -> CheckResult:
+def check_credit_code_region(session: Session, *, case, payload: dict) -> CheckResult:
     employer = session.get(Employer, case.applicant_id) if case.applicant_kind == "employer" else None
     code = payload.get("credit_code") or (employer.credit_code if employer else "")
     try:
@@ -345,7 +346,7 @@ def check_credit_code_region(session: Session, case, payload: dict) -> CheckResu
     return CheckResult("credit_code_region", True, N_("The credit code was issued in the prefecture chosen."))
 
 
-def check_employer_pending(session: Session, case, payload: dict) -> CheckResult:
+def check_employer_pending(session: Session, *, case, payload: dict) -> CheckResult:
     employer = session.get(Employer, case.applicant_id) if case.applicant_kind == "employer" else None
     if employer is None:
         return CheckResult("employer_pending", False, N_("The employer's registration was not found."))
@@ -354,7 +355,7 @@ def check_employer_pending(session: Session, case, payload: dict) -> CheckResult
     return CheckResult("employer_pending", True, N_("The registration waits for verification."))
 
 
-def apply_employer_verification(session: Session, case, approved: bool, now: datetime, note: str) -> None:
+def apply_employer_verification(session: Session, *, case, approved: bool, now: datetime, note: str) -> None:
     """A decided verification sets the employer's status; a second decision on a decided employer changes nothing."""
     employer = session.get(Employer, case.applicant_id)
     if employer is None or employer.status != "pending":

@@ -103,7 +103,7 @@ def _near_retirement(session: Session, limits) -> list[Finding]:
 
 
 def _after_death(session: Session) -> list[Finding]:
-    death_month = monitoring.month_of(session, DeathReport.date_of_death)
+    death_month = monitoring.month_of(session, column=DeathReport.date_of_death)
     statement = (select(Person.id_number, DeathReport.date_of_death, PensionPayment.region,
                         func.count(PensionPayment.id), func.sum(PensionPayment.amount_fen))
                  .join(DeathReport, DeathReport.person_id == PensionPayment.person_id)

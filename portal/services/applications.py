@@ -52,7 +52,7 @@ ZERO = Decimal("0.00")
 
 
 def _employer_of(session: Session, actor: Actor) -> Employer:
-    return accounts.employer_of(session, actor)
+    return accounts.employer_of(session, actor=actor)
 
 
 def _prefecture(employer: Employer) -> str:
@@ -182,7 +182,7 @@ def _not_an_employers(code: str) -> CheckResult:
     return CheckResult(code, True, N_("A person's request: the handler checks the months against the record."))
 
 
-def check_deferral(session: Session, case: Case, payload: dict) -> CheckResult:
+def check_deferral(session: Session, *, case: Case, payload: dict) -> CheckResult:
     if case.applicant_kind != "employer":
         return _not_an_employers("deferral_months")
     months = _payload_months(payload)
@@ -197,7 +197,7 @@ def check_deferral(session: Session, case: Case, payload: dict) -> CheckResult:
     return CheckResult("deferral_months", True, N_("Every month asked for is billed and unpaid."))
 
 
-def apply_deferral(session: Session, case: Case, approved: bool, now: datetime, note: str) -> None:
+def apply_deferral(session: Session, *, case: Case, approved: bool, now: datetime, note: str) -> None:
     """Approved: the months' unpaid contribution rows become ``deferred`` (one set-based update)."""
     months = _payload_months(cases.payload_of(case))
     if not approved or not months or case.applicant_kind != "employer":
@@ -210,7 +210,7 @@ def apply_deferral(session: Session, case: Case, approved: bool, now: datetime, 
                  detail={"months": [fmt_month(m) for m in months], "rows": max(changed or 0, 0)})
 
 
-def revoke_deferral(session: Session, case: Case, now: datetime) -> Decimal | None:
+def revoke_deferral(session: Session, *, case: Case, now: datetime) -> Decimal | None:
     """A deferral found false afterwards: its months are no longer deferred, so the late fee runs again from each
     original due date. Returns what those months' unpaid bills come to."""
     months = _payload_months(cases.payload_of(case))
@@ -394,7 +394,7 @@ def _spell_of(session: Session, case: Case, payload: dict) -> EmploymentSpell | 
     return spell
 
 
-def check_back_payment(session: Session, case: Case, payload: dict) -> CheckResult:
+def check_back_payment(session: Session, *, case: Case, payload: dict) -> CheckResult:
     if case.applicant_kind != "employer":
         return _not_an_employers("back_payment_months")
     spell = _spell_of(session, case, payload)
@@ -413,7 +413,7 @@ def check_back_payment(session: Session, case: Case, payload: dict) -> CheckResu
     return CheckResult("back_payment_months", True, N_("Every month asked for falls in the employment and is missing."))
 
 
-def apply_back_payment(session: Session, case: Case, approved: bool, now: datetime, note: str) -> None:
+def apply_back_payment(session: Session, *, case: Case, approved: bool, now: datetime, note: str) -> None:
     """Approved: each missed month is added (source back_payment, billed) on a new bill part of its month."""
     payload = cases.payload_of(case)
     spell = _spell_of(session, case, payload)

@@ -159,14 +159,14 @@ NO_INSURED_MONTH = Msg(N_("Your record has no insured month yet, so a certificat
 
 def insured_months(session: Session, *, actor: Actor, today: date) -> int:
     """How many insured months a certificate for the signed-in person would show today."""
-    return build_record(session, person=person_of(session, actor), today=today).cumulative_months
+    return build_record(session, person=person_of(session, actor=actor), today=today).cumulative_months
 
 
 def issue(session: Session, *, actor: Actor, now: datetime) -> Issued:
     """The signed-in person's certificate for today: the one already issued today if the record is unchanged.
 
     Refused while the record has no insured month."""
-    person = person_of(session, actor)
+    person = person_of(session, actor=actor)
     today = now.astimezone(clock.CHINA).date()
     record = build_record(session, person=person, today=today)
     periods = insured_periods(session, record=record)
@@ -192,14 +192,14 @@ def issue(session: Session, *, actor: Actor, now: datetime) -> Issued:
 
 def own_certificates(session: Session, *, actor: Actor) -> list[Certificate]:
     """The signed-in person's certificates, newest first."""
-    person = person_of(session, actor)
+    person = person_of(session, actor=actor)
     return list(session.exec(select(Certificate).where(Certificate.person_id == person.id)
                              .order_by(Certificate.issued_at.desc(), Certificate.id.desc())).all())
 
 
 def own_certificate(session: Session, *, actor: Actor, code: str) -> Issued:
     """One of the signed-in person's certificates by code; another person's code is simply not found."""
-    person = person_of(session, actor)
+    person = person_of(session, actor=actor)
     normalised = normalise_code(code)
     certificate = session.exec(select(Certificate).where(Certificate.code == normalised)).first() if normalised else None
     if certificate is None or certificate.person_id != person.id:

@@ -96,7 +96,7 @@ def certify(session: Session, *, person_id: int, channel: str, actor: Actor, now
     audit.record(session=session, actor=actor, action="certification.recorded", now=now,
                  object_type="life_certification", object_id=row.id,
                  detail={"person": person_id, "channel": channel, "due": due_date(today).isoformat()})
-    notices.notify(session=session, recipient_kind="person", recipient_id=person_id, now=now,
+    notices.notify(session, recipient_kind="person", recipient_id=person_id, now=now,
                    title=N_("Your pension eligibility is certified until %(date)s."),
                    params={"date": due_date(today).isoformat()})
     return row
@@ -123,7 +123,7 @@ def send_reminders(session: Session, *, today: date, now: datetime) -> int:
             if exists is not None:
                 continue
             session.add(CertificationNotice(person_id=person_id, due_on=due, days_before=days, sent_at=now))
-            notices.notify(session=session, recipient_kind="person", recipient_id=person_id, now=now,
+            notices.notify(session, recipient_kind="person", recipient_id=person_id, now=now,
                            title=N_("Certify by %(date)s that you still receive your pension rightly, or payment is "
                                     "suspended from the next payroll."), params={"date": due.isoformat()})
             sent += 1
@@ -216,7 +216,7 @@ def submit_family(session: Session, *, filing: Filing, id_number: str, relations
     return filing.submit(session, kind="certification_exception", payload=payload, token=token, now=now)
 
 
-def check_family(session: Session, case: Case, payload: dict) -> CheckResult:
+def check_family(session: Session, *, case: Case, payload: dict) -> CheckResult:
     pensioner_id = int(payload.get("pensioner_id", 0) or 0)
     award = session.exec(select(PensionAward).where(PensionAward.person_id == pensioner_id,
                                                     PensionAward.superseded_by.is_(None))).first()
@@ -231,7 +231,7 @@ def check_family(session: Session, case: Case, payload: dict) -> CheckResult:
                        {"month": fmt_month(award.first_payment_month)})
 
 
-def apply_family(session: Session, case: Case, approved: bool, now: datetime, note: str) -> None:
+def apply_family(session: Session, *, case: Case, approved: bool, now: datetime, note: str) -> None:
     if not approved:
         return
     payload = cases.payload_of(case)

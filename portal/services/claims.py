@@ -150,12 +150,12 @@ def current_base(record: PersonRecord, today: date) -> Decimal:
     return param("base_floor").at(today).value
 
 
-def open_claim(session: Session, person_id: int) -> RetirementClaim | None:
+def open_claim(session: Session, *, person_id: int) -> RetirementClaim | None:
     return session.exec(select(RetirementClaim).where(RetirementClaim.person_id == person_id,
                                                       RetirementClaim.state.in_(("draft", "submitted")))).first()
 
 
-def current_award(session: Session, person_id: int) -> PensionAward | None:
+def current_award(session: Session, *, person_id: int) -> PensionAward | None:
     return session.exec(select(PensionAward).where(PensionAward.person_id == person_id,
                                                    PensionAward.superseded_by.is_(None))).first()
 
@@ -163,7 +163,7 @@ def current_award(session: Session, person_id: int) -> PensionAward | None:
 def position(session: Session, *, person: Person, today: date, chosen_month: date | None = None) -> Position:
     """Where the person stands: eligibility, window, what-if and shortfall, from their own record."""
     record = build_record(session, person=person, today=today)
-    claim = open_claim(session, person.id)
+    claim = open_claim(session, person_id=person.id)
     if chosen_month is None and claim is not None:
         chosen_month = claim.retirement_month
     category = category_of(person)
@@ -172,7 +172,7 @@ def position(session: Session, *, person: Person, today: date, chosen_month: dat
         chosen_month = None
     rules = retirement(person.birth_date, category, chosen_month)
     actual, deemed = _counts(record)
-    region = prefecture_of(session, person)
+    region = prefecture_of(session, person=person)
     result = None
     if record.average_index is not None:
         # Months still to come before the statutory month are assumed paid; past it, none are.
@@ -193,7 +193,7 @@ def position(session: Session, *, person: Person, today: date, chosen_month: dat
         shortfall = Shortfall(missing, base, rate, round_fen(base * rate * missing), options)
     return Position(person=person, record=record, region=region, rules=rules, actual_months=actual,
                     deemed_months=deemed, estimate=result, shortfall=shortfall, claim=claim,
-                    award=current_award(session, person.id))
+                    award=current_award(session, person_id=person.id))
 
 
 def _options_of(result: Estimate) -> tuple[str, ...]:
@@ -223,12 +223,12 @@ def _month_in_window(text: str, rules: RetirementResult, errors: dict) -> date |
 def save_draft(session: Session, *, person: Person, retirement_month: str, actor: Actor, now: datetime,
                today: date) -> RetirementClaim:
     """Saves (or updates) the draft claim; the first save fixes the claim date, later saves never move it."""
-    if current_award(session, person.id) is not None:
+    if current_award(session, person_id=person.id) is not None:
         raise Conflict(Msg(N_("Your pension has already been awarded.")))
     rules = retirement(person.birth_date, category_of(person))
     errors: dict[str, Msg] = {}
     month = _month_in_window(retirement_month, rules, errors)
-    claim = open_claim(session, person.id)
+    claim = open_claim(session, person_id=person.id)
     if claim is not None and claim.state != "draft":
         raise Conflict(Msg(N_("Your claim has been submitted; it can no longer be changed here.")))
     # Early retirement needs written notice ahead: the saved draft is that notice, given on its claim date.
@@ -274,7 +274,7 @@ def submit_claim(session: Session, *, filing: Filing, bank_code: str, card_numbe
                  token: str, now: datetime, today: date) -> Case:
     """Submits the draft as a ``retirement_claim`` case; nothing changes when a field is wrong."""
     person = filing.person
-    claim = open_claim(session, person.id)
+    claim = open_claim(session, person_id=person.id)
     if claim is None or claim.state != "draft":
         raise Conflict(Msg(N_("Save a draft with your retirement month first: it fixes your claim date.")))
     errors: dict[str, Msg] = {}
@@ -326,14 +326,14 @@ def compute_award(session: Session, *, person: Person, retirement_month: date, t
     rules = retirement(person.birth_date, category_of(person), retirement_month)
     age = Age.from_months(months_between(month_of(person.birth_date), retirement_month))
     result = pension_award(
-        region=prefecture_of(session, person), retirement_month=retirement_month, age_at_retirement=age,
+        region=prefecture_of(session, person=person), retirement_month=retirement_month, age_at_retirement=age,
         actual_months=actual, deemed_months=deemed,
         average_index=min(record.average_index or Decimal("0"), Decimal("3.00")),
         account_balance=record.balance_to_date, statutory_month=rules.statutory_month)
     return result, record
 
 
-def check_claim(session: Session, case: Case, payload: dict) -> CheckResult:
+def check_claim(session: Session, *, case: Case, payload: dict) -> CheckResult:
     person = session.get(Person, case.applicant_id)
     try:
         month = parse_month(str(payload.get("retirement_month", "")))
@@ -387,7 +387,7 @@ def _balance_fen(result: PensionResult) -> Decimal:
     return Decimal("0.00")
 
 
-def apply_claim(session: Session, case: Case, approved: bool, now: datetime, note: str) -> None:
+def apply_claim(session: Session, *, case: Case, approved: bool, now: datetime, note: str) -> None:
     """On approval: the award from the record, the first certification, a notice. On refusal: the claim closes."""
     payload = cases.payload_of(case)
     claim = session.get(RetirementClaim, int(payload.get("claim_id", 0) or 0))
@@ -399,7 +399,7 @@ def apply_claim(session: Session, case: Case, approved: bool, now: datetime, not
         session.add(claim)
         session.flush()
         return
-    if current_award(session, claim.person_id) is not None:
+    if current_award(session, person_id=claim.person_id) is not None:
         return  # decided twice: the award stands
     person = session.get(Person, claim.person_id)
     today = cases.china_date(now)
@@ -419,7 +419,7 @@ def apply_claim(session: Session, case: Case, approved: bool, now: datetime, not
     session.add(LifeCertification(person_id=person.id, certified_on=today, channel="claim",
                                   case_reference=case.reference, created_at=now))
     session.flush()
-    notices.notify(session=session, recipient_kind="person", recipient_id=person.id, now=now, case_id=case.id,
+    notices.notify(session, recipient_kind="person", recipient_id=person.id, now=now, case_id=case.id,
                    title=N_("Your pension is awarded: %(amount)s yuan a month from %(month)s."),
                    params={"amount": str(result.total), "month": fmt_month(award.first_payment_month)})
     audit.record(session=session, actor=SYSTEM, action="pension.awarded", now=now, object_type="pension_award",
@@ -432,7 +432,7 @@ def award_on_record(session: Session, *, person: Person, retirement_month: date,
                     card_number: str, now: datetime, reference: str = "") -> PensionAward | None:
     """An award from the record without a claim of its own (a pension taken over from the paper files, the demo
     data); the same computation as an approved claim; None when the minimum is not met or one exists already."""
-    if current_award(session, person.id) is not None:
+    if current_award(session, person_id=person.id) is not None:
         return None
     result, _ = compute_award(session, person=person, retirement_month=retirement_month, today=claim_date)
     if not result.eligible:
@@ -453,7 +453,7 @@ def award_of(session: Session, *, actor: Actor, code: str | None = None) -> Pens
     """The signed-in person's current award (or one of theirs by code)."""
     from portal.services.accounts import person_of
 
-    person = person_of(session, actor)
+    person = person_of(session, actor=actor)
     query = select(PensionAward).where(PensionAward.person_id == person.id)
     query = query.where(PensionAward.code == code) if code else query.where(PensionAward.superseded_by.is_(None))
     award = session.exec(query).first()
@@ -549,7 +549,7 @@ def recompute_provisional(session: Session, *, now: datetime) -> list[Recomputed
                        "each.")
         else:
             title = N_("Your pension was recomputed with the published figures: %(amount)s yuan a month.")
-        notices.notify(session=session, recipient_kind="person", recipient_id=person.id, now=now, title=title,
+        notices.notify(session, recipient_kind="person", recipient_id=person.id, now=now, title=title,
                        params={"amount": str(result.total), "difference": str(abs(from_fen(difference)))})
         audit.record(session=session, actor=SYSTEM, action="pension.recomputed", now=now,
                      object_type="pension_award", object_id=replacement.id,
@@ -581,7 +581,7 @@ def pension_summary(session: Session, *, person_id: int, today: date) -> Pension
     """What a pensioner sees first: the pension, the last payment, the certification; None without an award."""
     from portal.services import certification
 
-    award = current_award(session, person_id)
+    award = current_award(session, person_id=person_id)
     if award is None:
         return None
     last = session.exec(select(PensionPayment).where(PensionPayment.person_id == person_id)

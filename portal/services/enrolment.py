@@ -51,7 +51,7 @@ PLAUSIBLE_FLOOR_PERCENT = 10
 
 
 def _operator_employer(session: Session, actor: Actor) -> Employer:
-    return accounts.employer_of(session, actor, verified=True)
+    return accounts.employer_of(session, actor=actor, verified=True)
 
 
 def _own_person(actor: Actor) -> int:

@@ -347,7 +347,7 @@ def estimate_change(session: Session, *, person: Person, gaps: list[GapMonth], t
 
 def overview(session: Session, *, actor: Actor, today: date) -> FlexibleView:
     """Everything /me/flexible shows for the signed-in person."""
-    person = person_of(session, actor)
+    person = person_of(session, actor=actor)
     current = month_of(today)
     cy = contribution_year(current)
     enrolments = _enrolments(session, person.id)
@@ -449,7 +449,7 @@ def bill_months(session: Session, *, person_id: int, months: list[date], now: da
 def pay(session: Session, *, actor: Actor, period: str, first_month: str, today: date,
         now: datetime) -> PaymentOrder:
     """A payment order for the signed-in person's chosen months, billing those not billed yet."""
-    person = person_of(session, actor)
+    person = person_of(session, actor=actor)
     # One payment at a time per person: a second one (a double click, another device) waits here, then
     # finds the months on the first one's order and is told so, instead of failing on the unique month.
     session.exec(select(Person.id).where(Person.id == person.id).with_for_update()).one()
@@ -475,7 +475,7 @@ def pay(session: Session, *, actor: Actor, period: str, first_month: str, today:
 
 def order(session: Session, *, actor: Actor, reference: str) -> OrderView:
     """One of the signed-in person's own payment orders; another payer's reference is not found."""
-    person = person_of(session, actor)
+    person = person_of(session, actor=actor)
     found = session.exec(select(PaymentOrder).where(PaymentOrder.reference == reference)).first()
     if found is None or found.payer_kind != "person" or found.payer_id != person.id:
         raise NotFound()

@@ -103,7 +103,7 @@ def _china_day(session: Session, column):
     return func.date(func.datetime(column, "+8 hours"))
 
 
-def month_of(session: Session, column):
+def month_of(session: Session, *, column):
     """The first day of the month of a date column."""
     if _dialect(session) == "postgresql":
         return cast(func.date_trunc("month", column), Date)
@@ -254,7 +254,7 @@ def _pension_events(session: Session) -> dict[str, dict[date, list[int]]]:
     add(select(EmploymentSpell.end_month, func.count(distinct(EmploymentSpell.person_id)))
         .join(Employer, Employer.id == EmploymentSpell.employer_id).where(retired),
         _prefecture(Employer.region), EmploymentSpell.end_month, 0, 1)
-    died = month_of(session, DeathReport.date_of_death)
+    died = month_of(session, column=DeathReport.date_of_death)
     add(select(died, func.count(distinct(EmploymentSpell.person_id)))
         .join(Employer, Employer.id == EmploymentSpell.employer_id)
         .join(DeathReport, DeathReport.person_id == EmploymentSpell.person_id).where(retired),
@@ -319,7 +319,7 @@ def _cases(session: Session, months: list[date], today: date) -> tuple[dict, dic
     on_time = _china_day(session, Case.decided_at) <= Case.due_on
     decided = (select(decided_month, func.count(Case.id), func.sum(sql_case((on_time, 1), else_=0)))
                .where(Case.decided_at.is_not(None)))
-    due_month = month_of(session, Case.due_on)
+    due_month = month_of(session, column=Case.due_on)
     overdue = (select(due_month, func.count(Case.id))
                .where(Case.state.in_(RUNNING), Case.due_on < today))
     wanted = set(months)
@@ -410,7 +410,7 @@ def month_digests(session: Session, *, today: date) -> dict[date, str]:
     decided_month = _china_month(session, Case.decided_at)
     collect("decided", select(decided_month, func.count(Case.id), func.sum(Case.version), func.sum(Case.id))
             .where(Case.decided_at.is_not(None)).group_by(decided_month))
-    due_month = month_of(session, Case.due_on)
+    due_month = month_of(session, column=Case.due_on)
     collect("overdue", select(due_month, func.count(Case.id), func.sum(Case.id))
             .where(Case.state.in_(RUNNING), Case.due_on < today).group_by(due_month))
     paid_month = _china_month(session, Payment.paid_at)
@@ -442,7 +442,7 @@ def month_digests(session: Session, *, today: date) -> dict[date, str]:
           .group_by(PensionAward.first_payment_month))
     event("stop", select(PensionAward.stopped_after, func.count(PensionAward.id), func.sum(PensionAward.id))
           .group_by(PensionAward.stopped_after), from_next=True)
-    died = month_of(session, DeathReport.date_of_death)
+    died = month_of(session, column=DeathReport.date_of_death)
     event("died", select(died, func.count(DeathReport.id), func.sum(DeathReport.person_id)).group_by(died),
           from_next=True)
     events.sort(key=lambda item: (item[0], item[1]))

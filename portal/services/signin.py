@@ -77,8 +77,7 @@ def _address_throttled(session: Session, address: str, now: datetime, settings: 
 
 
 def sign_in(
-    *,
-    session: Session,
+    session: Session, *,
     settings: Settings,
     account_type: str,
     username: str,
@@ -159,7 +158,7 @@ def _tell_holder(session: Session, account_type: str, account, *, notifier: Noti
     identity.notify_lockout(session, notifier=notifier, mobile=mobile, until=account.locked_until, now=now)
 
 
-def sign_out(*, session: Session, token: str | None, actor: Actor, now: datetime) -> None:
+def sign_out(session: Session, *, token: str | None, actor: Actor, now: datetime) -> None:
     sessions.end(session=session, token=token)
     if actor.principal is not None:
         audit.record(session=session, actor=actor, action="auth.signed_out", now=now)

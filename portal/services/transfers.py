@@ -220,7 +220,7 @@ def _finish(leg: TransferLeg, today: date) -> None:
     leg.done_on = today
 
 
-def legs_of(session: Session, transfer: Transfer) -> dict[str, TransferLeg]:
+def legs_of(session: Session, *, transfer: Transfer) -> dict[str, TransferLeg]:
     rows = session.exec(select(TransferLeg).where(TransferLeg.transfer_id == transfer.id)
                         .order_by(TransferLeg.position)).all()
     return {row.leg: row for row in rows}
@@ -247,7 +247,7 @@ def _new_reference(session: Session, now: datetime) -> str:
 
 
 def _notify(session: Session, transfer: Transfer, title: str, now: datetime, **params) -> None:
-    notices.notify(session=session, recipient_kind="person", recipient_id=transfer.person_id, title=title, now=now,
+    notices.notify(session, recipient_kind="person", recipient_id=transfer.person_id, title=title, now=now,
                    params={"reference": transfer.reference, **params}, case_id=transfer.case_id)
 
 
@@ -265,7 +265,7 @@ def apply_in(session: Session, *, actor: Actor, other_province: str, hukou_provi
     Opens the transfer, its three legs (the first one's clock running) and the ``transfer`` case for the contact
     letter. Nothing is created when any field is wrong. A province code of Jilin itself is refused with the
     reason: moves between Jilin prefectures are a record change, not a transfer."""
-    person = person_of(session, actor)
+    person = person_of(session, actor=actor)
     today = now.astimezone(clock.CHINA).date()
     errors: dict[str, Msg] = {}
     if other_province.startswith("22"):
@@ -312,7 +312,7 @@ def apply_in(session: Session, *, actor: Actor, other_province: str, hukou_provi
                "hukou_province": hukou_province, "account_type": transfer.account_type, "exemption": exemption,
                "periods": [p.as_json() for p in chosen], "months": sum(p.months for p in chosen)}
     case = queue.submit(session, kind=Kind.TRANSFER, applicant=actor, payload=payload,
-                        prefecture=prefecture_of(session, person), idempotency_key=token, now=now, actor=actor)
+                        prefecture=prefecture_of(session, person=person), idempotency_key=token, now=now, actor=actor)
     transfer.case_id = case.id
     session.flush()
     audit.record(session=session, actor=actor, action="transfer.applied", now=now, object_type="transfer",
@@ -328,11 +328,11 @@ def _transfer_of_case(session: Session, case: Case) -> Transfer | None:
     return session.exec(select(Transfer).where(Transfer.case_id == case.id)).first()
 
 
-def check_periods(session: Session, case: Case, payload: dict) -> CheckResult:
+def check_periods(session: Session, *, case: Case, payload: dict) -> CheckResult:
     """Into Jilin: none of the months to come in is already insured in Jilin (that would be double insurance).
     Out of Jilin: the record has insured months to send."""
     if payload.get("direction") == "out":
-        figures = outgoing_figures(session, case.applicant_id)
+        figures = outgoing_figures(session, person_id=case.applicant_id)
         if not figures.history:
             return CheckResult("transfer_record", False, N_("The Jilin record has no paid month to transfer."))
         today = case.submitted_at.astimezone(clock.CHINA).date()
@@ -362,13 +362,13 @@ def check_periods(session: Session, case: Case, payload: dict) -> CheckResult:
     return CheckResult("transfer_periods", True, N_("No month of the periods is insured in Jilin as well."))
 
 
-def decide(session: Session, case: Case, approved: bool, now: datetime, note: str) -> None:
+def decide(session: Session, *, case: Case, approved: bool, now: datetime, note: str) -> None:
     """Effect of the decision on a ``transfer`` case: issue the contact letter (in) or send the transfer (out)."""
     transfer = _transfer_of_case(session, case)
     if transfer is None:
         return
     today = now.astimezone(clock.CHINA).date()
-    legs = legs_of(session, transfer)
+    legs = legs_of(session, transfer=transfer)
     if not approved:  # the legs stop where they are (shown as stopped, never flagged overdue)
         _touch(transfer, "refused", now)
         _notify(session, transfer, N_("Your transfer %(reference)s was not continued. The decision gives the reason."),
@@ -556,7 +556,7 @@ def _on_transfer(session: Session, province: str, message: dict, now: datetime) 
     except PolicyInputError as error:
         raise MessageRefused(400, "malformed", f"{error.field}: {error.problem}") from None
     expected = {"personal_account": figures.personal_account, "pooled": figures.pooled}
-    legs = legs_of(session, transfer)
+    legs = legs_of(session, transfer=transfer)
     if legs["transfer"].done_on is None:
         _finish(legs["transfer"], today)
         _start(legs["merge"], today)
@@ -623,7 +623,7 @@ def _on_merged(session: Session, province: str, message: dict, now: datetime) ->
     if transfer.state != "sent":
         raise MessageRefused(409, "not_expected", f"transfer {transfer.reference} is {transfer.state}; it takes no "
                              "merged message now")
-    _finish(legs_of(session, transfer)["merge"], now.astimezone(clock.CHINA).date())
+    _finish(legs_of(session, transfer=transfer)["merge"], now.astimezone(clock.CHINA).date())
     _touch(transfer, "completed", now)
     _notify(session, transfer, N_("The other province has merged your transferred record %(reference)s. The "
                                   "transfer is complete."), now)
@@ -654,8 +654,8 @@ def _on_contact_letter(session: Session, province: str, message: dict, now: date
     case = queue.submit(session, kind=Kind.TRANSFER, applicant=Applicant("person", person.id, None),
                         payload={"transfer": transfer.reference, "direction": "out", "other_province": province,
                                  "letter": letter},
-                        prefecture=prefecture_of(session, person), idempotency_key=f"transfer-{transfer.reference}",
-                        now=now, actor=SYSTEM)
+                        prefecture=prefecture_of(session, person=person),
+                        idempotency_key=f"transfer-{transfer.reference}", now=now, actor=SYSTEM)
     transfer.case_id = case.id
     session.flush()
     _notify(session, transfer, N_("Another province asked Jilin to transfer your pension record out (transfer "
@@ -674,7 +674,7 @@ class Outgoing:
     own_before_1998: Decimal
 
 
-def outgoing_figures(session: Session, person_id: int) -> Outgoing:
+def outgoing_figures(session: Session, *, person_id: int) -> Outgoing:
     """What the Jilin record holds for a transfer out: every paid month's base, and the personal account (the
     last credited year's closing balance plus what was paid into it since); before 1998, the account part and
     the person's own contributions as recorded (their interest is in the credited balance)."""
@@ -701,7 +701,7 @@ def _send_out(session: Session, transfer: Transfer, now: datetime) -> None:
     person's open Jilin spells as transferred, send the signed transfer message."""
     today = now.astimezone(clock.CHINA).date()
     person = session.get(Person, transfer.person_id)
-    figures = outgoing_figures(session, person.id)
+    figures = outgoing_figures(session, person_id=person.id)
     result = transfer_amounts(figures.history, figures.balance, today,
                               personal_account_before_1998=figures.before_1998,
                               own_contributions_before_1998=figures.own_before_1998)
@@ -731,7 +731,7 @@ def _send_out(session: Session, transfer: Transfer, now: datetime) -> None:
                                                                   FlexibleEnrolment.end_month.is_(None))).all():
         enrolment.end_month, enrolment.end_reason = max(enrolment.start_month, add_months(current, -1)), \
             "transferred"
-    legs = legs_of(session, transfer)
+    legs = legs_of(session, transfer=transfer)
     _finish(legs["transfer"], today)
     _start(legs["merge"], today)
     _touch(transfer, "sent", now)
@@ -819,8 +819,8 @@ class Tracker:
         return Decimal(value) if isinstance(value, str) else None
 
 
-def tracker(session: Session, transfer: Transfer, today: date) -> Tracker:
-    legs = [leg_view(leg, today, transfer.state) for leg in legs_of(session, transfer).values()]
+def tracker(session: Session, *, transfer: Transfer, today: date) -> Tracker:
+    legs = [leg_view(leg, today, transfer.state) for leg in legs_of(session, transfer=transfer).values()]
     case = session.get(Case, transfer.case_id) if transfer.case_id else None
     return Tracker(transfer=transfer, legs=legs, periods=periods_of(transfer),
                    amounts=json.loads(transfer.amounts_json or "{}"), query=json.loads(transfer.query_json or "{}"),
@@ -829,18 +829,18 @@ def tracker(session: Session, transfer: Transfer, today: date) -> Tracker:
 
 
 def own_transfers(session: Session, *, actor: Actor, today: date) -> list[Tracker]:
-    person = person_of(session, actor)
+    person = person_of(session, actor=actor)
     rows = session.exec(select(Transfer).where(Transfer.person_id == person.id)
                         .order_by(Transfer.created_at.desc(), Transfer.id.desc())).all()
-    return [tracker(session, row, today) for row in rows]
+    return [tracker(session, transfer=row, today=today) for row in rows]
 
 
 def own_transfer(session: Session, *, actor: Actor, reference: str, today: date) -> Tracker:
-    person = person_of(session, actor)
+    person = person_of(session, actor=actor)
     row = session.exec(select(Transfer).where(Transfer.reference == reference[:20])).first()
     if row is None or row.person_id != person.id:
         raise NotFound()
-    return tracker(session, row, today)
+    return tracker(session, transfer=row, today=today)
 
 
 def staff_transfer(session: Session, *, reference: str, today: date) -> Tracker:
@@ -848,13 +848,13 @@ def staff_transfer(session: Session, *, reference: str, today: date) -> Tracker:
     row = session.exec(select(Transfer).where(Transfer.reference == reference[:20])).first()
     if row is None:
         raise NotFound()
-    return tracker(session, row, today)
+    return tracker(session, transfer=row, today=today)
 
 
 def own_transfer_record(session: Session, *, actor: Actor, reference: str) -> tuple[Transfer, certificates.Issued]:
     """The signed-in person's transfer out of Jilin with its transfer record (参保缴费凭证) as issued; NotFound
     for anyone else's or before it was sent."""
-    person = person_of(session, actor)
+    person = person_of(session, actor=actor)
     row = session.exec(select(Transfer).where(Transfer.reference == reference[:20])).first()
     if row is None or row.person_id != person.id or not row.certificate_code:
         raise NotFound()

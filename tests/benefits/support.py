@@ -74,9 +74,9 @@ def decide(db, case, *, approve=True, now=NOW):
 
 def awarded(db, actor, *, month="2026-07", now=NOW, today=TODAY, token="claim-1"):
     """Draft, submit and approve a retirement claim; returns the award."""
-    filing = online(db, actor)
+    filing = online(db, actor=actor)
     claims.save_draft(db, person=filing.person, retirement_month=month, actor=actor, now=now, today=today)
     case = claims.submit_claim(db, filing=filing, bank_code="ICBC", card_number=CARD, commitment=True, token=token,
                                now=now, today=today)
     decide(db, case, now=now)
-    return claims.current_award(db, filing.person.id)
+    return claims.current_award(db, person_id=filing.person.id)

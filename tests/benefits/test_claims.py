@@ -66,7 +66,7 @@ def test_a_card_number_with_a_wrong_check_digit_or_an_unknown_bank_is_refused(db
     person, actor = retiree(db)
     claims.save_draft(db, person=person, retirement_month="2026-07", actor=actor, now=NOW, today=TODAY)
     with pytest.raises(ValidationFailed) as refused:
-        claims.submit_claim(db, filing=online(db, actor), bank_code="NOPE", card_number=BAD_CARD, commitment=True,
+        claims.submit_claim(db, filing=online(db, actor=actor), bank_code="NOPE", card_number=BAD_CARD, commitment=True,
                             token="t1", now=NOW, today=TODAY)
     assert set(refused.value.errors) == {"bank_code", "card_number"}
     assert claims.luhn_ok(CARD) and not claims.luhn_ok(BAD_CARD) and not claims.luhn_ok("1234")
@@ -75,7 +75,7 @@ def test_a_card_number_with_a_wrong_check_digit_or_an_unknown_bank_is_refused(db
 def test_a_claim_without_a_draft_is_refused(db):
     _, actor = retiree(db)
     with pytest.raises(Conflict):
-        claims.submit_claim(db, filing=online(db, actor), bank_code="ICBC", card_number=CARD, commitment=True,
+        claims.submit_claim(db, filing=online(db, actor=actor), bank_code="ICBC", card_number=CARD, commitment=True,
                             token="t1", now=NOW, today=TODAY)
 
 
@@ -101,12 +101,12 @@ def test_approval_by_two_people_awards_the_pension_computed_from_the_actual_reco
 
 def test_a_refused_claim_awards_nothing_and_a_new_draft_may_follow(db):
     person, actor = retiree(db)
-    filing = online(db, actor)
+    filing = online(db, actor=actor)
     claims.save_draft(db, person=person, retirement_month="2026-07", actor=actor, now=NOW, today=TODAY)
     case = claims.submit_claim(db, filing=filing, bank_code="ICBC", card_number=CARD, commitment=True, token="t",
                                now=NOW, today=TODAY)
     decide(db, case, approve=False)
-    assert claims.current_award(db, person.id) is None
+    assert claims.current_award(db, person_id=person.id) is None
     assert claims.save_draft(db, person=person, retirement_month="2026-07", actor=actor, now=NOW, today=TODAY)
 
 
@@ -122,7 +122,7 @@ def test_an_award_on_a_base_not_yet_published_is_provisional_and_recomputing_set
     payroll.run(db, month=date(2026, 11, 1), now=NOW)
     done = claims.recompute_provisional(db, now=NOW)
     assert [(row.months_paid, row.difference) for row in done] == [(5, Decimal("50.00"))]
-    new = claims.current_award(db, person.id)
+    new = claims.current_award(db, person_id=person.id)
     assert new.id != award.id and new.difference_fen == 5000
     paid = payroll.run(db, month=date(2026, 12, 1), now=NOW)
     assert paid.paid == 1

@@ -61,7 +61,7 @@ def test_a_person_saves_a_draft_reads_the_what_if_and_claims_after_a_face_check(
     asked = card.post("/me/claims/retirement", fields, headers={"referer": card.base + "/me/claims/retirement"})
     assert asked.status_code == 303 and "/auth/essc/login?face=1" in asked.headers["location"]
     db.expire_all()
-    assert claims.open_claim(db, person_id).state == "draft"  # nothing was submitted without the face check
+    assert claims.open_claim(db, person_id=person_id).state == "draft"  # nothing was submitted without the face check
     db.rollback()  # every read ends its transaction: the live server writes to the same database
     card.sign_in(PENSIONER, face=True)
     page = card.get("/me/claims/retirement")
@@ -70,7 +70,7 @@ def test_a_person_saves_a_draft_reads_the_what_if_and_claims_after_a_face_check(
     sent = card.post("/me/claims/retirement", fields)
     assert sent.status_code == 303 and "/me/requests/" in sent.headers["location"]
     db.expire_all()
-    assert claims.open_claim(db, person_id).state == "submitted"
+    assert claims.open_claim(db, person_id=person_id).state == "submitted"
     db.rollback()
 
 

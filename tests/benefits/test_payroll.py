@@ -97,7 +97,7 @@ def test_a_death_reported_after_payments_continued_stops_them_and_makes_later_on
     award = awarded(db, actor, today=JUNE)
     payroll.run(db, month=date(2026, 11, 1), now=NOW)  # July to November paid
     child = factories.person_account(db, name="王小华", birth=date(1990, 5, 6))
-    report = survivors.report_death(db, reporter=online(db, person_actor(child)).person, id_number=person.id_number,
+    report = survivors.report_death(db, reporter=online(db, actor=person_actor(child)).person, id_number=person.id_number,
                                     date_of_death="2026-09-03", evidence="commitment", relationship="child",
                                     commitment=True, actor=person_actor(child), now=NOW,
                                     today=TODAY)
@@ -111,7 +111,7 @@ def test_a_survivors_claim_follows_the_schedule_is_paid_once_and_a_second_is_ref
     person, actor = retiree(db)
     awarded(db, actor, today=JUNE)
     child = factories.person_account(db, name="王小华", birth=date(1990, 5, 6))
-    family = online(db, person_actor(child))
+    family = online(db, actor=person_actor(child))
     survivors.report_death(db, reporter=family.person, id_number=person.id_number, date_of_death="2026-09-03",
                            evidence="certificate", certificate=PDF, relationship="child", commitment=True,
                            actor=family.actor, now=NOW, today=TODAY)

@@ -41,4 +41,4 @@ def test_staff_certify_a_pensioner_at_the_counter_and_record_a_death(db, client,
     db.expire_all()
     report = db.exec(select(DeathReport)).one()
     assert report.evidence == "data_match" and report.reported_by_staff_id == staff.id
-    assert claims.current_award(db, person.id).stopped_after == date(2026, 11, 1)
+    assert claims.current_award(db, person_id=person.id).stopped_after == date(2026, 11, 1)

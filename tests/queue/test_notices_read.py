@@ -30,7 +30,7 @@ def inbox_of(client, db, kind: str) -> tuple[str, int]:
         sign_in_operator(client, operator, code)
         path = "/employer/notices"
     for title in ("Your request %(reference)s was withdrawn.", "Your request %(reference)s was withdrawn."):
-        notices.notify(session=db, recipient_kind=kind, recipient_id=recipient, title=title, now=clock.now(),
+        notices.notify(db, recipient_kind=kind, recipient_id=recipient, title=title, now=clock.now(),
                        params={"reference": "R-1"})
     db.commit()
     return path, recipient
@@ -59,7 +59,7 @@ def test_marking_read_covers_only_the_notices_the_page_showed(client, db, frozen
     path, recipient = inbox_of(client, db, kind)
     page = client.get(path)
     up_to = re.search(r'name="up_to" value="([0-9]+)"', page.text).group(1)
-    notices.notify(session=db, recipient_kind=kind, recipient_id=recipient, title="Your request %(reference)s was "
+    notices.notify(db, recipient_kind=kind, recipient_id=recipient, title="Your request %(reference)s was "
                    "withdrawn.", now=clock.now(), params={"reference": "R-2"})  # arrives after the page was shown
     db.commit()
     marked = client.post(path, data={"csrf_token": token_from(client, path), "up_to": up_to})

@@ -113,7 +113,7 @@ def test_returning_pauses_the_clock_and_the_due_date_moves(db):
     assert calendar.working_days_between(original_due, back.due_on) == 3
     assert cases.payload_of(back)["certificate"] == "yes"
     assert _events(db, back)[-2:] == ["return_to_applicant", "resubmit"]
-    asked = cases.last_return(cases.events_of(db, back))
+    asked = cases.last_return(cases.events_of(db, case=back))
     assert asked.reason_code == "missing_document" and "hardship" in asked.note
 
 
@@ -218,7 +218,7 @@ def test_staff_cannot_use_applicant_actions_nor_applicants_staff_actions(db):
 def test_registering_an_employer_opens_a_verification_case_and_approval_verifies_it(db):
     p = people(db)
     operator = accounts.register_employer(
-        session=db, actor=SYSTEM, credit_code=factories.make_credit_code("220100", "MA1234567"),
+        db, actor=SYSTEM, credit_code=factories.make_credit_code("220100", "MA1234567"),
         employer_name="长春新公司", region="220100", username="boss", operator_name="赵丽", mobile="13900000003",
         password="Another-Long-Pass-77", password_confirm="Another-Long-Pass-77", now=NOW)
     case = db.exec(select(Case).where(Case.kind == "employer_verification")).one()

@@ -21,7 +21,7 @@ from tests.transfers.support import NOW, applicant, apply, issue_letter
 
 
 def legs(db, transfer):
-    return transfers.legs_of(db, transfer)
+    return transfers.legs_of(db, transfer=transfer)
 
 
 # --- the general record or a temporary account --------------------------------------------------------------------
@@ -61,7 +61,8 @@ def test_with_a_temporary_account_nothing_moves_the_letter_says_so_and_no_transf
     issue_letter(db, transfer)
     db.refresh(transfer)
     assert transfer.state == "temporary"
-    views = {view.leg.leg: view.status for view in transfers.tracker(db, transfer, date(2026, 11, 30)).legs}
+    tracked = transfers.tracker(db, transfer=transfer, today=date(2026, 11, 30))
+    views = {view.leg.leg: view.status for view in tracked.legs}
     assert views == {"letter": "done", "transfer": "not_needed", "merge": "not_needed"}
     told = db.exec(select(ProvinceMessage).where(ProvinceMessage.direction == "out")).one()
     assert told.kind == "temporary_account"
@@ -181,7 +182,7 @@ def test_a_leg_past_its_limit_is_flagged_once_to_the_applicant_and_listed_for_su
     assert any("past its time limit" in n.title for n in notices)
     listed = transfers.overdue_for_supervisors(db, today=due + timedelta(days=1))
     assert [(t.reference, leg.leg) for t, leg in listed] == [(transfer.reference, "transfer")]
-    assert transfers.tracker(db, transfer, due + timedelta(days=1)).overdue == ["transfer"]
+    assert transfers.tracker(db, transfer=transfer, today=due + timedelta(days=1)).overdue == ["transfer"]
 
 
 # --- out of Jilin ---------------------------------------------------------------------------------------------------

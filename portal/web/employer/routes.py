@@ -17,7 +17,7 @@ def dashboard(ctx: Ctx):
 
 
 def _operators_page(ctx: Ctx, **extra):
-    operators = accounts.list_operators(session=ctx.db, actor=ctx.actor)
+    operators = accounts.list_operators(ctx.db, actor=ctx.actor)
     return ctx.render("employer/operators.html", operators=operators, **extra)
 
 
@@ -30,13 +30,13 @@ def operators(ctx: Ctx):
 def add_operator(ctx: Ctx):
     try:
         accounts.add_operator(
-            session=ctx.db, actor=ctx.actor, username=ctx.value("username"), name=ctx.value("name"),
+            ctx.db, actor=ctx.actor, username=ctx.value("username"), name=ctx.value("name"),
             mobile=ctx.value("mobile"), password=ctx.form.get("password") or "",
             password_confirm=ctx.form.get("password_confirm") or "", now=ctx.now,
         )
     except ValidationFailed as error:
         return ctx.fail("employer/operators.html", error.errors,
-                        page=lambda: {"operators": accounts.list_operators(session=ctx.db, actor=ctx.actor)})
+                        page=lambda: {"operators": accounts.list_operators(ctx.db, actor=ctx.actor)})
     ctx.flash("The operator was added. Give them their user name and password in person.")
     return ctx.redirect("/employer/operators")
 
@@ -45,7 +45,7 @@ def add_operator(ctx: Ctx):
 def set_operator_active(ctx: Ctx):
     operator_id = ctx.path_params["operator_id"]
     active = ctx.value("active") == "1"
-    accounts.set_operator_active(session=ctx.db, actor=ctx.actor, operator_id=operator_id, active=active,
+    accounts.set_operator_active(ctx.db, actor=ctx.actor, operator_id=operator_id, active=active,
                                  now=ctx.now)
     if active:
         ctx.flash("The operator was enabled.")

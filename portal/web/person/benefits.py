@@ -89,7 +89,7 @@ def _what_if_rows(here) -> list[dict]:
 
 
 def _claim_page(ctx: Ctx, *, chosen=None) -> dict:
-    person = person_of(ctx.db, ctx.actor)
+    person = person_of(ctx.db, actor=ctx.actor)
     here = claims.position(ctx.db, person=person, today=ctx.today, chosen_month=chosen)
     months = []
     month = here.rules.earliest_month
@@ -117,7 +117,7 @@ def retirement(ctx: Ctx):
 
 @endpoint(PERSON)
 def retirement_draft(ctx: Ctx):
-    person = person_of(ctx.db, ctx.actor)
+    person = person_of(ctx.db, actor=ctx.actor)
     try:
         claims.save_draft(ctx.db, person=person, retirement_month=ctx.value("retirement_month"), actor=ctx.actor,
                           now=ctx.now, today=ctx.today)
@@ -133,7 +133,7 @@ def retirement_draft(ctx: Ctx):
 @endpoint(PERSON_FACE)
 def retirement_submit(ctx: Ctx):
     try:
-        case = claims.submit_claim(ctx.db, filing=online(ctx.db, ctx.actor), bank_code=ctx.value("bank_code"),
+        case = claims.submit_claim(ctx.db, filing=online(ctx.db, actor=ctx.actor), bank_code=ctx.value("bank_code"),
                                    card_number=ctx.value("card_number"),
                                    commitment=ctx.value("commitment") == "yes", token=ctx.value("token"),
                                    now=ctx.now, today=ctx.today)
@@ -150,7 +150,7 @@ def retirement_submit(ctx: Ctx):
 @endpoint(PERSON)
 def award_letter(ctx: Ctx):
     award = claims.award_of(ctx.db, actor=ctx.actor, code=ctx.path_params["code"])
-    person = person_of(ctx.db, ctx.actor)
+    person = person_of(ctx.db, actor=ctx.actor)
     adjustments = payroll.adjustments_of(ctx.db, person_id=person.id)
     try:
         body = award_pdf.render(award_pdf.Letter(award=award, person=person, explanation=claims.explanation_of(award),
@@ -170,8 +170,8 @@ def award_letter(ctx: Ctx):
 
 @endpoint(PERSON)
 def payments(ctx: Ctx):
-    person = person_of(ctx.db, ctx.actor)
-    award = claims.current_award(ctx.db, person.id)
+    person = person_of(ctx.db, actor=ctx.actor)
+    award = claims.current_award(ctx.db, person_id=person.id)
     return ctx.render("person/payments.html", award=award, payments=payroll.payments_of(ctx.db, person_id=person.id),
                       adjustments=payroll.adjustments_of(ctx.db, person_id=person.id), from_fen=from_fen,
                       bank_name=claims.bank_name)
@@ -179,7 +179,7 @@ def payments(ctx: Ctx):
 
 @endpoint(PERSON)
 def payments_csv(ctx: Ctx):
-    person = person_of(ctx.db, ctx.actor)
+    person = person_of(ctx.db, actor=ctx.actor)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([i18n.gettext(heading) for heading in PAYMENT_HEADINGS])
@@ -197,7 +197,7 @@ def payments_csv(ctx: Ctx):
 
 
 def _certification_page(ctx: Ctx) -> dict:
-    person = person_of(ctx.db, ctx.actor)
+    person = person_of(ctx.db, actor=ctx.actor)
     links = [(link, pensioner, certification.status(ctx.db, person_id=pensioner.id, today=ctx.today))
              for link, pensioner in certification.links_of(ctx.db, family_id=person.id)]
     return dict(cert=certification.status(ctx.db, person_id=person.id, today=ctx.today), channels=CHANNELS,
@@ -214,7 +214,7 @@ def certification_page(ctx: Ctx):
 
 @endpoint(PERSON_FACE)
 def certification_self(ctx: Ctx):
-    person = person_of(ctx.db, ctx.actor)
+    person = person_of(ctx.db, actor=ctx.actor)
     try:
         certification.certify(ctx.db, person_id=person.id, channel="face", actor=ctx.actor, now=ctx.now,
                               today=ctx.today)
@@ -229,7 +229,7 @@ def certification_self(ctx: Ctx):
 def certification_family(ctx: Ctx):
     try:
         case = certification.submit_family(
-            ctx.db, filing=online(ctx.db, ctx.actor), id_number=ctx.value("id_number"),
+            ctx.db, filing=online(ctx.db, actor=ctx.actor), id_number=ctx.value("id_number"),
             relationship=ctx.value("relationship"), seen_on=ctx.value("seen_on"),
             commitment=ctx.value("commitment") == "yes", token=ctx.value("token"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
@@ -241,7 +241,7 @@ def certification_family(ctx: Ctx):
 
 @endpoint(PERSON)
 def certification_linked(ctx: Ctx):
-    person = person_of(ctx.db, ctx.actor)
+    person = person_of(ctx.db, actor=ctx.actor)
     link_id = int(ctx.path_params["link_id"])
     try:
         certification.certify_linked(ctx.db, family=person, link_id=link_id, seen_on=ctx.value("seen_on"),
@@ -261,7 +261,7 @@ def certification_linked(ctx: Ctx):
 
 
 def _survivor_page(ctx: Ctx, looked_up: tuple | None = None) -> dict:
-    person = person_of(ctx.db, ctx.actor)
+    person = person_of(ctx.db, actor=ctx.actor)
     reports = survivors.reports_by(ctx.db, person_id=person.id)
     with_certificate = {report.id for report, _, _ in reports
                         if survivors.certificate_of(ctx.db, report=report) is not None}
@@ -308,7 +308,7 @@ def _one_upload(ctx: Ctx, name: str) -> attachments.Upload | None:
 
 @endpoint(PERSON)
 def survivor_death(ctx: Ctx):
-    person = person_of(ctx.db, ctx.actor)
+    person = person_of(ctx.db, actor=ctx.actor)
     certificate = _one_upload(ctx, survivors.CERTIFICATE_FIELD) if ctx.value("evidence") == "certificate" else None
     if certificate is not None:
         throttled = upload_refusal(ctx)
@@ -335,7 +335,7 @@ def survivor_death(ctx: Ctx):
 
 @endpoint(PERSON)
 def survivor_certificate(ctx: Ctx):
-    person = person_of(ctx.db, ctx.actor)
+    person = person_of(ctx.db, actor=ctx.actor)
     stored = survivors.reported_certificate(ctx.db, reporter=person, report_id=int(ctx.path_params["report_id"]))
     ascii_name = stored.filename.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "") or "document"
     return Response(stored.content, media_type=stored.content_type, headers={
@@ -349,7 +349,7 @@ def survivor_claim(ctx: Ctx):
     mode = ctx.value("mode")
     try:
         case = survivors.submit_claim(
-            ctx.db, filing=online(ctx.db, ctx.actor), id_number=ctx.value("deceased"),
+            ctx.db, filing=online(ctx.db, actor=ctx.actor), id_number=ctx.value("deceased"),
             relationship=ctx.value("claim_relationship"), bank_code=ctx.value("bank_code"),
             card_number=ctx.value("card_number"), mode=mode, password=password if isinstance(password, str) else "",
             notice_version=ctx.value("notice_version"), locale=ctx.locale,

@@ -37,7 +37,7 @@ def _common(ctx: Ctx) -> dict:
 @endpoint(PERSON)
 def overview(ctx: Ctx):
     trackers = service.own_transfers(ctx.db, actor=ctx.actor, today=ctx.today)
-    person = service.person_of(ctx.db, ctx.actor)
+    person = service.person_of(ctx.db, actor=ctx.actor)
     claim = service.claim_place_of(ctx.db, person=person, today=ctx.today)
     return ctx.render("person/transfers.html", trackers=trackers, claim=claim, **_common(ctx))
 
@@ -59,7 +59,7 @@ def _form_extra(ctx: Ctx) -> dict:
 
 @endpoint(PERSON)
 def apply_form(ctx: Ctx):
-    person = service.person_of(ctx.db, ctx.actor)
+    person = service.person_of(ctx.db, actor=ctx.actor)
     earlier = [t.transfer for t in service.own_transfers(ctx.db, actor=ctx.actor, today=ctx.today)]
     hukou = next((t.hukou_province for t in earlier if t.hukou_province), person.id_number[:2] + "0000")
     values = {"hukou_province": hukou, "exemption": ""}

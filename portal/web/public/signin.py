@@ -53,7 +53,7 @@ def login(ctx: Ctx):
     if errors:
         return _login_page(ctx, status=422, errors=errors)
     result = signin.sign_in(
-        session=ctx.db, settings=ctx.settings, account_type=account_type, username=ctx.value("username"),
+        ctx.db, settings=ctx.settings, account_type=account_type, username=ctx.value("username"),
         password=ctx.form.get("password") or "", employer_code=ctx.value("employer_code"), otp=ctx.value("otp"),
         address=ctx.actor.address, now=ctx.now, notifier=ctx.notifier,
     )
@@ -72,7 +72,7 @@ def login(ctx: Ctx):
 
 @endpoint(PUBLIC, repeatable=True)
 def logout(ctx: Ctx):
-    signin.sign_out(session=ctx.db, token=ctx.request.cookies.get(sessions.COOKIE), actor=ctx.actor, now=ctx.now)
+    signin.sign_out(ctx.db, token=ctx.request.cookies.get(sessions.COOKIE), actor=ctx.actor, now=ctx.now)
     ctx.set_cookie(sessions.COOKIE, None)
     ctx.flash("You have signed out.")
     return ctx.redirect("/")
@@ -107,7 +107,7 @@ def register_employer_form(ctx: Ctx):
 def register_employer(ctx: Ctx):
     try:
         accounts.register_employer(
-            session=ctx.db, actor=ctx.actor, credit_code=ctx.value("credit_code"),
+            ctx.db, actor=ctx.actor, credit_code=ctx.value("credit_code"),
             employer_name=ctx.value("employer_name"), region=ctx.value("region"), username=ctx.value("username"),
             operator_name=ctx.value("operator_name"), mobile=ctx.value("mobile"),
             password=ctx.form.get("password") or "", password_confirm=ctx.form.get("password_confirm") or "",

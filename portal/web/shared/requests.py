@@ -49,7 +49,7 @@ def request_list(ctx: Ctx, area: Area):
 
 
 def _detail_context(ctx: Ctx, area: Area, case) -> dict:
-    events = cases.events_of(ctx.db, case)
+    events = cases.events_of(ctx.db, case=case)
     allowed = parties.actions_for(case, ctx.actor)
     payload = cases.payload_of(case)
     # What was asked for, shown with the same partials as the staff case page (the commitment has its own panel).
@@ -142,7 +142,7 @@ def _shown(params: dict) -> dict:
 
 def notice_inbox(ctx: Ctx, area: Area):
     """The inbox; reading it changes nothing (a GET is reachable by any link)."""
-    rows = notices.inbox(session=ctx.db, principal=ctx.principal)
+    rows = notices.inbox(ctx.db, principal=ctx.principal)
     items = [(notice, reference, _shown(notices.params_of(notice))) for notice, reference in rows]
     newest = max((notice.id for notice, _ in rows if notice.read_at is None), default=None)
     return ctx.render(f"{area.folder}/notices.html", items=items, area=area, newest_unread=newest)
@@ -152,6 +152,6 @@ def notices_read(ctx: Ctx, area: Area):
     """The reader's "mark as read": every notice up to the newest one their page showed."""
     up_to = whole_number(ctx.value("up_to"), low=1, high=MAX_ID)
     if up_to is not None:
-        notices.mark_all_read(session=ctx.db, principal=ctx.principal, now=ctx.now, up_to=up_to)
+        notices.mark_all_read(ctx.db, principal=ctx.principal, now=ctx.now, up_to=up_to)
         ctx.flash("Your notices are marked as read.")
     return ctx.redirect(f"{area.prefix}/notices")

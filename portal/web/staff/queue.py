@@ -103,7 +103,7 @@ def case_page(ctx: Ctx, case: Case, *, status: int = 200, errors: dict | None = 
     allowed = parties.actions_for(case, ctx.actor)
     decisions = [(value, i18n.gettext(DECISION_LABELS[value])) for value, (action, _rec) in DECISIONS.items()
                  if action in allowed]
-    events = cases.events_of(ctx.db, case)
+    events = cases.events_of(ctx.db, case=case)
     staff_ids = {case.handler_id, case.reviewer_id, case.counter_staff_id}
     staff_ids |= {e.actor_id for e in events if e.actor_kind == "staff"}
     applicant = accounts.applicant_record(ctx.db, kind=case.applicant_kind, applicant_id=case.applicant_id)
@@ -117,7 +117,7 @@ def case_page(ctx: Ctx, case: Case, *, status: int = 200, errors: dict | None = 
         payload_view=payload_display.view(case.kind, details),
         commitment=attachments.commitment_of(payload), attachments=attachments.listed(ctx.db, case=case),
         credit=credit.history_for_case(ctx.db, case=case, on=ctx.today),
-        checks=cases.check_results_of(case), events=events, names=queries.staff_names(ctx.db, staff_ids),
+        checks=cases.check_results_of(case), events=events, names=queries.staff_names(ctx.db, ids=staff_ids),
         applicant=applicant, decisions=decisions, buttons=[a for a in BUTTONS if a in allowed],
         can_reassign=Action.REASSIGN in allowed, assignees=assignees, reason_groups=reason_groups(ctx.locale),
         overdue=cases.is_overdue(case, ctx.today), money=cases.is_money(case),

@@ -14,7 +14,7 @@ VERIFICATION_QUEUE = "/staff/queue?kind=employer_verification"
 
 @endpoint(ANY_STAFF)
 def dashboard(ctx: Ctx):
-    pending = accounts.pending_employers(session=ctx.db)
+    pending = accounts.pending_employers(ctx.db)
     supervising = "supervisor" in ctx.principal.roles
     open_anomalies = anomalies.open_count(ctx.db, area=ctx.principal.region or "") if supervising else 0
     return ctx.render("staff/dashboard.html", pending_count=len(pending), verification_queue=VERIFICATION_QUEUE,
