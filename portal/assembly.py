@@ -18,13 +18,12 @@ from portal.services import (
     claims,
     credit,
     person_requests,
-    planned_kinds,
     supervision,
     survivors,
     transfers,
 )
 
-KIND_MODULES = (accounts, applications, certification, claims, credit, person_requests, planned_kinds, supervision,
+KIND_MODULES = (accounts, applications, certification, claims, credit, person_requests, supervision,
                 survivors, transfers)
 
 

@@ -27,6 +27,7 @@ from portal.models import (
     PersonalAccountYear,
     StaffMember,
 )
+from portal.policy.contribution_year import contribution_year
 from portal.policy.dates import add_months, month_of
 from portal.policy.money import from_fen, to_fen
 from portal.policy.rules.contribution import employee_contribution, flexible_contribution
@@ -269,7 +270,7 @@ def seed_records(session: Session, *, employer: Employer, now: datetime, today: 
         enrolment = FlexibleEnrolment(person_id=flexible_worker.id, start_month=FLEXIBLE_START, created_at=now)
         session.add(enrolment)
         session.flush()
-        session.add(FlexibleBaseChoice(enrolment_id=enrolment.id, contribution_year=billing.contribution_year(
+        session.add(FlexibleBaseChoice(enrolment_id=enrolment.id, contribution_year=contribution_year(
             FLEXIBLE_START), base_percent=FLEXIBLE_PERCENT, created_at=now))
 
     employer_rows: dict[date, list[ContributionMonth]] = {}

@@ -62,12 +62,12 @@ from portal.models import (
     PersonalAccountYear,
 )
 from portal.models.types import UTCDateTime
+from portal.policy.contribution_year import contribution_year
 from portal.policy.dates import add_months, month_of
 from portal.policy.errors import ParameterNotDefined, PolicyInputError
 from portal.policy.money import rate_fraction, round_fen, to_fen
 from portal.policy.parameters import param
 from portal.policy.rules.retirement import retirement
-from portal.services.billing import contribution_year
 
 # Prefecture-level units (GB/T 2260), a real district or city code in each for identity numbers, and a
 # synthetic weight (share of employers and insured persons).

@@ -33,6 +33,7 @@ from portal.models import (
     Person,
 )
 from portal.models.queue import Case
+from portal.policy.contribution_year import contribution_year
 from portal.policy.dates import add_months, fmt_month, month_of, parse_month
 from portal.policy.errors import ParameterNotDefined, PolicyInputError
 from portal.policy.explain import Explanation
@@ -282,7 +283,7 @@ def employees_for_back_payment(session: Session, *, actor: Actor) -> list[tuple[
 def _wage(session: Session, spell: EmploymentSpell, month: date) -> Decimal:
     declared = session.exec(select(BaseDeclaration.wage_fen).where(
         BaseDeclaration.employer_id == spell.employer_id, BaseDeclaration.person_id == spell.person_id,
-        BaseDeclaration.contribution_year == billing.contribution_year(month))).first()
+        BaseDeclaration.contribution_year == contribution_year(month))).first()
     return from_fen(declared if declared is not None else spell.wage_fen)
 
 

@@ -38,6 +38,7 @@ from portal.models import (
     Person,
 )
 from portal.models.queue import Case
+from portal.policy.contribution_year import contribution_year
 from portal.policy.dates import add_months, fmt_month, month_of, parse_month
 from portal.policy.parameters import param
 from portal.policy.rules.retirement import retirement
@@ -47,7 +48,6 @@ from portal.queue.kinds import CheckResult, Kind, KindSpec
 from portal.services import commitments, credit, enrolment, supervision
 from portal.services.accounts import ID_MESSAGES, person_of
 from portal.services.applications import COMMITMENT
-from portal.services.billing import contribution_year
 
 MAX_DETAILS = 1000
 MAX_MONTHS = 120

@@ -12,6 +12,7 @@ from portal.devtools import demo
 from portal.errors import NotFound, ValidationFailed
 from portal.identifiers import make_resident_id
 from portal.models import Bill, BillLine, ContributionMonth, PaymentOrder, PaymentOrderBill
+from portal.policy.contribution_year import contribution_year
 from portal.policy.money import from_fen, to_fen
 from portal.policy.parameters import param
 from portal.policy.rules.contribution import flexible_contribution
@@ -40,7 +41,7 @@ def worker(db, *, start=date(2025, 1, 1), percents=None, paid_until=date(2026, 1
     month = start
     while month <= paid_until:
         if month not in missed:
-            paid_month(db, person, month, (percents or {}).get(billing.contribution_year(month), 60))
+            paid_month(db, person, month, (percents or {}).get(contribution_year(month), 60))
         month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     return person
 
