@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from portal.models.base import utc_field
@@ -46,6 +46,12 @@ class Transfer(SQLModel, table=True):
     amounts_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # expected / received / sent
     query_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # the open query, if any
     certificate_code: str = Field(default="", max_length=16)  # out: the 参保缴费凭证's verification code
+    # in: the personal account received, credited to the person's Jilin account on the day of the merge (the
+    # yearly interest run adds it to that year's credits, with interest from that month)
+    account_credit_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    credited_on: date | None = None
+    # out: the payment order that pays what moves to the other province (payer: the provincial fund)
+    payment_order_id: int | None = Field(default=None, foreign_key="payment_order.id")
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
 
