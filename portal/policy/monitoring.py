@@ -12,17 +12,11 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from portal.policy.parameters import Used, param
+from portal.policy.regions import PROVINCE
 
 # The lowest age of each band of the age and sex pyramid; the last band is open (60 and over).
 AGE_BANDS = (16, 20, 25, 30, 35, 40, 45, 50, 55, 60)
 RATIO_PLACES = Decimal("0.0001")
-PROVINCE = "220000"  # the area code of the whole province
-
-
-def prefecture_codes() -> tuple[str, ...]:
-    """The prefecture-level areas of the province, from the division code table."""
-    table = param("prefectures").at(date(2020, 1, 1)).value
-    return tuple(row["code"] for row in table if row["code"] != PROVINCE)
 
 
 def ratio(numerator: int | Decimal, denominator: int | Decimal) -> Decimal | None:

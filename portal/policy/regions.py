@@ -24,6 +24,12 @@ def prefecture_codes(on: date) -> tuple[str, ...]:
     return tuple(code for code in region_codes(on) if code != PROVINCE)
 
 
+# The prefectures since the provincial pooling began (2020-01-01); the table has had one period since, so the
+# list is read once. A dated change to the table would add a period here to choose from.
+POOLING_START = date(2020, 1, 1)
+PREFECTURES: tuple[str, ...] = prefecture_codes(POOLING_START)
+
+
 def prefecture_of(region: str) -> str:
     """The prefecture (city level) of a six-digit administrative code: 220102 → 220100."""
     return region[:4] + "00"

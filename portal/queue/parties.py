@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from portal.auth.principal import Actor, Principal
 from portal.errors import N_, Msg, PortalError
 from portal.models import Case, StaffMember
+from portal.policy import regions
 from portal.queue.routing import (
     Route,
 )
@@ -21,8 +22,8 @@ from portal.queue.states import (
 )
 from portal.queue.states import Actor as MachineActor
 
-PREFECTURES = ("220100", "220200", "220300", "220400", "220500", "220600", "220700", "220800", "222400")
-PROVINCE = "220000"
+PREFECTURES = regions.PREFECTURES
+PROVINCE = regions.PROVINCE
 APPLICANT_KINDS = ("person", "employer")
 MACHINE_SYSTEM = MachineActor("system", ActorKind.SYSTEM)
 
@@ -119,6 +120,4 @@ def filed_at_counter_by(case: Case, actor: Actor) -> bool:
             and case.counter_staff_id == principal.account_id)
 
 
-def prefecture_of(region: str) -> str:
-    """The prefecture (city level) of a six-digit administrative code: 220102 → 220100."""
-    return region[:4] + "00"
+prefecture_of = regions.prefecture_of

@@ -15,12 +15,12 @@ from portal.auth.totp import new_secret
 from portal.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFailed
 from portal.identifiers import InvalidIdentifier, parse_credit_code, parse_resident_id, valid_mobile
 from portal.models import Employer, EmployerOperator, Person, PersonAccount, StaffMember
+from portal.policy import regions
 from portal.queue import parties
 from portal.queue import service as queue
 from portal.queue.kinds import CheckResult, Kind, KindSpec
 from portal.queue.reasons import BY_CODE
 
-PREFECTURES = ("220100", "220200", "220300", "220400", "220500", "220600", "220700", "220800", "222400")
 NAME = re.compile(r"^[\u3400-\u9fff\u00b7·A-Za-z][\u3400-\u9fff\u00b7·A-Za-z .'-]{0,48}[\u3400-\u9fff\u00b7·A-Za-z.]$")
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,40}$")
 MINIMUM_AGE = 16
@@ -142,7 +142,7 @@ def register_employer(
     employer_name = (employer_name or "").strip()
     if not 2 <= len(employer_name) <= 100:
         errors["employer_name"] = Msg(N_("Enter the employer's registered name."))
-    if region not in PREFECTURES:
+    if region not in regions.PREFECTURES:
         errors["region"] = Msg(N_("Choose the prefecture where the employer is registered."))
     username = _check_username(errors, username)
     operator_name = _check_name(errors, "operator_name", operator_name)

@@ -42,6 +42,7 @@ from portal.models import (
 )
 from portal.models.types import UTCDateTime
 from portal.policy import commitments as commitment_catalogue
+from portal.policy import regions
 from portal.policy.parameters import param
 from portal.policy.rules import credit as rules
 from portal.queue import cases, notices, parties
@@ -302,7 +303,7 @@ def _prefecture(session: Session, subject: Subject) -> str:
     if subject.kind == "employer":
         employer = session.get(Employer, subject.id)
         return parties.prefecture_of(employer.region)
-    return parties.prefecture_of(session.get(Person, subject.id).id_number[:6])
+    return regions.prefecture_of_id_number(session.get(Person, subject.id).id_number)
 
 
 def propose_listing(session: Session, *, actor: Actor, subject: Subject, trigger: str, finding: str,

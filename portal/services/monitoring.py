@@ -65,11 +65,12 @@ from portal.models import (
     SurvivorAward,
 )
 from portal.policy import monitoring as figures
+from portal.policy import regions
 from portal.policy.parameters import param
 from portal.queue.states import State
 
-PROVINCE = figures.PROVINCE
-PREFECTURES = figures.prefecture_codes()
+PROVINCE = regions.PROVINCE
+PREFECTURES = regions.PREFECTURES
 AREAS = (PROVINCE, *PREFECTURES)
 DUE_SOURCES = ("employer_filing", "flexible_payment", "back_payment")
 # The states in which a request's service clock runs, so a past due date means overdue (as the queue counts it).
@@ -112,7 +113,7 @@ def month_of(session: Session, *, column):
 
 def prefecture_of(region: str | None) -> str:
     """The prefecture of a six-digit area code: 220102 → 220100."""
-    return (region or "")[:4] + "00"
+    return regions.prefecture_of(region or "")
 
 
 def _prefecture(region_column):

@@ -38,6 +38,7 @@ from portal.models import (
     Person,
 )
 from portal.models.queue import Case
+from portal.policy import regions
 from portal.policy.contribution_year import contribution_year
 from portal.policy.dates import add_months, fmt_month, month_of, parse_month
 from portal.policy.parameters import param
@@ -155,7 +156,7 @@ def prefecture_of(session: Session, *, person: Person) -> str:
                           .order_by(EmploymentSpell.start_month.desc())).first()
     if region in parties.PREFECTURES:
         return region
-    birthplace = person.id_number[:4] + "00"
+    birthplace = regions.prefecture_of_id_number(person.id_number)
     return birthplace if birthplace in parties.PREFECTURES else PROVINCIAL_CENTRE
 
 

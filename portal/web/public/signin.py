@@ -7,8 +7,8 @@ from starlette.routing import Route
 from portal import i18n
 from portal.auth import sessions
 from portal.errors import ValidationFailed
+from portal.policy.regions import PREFECTURES
 from portal.services import accounts, signin
-from portal.services.accounts import PREFECTURES
 from portal.web.access import PUBLIC
 from portal.web.endpoint import Ctx, endpoint
 from portal.web.public import identity
