@@ -35,6 +35,7 @@ from portal.models import (
 from portal.policy import budget as projection
 from portal.policy import monitoring as figures
 from portal.policy import projection as projection_model
+from portal.policy import regions
 from portal.policy.money import to_fen
 from portal.policy.parameters import param
 from portal.services import monitoring
@@ -64,7 +65,7 @@ def transfers_by_year(session: Session, *, area: str, before: int) -> dict[int, 
     for direction, updated, amounts, id_number in rows:
         when = (updated.astimezone(clock.CHINA).year if isinstance(updated, datetime)
                 else monitoring.as_month(updated).year)
-        if when >= before or (area != monitoring.PROVINCE and (id_number or "")[:4] + "00" != area):
+        if when >= before or (area != monitoring.PROVINCE and regions.prefecture_of_id_number(id_number or "") != area):
             continue
         moved = json.loads(amounts or "{}").get("received" if direction == "in" else "sent") or {}
         total = Decimal(0)

@@ -56,6 +56,7 @@ from portal.models import (
     TransferLeg,
 )
 from portal.models.queue import Case
+from portal.policy import regions
 from portal.policy.dates import add_months, fmt_month, month_of, parse_month
 from portal.policy.errors import PolicyInputError
 from portal.policy.money import from_fen, to_fen
@@ -75,7 +76,7 @@ from portal.services.accounts import person_of
 from portal.services.person_requests import prefecture_of
 from portal.services.records import build_record
 
-JILIN = "220000"
+JILIN = regions.PROVINCE  # the province code of Jilin in the national division table
 MAX_PERIODS = 5
 FIRST_MONTH = date(1980, 1, 1)  # no enterprise pension record starts earlier
 EXEMPTIONS = ("organisation_department", "hr_department")
