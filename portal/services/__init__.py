@@ -1,1 +1,1 @@
-"""Use cases: the only code that changes state. Keyword-only; they flush, the caller commits."""
+"""Use cases: the only code that changes state. One signature, f(session, *, ...); they flush, the caller commits."""
