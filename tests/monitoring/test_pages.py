@@ -198,7 +198,8 @@ def test_the_budget_tables_download_as_csv(client, db, frozen_clock):
     supervisor_signed_in(client, db)
     draft = list(csv.reader(io.StringIO(client.get("/staff/monitoring/csv/budget?lang=en&area=220100")
                                         .content.decode("utf-8-sig"))))
-    assert draft[-1] == ["2027", "15600.00", "18000.00", "-2400.00", "0.00", "0.00", "Projected"]
+    assert draft[-1] == ["2027", "15600.00", "0.00", "18000.00", "0.00", "0.00", "-2400.00", "0.00", "0.00",
+                         "Projected"]
     execution = list(csv.reader(io.StringIO(client.get("/staff/monitoring/csv/execution?area=220100")
                                             .content.decode("utf-8-sig"))))
     assert len(execution) == 11 and execution[3][:4] == ["2026-03", "1200.00", "1300.00", "100.00"]
@@ -313,6 +314,12 @@ def test_the_budget_goes_through_its_approval_chain_on_the_page_each_step_by_ano
     page = client.get("/staff/monitoring/budget?lang=en&area=220100")
     assert "Version 1: Returned to the bureau" in page.text and "支出增长偏低" in page.text
     assert "Draft version 2 from the record" in page.text
+    steps = list(csv.reader(io.StringIO(client.get("/staff/monitoring/csv/approval?lang=en")
+                                        .content.decode("utf-8-sig"))))
+    assert [row[0] for row in steps[1:]] == ["Drafted by the provincial social insurance bureau",
+                                             "Review by the provincial department of human resources and social "
+                                             "security"]
+    assert steps[2][3:] == ["Returned", "支出增长偏低"] and steps[2][1] == "吴处长"
 
 
 def test_a_prefecture_supervisor_reads_the_budget_but_cannot_draft_or_record_money(client, db, frozen_clock):
@@ -351,3 +358,7 @@ def test_money_arriving_is_recorded_and_a_wrong_amount_is_refused_keeping_what_w
     page = client.get("/staff/monitoring/budget?lang=en&area=220100")
     table = page.text[page.text.index("table-receipts"):]
     assert "March 2026" in table and "Remittance of collections" in table and "¥1,200.50" in table
+    spreadsheet = list(csv.reader(io.StringIO(client.get("/staff/monitoring/csv/receipts?lang=en&area=220100")
+                                              .content.decode("utf-8-sig"))))
+    assert spreadsheet == [["Month", "Area", "What", "Amount (yuan)", "Note"],
+                           ["2026-03", "Changchun", "Remittance of collections", "1200.50", "三月归集"]]

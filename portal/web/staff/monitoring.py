@@ -317,7 +317,7 @@ RECEIPT_LABELS = {"remittance": N_("Remittance of collections"), "subsidy": N_("
 
 
 def fen_to_yuan(fen: int) -> Decimal:
-    return Decimal(int(fen)) / 100
+    return (Decimal(int(fen)) / 100).quantize(Decimal("0.01"))
 
 
 def provincial(ctx: Ctx) -> bool:
@@ -461,14 +461,29 @@ def _table(ctx: Ctx, table: str, chosen: Filters) -> tuple[tuple[str, ...], list
             [fmt_month(row.month), _amount(row.collections_in), _amount(row.payments_out), _amount(row.balance)] for row in rows]
     if table == "budget":
         draft = budget.draft(ctx.db, area=chosen.area, year=ctx.today.year + 1, today=ctx.today)
-        headings = (N_("Year"), N_("Income (yuan)"), N_("Expenditure (yuan)"), N_("Balance (yuan)"),
+        headings = (N_("Year"), N_("Income (yuan)"), N_("Fiscal subsidy (yuan)"), N_("Expenditure (yuan)"),
+                    N_("Transfers in (yuan)"), N_("Transfers out (yuan)"), N_("Balance (yuan)"),
                     N_("Contributors a month"), N_("Pensioners a month"), N_("Basis"))
-        rows = [[item.year, item.income, item.expenditure, item.balance, item.contributors, item.pensioners,
-                 i18n.gettext("On record")] for item in (draft.evidence if draft else ())]
+        rows = [[item.year, item.income, item.subsidy, item.expenditure, item.transfers_in, item.transfers_out,
+                 item.balance, item.contributors, item.pensioners, i18n.gettext("On record")]
+                for item in (draft.evidence if draft else ())]
         if draft:
-            rows.append([draft.year, draft.income, draft.expenditure, draft.balance, draft.contributors,
-                         draft.pensioners, i18n.gettext("Projected")])
+            rows.append([draft.year, draft.income, draft.subsidy, draft.expenditure, draft.transfers_in,
+                         draft.transfers_out, draft.balance, draft.contributors, draft.pensioners,
+                         i18n.gettext("Projected")])
         return headings, [[str(value) for value in row] for row in rows]
+    if table == "approval":
+        versions = budget.versions(ctx.db, year=ctx.today.year + 1)
+        steps = versions[0].steps if versions else []
+        people = budget.staff_names(ctx.db, ids={step.decided_by for step in steps})
+        return (N_("Step"), N_("Decided by"), N_("When"), N_("Decision"), N_("Note")), [
+            [i18n.gettext(STEP_LABELS[step.step]), people.get(step.decided_by, ""), i18n.format_datetime(step.decided_at),
+             i18n.gettext("Agreed") if step.agreed else i18n.gettext("Returned"), step.note] for step in steps]
+    if table == "receipts":
+        found = budget.receipts(ctx.db, area=chosen.area if chosen.area != monitoring.PROVINCE else "", limit=10000)
+        return (N_("Month"), N_("Area"), N_("What"), N_("Amount (yuan)"), N_("Note")), [
+            [fmt_month(item.month), names.get(item.area, item.area), i18n.gettext(RECEIPT_LABELS[item.kind]),
+             _amount(fen_to_yuan(item.amount_fen)), item.note] for item in found]
     if table == "projection":
         long_run = budget.long_horizon(ctx.db, today=ctx.today) if chosen.area == monitoring.PROVINCE else None
         headings = (N_("Year"), N_("Contributors"), N_("Pensioners"), N_("Income (yuan)"), N_("Expenditure (yuan)"),
