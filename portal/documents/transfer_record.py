@@ -44,7 +44,8 @@ def render(issued: Issued, *, to_province: str, reference: str, amounts: dict, v
             (_("Cumulative contribution months"), str(certificate.cumulative_months)),
             (_("Personal account"), i18n.format_money(Decimal(sent.get("personal_account", "0")))),
             (_("Pooled fund"), i18n.format_money(Decimal(sent.get("pooled", "0")))),
-            (_("Total transferred"), i18n.format_money(Decimal(amounts.get("total", "0")))))
+            (_("Total transferred"), i18n.format_money(Decimal(amounts.get("total", "0")))),
+            (_("Payment to the other province"), amounts.get("payment", {}).get("reference", "")))
     pdf.set_font("cjk", size=12)
     for label, value in rows:
         pdf.cell(LABEL_WIDTH, 8, label)

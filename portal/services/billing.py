@@ -526,7 +526,9 @@ def apply_payment(
     external_id = (external_id or "").strip()
     if not external_id or len(external_id) > 64:
         raise ValidationFailed({"external_id": Msg(N_("The payment has no valid transaction number."))})
-    found = session.exec(select(PaymentOrder.id).where(PaymentOrder.reference == reference)).first()
+    # An order the provincial fund pays out (a transfer to another province) is never money collected.
+    found = session.exec(select(PaymentOrder.id).where(PaymentOrder.reference == reference,
+                                                       PaymentOrder.payer_kind != "fund")).first()
     if found is None:
         raise NotFound(Msg(N_("No payment order has this reference.")))
     # The bills first, in id order as create_payment_order locks them, then the order: one payment per bill.

@@ -322,9 +322,7 @@ def estimate_change(session: Session, *, person: Person, gaps: list[GapMonth], t
         return None
     record = records.build_record(session, person=person, today=today)
     counted = [cell for cell in record.cells if cell.counted]
-    credited_to = record.account_years[-1].year if record.account_years else 0
-    balance = record.account_balance + sum(
-        (cell.personal_account or ZERO for cell in counted if cell.month.year > credited_to), ZERO)
+    balance = record.balance_to_date  # with the personal account a transfer into Jilin brought
     history = [(cell.month, cell.base) for cell in counted if cell.base and _has_average_wage(cell.month)]
     added = [(gap.month, gap.base) for gap in gaps if _has_average_wage(gap.month)]
     category = enrolment.retirement_category(person)

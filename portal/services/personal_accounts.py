@@ -5,6 +5,8 @@ year before or a paid credit in the year: opening = last year's closing, contrib
 personal-account credits, interest by the monthly-product method of ``portal.policy.rules.interest``:
 opening × rate and Σ credit × (13 − month) × rate ÷ 12, each rounded half up to the fen on its own, done in
 integer fen so the result equals ``account_interest`` exactly (a test compares them on random histories).
+The personal account a transfer into Jilin brought (``Transfer.account_credit_fen``) is one more credit of
+the year it was merged in, in the month of the merge, so it earns interest from then like a contribution.
 Rerunning a year rewrites nothing unless a figure changed; the statement runs inside the caller's
 transaction, so a crash leaves the year either fully credited or untouched. Years are credited in order:
 a year's opening balance is the previous year's closing row.
@@ -12,6 +14,7 @@ a year's opening balance is the previous year's closing row.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,16 +24,23 @@ from sqlmodel import Session, select
 
 from portal import audit
 from portal.auth.principal import SYSTEM, Actor
+from portal.clock import CHINA
 from portal.faults import crash_point
-from portal.models import PersonalAccountYear
+from portal.models import PersonalAccountYear, Transfer
 from portal.models.types import UTCDateTime
+from portal.policy.dates import parse_month
 from portal.policy.money import from_fen, rate_fraction
 from portal.policy.parameters import param
 
 _MONTH_NUMBER = {
-    "sqlite": "CAST(strftime('%m', c.month) AS INTEGER)",
-    "postgresql": "CAST(EXTRACT(MONTH FROM c.month) AS INTEGER)",
+    "sqlite": "CAST(strftime('%m', {column}) AS INTEGER)",
+    "postgresql": "CAST(EXTRACT(MONTH FROM {column}) AS INTEGER)",
 }
+
+
+def _month_numbers(dialect: str) -> dict[str, str]:
+    return {"month_number": _MONTH_NUMBER[dialect].format(column="c.month"),
+            "credited_month_number": _MONTH_NUMBER[dialect].format(column="t.credited_on")}
 
 # Each person's year: last year's closing balance, this year's paid credits and their interest.
 _YEAR = """
@@ -52,7 +62,13 @@ FROM (SELECT t.person_id AS person_id, t.opening AS opening, t.paid AS paid,
                          c.personal_account_fen * (CAST(:first AS BIGINT) + 1 - {month_number})
                   FROM person pe CROSS JOIN contribution_month c
                   WHERE c.person_id = pe.id AND c.month >= :start AND c.month < :next AND c.status = 'paid'
-                    AND c.personal_account_fen > 0) u
+                    AND c.personal_account_fen > 0
+                  UNION ALL
+                  SELECT t.person_id, 0, t.account_credit_fen,
+                         t.account_credit_fen * (CAST(:first AS BIGINT) + 1 - {credited_month_number})
+                  FROM transfer t
+                  WHERE t.direction = 'in' AND t.state = 'merged' AND t.account_credit_fen > 0
+                    AND t.credited_on >= :start AND t.credited_on < :next) u
             GROUP BY u.person_id) t) r
 """  # noqa: S608 - constant fragments; values are bound
 _CREDIT = """
@@ -96,7 +112,7 @@ def credit_interest(session: Session, *, year: int, now: datetime, actor: Actor 
     rate = rate_used.value
     numerator, denominator = rate_fraction(rate)
     dialect = session.get_bind().dialect.name
-    year_sql = _YEAR.format(month_number=_MONTH_NUMBER[dialect])
+    year_sql = _YEAR.format(**_month_numbers(dialect))
     year_params = {"previous": year - 1, "start": start, "next": date(year + 1, 1, 1), "rate_n": numerator,
                    "rate_d": denominator, "first": int(convention["first_month_accrual_months"])}
     year_types = (bindparam("start", type_=Date()), bindparam("next", type_=Date()),
@@ -105,7 +121,7 @@ def credit_interest(session: Session, *, year: int, now: datetime, actor: Actor 
     credit_types = (bindparam("now", type_=UTCDateTime()), bindparam("year", type_=Integer()))
     if dialect == "postgresql":
         session.execute(text("DROP TABLE IF EXISTS interest_year"))  # a rerun in the same transaction
-        session.execute(text(_PG_YEAR.format(month_number=_MONTH_NUMBER[dialect])).bindparams(*year_types),
+        session.execute(text(_PG_YEAR.format(**_month_numbers(dialect))).bindparams(*year_types),
                         year_params)
         statement = text(_CREDIT.format(source="interest_year")).bindparams(*credit_types)
         result = session.execute(statement, credit_params)
@@ -121,19 +137,59 @@ def credit_interest(session: Session, *, year: int, now: datetime, actor: Actor 
 
 
 @dataclass(frozen=True)
+class TransferredCredit:
+    """The personal account a transfer into Jilin brought, credited on the day of the merge."""
+
+    credited_on: date
+    amount: Decimal
+    province: str  # where it came from (6-digit code)
+    start: date  # the first and last month transferred
+    end: date
+    reference: str  # the transfer
+
+
+def transferred_credits(session: Session, *, person_id: int) -> list[TransferredCredit]:
+    """The personal accounts transfers into Jilin brought to this person's account, oldest first."""
+    rows = session.exec(select(Transfer).where(Transfer.person_id == person_id, Transfer.direction == "in",
+                                               Transfer.state == "merged", Transfer.account_credit_fen > 0,
+                                               Transfer.credited_on.is_not(None))
+                        .order_by(Transfer.credited_on, Transfer.id)).all()
+    found = []
+    for row in rows:
+        periods = json.loads(row.periods_json or "[]")
+        if not periods:
+            continue
+        found.append(TransferredCredit(row.credited_on, from_fen(row.account_credit_fen), row.other_province,
+                                       parse_month(periods[0]["start"]), parse_month(periods[-1]["end"]),
+                                       row.reference))
+    return found
+
+
+@dataclass(frozen=True)
 class AccountYear:
     year: int
     opening_balance: Decimal
-    contributions: Decimal
+    contributions: Decimal  # the year's own contributions (without what transfers brought)
     interest: Decimal
     closing_balance: Decimal
     interest_rate: Decimal
+    transferred_in: Decimal = Decimal("0.00")  # personal accounts brought by transfers into Jilin that year
 
 
-def account_years(session: Session, *, person_id: int) -> list[AccountYear]:
-    """A person's personal account by year, oldest first, in yuan."""
+def account_years(session: Session, *, person_id: int,
+                  credits: list[TransferredCredit] | None = None) -> list[AccountYear]:
+    """A person's personal account by year, oldest first, in yuan. A year's credits as the interest run wrote
+    them include what a transfer into Jilin brought in that year (credited before the run): shown apart."""
     rows = session.exec(select(PersonalAccountYear).where(PersonalAccountYear.person_id == person_id)
                         .order_by(PersonalAccountYear.year)).all()
-    return [AccountYear(row.year, from_fen(row.opening_balance_fen), from_fen(row.contributions_fen),
-                        from_fen(row.interest_fen), from_fen(row.closing_balance_fen), Decimal(row.interest_rate))
-            for row in rows]
+    credits = transferred_credits(session, person_id=person_id) if credits is None else credits
+    years = []
+    for row in rows:
+        run_on = row.credited_at.astimezone(CHINA).date()
+        brought = sum((c.amount for c in credits if c.credited_on.year == row.year and c.credited_on <= run_on),
+                      Decimal("0.00"))
+        brought = min(brought, from_fen(row.contributions_fen))
+        years.append(AccountYear(row.year, from_fen(row.opening_balance_fen), from_fen(row.contributions_fen) - brought,
+                                 from_fen(row.interest_fen), from_fen(row.closing_balance_fen),
+                                 Decimal(row.interest_rate), brought))
+    return years

@@ -22,7 +22,12 @@ from portal.policy.explain import Explanation
 from portal.policy.money import from_fen
 from portal.policy.parameters import param
 from portal.policy.rules.contribution_index import average_contribution_index
-from portal.services.personal_accounts import AccountYear, account_years
+from portal.services.personal_accounts import (
+    AccountYear,
+    TransferredCredit,
+    account_years,
+    transferred_credits,
+)
 
 # What a month shows in the grid, from the row's status and source.
 COUNTED = ("paid", "transferred_in", "deemed")
@@ -77,6 +82,8 @@ class PersonRecord:
     index_provisional: bool
     cells: tuple[MonthCell, ...] = field(repr=False, default=())
     index_explanation: Explanation | None = field(repr=False, default=None)
+    # personal accounts brought by transfers into Jilin (credited on the merge; in a year's row once it is credited)
+    account_transfers: tuple[TransferredCredit, ...] = ()
 
     @property
     def months_by_state(self) -> dict[str, int]:
@@ -87,11 +94,14 @@ class PersonRecord:
 
     @property
     def balance_to_date(self) -> Decimal:
-        """The last credited closing balance plus the paid credits of the months after it (interest not yet due)."""
+        """The last credited closing balance plus the paid credits of the months after it and the personal accounts
+        transfers brought since (interest not yet due)."""
         credited = self.account_years[-1].year if self.account_years else 0
         later = sum((cell.personal_account for cell in self.cells
                      if cell.counted and cell.personal_account and cell.month.year > credited), Decimal("0.00"))
-        return self.account_balance + later
+        brought = sum((credit.amount for credit in self.account_transfers if credit.credited_on.year > credited),
+                      Decimal("0.00"))
+        return self.account_balance + later + brought
 
     @property
     def account_balance(self) -> Decimal:
@@ -200,14 +210,16 @@ def build_record(session: Session, *, person: Person, today: date) -> PersonReco
         years.append(YearRow(year, tuple(in_year.get(number) for number in range(1, 13)), average))
 
     counted = [cell for cell in cells if cell.counted]
+    credits = transferred_credits(session, person_id=person.id)
     history = [(cell.month, cell.base) for cell in counted if cell.base and _has_average_wage(cell.month)]
     index = average_contribution_index(history) if history else None
     return PersonRecord(
         person=person, first_month=first, last_month=last, years=tuple(years), gaps=tuple(gaps),
-        cumulative_months=len(counted), account_years=tuple(account_years(session, person_id=person.id)),
+        cumulative_months=len(counted), account_years=tuple(account_years(session, person_id=person.id,
+                                                                          credits=credits)),
         average_index=index.average_index if index else None, index_months=len(history),
         index_provisional=index.provisional if index else False, cells=tuple(cells),
-        index_explanation=index.explanation if index else None,
+        index_explanation=index.explanation if index else None, account_transfers=tuple(credits),
     )
 
 

@@ -15,8 +15,9 @@ days (parameter ``transfer_leg_working_days``, counted by the queue's working-da
    1998 for the pooled fund). When they agree the months join the record at once (source ``transfer_in``, shown
    as "transferred from 110000, 2008-03 to 2015-06"); when they differ, or months fall outside the periods or
    are already insured in Jilin, a query goes back to the sending province and the leg waits for a corrected
-   message. Nothing is accepted silently. (The personal account received is kept on the transfer and shown on
-   the record; it is not yet credited into the yearly account rows of ``personal_accounts``.)
+   message. Nothing is accepted silently. The personal account received is credited to the person's Jilin
+   account on the day of the merge (``Transfer.account_credit_fen``): the yearly interest run counts it among
+   that year's credits, and the record's account table shows it with its source.
 
 Out of Jilin, the other way round: the other province's contact letter arrives as a signed message and opens an
 outgoing transfer with a ``transfer`` case; approving it computes what moves, issues the transfer record
@@ -49,6 +50,7 @@ from portal.models import (
     ContributionMonth,
     EmploymentSpell,
     FlexibleEnrolment,
+    PaymentOrder,
     Person,
     PersonalAccountYear,
     ProvinceMessage,
@@ -74,6 +76,7 @@ from portal.queue.parties import Applicant
 from portal.services import certificates
 from portal.services.accounts import person_of
 from portal.services.person_requests import prefecture_of
+from portal.services.personal_accounts import transferred_credits
 from portal.services.records import build_record
 
 JILIN = regions.PROVINCE  # the province code of Jilin in the national division table
@@ -82,6 +85,7 @@ FIRST_MONTH = date(1980, 1, 1)  # no enterprise pension record starts earlier
 EXEMPTIONS = ("organisation_department", "hr_department")
 OPEN_IN = ("applied", "letter_sent", "query")
 OPEN_OUT = ("letter_received", "sent")
+FUND_PAYER = "fund"  # a payment order's payer_kind when the provincial fund pays out (a transfer out of Jilin)
 LEG_NAMES = {
     "letter": N_("Contact letter"),
     "transfer": N_("Transfer of funds and record"),
@@ -592,6 +596,9 @@ def _on_transfer(session: Session, province: str, message: dict, now: datetime) 
                 "outside_months": query["outside_months"], "double_months": query["double_months"],
                 "_transfer_id": transfer.id}
     merged = _merge(session, transfer, history, now)
+    # The personal account received joins the person's Jilin account today; the year's interest run adds it to
+    # the year's credits (personal_accounts), and the record shows it with where it came from.
+    transfer.account_credit_fen, transfer.credited_on = to_fen(sent["personal_account"]), today
     _finish(legs["merge"], today)
     transfer.query_json = "{}"
     _touch(transfer, "merged", now)
@@ -625,6 +632,12 @@ def _on_merged(session: Session, province: str, message: dict, now: datetime) ->
         raise MessageRefused(409, "not_expected", f"transfer {transfer.reference} is {transfer.state}; it takes no "
                              "merged message now")
     _finish(legs_of(session, transfer=transfer)["merge"], now.astimezone(clock.CHINA).date())
+    order = session.get(PaymentOrder, transfer.payment_order_id) if transfer.payment_order_id else None
+    if order is not None and order.status == "pending":  # the money arrived with the record
+        order.status, order.paid_at = "paid", now
+        audit.record(session=session, actor=SYSTEM, action="payment.order_settled", now=now,
+                     object_type="payment_order", object_id=order.reference,
+                     detail={"transfer": transfer.reference, "confirmed_by": province})
     _touch(transfer, "completed", now)
     _notify(session, transfer, N_("The other province has merged your transferred record %(reference)s. The "
                                   "transfer is complete."), now)
@@ -690,6 +703,8 @@ def outgoing_figures(session: Session, *, person_id: int) -> Outgoing:
     balance_fen = last.closing_balance_fen if last else 0
     since = date(last.year + 1, 1, 1) if last else date(1, 1, 1)
     balance_fen += sum(row.personal_account_fen for row in by_month.values() if row.month >= since)
+    balance_fen += sum(to_fen(credit.amount) for credit in transferred_credits(session, person_id=person_id)
+                       if credit.credited_on >= since)  # brought by a transfer in, not yet in a credited year
     early = [row for row in by_month.values() if row.month < date(1998, 1, 1)]
     before = min(balance_fen, sum(row.personal_account_fen for row in early))
     own = min(before, sum(row.individual_part_fen for row in early))
@@ -714,11 +729,22 @@ def _send_out(session: Session, transfer: Transfer, now: datetime) -> None:
                               periods_json=json.dumps([p.as_json() for p in periods], ensure_ascii=False))
     session.add(certificate)
     total = result.personal_account + result.pooled
+    legs = legs_of(session, transfer=transfer)
+    _finish(legs["transfer"], today)
+    _start(legs["merge"], today)
+    # The payment order for what moves: paid by the provincial fund to the other province by the time limit of
+    # its merge; the other province's merged message confirms the money arrived (``_on_merged``).
+    order = PaymentOrder(reference=f"JLT{today:%Y%m%d}{secrets.token_hex(5).upper()}", payer_kind=FUND_PAYER,
+                         payer_id=int(JILIN), contributions_fen=to_fen(total), late_fee_fen=0,
+                         amount_fen=to_fen(total), pay_by=legs["merge"].due_on, status="pending", created_at=now)
+    session.add(order)
+    session.flush()
+    transfer.payment_order_id = order.id
     transfer.certificate_code = certificate.code
     transfer.amounts_json = json.dumps({
         "sent": {"personal_account": str(result.personal_account), "pooled": str(result.pooled)},
         "total": str(total), "months": len(figures.history), "pooled_months": result.pooled_months,
-        "payment": {"payee": transfer.other_province, "amount": str(total), "reference": transfer.reference},
+        "payment": {"payee": transfer.other_province, "amount": str(total), "reference": order.reference},
         "explanation": result.explanation.to_dict()}, default=str, ensure_ascii=False)
     if figures.history:
         transfer.periods_json = json.dumps([{"start": fmt_month(figures.history[0][0]),
@@ -732,19 +758,21 @@ def _send_out(session: Session, transfer: Transfer, now: datetime) -> None:
                                                                   FlexibleEnrolment.end_month.is_(None))).all():
         enrolment.end_month, enrolment.end_reason = max(enrolment.start_month, add_months(current, -1)), \
             "transferred"
-    legs = legs_of(session, transfer=transfer)
-    _finish(legs["transfer"], today)
-    _start(legs["merge"], today)
     _touch(transfer, "sent", now)
     _outgoing(session, transfer, "transfer", now, {
         "id_number": person.id_number, "certificate": certificate.code,
         "months": [{"month": fmt_month(m), "base": str(b)} for m, b in figures.history],
         "account": {"balance": str(figures.balance), "before_1998": str(figures.before_1998),
                     "own_before_1998": str(figures.own_before_1998)},
-        "amounts": {"personal_account": str(result.personal_account), "pooled": str(result.pooled)}})
+        "amounts": {"personal_account": str(result.personal_account), "pooled": str(result.pooled)},
+        "payment": {"order": order.reference, "amount": str(total), "pay_by": order.pay_by.isoformat()}})
     audit.record(session=session, actor=SYSTEM, action="transfer.sent", now=now, object_type="transfer",
                  object_id=transfer.reference, detail={"to": transfer.other_province, "total": str(total),
-                                                       "certificate": certificate.code})
+                                                       "certificate": certificate.code,
+                                                       "payment_order": order.reference})
+    audit.record(session=session, actor=SYSTEM, action="payment.order_created", now=now,
+                 object_type="payment_order", object_id=order.reference,
+                 detail={"transfer": transfer.reference, "payee": transfer.other_province, "amount": str(total)})
     _notify(session, transfer, N_("Jilin sent your record and %(amount)s yuan to the other province (transfer "
                                   "%(reference)s). Your transfer record can be verified with code %(code)s."), now,
             amount=str(total), code=certificate.code)
@@ -797,6 +825,18 @@ def leg_view(leg: TransferLeg, today: date, state: str = "") -> LegView:
     return LegView(leg, "running", calendar.default_calendar().working_days_between(today, leg.due_on))
 
 
+@dataclass(frozen=True)
+class PaymentView:
+    """The payment order of a transfer out of Jilin: the provincial fund pays the other province."""
+
+    reference: str
+    amount: Decimal
+    payee: str
+    pay_by: date
+    status: str  # pending | paid
+    paid_on: date | None
+
+
 @dataclass
 class Tracker:
     transfer: Transfer
@@ -807,6 +847,7 @@ class Tracker:
     case_reference: str | None
     today: date
     overdue: list[str] = field(default_factory=list)
+    payment: PaymentView | None = None
 
     @property
     def months(self) -> int:
@@ -823,10 +864,14 @@ class Tracker:
 def tracker(session: Session, *, transfer: Transfer, today: date) -> Tracker:
     legs = [leg_view(leg, today, transfer.state) for leg in legs_of(session, transfer=transfer).values()]
     case = session.get(Case, transfer.case_id) if transfer.case_id else None
+    order = session.get(PaymentOrder, transfer.payment_order_id) if transfer.payment_order_id else None
+    payment = PaymentView(order.reference, from_fen(order.amount_fen), transfer.other_province, order.pay_by,
+                          order.status, order.paid_at.astimezone(clock.CHINA).date() if order.paid_at else None
+                          ) if order is not None else None
     return Tracker(transfer=transfer, legs=legs, periods=periods_of(transfer),
                    amounts=json.loads(transfer.amounts_json or "{}"), query=json.loads(transfer.query_json or "{}"),
                    case_reference=case.reference if case else None, today=today,
-                   overdue=[view.leg.leg for view in legs if view.status == "overdue"])
+                   overdue=[view.leg.leg for view in legs if view.status == "overdue"], payment=payment)
 
 
 def own_transfers(session: Session, *, actor: Actor, today: date) -> list[Tracker]:

@@ -116,7 +116,9 @@ def test_a_person_follows_a_transfer_out_and_downloads_the_transfer_record_anyon
     assert "out of Jilin to Shanghai" in page.text
     assert 'data-leg="transfer" data-status="done"' in page.text
     assert 'data-leg="merge" data-status="running"' in page.text
-    assert "¥12,000.00 to Shanghai" in page.text  # 12 × 400 of the account, 12% × 12 × 5000 pooled
+    # 12 × 400 of the account, 12% × 12 × 5000 pooled: a payment order of the fund, waiting for Shanghai
+    assert "¥12,000.00 from the Jilin pension fund to Shanghai, payment order JLT" in page.text
+    assert 'id="payment-order"' in page.text and 'data-status="pending"' in page.text
     pdf = client.get(f"/me/transfers/{transfer.reference}/record.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
     assert transfer.certificate_code.encode() in pdf.content
