@@ -102,3 +102,15 @@ def test_a_supervisor_reads_the_assessment_the_anomalies_and_the_budget(page, de
     expect(portal.main.locator("#draft-title")).to_be_visible()
     expect(portal.main.locator("#chart-long-run svg[role=img]")).to_be_visible()  # the province's fund to 2050
     expect(portal.main.locator("#table-long-run tbody tr").last).to_contain_text("2050")
+    # Money arriving in the provincial special account: a wrong amount is refused at the field, then recorded.
+    receipt_form = portal.main.locator("form[action$='/budget/receipts']")
+    portal.field("receipt_area").select_option("220700")
+    portal.fill(month="2026-10", amount="12.345")
+    page.locator("#field-kind-subsidy").check()
+    portal.submit(receipt_form)
+    expect(portal.field_error("amount")).to_be_visible()
+    portal.fill(amount="250000.00")
+    portal.submit(receipt_form)
+    expect(portal.flash()).to_contain_text(
+        portal.t("The money is recorded as arrived in the provincial special account."))
+    expect(portal.main.locator("#table-receipts tbody tr").first).to_contain_text("¥250,000.00")
