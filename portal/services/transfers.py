@@ -787,10 +787,12 @@ def flag_overdue(session: Session, *, now: datetime) -> int:
     today = now.astimezone(clock.CHINA).date()
     legs = session.exec(select(TransferLeg).where(TransferLeg.done_on.is_(None), TransferLeg.due_on < today,
                                                   TransferLeg.overdue_flagged_at.is_(None))).all()
+    flagged = 0
     for leg in legs:
         transfer = session.get(Transfer, leg.transfer_id)
         if transfer.state in ("refused", "merged", "completed", "temporary"):
             continue
+        flagged += 1
         leg.overdue_flagged_at = now
         _notify(session, transfer, N_("A step of your transfer %(reference)s is past its time limit (due "
                                       "%(due)s). Supervisors have been told and follow it up."), now,
@@ -798,7 +800,7 @@ def flag_overdue(session: Session, *, now: datetime) -> int:
         audit.record(session=session, actor=SYSTEM, action="transfer.leg_overdue", now=now, object_type="transfer",
                      object_id=transfer.reference, detail={"leg": leg.leg, "due": leg.due_on.isoformat()})
     session.flush()
-    return len(legs)
+    return flagged
 
 
 # --- what pages show ------------------------------------------------------------------------------------------------------

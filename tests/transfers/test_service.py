@@ -261,3 +261,15 @@ def test_the_same_application_sent_twice_opens_one_transfer_and_one_case(db):
                                periods=[("2008-03", "2015-06")], token="same-form", now=NOW)
     assert again.id == first.id
     assert len(db.exec(select(Transfer)).all()) == 1
+
+
+def test_a_transfer_that_was_not_continued_is_never_flagged_or_counted_as_past_its_limit(db):
+    account, actor = applicant(db)
+    transfer = apply(db, actor)
+    issue_letter(db, transfer, approve=False)
+    db.refresh(transfer)
+    assert transfer.state == "refused" and legs(db, transfer)["letter"].done_on is None
+    assert transfers.flag_overdue(db, now=NOW + timedelta(days=60)) == 0
+    notices = db.exec(select(Notice).where(Notice.recipient_id == account.person_id)).all()
+    assert not any("past its time limit" in n.title for n in notices)
+    assert transfers.overdue_for_supervisors(db, today=date(2027, 2, 1)) == []
