@@ -130,7 +130,13 @@ def test_a_person_transfers_in_from_beijing_and_watches_every_leg(page, open_pag
     expect(source).to_have_attribute("data-start", "2008-03")
     expect(source).to_have_attribute("data-end", "2015-06")
     expect(source).to_contain_text("110000")
-    expect(me.main.locator("#month-grid td[data-month='2010-05']")).to_have_attribute("data-state", "transferred_in")
+    expect(me.main.locator("#month-grid td[data-from='2010-01'][data-to='2010-12']")).to_have_attribute(
+        "data-state", "transferred_in")  # one run for the year's twelve transferred months
+    # The personal account received is credited to the Jilin account, with the same source.
+    credit = me.main.locator("#account-transfers li[data-province='110000']")
+    expect(credit).to_have_attribute("data-start", "2008-03")
+    expect(credit).to_have_attribute("data-end", "2015-06")
+    expect(credit).to_contain_text(reference)
     me.follow(page.locator("nav.area-nav a[href='/me/transfers']"))
     # No place has ten years: the claim place is the household registration (rule 4), Jilin.
     expect(me.main.locator("#claim-place")).to_have_attribute("data-place", "220000")
@@ -176,6 +182,9 @@ def test_a_transfer_out_to_shanghai_is_followed_and_its_record_verified_by_a_str
     expect(tracker.locator("[data-leg='letter']")).to_have_attribute("data-status", "done")
     expect(tracker.locator("[data-leg='transfer']")).to_have_attribute("data-status", "done")
     expect(tracker.locator("[data-leg='merge']")).to_have_attribute("data-status", "running")
+    # 24 months: 24 × 400 of the personal account and 12% × 24 × 5000 pooled, paid by the fund to Shanghai.
+    expect(me.main.locator("#payment-order")).to_have_attribute("data-status", "pending")
+    expect(me.main.locator("#payment-order")).to_contain_text("24,000.00")
     with page.expect_download() as downloading:
         me.main.locator(f"a[href='/me/transfers/{reference}/record.pdf']").click()
     pdf = downloading.value
@@ -197,6 +206,7 @@ def test_a_transfer_out_to_shanghai_is_followed_and_its_record_verified_by_a_str
     me.open(f"/me/transfers/{reference}")
     expect(tracker.locator("[data-leg='merge']")).to_have_attribute("data-status", "done")
     expect(tracker.locator("[data-figure='state']")).to_have_text(me.t("Completed"))
+    expect(me.main.locator("#payment-order")).to_have_attribute("data-status", "paid")
 
 
 def test_a_supervisor_reads_the_transfers_under_way_and_a_person_corrects_a_refused_form(page, open_page, person,
