@@ -103,6 +103,7 @@ def test_the_same_message_sent_again_is_refused_as_a_replay(db, client, settings
     assert (again.status_code, again.json()["status"]) == (409, "replay")
     assert "already received" in again.json()["error"]
     assert merged_months(db, account) == 88
+    assert [(row["result"], row["status"]) for row in refusals(db)][-1] == ("replay", 409)  # audited
     kept = db.exec(select(ProvinceMessage).where(ProvinceMessage.direction == "in")).all()
     assert len(kept) == 1
     db.commit()
