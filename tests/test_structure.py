@@ -11,7 +11,8 @@
 - Views never commit or roll back: ``Ctx.fail``/``Ctx.refuse`` (portal/web/endpoint.py) do, at the request boundary.
 - Every route has a name, given where it is declared, and no two routes share one (templates link by name).
 - Templates build internal links with ``url_for``: no literal ``href="/..."`` or ``action="/..."`` (static files
-  excepted).
+  excepted); views redirect by route name too (``ctx.request.url_for(name, ...).path``), never to a literal
+  ``"/..."``.
 
 Each scanner is also run on a small sample that breaks its rule, so none of them can pass by seeing nothing.
 """
@@ -166,6 +167,22 @@ def literal_urls(root: Path = TEMPLATES) -> list[str]:
     return found
 
 
+def literal_redirects(root: Path = PORTAL / "web") -> list[str]:
+    """``ctx.redirect("/...")`` or ``RedirectResponse(f"/...")``: an internal address written out in a view."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and node.args
+                    and ast.unparse(node.func).split(".")[-1] in ("redirect", "RedirectResponse")):
+                continue
+            target = node.args[0]
+            if isinstance(target, ast.JoinedStr) and target.values:
+                target = target.values[0]
+            if isinstance(target, ast.Constant) and isinstance(target.value, str) and target.value.startswith("/"):
+                found.append(f"{path.relative_to(root.parent.parent)}:{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
 def _route_declarations() -> list[Path]:
     return [PORTAL / "app.py", *sorted((PORTAL / "web").rglob("*.py"))]
 
@@ -211,6 +228,10 @@ def test_no_two_routes_share_a_name(settings):
 
 def test_templates_link_by_route_name_not_by_literal_address():
     assert literal_urls() == []
+
+
+def test_views_redirect_by_route_name_not_by_literal_address():
+    assert literal_redirects() == []
 
 
 # --- each scanner catches what it is for ----------------------------------------------------------------------
@@ -260,6 +281,19 @@ def test_the_signature_scan_catches_every_other_form_of_taking_the_session(tmp_p
         "billing.py:6: second(actor, session)",
         "billing.py:7: spread(db, *cases)",
     ]
+
+
+def test_the_redirect_scan_catches_a_literal_address_written_in_a_view(tmp_path):
+    web = tmp_path / "portal" / "web"
+    web.mkdir(parents=True)
+    (web / "pages.py").write_text(
+        'def a(ctx):\n    return ctx.redirect("/me")\n'
+        'def b(ctx, case):\n    return ctx.redirect(f"/staff/cases/{case.reference}")\n'
+        'def c(ctx):\n    return ctx.redirect(ctx.request.url_for("home").path)\n'
+        'def d(request):\n    return RedirectResponse(f"{request.url_for(\'login_form\').path}?next=x")\n',
+        encoding="utf-8")
+    assert literal_redirects(web) == ["portal/web/pages.py:2: ctx.redirect('/me')",
+                                      "portal/web/pages.py:4: ctx.redirect(f'/staff/cases/{case.reference}')"]
 
 
 def test_the_transaction_scan_catches_a_view_that_rolls_back(tmp_path):

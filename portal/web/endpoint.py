@@ -395,7 +395,8 @@ def _to_sign_in(request: Request, access: Access, form: FormData | None, setting
     """
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     kind = access.kind if access.kind in ("person", "employer", "staff") else "person"
-    response = RedirectResponse(f"/login?next={quote(target, safe='')}&account_type={kind}", status_code=303)
+    sign_in = request.url_for("login_form").path
+    response = RedirectResponse(f"{sign_in}?next={quote(target, safe='')}&account_type={kind}", status_code=303)
     if form is None:
         return response
     typed: dict[str, str | list[str]] = {}

@@ -70,7 +70,7 @@ def deferral_submit(ctx: Ctx):
         return ctx.refuse(_refused_deferral, ctx, error)
     ctx.flash("Your request %(reference)s was submitted. We will tell you when it is decided.",
               reference=case.reference)
-    return ctx.redirect(f"/employer/requests/{case.reference}")
+    return ctx.redirect(ctx.request.url_for("employer_request", reference=case.reference).path)
 
 
 # --- back payment ----------------------------------------------------------------------------------------
@@ -111,7 +111,7 @@ def back_payment_submit(ctx: Ctx):
         return ctx.refuse(_back_payment_page, ctx, error=error)
     ctx.flash("Your request %(reference)s was submitted. We will tell you when it is decided.",
               reference=case.reference)
-    return ctx.redirect(f"/employer/requests/{case.reference}")
+    return ctx.redirect(ctx.request.url_for("employer_request", reference=case.reference).path)
 
 
 routes = [

@@ -110,7 +110,7 @@ def pay(ctx: Ctx):
         return ctx.refuse(_page, ctx, status=422, errors=invalid.errors, selected=set())
     ctx.flash("Payment order %(reference)s was created. Quote this reference when you pay.",
               reference=order.reference)
-    return ctx.redirect(f"/employer/bills/orders/{order.reference}")
+    return ctx.redirect(ctx.request.url_for("employer_bill_order", reference=order.reference).path)
 
 
 def _order_context(ctx: Ctx) -> dict:

@@ -50,7 +50,7 @@ def declaration_page(ctx: Ctx):
 def _prepared(ctx: Ctx, year: int, rows: list[InputRow], source: str):
     draft = declarations.prepare(ctx.db, actor=ctx.actor, year=year, rows=rows, source=source, now=ctx.now,
                                  today=ctx.today)
-    return ctx.redirect(f"/employer/declarations/preview/{draft.token}")
+    return ctx.redirect(ctx.request.url_for("employer_declaration_preview", token=draft.token).path)
 
 
 @endpoint(EMPLOYER)
@@ -136,7 +136,7 @@ def confirm(ctx: Ctx):
     year, count = declarations.confirm(ctx.db, actor=ctx.actor, token=ctx.path_params["token"], now=ctx.now)
     ctx.flash("The declaration for %(year)s was saved: %(count)s employees.", year=f"{year}–{year + 1}",
               count=count)
-    return ctx.redirect(f"/employer/declarations?year={year}")
+    return ctx.redirect(f"{ctx.request.url_for('employer_declarations').path}?year={year}")
 
 
 routes = [

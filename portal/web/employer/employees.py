@@ -64,7 +64,7 @@ def add_employee(ctx: Ctx):
     else:
         ctx.flash(_ADDED_INTO_BILLED_MONTHS, name=ctx.value("name"), month=i18n.format_month(spell.start_month),
                   first=i18n.format_month(billed[0]), last=i18n.format_month(billed[1]))
-    return ctx.redirect("/employer/employees")
+    return ctx.redirect(ctx.request.url_for("employer_employees").path)
 
 
 # On their own: Babel skips N_ nested inside flash(...).
@@ -118,7 +118,7 @@ def end_spell(ctx: Ctx):
     except ValidationFailed as error:
         return ctx.refuse(_end_page, ctx, spell_id, error)
     ctx.flash("The employment ends after %(month)s.", month=i18n.format_month(spell.end_month))
-    return ctx.redirect("/employer/employees")
+    return ctx.redirect(ctx.request.url_for("employer_employees").path)
 
 
 routes = [

@@ -38,7 +38,7 @@ def add_operator(ctx: Ctx):
         return ctx.fail("employer/operators.html", error.errors,
                         page=lambda: {"operators": accounts.list_operators(ctx.db, actor=ctx.actor)})
     ctx.flash("The operator was added. Give them their user name and password in person.")
-    return ctx.redirect("/employer/operators")
+    return ctx.redirect(ctx.request.url_for("employer_operators").path)
 
 
 @endpoint(EMPLOYER_ADMIN)
@@ -51,7 +51,7 @@ def set_operator_active(ctx: Ctx):
         ctx.flash("The operator was enabled.")
     else:
         ctx.flash("The operator was disabled and signed out.")
-    return ctx.redirect("/employer/operators")
+    return ctx.redirect(ctx.request.url_for("employer_operators").path)
 
 
 routes = [

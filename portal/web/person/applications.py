@@ -34,7 +34,7 @@ def _token(ctx: Ctx) -> str:
 def _submitted(ctx: Ctx, case):
     ctx.flash("Your request %(reference)s was submitted. We will tell you when it is decided.",
               reference=case.reference)
-    return ctx.redirect(f"/me/requests/{case.reference}")
+    return ctx.redirect(ctx.request.url_for("person_request", reference=case.reference).path)
 
 
 # --- a correction of the record -------------------------------------------------------------------------------

@@ -80,7 +80,7 @@ def enrol(ctx: Ctx):
     except (ValidationFailed, Conflict) as error:
         return _failed(ctx, error, "enrol")
     ctx.flash(N_("You are enrolled as a flexible worker from %(month)s."), month=start)
-    return ctx.redirect("/me/flexible")
+    return ctx.redirect(ctx.request.url_for("person_flexible").path)
 
 
 @endpoint(PERSON)
@@ -95,7 +95,7 @@ def choose_base(ctx: Ctx):
         return _failed(ctx, error, "base")
     ctx.flash(N_("Your base is %(percent)s%% of the average wage for the contribution year from July %(year)s."),
               percent=percent, year=year)
-    return ctx.redirect("/me/flexible")
+    return ctx.redirect(ctx.request.url_for("person_flexible").path)
 
 
 @endpoint(PERSON)
@@ -106,7 +106,7 @@ def pay(ctx: Ctx):
     except (ValidationFailed, Conflict) as error:
         return _failed(ctx, error, "pay")
     ctx.flash(N_("Payment order %(reference)s is ready. Pay it by the date shown."), reference=order.reference)
-    return ctx.redirect(f"/me/flexible/orders/{order.reference}")
+    return ctx.redirect(ctx.request.url_for("person_flexible_order", reference=order.reference).path)
 
 
 @endpoint(PERSON)

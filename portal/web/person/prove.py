@@ -29,14 +29,14 @@ def _page(ctx: Ctx, *, status: int = 200, error: str | None = None, refusal: str
 @endpoint(PERSON_UNPROVEN)
 def prove_page(ctx: Ctx):
     if ctx.principal.identity_proven:
-        return ctx.redirect("/me")
+        return ctx.redirect(ctx.request.url_for("person_dashboard").path)
     return _page(ctx)
 
 
 @endpoint(PERSON_UNPROVEN)
 def send_code(ctx: Ctx):
     if ctx.principal.identity_proven:
-        return ctx.redirect("/me")
+        return ctx.redirect(ctx.request.url_for("person_dashboard").path)
     try:
         started = identity.request_account_code(ctx.db, settings=ctx.settings, notifier=ctx.notifier,
                                                 actor=ctx.actor, now=ctx.now)
@@ -46,13 +46,13 @@ def send_code(ctx: Ctx):
         return page
     keep_claim(ctx, started)
     ctx.flash("If we hold a mobile number on your record, a code has been sent to it.")
-    return ctx.redirect("/me/prove")
+    return ctx.redirect(ctx.request.url_for("person_prove").path)
 
 
 @endpoint(PERSON_UNPROVEN)
 def check_code(ctx: Ctx):
     if ctx.principal.identity_proven:
-        return ctx.redirect("/me")
+        return ctx.redirect(ctx.request.url_for("person_dashboard").path)
     if not ctx.value("code"):
         return _page(ctx, status=422, error=i18n.gettext(
             "Enter the code from the SMS, or the activation code from the service counter."))
@@ -62,7 +62,7 @@ def check_code(ctx: Ctx):
         return _page(ctx, status=409 if result.claim_closed else 422, error=result.message.render(i18n.gettext))
     ctx.set_cookie(CLAIM_COOKIE, None)
     ctx.flash("Your identity is confirmed. You can now see your record.")
-    return ctx.redirect("/me")
+    return ctx.redirect(ctx.request.url_for("person_dashboard").path)
 
 
 routes = [

@@ -176,7 +176,7 @@ def certificate_issue(ctx: Ctx):
         issued = certificates.issue(ctx.db, actor=ctx.actor, now=ctx.now)
     except certificates.NothingToCertify:
         return _certificate_page(ctx, status=409)
-    return ctx.redirect(f"/me/certificate/{issued.code}.pdf")
+    return ctx.redirect(ctx.request.url_for("person_certificate_pdf", code=issued.code).path)
 
 
 class CertificateUnavailable(PortalError):

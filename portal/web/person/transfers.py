@@ -82,7 +82,7 @@ def apply_submit(ctx: Ctx):
     except ValidationFailed as error:
         return ctx.fail("person/transfer_apply.html", error.errors, page=lambda: _form_extra(ctx))
     ctx.flash("Your transfer %(reference)s has started. Follow each step below.", reference=transfer.reference)
-    return ctx.redirect(f"/me/transfers/{transfer.reference}")
+    return ctx.redirect(ctx.request.url_for("person_transfer", reference=transfer.reference).path)
 
 
 class RecordUnavailable(PortalError):

@@ -262,7 +262,7 @@ def counter_check(ctx: Ctx):
     except ValidationFailed as error:
         return ctx.render_invalid("staff/counter_card_check.html", error)
     ctx.flash("The card check of %(name)s is recorded.", name=person.name)
-    return ctx.redirect("/staff/counter/card-check")
+    return ctx.redirect(ctx.request.url_for("staff_card_check_form").path)
 
 
 routes = [

@@ -51,7 +51,7 @@ def start(ctx: Ctx, purpose: str, template: str):
     except Throttled as error:
         return throttled_page(ctx, template, error)
     keep_claim(ctx, started)
-    return ctx.redirect("/register/code")
+    return ctx.redirect(ctx.request.url_for("identity_code_form").path)
 
 
 @endpoint(PUBLIC)
@@ -93,7 +93,7 @@ def code_submit(ctx: Ctx):
     ctx.set_cookie(sessions.COOKIE, token)
     ctx.set_cookie(CLAIM_COOKIE, None)
     ctx.flash("Your identity is confirmed and your password is set. You are signed in.")
-    return ctx.redirect("/me")
+    return ctx.redirect(ctx.request.url_for("person_dashboard").path)
 
 
 @endpoint(PUBLIC)
@@ -108,7 +108,7 @@ def code_resend(ctx: Ctx):
         page.headers["Retry-After"] = str(error.retry_after_seconds)
         return page
     ctx.flash("If we hold a mobile number on the record, a new code has been sent to it.")
-    return ctx.redirect("/register/code")
+    return ctx.redirect(ctx.request.url_for("identity_code_form").path)
 
 
 routes = [

@@ -75,7 +75,7 @@ def logout(ctx: Ctx):
     signin.sign_out(ctx.db, token=ctx.request.cookies.get(sessions.COOKIE), actor=ctx.actor, now=ctx.now)
     ctx.set_cookie(sessions.COOKIE, None)
     ctx.flash("You have signed out.")
-    return ctx.redirect("/")
+    return ctx.redirect(ctx.request.url_for("home").path)
 
 
 @endpoint(PUBLIC)
@@ -116,7 +116,7 @@ def register_employer(ctx: Ctx):
     except ValidationFailed as error:
         return ctx.render_invalid("public/register_employer.html", error, prefectures=PREFECTURES)
     ctx.flash("The employer is registered and waits for verification by provincial staff. You can sign in now.")
-    return ctx.redirect("/login?account_type=employer")
+    return ctx.redirect(ctx.request.url_for("login_form").path + "?account_type=employer")
 
 
 routes = [

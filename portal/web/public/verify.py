@@ -34,7 +34,7 @@ def verify_form(ctx: Ctx):
     code = certificates.normalise_code(typed)
     if code is None:
         return _unknown(ctx, typed)
-    return ctx.redirect(f"/verify/{code}")
+    return ctx.redirect(ctx.request.url_for("verify_code", code=code).path)
 
 
 def _unknown(ctx: Ctx, typed: str):

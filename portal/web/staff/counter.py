@@ -41,7 +41,7 @@ def _page(ctx: Ctx, template: str, *, error: ValidationFailed | None = None, ref
 def _filed(ctx: Ctx, case):
     ctx.flash("Request %(reference)s was filed for the applicant. Give them the reference; another member of staff "
               "will handle it.", reference=case.reference)
-    return ctx.redirect(f"/staff/cases/{case.reference}")
+    return ctx.redirect(ctx.request.url_for("staff_case", reference=case.reference).path)
 
 
 def _filing(ctx: Ctx) -> service.Filing:

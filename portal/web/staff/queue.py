@@ -92,9 +92,9 @@ def take_next(ctx: Ctx):
     case = take.take_next(ctx.db, staff=ctx.actor, now=ctx.now)
     if case is None:
         ctx.flash("There is no case for you to take right now.")
-        return ctx.redirect("/staff/queue")
+        return ctx.redirect(ctx.request.url_for("staff_queue").path)
     ctx.flash("You now hold case %(reference)s.", reference=case.reference)
-    return ctx.redirect(f"/staff/cases/{case.reference}")
+    return ctx.redirect(ctx.request.url_for("staff_case", reference=case.reference).path)
 
 
 def case_page(ctx: Ctx, case: Case, *, status: int = 200, errors: dict | None = None, problem: str | None = None,
@@ -179,8 +179,8 @@ def case_action(ctx: Ctx):
         return ctx.refuse(_refused_action, ctx, reference, refused)
     ctx.flash(_FLASH.get(State(case.state), _UPDATED), reference=case.reference)
     if case.state in (State.CHECKED, State.APPROVED, State.REJECTED, State.CLOSED) and not button:
-        return ctx.redirect("/staff/queue")
-    return ctx.redirect(f"/staff/cases/{case.reference}")
+        return ctx.redirect(ctx.request.url_for("staff_queue").path)
+    return ctx.redirect(ctx.request.url_for("staff_case", reference=case.reference).path)
 
 
 _UPDATED = N_("Case %(reference)s was updated.")  # on its own: Babel skips N_ nested inside flash(...)
