@@ -21,8 +21,10 @@ days (parameter ``transfer_leg_working_days``, counted by the queue's working-da
 
 Out of Jilin, the other way round: the other province's contact letter arrives as a signed message and opens an
 outgoing transfer with a ``transfer`` case; approving it computes what moves, issues the transfer record
-(参保缴费凭证, verifiable at /verify) and a payment instruction, closes the person's open Jilin spells as
-transferred and sends the signed transfer message; the other province's ``merged`` message ends the last leg.
+(参保缴费凭证, verifiable at /verify) and a payment order (``PaymentOrder``, payer kind ``fund``: the provincial
+fund pays the other province by the merge's time limit), closes the person's open Jilin spells as transferred and
+sends the signed transfer message naming the order; the other province's ``merged`` message ends the last leg and
+settles the order. The tax collector's payment callback never confirms a fund order (``billing.apply_payment``).
 
 Messages Jilin sends are kept in ``ProvinceMessage`` (direction ``out``) as the outbox; ``deliver_outbox``
 (``portal transfers deliver``) signs each with the secret shared with its province and a fresh timestamp, and
@@ -713,7 +715,7 @@ def outgoing_figures(session: Session, *, person_id: int) -> Outgoing:
 
 
 def _send_out(session: Session, transfer: Transfer, now: datetime) -> None:
-    """Staff confirmed: compute what moves, issue the transfer record and the payment instruction, close the
+    """Staff confirmed: compute what moves, issue the transfer record and the payment order, close the
     person's open Jilin spells as transferred, send the signed transfer message."""
     today = now.astimezone(clock.CHINA).date()
     person = session.get(Person, transfer.person_id)
