@@ -64,7 +64,7 @@ def build(engine, count: int) -> None:
                 basic_fen, extra_fen, transitional_fen, account_fen, monthly_fen, provisional, explanation_json,
                 bank_code, card_number, paid_through, difference_fen, awarded_at)
             SELECT 'B' || PAD8(p.id), p.id, '', CASE p.id % {len(PREFECTURES)} {regions} END, :first, :first, :first,
-                   360, 0, '1.0000', 10000000, '139', 150000, 0, 50000, 71942, 300000 + (p.id * 7919) % 300000,
+                   360, 0, '1.0000', 10000000, '139', 150000, 0, 50000, 71942, 300000 + (CAST(p.id AS BIGINT) * 7919) % 300000,
                    false, '{{}}', CASE p.id % {len(BANKS)} {banks} END, '6222020200112233446', :through, 0, :now
             FROM person p""")),  # noqa: S608 (constants)
             {"first": date(2020, 6, 1), "through": date(2026, 10, 1), "now": NOW})
