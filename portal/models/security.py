@@ -22,6 +22,9 @@ class WebSession(SQLModel, table=True):
     client_address: str = Field(default="", max_length=45)
     # How the person signed in: password | card | face (a card sign-in with the provider's face check).
     assurance: str = Field(default="password", max_length=8)
+    # A card sign-in: the provider's ID token, sent back to it as id_token_hint when the person signs out, so the
+    # provider ends its own session too (OpenID Connect RP-Initiated Logout). Empty for every other sign-in.
+    id_token: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
 class AuditEvent(SQLModel, table=True):
