@@ -1,16 +1,16 @@
 """payroll in step: an award says whether every month up to the last payroll run is paid, instead of the month it
 is paid through (which every run rewrote for every award)
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-05 21:40:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0022"
-down_revision = "0021"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
