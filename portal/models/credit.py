@@ -47,12 +47,19 @@ class CreditRating(SQLModel, table=True):
 
 
 class CommitmentEvidence(SQLModel, table=True):
-    """What proves that an applicant committed on a case: the notice they were shown (its version and hash), when,
-    from which address, by which account, and how they confirmed (the password again, or the card's face check)."""
+    """What proves that an applicant committed: the notice they were shown (its version and hash), when, from which
+    address, by which account, and how they confirmed (an operator's password again, or a person's card face check).
+
+    On a case (``case_id``), or on a record made without one (``record_kind`` + ``record_id``: a death report, a
+    certification by a linked family member). The record reference has no foreign key: the evidence outlives a
+    record withdrawn later (a death recorded in error), as the audit log does."""
 
     __tablename__ = "commitment_evidence"
+    __table_args__ = (Index("ix_commitment_evidence_record", "record_kind", "record_id"),)
     id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(foreign_key="queue_case.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="queue_case.id", index=True)
+    record_kind: str = Field(default="", max_length=20)  # "" on a case | death_report | life_certification
+    record_id: int | None = None
     item: str = Field(max_length=40)  # the commitment catalogue's item code
     notice_version: str = Field(max_length=20)
     notice_sha256: str = Field(max_length=64)
