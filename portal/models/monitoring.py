@@ -91,11 +91,15 @@ class MonitoringFlag(SQLModel, table=True):
     month: date
     subject: str = Field(default="", max_length=40)  # what it is about within the area (a person, an employer)
     evidence: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON: the figures that fired it
-    status: str = Field(default="open", max_length=10)  # open | explained
+    # open | explained (by a supervisor's note, or by the decision of its verification case) | confirmed (by that
+    # decision)
+    status: str = Field(default="open", max_length=10)
     note: str = Field(default="", max_length=500)
     found_at: datetime = utc_field()
-    explained_at: datetime | None = utc_field(nullable=True)
+    explained_at: datetime | None = utc_field(nullable=True)  # when it was explained or confirmed
     explained_by: int | None = Field(default=None, foreign_key="staff_member.id")
+    # The verification case opened from it in the central queue (one at most), whose decision settles it.
+    case_id: int | None = Field(default=None, foreign_key="queue_case.id")
 
 
 class FundBudget(SQLModel, table=True):
@@ -121,7 +125,9 @@ class FundBudget(SQLModel, table=True):
 
 
 class FundBudgetStep(SQLModel, table=True):
-    """One step of a budget version's approval chain, with who recorded it and what was decided."""
+    """One step of a budget version's approval chain, with who recorded it and what was decided: the budget's own
+    record of its chain. Each review step is decided in the central queue (a ``budget_review`` case, named here by
+    ``case_id``); steps recorded before the chain went through the queue have none."""
 
     __tablename__ = "fund_budget_step"
     __table_args__ = (UniqueConstraint("budget_id", "step", name="uq_fund_budget_step"),)
@@ -133,6 +139,7 @@ class FundBudgetStep(SQLModel, table=True):
     note: str = Field(default="", max_length=500)
     decided_by: int = Field(foreign_key="staff_member.id")
     decided_at: datetime = utc_field()
+    case_id: int | None = Field(default=None, foreign_key="queue_case.id")  # the queue case that decided it
 
 
 class FundReceipt(SQLModel, table=True):
