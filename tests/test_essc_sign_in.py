@@ -607,7 +607,10 @@ def test_the_counter_records_an_assisted_card_check_in_the_audit_log(db, client)
 @contextmanager
 def _at(settings, db, key_path, provider: MinimalProvider):
     """The portal configured for ``provider`` (its scopes, claim name and face value), and a browser."""
+    from portal.auth import essc as protocol
+
     with elsewhere(provider), served(settings, key_path=key_path, essc=provider.settings()) as (base, _app):
+        protocol._cache.clear()  # a port used before may come back: read this provider's documents afresh
         provider.redirect_uri = f"{base}/auth/essc/callback"
         visitor = CardBrowser(base)
         try:
@@ -840,3 +843,239 @@ def test_the_stand_ins_signing_key_is_kept_and_its_key_id_is_derived_from_the_ke
     assert first.kid == again.kid == first.thumbprint()
     assert again.as_dict(private=False)["n"] == first.as_dict(private=False)["n"]
     assert load_key(tmp_path / "other.json").kid != first.kid
+
+
+# --- signing out at the provider too (OpenID Connect RP-Initiated Logout 1.0) ----------------------------------------
+
+def _id_token_kept(db, account_id: int) -> str:
+    db.expire_all()
+    found = [row.id_token for row in db.exec(select(WebSession).where(
+        WebSession.account_kind == "person", WebSession.account_id == account_id)).all()]
+    db.rollback()
+    assert len(found) == 1
+    return found[0]
+
+
+def _sign_out(browser):
+    return browser.post("/logout", {"csrf_token": browser.csrf("/accessibility")})
+
+
+def _stand_in(portal):
+    _base, app = portal
+    route = next(route for route in app.routes if getattr(route, "name", "") == "essc_stand_in")
+    return route.app.app.state.provider
+
+
+def test_a_card_session_signs_out_at_the_provider_too_and_comes_back_signed_out(db, portal, browser):
+    account = wang(db)
+    browser.sign_in(WANG)
+    id_token = _id_token_kept(db, account.id)
+    assert id_token.count(".") == 2  # the ID token the provider signed, kept with the session
+    provider = _stand_in(portal)
+    assert len(provider.store.sessions) == 1 and "essc_stand_in_session" in browser.http.cookies
+
+    answer = _sign_out(browser)
+    assert answer.status_code == 303
+    location = answer.headers["location"]
+    assert location.startswith(f"{browser.base}/dev/essc/end-session?")
+    sent = query_of(location)
+    assert sent["id_token_hint"] == id_token
+    assert sent["post_logout_redirect_uri"] == f"{browser.base}/auth/essc/signed-out"
+    assert sent["client_id"] == "portal-test" and len(sent["state"]) >= 32
+    assert assurances(db, account.id) == [] and browser.get("/me").status_code == 303  # signed out here at once
+    assert "auth.signed_out" in actions(db)
+
+    back = browser.get(location)
+    assert back.status_code == 302
+    assert back.headers["location"] == f"{browser.base}/auth/essc/signed-out?state={sent['state']}"
+    assert provider.store.sessions == {}  # the provider's own session is over
+    assert "essc_stand_in_session" not in browser.http.cookies
+
+    landed = browser.get(back.headers["location"])
+    assert landed.status_code == 303 and landed.headers["location"] == "/"
+    home = browser.get("/")
+    assert "You have signed out." in home.text or "您已退出登录。" in home.text
+    assert 'action="/logout"' not in home.text
+    assert "sign_out_state" not in refusals(db)
+
+
+def test_the_stand_in_remembers_who_signed_in_until_they_sign_out(db, browser):
+    wang(db)
+    browser.sign_in(WANG)
+    remembered = browser.get(browser.start())
+    assert "王建国" in re.search(r'<p class="notice" id="signed-in-as">([^<]*)</p>', remembered.text).group(1)
+    assert re.search(r'value="220102198503150111" checked>', remembered.text)  # chosen already
+    at_provider = _sign_out(browser).headers["location"]
+    browser.get(browser.get(at_provider).headers["location"])
+    forgotten = browser.get(browser.start())
+    assert forgotten.status_code == 200 and 'id="signed-in-as"' not in forgotten.text
+
+
+def test_the_id_token_names_the_stand_ins_session(db, portal, browser):
+    from joserfc import jwt
+
+    account = wang(db)
+    browser.sign_in(WANG)
+    claims = jwt.decode(_id_token_kept(db, account.id), _stand_in(portal).key).claims
+    assert claims["sid"] in _stand_in(portal).store.sessions
+
+
+def test_the_portal_refuses_a_sign_out_answer_with_another_state(db, browser):
+    account = wang(db)
+    browser.sign_in(WANG)
+    at_provider = _sign_out(browser).headers["location"]
+    back = browser.get(at_provider).headers["location"]
+    answer = browser.get(back.replace("state=", "state=x"))
+    assert answer.status_code == 400
+    assert "could not confirm" in answer.text or "无法确认" in answer.text
+    assert refusals(db) == ["sign_out_state"]
+    assert assurances(db, account.id) == [] and browser.get("/me").status_code == 303  # still signed out here
+    # The state is good for one answer: the right one, sent after, is refused too.
+    assert browser.get(back).status_code == 400
+
+
+def test_a_sign_out_answer_this_browser_never_asked_for_is_refused(db, browser):
+    wang(db)
+    browser.sign_in(WANG)
+    at_provider = _sign_out(browser).headers["location"]
+    back = browser.get(at_provider).headers["location"]
+    stranger = CardBrowser(browser.base)
+    try:
+        answer = stranger.get(back)
+        assert answer.status_code == 400 and "portal_flash" not in answer.headers.get("set-cookie", "")
+    finally:
+        stranger.close()
+    assert refusals(db) == ["sign_out_state"]
+
+
+def _hint(key_path, **changes) -> str:
+    now = int(clock.now().timestamp())
+    return _signed(key_path, {k: v for k, v in {"sub": "abc", "aud": ["portal-test"], "iat": now, "exp": now + 600,
+                                                 **changes}.items() if v is not None})
+
+
+def _end_session(browser, **params):
+    return browser.get("/dev/essc/end-session?" + urlencode(params))
+
+
+def test_the_stand_in_refuses_to_send_the_browser_to_an_address_the_client_did_not_register(db, portal, browser):
+    account = wang(db)
+    browser.sign_in(WANG)
+    hint = _id_token_kept(db, account.id)
+    for elsewhere_url in ("https://phish.example.cn/auth/essc/signed-out", f"{browser.base}/auth/essc/callback",
+                          f"{browser.base}/auth/essc/signed-out/../../me"):
+        answer = _end_session(browser, id_token_hint=hint, post_logout_redirect_uri=elsewhere_url, state="s")
+        assert answer.status_code == 400 and "location" not in answer.headers
+    assert len(_stand_in(portal).store.sessions) == 1  # nobody was signed out
+    registered = _end_session(browser, id_token_hint=hint, state="s",
+                              post_logout_redirect_uri=f"{browser.base}/auth/essc/signed-out")
+    assert registered.status_code == 302 and _stand_in(portal).store.sessions == {}
+
+
+@pytest.mark.parametrize("hint", ["missing", "not a token", "another key", "another audience", "another issuer",
+                                  "altered"])
+def test_the_stand_in_refuses_a_bad_id_token_hint(db, portal, browser, key_path, tmp_path, hint):
+    account = wang(db)
+    browser.sign_in(WANG)
+    good = _id_token_kept(db, account.id)
+    issuer = f"{browser.base}/dev/essc"
+    header, payload, signature = good.split(".")
+    bad = {"missing": None, "not a token": "abc.def",
+           "another key": _signed(tmp_path / "other.json", {"iss": issuer, "sub": "abc", "aud": "portal-test"}),
+           "another audience": _hint(key_path, iss=issuer, aud="another-client"),
+           "another issuer": _hint(key_path, iss="https://essc.example.cn"),
+           "altered": f"{header}.{payload}.{signature[:-4]}AAAA"}[hint]
+    params = {"post_logout_redirect_uri": f"{browser.base}/auth/essc/signed-out", "state": "s"}
+    if bad is not None:
+        params["id_token_hint"] = bad
+    answer = _end_session(browser, **params)
+    assert answer.status_code == 400 and "location" not in answer.headers
+    assert len(_stand_in(portal).store.sessions) == 1
+
+
+def test_the_stand_in_accepts_an_expired_id_token_as_the_hint(db, portal, browser, key_path):
+    """RP-Initiated Logout 1.0, section 2: the hint may have expired; the session usually outlives the token."""
+    wang(db)
+    browser.sign_in(WANG)
+    expired = _hint(key_path, iss=f"{browser.base}/dev/essc", exp=1_000_000_000, iat=999_999_000)
+    answer = _end_session(browser, id_token_hint=expired, state="s",
+                          post_logout_redirect_uri=f"{browser.base}/auth/essc/signed-out")
+    assert answer.status_code == 302 and answer.headers["location"].endswith("/auth/essc/signed-out?state=s")
+
+
+def test_the_stand_in_refuses_a_hint_sent_with_another_client_id(db, portal, browser):
+    account = wang(db)
+    browser.sign_in(WANG)
+    answer = _end_session(browser, id_token_hint=_id_token_kept(db, account.id), client_id="another-client",
+                          post_logout_redirect_uri=f"{browser.base}/auth/essc/signed-out")
+    assert answer.status_code == 400 and len(_stand_in(portal).store.sessions) == 1
+
+
+def test_a_password_session_signs_out_here_only(db, browser):
+    account = wang(db)
+    assert sign_in_person(browser.http, WANG).status_code == 303
+    assert _id_token_kept(db, account.id) == ""
+    answer = _sign_out(browser)
+    assert answer.status_code == 303 and answer.headers["location"] == "/"
+    assert "portal_essc_sign_out" not in browser.http.cookies
+    assert assurances(db, account.id) == [] and browser.get("/me").status_code == 303
+
+
+def test_a_screen_signed_in_by_qr_signs_out_here_only(db, browser, phone):
+    """The card platform's session is on the phone that scanned the code, not on the screen signed in."""
+    account = wang(db)
+    link = _show_qr(browser)
+    _confirm_on_phone(phone, link, WANG)
+    _poll(browser)
+    assert _id_token_kept(db, account.id) == ""
+    assert _sign_out(browser).headers["location"] == "/"
+
+
+def test_a_cardholder_new_to_the_portal_signs_out_at_the_provider_too(db, browser):
+    browser.sign_in(NEWCOMER)
+    token = browser.csrf("/auth/essc/mobile")
+    assert browser.post("/auth/essc/mobile", {"csrf_token": token, "mobile": "13912345678"}).status_code == 303
+    assert "/dev/essc/end-session?" in _sign_out(browser).headers["location"]
+
+
+def test_a_step_up_from_a_password_session_keeps_the_card_sign_ins_id_token(db, browser):
+    account = wang(db)
+    sign_in_person(browser.http, WANG)
+    browser.sign_in(WANG, face=True)
+    assert _id_token_kept(db, account.id).count(".") == 2
+    assert "/dev/essc/end-session?" in _sign_out(browser).headers["location"]
+
+
+def test_a_provider_without_an_end_session_endpoint_signs_the_person_out_here_only(db, settings, key_path):
+    account = wang(db)
+    provider = MinimalProvider(claims_in_id_token=True)
+    with _at(settings, db, key_path, provider) as visitor:
+        assert _sign_in_elsewhere(visitor).headers["location"] == "/me"
+        assert _id_token_kept(db, account.id)
+        answer = _sign_out(visitor)
+        assert answer.status_code == 303 and answer.headers["location"] == "/"
+        assert visitor.get("/me").status_code == 303
+    assert assurances(db, account.id) == []
+
+
+def test_another_providers_end_session_endpoint_is_used_as_its_discovery_document_names_it(db, settings, key_path):
+    account = wang(db)
+    provider = MinimalProvider(claims_in_id_token=True)
+    with _at(settings, db, key_path, provider) as visitor:
+        provider.discovery_extra = {"end_session_endpoint": f"{provider.issuer}/oauth/logout?realm=jl"}
+        _sign_in_elsewhere(visitor)
+        id_token = _id_token_kept(db, account.id)
+        location = _sign_out(visitor).headers["location"]
+    assert location.startswith(f"{provider.issuer}/oauth/logout?")
+    sent = query_of(location)
+    assert sent["realm"] == "jl" and sent["id_token_hint"] == id_token and sent["client_id"] == provider.client_id
+    assert sent["post_logout_redirect_uri"] == f"{visitor.base}/auth/essc/signed-out" and sent["state"]
+
+
+def test_an_end_session_endpoint_over_plain_http_off_loopback_is_not_used(db, settings, key_path):
+    wang(db)
+    provider = MinimalProvider(claims_in_id_token=True,
+                               discovery_extra={"end_session_endpoint": "http://essc.example.cn/logout"})
+    with _at(settings, db, key_path, provider) as visitor:
+        _sign_in_elsewhere(visitor)
+        assert _sign_out(visitor).headers["location"] == "/"

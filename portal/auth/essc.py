@@ -16,6 +16,7 @@ from datetime import datetime
 
 import httpx2
 from authlib.common.security import generate_token
+from authlib.common.urls import add_params_to_uri
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 from authlib.oauth2.rfc6749.errors import OAuth2Error
@@ -31,6 +32,9 @@ from portal.settings import Settings, essc_issuer_problem
 log = logging.getLogger("portal.essc")
 
 CALLBACK_PATH = "/auth/essc/callback"
+# Where the provider sends the browser back after signing the person out (registered at the provider as the
+# client's post_logout_redirect_uri).
+SIGNED_OUT_PATH = "/auth/essc/signed-out"
 # Client authentication at the token endpoint, in the order we prefer among what the provider offers.
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 METADATA_SECONDS = 3600
@@ -68,6 +72,7 @@ class CardClaims:
     id_number: str
     acr: str
     face: bool  # the provider checked the person's face
+    id_token: str = ""  # as the provider signed it: the hint that signs the person out there too (end_session_url)
 
 
 _cache: dict[str, tuple[float, dict]] = {}
@@ -80,6 +85,10 @@ def enabled(settings: Settings) -> bool:
 
 def redirect_uri(settings: Settings) -> str:
     return settings.base_url.rstrip("/") + CALLBACK_PATH
+
+
+def post_logout_redirect_uri(settings: Settings) -> str:
+    return settings.base_url.rstrip("/") + SIGNED_OUT_PATH
 
 
 def _get_json(url: str) -> dict:
@@ -123,6 +132,22 @@ def metadata(settings: Settings) -> dict:
     if "S256" not in document.get("code_challenge_methods_supported", ["S256"]):
         raise Unavailable("the provider does not offer PKCE with S256")
     return document
+
+
+def end_session_url(settings: Settings, *, id_token: str, state: str) -> str | None:
+    """Where to send the browser so the provider ends its own session too (OpenID Connect RP-Initiated Logout 1.0):
+    its ``end_session_endpoint`` with the ID token as ``id_token_hint``, the address to come back to and ``state``.
+
+    None when the discovery document names no end_session_endpoint: signing out of the portal is all there is."""
+    document = metadata(settings)
+    endpoint = document.get("end_session_endpoint")
+    if not endpoint:
+        return None
+    if not isinstance(endpoint, str) or essc_issuer_problem(endpoint, production=settings.production):
+        raise Unavailable("the discovery document's end_session_endpoint is not secure")
+    return add_params_to_uri(endpoint, [
+        ("id_token_hint", id_token), ("post_logout_redirect_uri", post_logout_redirect_uri(settings)),
+        ("state", state), ("client_id", settings.essc_client_id)])
 
 
 def _auth_method(document: dict) -> str:
@@ -188,7 +213,8 @@ def finish(settings: Settings, *, expected_state: str, nonce: str, code_verifier
     return CardClaims(
         issuer=claims["iss"], subject=str(claims["sub"]), name=str(claims.get("name") or ""),
         id_number=str(claims.get(settings.essc_id_claim) or "").strip().upper(), acr=str(claims.get("acr") or ""),
-        face=claims.get("acr") == settings.essc_face_acr and _recent(claims.get("auth_time"), now))
+        face=claims.get("acr") == settings.essc_face_acr and _recent(claims.get("auth_time"), now),
+        id_token=token["id_token"])
 
 
 def _recent(auth_time, now: datetime) -> bool:

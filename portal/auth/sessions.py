@@ -27,11 +27,12 @@ FACE_LIFETIME = timedelta(minutes=15)
 
 
 def start(*, session: Session, kind: str, account_id: int, address: str, now: datetime,
-          assurance: str = "password") -> str:
+          assurance: str = "password", id_token: str = "") -> str:
     """Creates a new session and returns the cookie token (a fresh one at every sign-in).
 
     ``assurance`` says how the person signed in: a password, the electronic social security card, or the card
-    with the provider's face check (needed to sign a commitment or a claim)."""
+    with the provider's face check (needed to sign a commitment or a claim). ``id_token``: a card sign-in's ID
+    token, handed back to the provider at sign-out (end)."""
     if assurance not in ASSURANCES:
         raise ValueError(assurance)
     token = secrets.token_urlsafe(32)
@@ -44,15 +45,24 @@ def start(*, session: Session, kind: str, account_id: int, address: str, now: da
             last_seen_at=now,
             client_address=address[:45],
             assurance=assurance,
+            id_token=id_token,
         )
     )
     session.flush()
     return token
 
 
-def end(*, session: Session, token: str | None) -> None:
-    if token:
-        session.exec(delete(WebSession).where(WebSession.id == _key(token)))
+def end(*, session: Session, token: str | None) -> str:
+    """Ends the session; returns the card provider's ID token it kept ("" for any other sign-in, or none)."""
+    if not token:
+        return ""
+    row = session.get(WebSession, _key(token))
+    if row is None:
+        return ""
+    id_token = row.id_token or ""
+    session.delete(row)
+    session.flush()
+    return id_token
 
 
 def end_all(*, session: Session, kind: str, account_id: int) -> None:

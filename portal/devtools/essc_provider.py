@@ -5,6 +5,11 @@ parts: discovery, a JWKS with one persistent RS256 key whose id is derived from 
 flow with PKCE (S256) required of every client, and a sign-in page where a demo cardholder is chosen and a face
 check is simulated. It keeps its codes and tokens in memory, as one process serves it.
 
+Like the real platform it remembers who signed in at it in this browser (its own session, named in the ID token's
+``sid``), and ends that session at its ``end_session_endpoint`` (OpenID Connect RP-Initiated Logout 1.0): only with
+an ID token it issued to the client as ``id_token_hint``, and sending the browser back only to an address the
+client registered (``post_logout_redirect_uri``), with the client's ``state``.
+
 The portal talks to it only through standard OpenID Connect (portal/auth/essc.py).
 """
 
@@ -16,9 +21,10 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from authlib.common.security import generate_token
+from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request
 from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
@@ -28,10 +34,12 @@ from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
+from joserfc import jwt
+from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from portal import clock, i18n
@@ -42,6 +50,7 @@ FACE_ACR = "urn:essc:acr:face"
 CARD_ACR = "urn:essc:acr:card"
 SCOPES = ("openid", "profile", "essc")
 COOKIE = "essc_stand_in"  # its own cookie: two apps on one loopback host share cookies across ports
+SESSION_COOKIE = "essc_stand_in_session"  # who signed in at the stand-in in this browser
 CODE_SECONDS = 60
 TOKEN_SECONDS = 600
 AUTH_FIELDS = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
@@ -68,6 +77,7 @@ class Client(ClientMixin):
     client_id: str
     client_secret: str
     redirect_uri: str
+    post_logout_redirect_uris: tuple[str, ...] = ()
 
     def get_client_id(self):
         return self.client_id
@@ -107,6 +117,7 @@ class Code:
     acr: str
     auth_time: int
     expires_at: float
+    sid: str = ""  # the stand-in's session this sign-in belongs to
 
     def get_redirect_uri(self):
         return self.redirect_uri
@@ -131,6 +142,7 @@ class Code:
 class Store:
     codes: dict[str, Code] = field(default_factory=dict)
     tokens: dict[str, tuple[Cardholder, str, float]] = field(default_factory=dict)
+    sessions: dict[str, Cardholder] = field(default_factory=dict)  # the stand-in's own sessions, by sid
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -230,7 +242,8 @@ class Provider:
                         code_challenge=data.get("code_challenge", ""),
                         code_challenge_method=data.get("code_challenge_method", ""),
                         cardholder=user["cardholder"], acr=FACE_ACR if user["face"] else CARD_ACR,
-                        auth_time=int(clock.now().timestamp()), expires_at=clock.now().timestamp() + CODE_SECONDS)
+                        auth_time=int(clock.now().timestamp()), expires_at=clock.now().timestamp() + CODE_SECONDS,
+                        sid=user["sid"])
 
             def query_authorization_code(self, code, client):
                 with provider.store.lock:
@@ -256,6 +269,12 @@ class Provider:
 
             def get_encode_header(self, client):
                 return {"alg": "RS256", "kid": provider.key.kid}
+
+            def get_authorization_code_claims(self, authorization_code):
+                claims = super().get_authorization_code_claims(authorization_code)
+                if authorization_code.sid:
+                    claims["sid"] = authorization_code.sid
+                return claims
 
             def get_client_claims(self, client):
                 now = int(clock.now().timestamp())
@@ -294,6 +313,7 @@ class Provider:
             "token_endpoint": f"{self.issuer}/token",
             "userinfo_endpoint": f"{self.issuer}/userinfo",
             "jwks_uri": f"{self.issuer}/jwks",
+            "end_session_endpoint": f"{self.issuer}/end-session",
             "response_types_supported": ["code"],
             "grant_types_supported": ["authorization_code"],
             "subject_types_supported": ["public"],
@@ -332,8 +352,31 @@ class Provider:
         cardholder = self.cardholders.get(form.get("cardholder", ""))
         if form.get("decision") != "confirm" or cardholder is None:
             return self.server.create_authorization_response(oauth_request, grant_user=None, grant=grant)
-        user = {"cardholder": cardholder, "face": form.get("face") == "yes"}
-        return self.server.create_authorization_response(oauth_request, grant_user=user, grant=grant)
+        sid = self._session_of(request, cardholder) or secrets.token_urlsafe(24)
+        with self.store.lock:
+            self.store.sessions[sid] = cardholder
+        user = {"cardholder": cardholder, "face": form.get("face") == "yes", "sid": sid}
+        response = self.server.create_authorization_response(oauth_request, grant_user=user, grant=grant)
+        response.set_cookie(SESSION_COOKIE, sid, path=self._cookie_path, httponly=True, samesite="lax")
+        return response
+
+    @property
+    def _cookie_path(self) -> str:
+        return urlsplit(self.issuer).path or "/"
+
+    def _session_of(self, request: Request, cardholder: Cardholder | None = None) -> str | None:
+        """This browser's session at the stand-in (of ``cardholder``, when given), if it has one."""
+        sid = request.cookies.get(SESSION_COOKIE, "")
+        with self.store.lock:
+            found = self.store.sessions.get(sid)
+        if found is None or (cardholder is not None and found != cardholder):
+            return None
+        return sid
+
+    def signed_in(self, request: Request) -> Cardholder | None:
+        sid = self._session_of(request)
+        with self.store.lock:
+            return self.store.sessions.get(sid) if sid else None
 
     def _page(self, request: Request, params: dict, *, status: int = 200, problem: bool = False) -> Response:
         token = request.cookies.get(COOKIE) or secrets.token_urlsafe(24)
@@ -341,10 +384,59 @@ class Provider:
             "locale": i18n.current_locale(), "params": params, "cardholders": list(self.cardholders.values()),
             "token": token, "problem": problem, "action": f"{self.issuer}/authorize",
             "lang_url": f"?{urlencode({**dict(request.query_params), 'lang': 'en'})}",
+            "signed_in_as": None if problem else self.signed_in(request),
         })
         response = HTMLResponse(html, status_code=status)
-        response.set_cookie(COOKIE, token, path="/dev/essc", httponly=True, samesite="lax")
+        response.set_cookie(COOKIE, token, path=self._cookie_path, httponly=True, samesite="lax")
         return response
+
+    # --- RP-initiated logout ------------------------------------------------------------------------------------
+
+    def _hint(self, id_token_hint: str) -> dict | None:
+        """The claims of an ID token this provider issued to its client, or None. Its signature, issuer and
+        audience are checked; an expired token is still a good hint (RP-Initiated Logout 1.0, section 2)."""
+        try:
+            decoded = jwt.decode(id_token_hint, KeySet([self.key]), algorithms=["RS256"])
+        except (JoseError, ValueError):
+            return None
+        claims = decoded.claims
+        audience = claims.get("aud")
+        audience = [audience] if isinstance(audience, str) else audience or []
+        if claims.get("iss") != self.issuer or self.client.client_id not in audience or not claims.get("sub"):
+            return None
+        return claims
+
+    async def end_session(self, request: Request) -> Response:
+        i18n.set_locale(request.scope.get("state", {}).get("locale", i18n.DEFAULT_LOCALE))
+        params = dict(request.query_params)
+        if request.method == "POST":
+            params.update(dict(await request.form()))
+        hint = self._hint(params.get("id_token_hint", ""))
+        back = params.get("post_logout_redirect_uri", "")
+        client_id = params.get("client_id")
+        # Nothing is ended and nobody is sent anywhere on a request the client cannot have made.
+        if (hint is None or (client_id and client_id != self.client.client_id)
+                or (back and back not in self.client.post_logout_redirect_uris)):
+            return self._signed_out_page(status=400, problem=True)
+        with self.store.lock:
+            # The session the ID token names, and this browser's if it is the same person's.
+            ended = [sid for sid, holder in self.store.sessions.items()
+                     if sid == hint.get("sid") or (sid == request.cookies.get(SESSION_COOKIE)
+                                                   and _subject(self.issuer, holder) == hint["sub"])]
+            for sid in ended:
+                del self.store.sessions[sid]
+        if back:
+            state = params.get("state")
+            response = RedirectResponse(add_params_to_uri(back, [("state", state)] if state else []),
+                                        status_code=302)
+        else:
+            response = self._signed_out_page()
+        response.delete_cookie(SESSION_COOKIE, path=self._cookie_path)
+        return response
+
+    def _signed_out_page(self, *, status: int = 200, problem: bool = False) -> Response:
+        html = render("devtools/essc_signed_out.html", {"locale": i18n.current_locale(), "problem": problem})
+        return HTMLResponse(html, status_code=status)
 
     async def token(self, request: Request) -> Response:
         form = dict(await request.form())
@@ -373,7 +465,8 @@ def create_provider(settings: Settings, *, issuer: str | None = None, cardholder
     key_path = Path(settings.essc_stand_in_key) if settings.essc_stand_in_key else VAR_DIR / "essc_stand_in_key.json"
     client = Client(client_id=settings.essc_client_id or "jilin-pension-portal",
                     client_secret=settings.essc_client_secret or "-",
-                    redirect_uri=f"{settings.base_url.rstrip('/')}/auth/essc/callback")
+                    redirect_uri=f"{settings.base_url.rstrip('/')}/auth/essc/callback",
+                    post_logout_redirect_uris=(f"{settings.base_url.rstrip('/')}/auth/essc/signed-out",))
     provider = Provider(issuer=issuer, client=client, key=load_key(key_path), cardholders=cardholders,
                         id_token_claims=id_token_claims)
     app = Starlette(routes=[
@@ -382,6 +475,7 @@ def create_provider(settings: Settings, *, issuer: str | None = None, cardholder
         Route("/authorize", provider.authorize, methods=["GET", "POST"]),
         Route("/token", provider.token, methods=["POST"]),
         Route("/userinfo", provider.userinfo, methods=["GET", "POST"]),
+        Route("/end-session", provider.end_session, methods=["GET", "POST"]),
     ])
     app.state.provider = provider
     return app

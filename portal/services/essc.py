@@ -6,7 +6,11 @@ confirms a mobile number, before any session starts); a locked account and an id
 sign-in proves the account is its person's (identity.mark_proven, means "essc").
 
 QR sign-in: a browser shows a one-time code for two minutes; the card sign-in made on another device with it
-signs that browser in, once.
+signs that browser in, once. Its session keeps no ID token: the card platform's own session is on the other
+device, so signing out of the screen signs out of the portal only.
+
+A card sign-in's session keeps the provider's ID token: signing out sends the person to the provider to end its
+session too (portal/web/public/essc.py, sign_out_at_provider).
 """
 
 from __future__ import annotations
@@ -136,6 +140,7 @@ class MobileNeeded:
     card just opened): the session starts once they confirm one (confirm_mobile)."""
     account_id: int
     assurance: str
+    id_token: str = ""  # the card sign-in's, kept by the session that starts
 
 
 def sign_in_with_card(session: Session, *, claims: CardClaims, actor: Actor, now: datetime,
@@ -149,23 +154,25 @@ def sign_in_with_card(session: Session, *, claims: CardClaims, actor: Actor, now
     current = actor.principal
     if current is not None and (current.kind != "person" or current.account_id != found.account.id):
         return _refuse(session, actor=actor, reason="someone_else", message=SOMEONE_ELSE, now=now, claims=claims)
-    return _start_or_ask_mobile(session, found=found, actor=actor, now=now)
+    return _start_or_ask_mobile(session, found=found, actor=actor, now=now, id_token=claims.id_token)
 
 
-def _start_or_ask_mobile(session: Session, *, found: CardAccount, actor: Actor,
-                         now: datetime) -> CardSignedIn | MobileNeeded:
+def _start_or_ask_mobile(session: Session, *, found: CardAccount, actor: Actor, now: datetime,
+                         id_token: str = "") -> CardSignedIn | MobileNeeded:
     if not found.account.mobile:
-        return MobileNeeded(account_id=found.account.id, assurance=found.assurance)
-    return _start(session, found=found, actor=actor, now=now)
+        return MobileNeeded(account_id=found.account.id, assurance=found.assurance, id_token=id_token)
+    return _start(session, found=found, actor=actor, now=now, id_token=id_token)
 
 
-def _start(session: Session, *, found: CardAccount, actor: Actor, now: datetime) -> CardSignedIn:
+def _start(session: Session, *, found: CardAccount, actor: Actor, now: datetime,
+           id_token: str = "") -> CardSignedIn:
     account = found.account
     account.failed_logins = 0
     account.last_login_at = now
     session.add(account)
+    # The session keeps the provider's ID token, so signing out here signs the person out at the provider too.
     token = sessions.start(session=session, kind="person", account_id=account.id, address=actor.address, now=now,
-                           assurance=found.assurance)
+                           assurance=found.assurance, id_token=id_token)
     principal = Principal(kind="person", account_id=account.id, display_name=found.person.name,
                           person_id=found.person.id, identity_proven=True, assurance=found.assurance)
     audit.record(session=session, actor=Actor(principal, actor.address), action="auth.signed_in", now=now,
@@ -201,7 +208,7 @@ def confirm_mobile(session: Session, *, pending: MobileNeeded, mobile: str, acto
                  object_type="person_account", object_id=account.id)
     person = session.get(Person, account.person_id)
     return _start(session, found=CardAccount(account=account, person=person, assurance=pending.assurance,
-                                             created=True), actor=actor, now=now)
+                                             created=True), actor=actor, now=now, id_token=pending.id_token)
 
 
 # --- QR sign-in ------------------------------------------------------------------------------------------------

@@ -158,7 +158,10 @@ def _tell_holder(session: Session, account_type: str, account, *, notifier: Noti
     identity.notify_lockout(session, notifier=notifier, mobile=mobile, until=account.locked_until, now=now)
 
 
-def sign_out(session: Session, *, token: str | None, actor: Actor, now: datetime) -> None:
-    sessions.end(session=session, token=token)
+def sign_out(session: Session, *, token: str | None, actor: Actor, now: datetime) -> str:
+    """Ends the session here. Returns the card provider's ID token a card sign-in kept ("" otherwise), with which
+    the person is signed out at the provider too."""
+    id_token = sessions.end(session=session, token=token)
     if actor.principal is not None:
         audit.record(session=session, actor=actor, action="auth.signed_out", now=now)
+    return id_token

@@ -5,6 +5,7 @@ another device confirms. The protocol is portal/auth/essc.py; mapping claims to 
 from __future__ import annotations
 
 import logging
+import secrets
 
 import segno
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -26,11 +27,14 @@ LOGIN_COOKIE = "portal_essc_login"
 QR_COOKIE = "portal_essc_qr"
 QR_CONFIRM_COOKIE = "portal_essc_qr_confirm"
 MOBILE_COOKIE = "portal_essc_mobile"  # a card sign-in waiting for the person to confirm a mobile number
+SIGN_OUT_COOKIE = "portal_essc_sign_out"  # the state sent with a sign-out at the provider, checked on return
 LOGIN_SECONDS = 600
 UNAVAILABLE = N_("Signing in with the electronic social security card is not available just now. Sign in with "
                  "your password, or try again later.")
 QR_SPENT = N_("This QR code has expired or has already been used. Ask for a new one on the screen where you are "
                "signing in.")
+SIGN_OUT_UNCONFIRMED = N_("You are signed out of the portal, but we could not confirm that the card platform "
+                         "signed you out too. If you use a shared computer, close the browser.")
 NOT_COMPLETED = N_("The sign-in with the electronic social security card could not be completed. Start again.")
 
 
@@ -122,7 +126,7 @@ def _mobile_signer(ctx: Ctx) -> URLSafeTimedSerializer:
 def _ask_mobile(ctx: Ctx, needed: service.MobileNeeded, next_url: str | None):
     """No session yet: a signed note of whom the card proved, kept while the person confirms a mobile number."""
     note = _mobile_signer(ctx).dumps({"account": needed.account_id, "assurance": needed.assurance,
-                                      "next": safe_next(next_url, "")})
+                                      "next": safe_next(next_url, ""), "id_token": needed.id_token})
     ctx.set_cookie(MOBILE_COOKIE, note, max_age=LOGIN_SECONDS)
     return ctx.redirect(ctx.request.url_for("essc_mobile_form").path)
 
@@ -196,7 +200,8 @@ def mobile(ctx: Ctx):
     note = _mobile_note(ctx)
     if note is None:
         return _problem(ctx, NOT_COMPLETED)
-    pending = service.MobileNeeded(account_id=note["account"], assurance=str(note.get("assurance")))
+    pending = service.MobileNeeded(account_id=note["account"], assurance=str(note.get("assurance")),
+                                   id_token=str(note.get("id_token") or ""))
     try:
         result = service.confirm_mobile(ctx.db, pending=pending, mobile=ctx.value("mobile"), actor=ctx.actor,
                                         now=ctx.now)
@@ -205,6 +210,50 @@ def mobile(ctx: Ctx):
     ctx.set_cookie(MOBILE_COOKIE, None)
     ctx.flash("Your mobile number is saved.")
     return _signed_in(ctx, result, note.get("next"))
+
+
+# --- signing out at the provider too (OpenID Connect RP-Initiated Logout 1.0) ----------------------------------------
+
+def _sign_out_signer(ctx: Ctx) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(ctx.settings.secret_key, salt="essc-sign-out")
+
+
+def sign_out_at_provider(ctx: Ctx, id_token: str):
+    """After a card session ended here: off to the provider's end_session_endpoint to end its session too, with a
+    state this browser keeps to check the way back. None (sign out here only) for any other session, and when the
+    provider names no end_session_endpoint or cannot be reached."""
+    if not id_token or not protocol.enabled(ctx.settings):
+        return None
+    state = secrets.token_urlsafe(32)
+    try:
+        url = protocol.end_session_url(ctx.settings, id_token=id_token, state=state)
+    except protocol.Unavailable as error:
+        log.warning("e-SSC provider unavailable for signing out: %s", error)
+        return None
+    if url is None:
+        return None
+    ctx.set_cookie(SIGN_OUT_COOKIE, _sign_out_signer(ctx).dumps(state), max_age=LOGIN_SECONDS)
+    return ctx.redirect(url)
+
+
+@endpoint(PUBLIC)
+def signed_out(ctx: Ctx):
+    """The provider sends the browser back here once it has signed the person out, with the state it was given."""
+    _enabled(ctx)
+    try:
+        expected = _sign_out_signer(ctx).loads(ctx.request.cookies.get(SIGN_OUT_COOKIE) or "",
+                                               max_age=LOGIN_SECONDS)
+    except (BadSignature, ValueError, TypeError):
+        expected = None
+    ctx.set_cookie(SIGN_OUT_COOKIE, None)  # one answer per sign-out
+    returned = ctx.query.get("state", "")
+    if not isinstance(expected, str) or not secrets.compare_digest(returned.encode(), expected.encode()):
+        audit.record(session=ctx.db, actor=ctx.actor, action="essc.refused", now=ctx.now,
+                     detail={"reason": "sign_out_state"})
+        return ctx.render("public/essc_signed_out_problem.html", status=400,
+                          message=i18n.gettext(SIGN_OUT_UNCONFIRMED))
+    ctx.flash("You have signed out.")
+    return ctx.redirect(ctx.request.url_for("home").path)
 
 
 # --- QR sign-in --------------------------------------------------------------------------------------------------
@@ -268,6 +317,7 @@ def counter_check(ctx: Ctx):
 routes = [
     Route("/auth/essc/login", login, methods=["GET"], name="essc_login"),
     Route("/auth/essc/callback", callback, methods=["GET"], name="essc_callback"),
+    Route("/auth/essc/signed-out", signed_out, methods=["GET"], name="essc_signed_out"),
     Route("/auth/essc/mobile", mobile_form, methods=["GET"], name="essc_mobile_form"),
     Route("/auth/essc/mobile", mobile, methods=["POST"], name="essc_mobile"),
     Route("/auth/essc/qr", qr, methods=["GET"], name="essc_qr"),

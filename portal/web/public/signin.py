@@ -11,7 +11,7 @@ from portal.policy.regions import PREFECTURES
 from portal.services import accounts, signin
 from portal.web.access import PUBLIC
 from portal.web.endpoint import Ctx, endpoint
-from portal.web.public import identity
+from portal.web.public import essc, identity
 from portal.web.public.pages import safe_next
 
 ACCOUNT_TYPES = ("person", "employer", "staff")
@@ -72,8 +72,13 @@ def login(ctx: Ctx):
 
 @endpoint(PUBLIC, repeatable=True)
 def logout(ctx: Ctx):
-    signin.sign_out(ctx.db, token=ctx.request.cookies.get(sessions.COOKIE), actor=ctx.actor, now=ctx.now)
+    """Ends the session here; a card sign-in's goes on to the card provider to end its session too."""
+    id_token = signin.sign_out(ctx.db, token=ctx.request.cookies.get(sessions.COOKIE), actor=ctx.actor,
+                               now=ctx.now)
     ctx.set_cookie(sessions.COOKIE, None)
+    at_provider = essc.sign_out_at_provider(ctx, id_token)
+    if at_provider is not None:
+        return at_provider
     ctx.flash("You have signed out.")
     return ctx.redirect(ctx.request.url_for("home").path)
 
