@@ -13,7 +13,9 @@ from portal import audit, db
 from portal.queue import kinds, routing
 from portal.services import (
     accounts,
+    anomalies,
     applications,
+    budget,
     certification,
     claims,
     credit,
@@ -23,8 +25,8 @@ from portal.services import (
     transfers,
 )
 
-KIND_MODULES = (accounts, applications, certification, claims, credit, person_requests, supervision,
-                survivors, transfers)
+KIND_MODULES = (accounts, anomalies, applications, budget, certification, claims, credit, person_requests,
+                supervision, survivors, transfers)
 
 
 def assemble() -> None:

@@ -392,18 +392,14 @@ def draft_budget(w: World):
     return "staff", "/staff/monitoring/budget/draft", {"note": "初稿"}, None
 
 
-def budget_step(w: World):
-    from portal.models import FundBudget, FundBudgetStep
+def anomaly_case(w: World):
+    from portal.models import MonitoringFlag
 
-    bureau = factories.staff(w.db, name="钱科长", roles="supervisor")
-    version = FundBudget(year=TODAY.year + 1, version=1, state="drafted", figures="{}", drafted_by=bureau.id,
-                         drafted_at=NOW)
-    w.db.add(version)
+    flag = MonitoringFlag(rule="collection_rate_drop", area="220100", month=OCTOBER, subject="",
+                          evidence='{"before": "1.0000", "rate": "0.5000"}', found_at=NOW)
+    w.db.add(flag)
     w.db.flush()
-    w.db.add(FundBudgetStep(budget_id=version.id, step="draft", decided_by=bureau.id, decided_at=NOW))
-    w.db.flush()
-    return "staff", f"/staff/monitoring/budget/{version.id}/step", {"version": "1", "step": "department_review",
-                                                                   "decision": "agree"}, None
+    return "staff", f"/staff/monitoring/anomalies/{flag.id}/case", {}, None
 
 
 def budget_receipt(w: World):
@@ -481,7 +477,7 @@ SCENARIOS = {
     "/staff/cases/{reference:str}/action": case_action,
     "/staff/monitoring/anomalies/{flag_id:id}/explain": explain_anomaly,
     "/staff/monitoring/budget/draft": draft_budget,
-    "/staff/monitoring/budget/{budget_id:id}/step": budget_step,
+    "/staff/monitoring/anomalies/{flag_id:id}/case": anomaly_case,
     "/staff/monitoring/budget/receipts": budget_receipt,
     "/employer/employees": add_employee,
     "/employer/employees/{spell_id:id}/end": end_spell,

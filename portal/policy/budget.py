@@ -141,11 +141,13 @@ def decide(state: str, step: str, *, agreed: bool, actor: int, earlier: Iterable
 
 def may_draft(states: Iterable[str]) -> str | None:
     """Why the bureau may not draft a new version now (None: it may): a version of the year is approved (frozen),
-    or one is past its first review (it must be returned first)."""
+    or one is in the chain (drafted and sent for review, or past a review): it must be returned first. (Versions
+    drafted before the chain went through the queue could be replaced while waiting for their first review; they
+    keep the state ``superseded``.)"""
     found = set(states)
     if "approved" in found:
         return "frozen"
-    if found & {"department_reviewed", "finance_reviewed"}:
+    if found & set(OPEN_STATES):
         return "under_review"
     return None
 

@@ -42,6 +42,9 @@ NOTICE_TITLES: dict[State, str] = {
 
 
 def notify(session: Session, *, case: Case, now: datetime) -> None:
+    """Tells the applicant of a change; an area (the province or a prefecture) has no inbox, so is not told."""
+    if case.applicant_kind not in notices.RECIPIENT_KINDS:
+        return
     notices.notify(session, recipient_kind=case.applicant_kind, recipient_id=case.applicant_id,
                    title=NOTICE_TITLES[State(case.state)], params={"reference": case.reference}, case_id=case.id,
                    now=now)

@@ -45,6 +45,8 @@ class Kind(StrEnum):
     CREDIT_OBJECTION = "credit_objection"
     DISHONESTY_LISTING = "dishonesty_listing"
     SPOT_CHECK = "spot_check"
+    ANOMALY_VERIFICATION = "anomaly_verification"
+    BUDGET_REVIEW = "budget_review"
 
 
 # Decisions that move money take two people on every tier; routing.py refuses a file that routes them otherwise.
@@ -100,6 +102,9 @@ class KindSpec:
     commitments: tuple[str, ...] = ()
     # What revoking an approval undoes (portal/services/supervision.py), when the kind can be revoked.
     revoke: Revoke | None = None
+    # Whether one applicant may have several open cases of the kind at once, each about its own subject (the
+    # verification of each anomaly of a prefecture): the common "no other open request" check is then not run.
+    several_open: bool = False
 
     @property
     def payload_template(self) -> str | None:

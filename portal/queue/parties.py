@@ -24,16 +24,20 @@ from portal.queue.states import Actor as MachineActor
 
 PREFECTURES = regions.PREFECTURES
 PROVINCE = regions.PROVINCE
-APPLICANT_KINDS = ("person", "employer")
+# A case is for a person or an employer, or for an area (the province or a prefecture) when staff open it on the
+# fund's behalf: the verification of an anomaly found in a prefecture's figures, a review step of the province's
+# fund budget. An area has no account and no inbox; staff follow its cases in the queue and on the monitoring pages.
+AREA = "area"
+APPLICANT_KINDS = ("person", "employer", AREA)
 MACHINE_SYSTEM = MachineActor("system", ActorKind.SYSTEM)
 
 
 @dataclass(frozen=True)
 class Applicant:
-    """Who a case is for: a person or an employer, and the account that filed it."""
+    """Who a case is for: a person or an employer, and the account that filed it; or an area (``area_party``)."""
 
-    kind: str  # person | employer
-    id: int  # person.id or employer.id
+    kind: str  # person | employer | area
+    id: int  # person.id, employer.id, or the area's six-digit code
     account_id: int | None = None
 
     @property
@@ -49,6 +53,26 @@ def applicant_of(who: Applicant | Actor | Principal) -> Applicant:
     if party is not None:
         return Applicant(*party, principal.account_id)
     raise PortalError(Msg(N_("Only a person or an employer can submit a request.")))
+
+
+def area_party(code: str) -> Applicant:
+    """The province (220000) or one of its prefectures as the party a case is for: cases staff open on the fund's
+    behalf. The case is handled where the area is (``case_prefecture_allowed``)."""
+    if code != PROVINCE and code not in PREFECTURES:
+        raise PortalError(Msg(N_("Choose the prefecture that handles this request.")))
+    return Applicant(AREA, int(code))
+
+
+def area_of(case: Case) -> str | None:
+    """The area a case is for (its six-digit code), or None when it is for a person or an employer."""
+    return f"{case.applicant_id:06d}" if case.applicant_kind == AREA else None
+
+
+def case_prefecture_allowed(applicant: Applicant, prefecture: str) -> bool:
+    """Where a case may be handled: a prefecture, or - for a case of the province itself - the province, which only
+    provincial staff cover (``covers``)."""
+    return prefecture in PREFECTURES or (applicant.kind == AREA and prefecture == PROVINCE
+                                         and applicant.id == int(PROVINCE))
 
 
 def staff_ref(staff_id: int | None) -> str | None:
@@ -111,7 +135,13 @@ def actions_for(case: Case, actor: Actor) -> list[Action]:
     """What the actor may attempt now, for the page (the service still checks everything)."""
     if not may_see(actor, case) or filed_at_counter_by(case, actor):
         return []
-    return allowed_actions(facts_of(case), machine_actor(actor))
+    return [action for action in allowed_actions(facts_of(case), machine_actor(actor))
+            if not returns_to_nobody(case, action)]
+
+
+def returns_to_nobody(case: Case, action: Action) -> bool:
+    """A case for an area has no applicant to answer it: it is never returned to one."""
+    return case.applicant_kind == AREA and action == Action.RETURN_TO_APPLICANT
 
 
 def filed_at_counter_by(case: Case, actor: Actor) -> bool:

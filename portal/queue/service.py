@@ -44,14 +44,15 @@ from portal.queue.errors import ActionRefused, ChecksChanged, StaleCase
 from portal.queue.kinds import Check, CheckResult
 from portal.queue.parties import (
     MACHINE_SYSTEM,
-    PREFECTURES,
     Applicant,
     applicant_of,
+    case_prefecture_allowed,
     covers,
     facts_of,
     filed_at_counter_by,
     machine_actor,
     may_see,
+    returns_to_nobody,
     staff_actor,
     staff_id_of,
 )
@@ -97,7 +98,9 @@ COMMON_CHECKS: tuple[Check, ...] = (check_no_duplicate,)
 
 def run_checks(session: Session, *, case: Case) -> list[CheckResult]:
     payload = payload_of(case)
-    return [check(session, case=case, payload=payload) for check in (*COMMON_CHECKS, *kinds.spec_of(case.kind).checks)]
+    spec = kinds.spec_of(case.kind)
+    common = () if spec.several_open else COMMON_CHECKS
+    return [check(session, case=case, payload=payload) for check in (*common, *spec.checks)]
 
 
 # Where a person looks at or decides a case, so the checks are run again there (see refresh_checks).
@@ -192,7 +195,7 @@ def submit(
     if actor is None:
         actor = applicant if isinstance(applicant, Actor) else SYSTEM
     errors: dict[str, Msg] = {}
-    if prefecture not in PREFECTURES:
+    if not case_prefecture_allowed(who, prefecture):
         errors["prefecture"] = Msg(N_("Choose the prefecture that handles this request."))
     if channel not in CHANNELS:
         errors["channel"] = Msg(N_("Unknown channel."))
@@ -405,6 +408,8 @@ def act(
         raise StaleCase(case)
     if filed_at_counter_by(case, actor) and action is not Action.CLOSE:
         raise ActionRefused(Refusal.ACTOR_IS_APPLICANT)
+    if returns_to_nobody(case, action):
+        raise ActionRefused(Refusal.NOT_ALLOWED_IN_STATE)
     if action in RECHECKED_ACTIONS and _may_act(case, action, actor):
         changed = refresh_checks(session, case=case, now=now)
         if changed and expected_version is not None and _approving(case, action, recommendation):

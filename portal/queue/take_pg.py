@@ -61,7 +61,7 @@ SELECT {columns} FROM claimed WHERE set_config('synchronous_commit', 'off', true
 _NOTICE = """, nt AS (
     INSERT INTO notice (recipient_kind, recipient_id, case_id, at, title, params)
     SELECT applicant_kind, applicant_id, id, :now, :title, '{{"reference": ' || to_json(CAST(reference AS text)) || '}}'
-    FROM claimed
+    FROM claimed WHERE applicant_kind IN ('person', 'employer')
 )"""
 # queue: (what the claim sets, what must still hold, the case_event action, whether the applicant is told)
 PARTS = {

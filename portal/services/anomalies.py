@@ -4,6 +4,11 @@ they raise for supervisors, each with its evidence.
 ``refresh_flags`` is idempotent: a flag that still fires is kept as it is, a new finding is added, an open flag
 whose finding is gone (the records changed) is removed; a flag a supervisor explained stays, with the note.
 Rules and thresholds: portal/policy/anomalies.py and the ``anomaly_rules`` parameter.
+
+A supervisor may open a verification case for a flag in the central queue (targeted supervision, 精准督导): a case
+of kind ``anomaly_verification`` for the flag's area (the province or a prefecture, ``parties.area_party``), one
+per flag whoever opens it and however often. A handler verifies it; approving confirms the anomaly, rejecting
+explains it, and the decision and its note are recorded on the flag.
 """
 
 from __future__ import annotations
@@ -18,9 +23,12 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from portal import audit
+from portal.auth.principal import Actor
 from portal.errors import N_, Msg, NotFound, ValidationFailed
 from portal.models import (
     BaseDeclaration,
+    Case,
     DeathReport,
     Employer,
     EmploymentSpell,
@@ -32,9 +40,14 @@ from portal.models import (
 )
 from portal.policy import anomalies as rules
 from portal.policy import monitoring as figures
+from portal.policy.dates import fmt_month
+from portal.queue import cases, parties
+from portal.queue import service as queue
+from portal.queue.kinds import CheckResult, Kind, KindSpec
 from portal.services import monitoring
 
 MAX_NOTE = 500
+STATUSES = ("open", "explained", "confirmed")
 
 
 @dataclass(frozen=True)
@@ -168,7 +181,7 @@ def refresh_flags(session: Session, *, now: datetime, today: date) -> FlagsRepor
               for flag in session.execute(select(MonitoringFlag)).scalars()}
     removed = 0
     for key, flag in stored.items():
-        if key not in findings and flag.status == "open":
+        if key not in findings and flag.status == "open" and flag.case_id is None:
             session.delete(flag)
             removed += 1
         elif key in findings and flag.status == "open":
@@ -203,7 +216,7 @@ def open_count(session: Session, *, area: str = "") -> int:
 def flags(session: Session, *, status: str = "open", area: str = "") -> list[MonitoringFlag]:
     """Flags newest month first; ``status`` open, explained or all; ``area`` one prefecture or all."""
     statement = select(MonitoringFlag).order_by(MonitoringFlag.month.desc(), MonitoringFlag.rule, MonitoringFlag.id)
-    if status in ("open", "explained"):
+    if status in STATUSES:
         statement = statement.where(MonitoringFlag.status == status)
     if area in monitoring.AREAS and area != monitoring.PROVINCE:
         statement = statement.where(MonitoringFlag.area == area)
@@ -215,6 +228,9 @@ def explain(session: Session, *, flag_id: int, note: str, staff_id: int, now: da
     flag = session.get(MonitoringFlag, flag_id)
     if flag is None:
         raise NotFound(Msg(N_("There is no such anomaly.")))
+    if flag.case_id is not None:
+        raise ValidationFailed({"note": Msg(N_("A verification case was opened for this anomaly: its decision "
+                                               "settles it."))})
     note = (note or "").strip()
     if not note:
         raise ValidationFailed({"note": Msg(N_("Say what explains the anomaly."))})
@@ -228,3 +244,72 @@ def explain(session: Session, *, flag_id: int, note: str, staff_id: int, now: da
 
 def evidence_of(flag: MonitoringFlag) -> dict:
     return json.loads(flag.evidence or "{}")
+
+
+# --- the verification case ----------------------------------------------------------------------------------------
+
+def case_of(session: Session, *, flag: MonitoringFlag) -> Case | None:
+    """The verification case opened for the flag, if any."""
+    return session.get(Case, flag.case_id) if flag.case_id is not None else None
+
+
+def open_case(session: Session, *, flag_id: int, finding: str, actor: Actor, now: datetime) -> Case:
+    """A supervisor opens a verification case for an open anomaly in the central queue, for a handler of its area;
+    the case carries the rule, the month, what it is about and ``finding`` (the evidence as the supervisor read it).
+    Opening it again, by anyone, gives the case already opened. The supervisor who opens it does not decide it."""
+    flag = session.execute(select(MonitoringFlag).where(MonitoringFlag.id == flag_id).with_for_update()
+                           .execution_options(populate_existing=True)).scalar_one_or_none()
+    if flag is None:
+        raise NotFound(Msg(N_("There is no such anomaly.")))
+    if flag.case_id is not None:
+        return session.get(Case, flag.case_id)
+    if flag.status != "open":
+        raise ValidationFailed({"case": Msg(N_("This anomaly is already explained: there is nothing left to "
+                                               "verify."))})
+    evidence = evidence_of(flag)
+    subject = evidence.get("card", "") if flag.rule == "shared_bank_account" else flag.subject
+    payload = {"flag_id": flag.id, "rule": flag.rule, "area": flag.area, "month": fmt_month(flag.month),
+               "subject": subject, "finding": (finding or "").strip()[:MAX_NOTE]}
+    case = queue.submit(session, kind=Kind.ANOMALY_VERIFICATION, applicant=parties.area_party(flag.area),
+                        payload=payload, prefecture=flag.area, channel="counter",
+                        idempotency_key=f"anomaly:{flag.id}", now=now, actor=actor,
+                        counter_staff_id=actor.principal.account_id)
+    flag.case_id = case.id
+    session.add(flag)
+    audit.record(session=session, actor=actor, action="monitoring.anomaly_case", now=now,
+                 object_type="monitoring_flag", object_id=flag.id, detail={"case": case.reference, "rule": flag.rule})
+    session.flush()
+    return case
+
+
+def _flag_of_case(session: Session, case: Case) -> MonitoringFlag | None:
+    flag_id = cases.payload_of(case).get("flag_id")
+    flag = session.get(MonitoringFlag, flag_id) if isinstance(flag_id, int) else None
+    if flag is None or flag.case_id not in (None, case.id) or parties.area_of(case) != flag.area:
+        return None
+    return flag
+
+
+def check_anomaly(session: Session, *, case: Case, payload: dict) -> CheckResult:
+    if _flag_of_case(session, case) is None:
+        return CheckResult("anomaly_found", False, N_("The anomaly to verify was not found."))
+    return CheckResult("anomaly_found", True, N_("Verify the anomaly against the records: approve when it is "
+                                                 "confirmed, reject with the reason when it is explained."))
+
+
+def settle_from_case(session: Session, *, case: Case, approved: bool, now: datetime, note: str) -> None:
+    """The case's decision on the anomaly: approved confirms it, rejected explains it; the note goes with it."""
+    flag = _flag_of_case(session, case)
+    if flag is None:
+        return
+    flag.status = "confirmed" if approved else "explained"
+    flag.note = (note or "").strip()[:MAX_NOTE]
+    flag.explained_at, flag.explained_by, flag.case_id = now, case.handler_id, case.id
+    session.add(flag)
+    session.flush()
+
+
+KIND_SPECS = (
+    KindSpec(Kind.ANOMALY_VERIFICATION, checks=(check_anomaly,), effect=settle_from_case, several_open=True,
+             shown=frozenset({"flag_id", "rule", "area", "month", "subject", "finding"})),
+)

@@ -14,12 +14,14 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlalchemy import Integer, and_, cast, distinct, exists, extract, func, select
+from sqlalchemy import case as sql_case
 from sqlmodel import Session
 
-from portal import audit, clock
-from portal.auth.principal import Actor
-from portal.errors import N_, Msg, NotFound, ValidationFailed
+from portal import audit
+from portal.auth.principal import SYSTEM, Actor
+from portal.errors import N_, Msg, ValidationFailed
 from portal.models import (
+    Case,
     ContributionMonth,
     DeathReport,
     EmploymentSpell,
@@ -35,9 +37,12 @@ from portal.models import (
 from portal.policy import budget as projection
 from portal.policy import monitoring as figures
 from portal.policy import projection as projection_model
-from portal.policy import regions
 from portal.policy.money import to_fen
 from portal.policy.parameters import param
+from portal.queue import cases, parties
+from portal.queue import service as queue
+from portal.queue.cases import OPEN_STATES
+from portal.queue.kinds import CheckResult, Kind, KindSpec
 from portal.services import monitoring
 
 
@@ -54,29 +59,26 @@ def receipts_by_year(session: Session, *, area: str, kind: str, before: int | No
 
 
 def transfers_by_year(session: Session, *, area: str, before: int) -> dict[int, tuple[Decimal, Decimal]]:
-    """Funds received with transfers merged in and sent with transfers completed out, by the year they were last
-    updated (in, out), in yuan. A person's area is the prefecture of their identity number (the record holds no
-    other area for a transfer). The amounts are kept as JSON with each transfer, so they are summed here."""
-    found: dict[int, list[Decimal]] = {}
-    rows = session.execute(
-        select(Transfer.direction, Transfer.updated_at, Transfer.amounts_json, Person.id_number)
-        .join(Person, Person.id == Transfer.person_id)
-        .where(Transfer.state.in_(("merged", "completed"))))
-    for direction, updated, amounts, id_number in rows:
-        when = (updated.astimezone(clock.CHINA).year if isinstance(updated, datetime)
-                else monitoring.as_month(updated).year)
-        if when >= before or (area != monitoring.PROVINCE and regions.prefecture_of_id_number(id_number or "") != area):
-            continue
-        moved = json.loads(amounts or "{}").get("received" if direction == "in" else "sent") or {}
-        total = Decimal(0)
-        for value in moved.values():
-            try:
-                total += Decimal(str(value))
-            except InvalidOperation:
-                continue
-        entry = found.setdefault(when, [Decimal(0), Decimal(0)])
-        entry[0 if direction == "in" else 1] += total
-    return {when: (money_in, money_out) for when, (money_in, money_out) in found.items()}
+    """Funds received with transfers merged in and sent with transfers completed out, by the year (China time) they
+    were last updated (in, out), in yuan: one set-based aggregate. A person's area is the prefecture of their
+    identity number (the record holds no other area for a transfer). The amounts are the two parts of the funds
+    (personal account and pooled) kept with each transfer: received for a transfer in, sent for one out."""
+    year = monitoring.china_year(session, column=Transfer.updated_at)
+
+    def moved(which: str):
+        return sum((monitoring.json_fen(session, column=Transfer.amounts_json, path=(which, part))
+                    for part in ("personal_account", "pooled")), start=0)
+
+    statement = (select(year, func.sum(sql_case((Transfer.direction == "in", moved("received")), else_=0)),
+                        func.sum(sql_case((Transfer.direction == "in", 0), else_=moved("sent"))))
+                 .select_from(Transfer)
+                 .where(Transfer.state.in_(("merged", "completed")), year < before)
+                 .group_by(year))
+    if area != monitoring.PROVINCE:
+        statement = statement.join(Person, Person.id == Transfer.person_id).where(
+            monitoring.prefecture_column(Person.id_number) == area)
+    return {int(when): (figures.yuan(int(money_in or 0)), figures.yuan(int(money_out or 0)))
+            for when, money_in, money_out in session.execute(statement)}
 
 
 def history(session: Session, *, area: str, before: int) -> list[projection.YearFigures]:
@@ -139,6 +141,13 @@ def incomes(session: Session, *, year: int, today: date) -> dict[str, Decimal]:
 
 
 # --- the approval chain -------------------------------------------------------------------------------------------
+# The bureau drafts a version here; each later step (the provincial department's review, the finance department's,
+# the approval) is a case of kind ``budget_review`` in the central queue, for the province (``parties.area_party``),
+# naming the version it decides on. A handler who drafted the version or decided an earlier step of it cannot
+# decide the step: the case is filed in the name of whoever acted last, and the decision refuses anyone earlier.
+# Approving the case agrees (the next step's case is filed; the approval freezes the version), rejecting it returns
+# the version to the bureau with the reason. Each decision is also kept in ``fund_budget_step`` with its case: the
+# budget's own record of its chain, where steps recorded before the chain went through the queue stay readable.
 
 CHAIN_REFUSALS = {
     "frozen": N_("This year's budget is approved and frozen; nothing more can be decided on it."),
@@ -159,18 +168,42 @@ class Version:
     budget: FundBudget
     steps: list[FundBudgetStep]
     lines: dict[str, dict[str, str]]  # area → line → decimal string
+    cases: dict[int, Case]  # the queue cases of its steps, by id: the decided ones and the one waiting
 
     @property
     def next_step(self) -> str | None:
         return projection.NEXT_STEP.get(self.budget.state)
+
+    @property
+    def waiting(self) -> Case | None:
+        """The case in which the next step waits to be decided, if any."""
+        step = self.next_step
+        found = [case for case in self.cases.values() if case.state in [str(s) for s in OPEN_STATES]
+                 and cases.payload_of(case).get("step") == step]
+        return found[-1] if found else None
 
     def area(self, area: str) -> projection.Draft | None:
         found = self.lines.get(area)
         return projection.frozen(self.budget.year, found) if found is not None else None
 
 
+def _step_cases(session: Session, budget_ids: list[int]) -> dict[int, dict[int, Case]]:
+    """The budget_review cases of the province, by the version they name."""
+    found: dict[int, dict[int, Case]] = {}
+    if not budget_ids:
+        return found
+    province = parties.area_party(monitoring.PROVINCE)
+    for case in session.execute(select(Case).where(Case.kind == str(Kind.BUDGET_REVIEW),
+                                                   Case.applicant_kind == province.kind,
+                                                   Case.applicant_id == province.id).order_by(Case.id)).scalars():
+        budget_id = cases.payload_of(case).get("budget_id")
+        if budget_id in budget_ids:
+            found.setdefault(budget_id, {})[case.id] = case
+    return found
+
+
 def versions(session: Session, *, year: int) -> list[Version]:
-    """Every version of the year's budget, latest first, with its steps in order."""
+    """Every version of the year's budget, latest first, with its steps in order and their cases."""
     budgets = session.execute(select(FundBudget).where(FundBudget.year == year)
                               .order_by(FundBudget.version.desc())).scalars().all()
     steps: dict[int, list[FundBudgetStep]] = {}
@@ -178,7 +211,9 @@ def versions(session: Session, *, year: int) -> list[Version]:
         for step in session.execute(select(FundBudgetStep).where(FundBudgetStep.budget_id.in_([b.id for b in budgets]))
                                     .order_by(FundBudgetStep.decided_at, FundBudgetStep.id)).scalars():
             steps.setdefault(step.budget_id, []).append(step)
-    return [Version(item, steps.get(item.id, []), json.loads(item.figures or "{}")) for item in budgets]
+    filed = _step_cases(session, [item.id for item in budgets])
+    return [Version(item, steps.get(item.id, []), json.loads(item.figures or "{}"), filed.get(item.id, {}))
+            for item in budgets]
 
 
 def staff_names(session: Session, *, ids: set[int]) -> dict[int, str]:
@@ -211,9 +246,21 @@ def _note(note: str | None, *, required: bool) -> str:
     return note
 
 
+def _file_step(session: Session, *, budget: FundBudget, step: str, filed_by: int, actor: Actor,
+               now: datetime) -> Case:
+    """The queue case in which ``step`` of the version waits, filed in the name of ``filed_by`` (who may not
+    decide it)."""
+    payload = {"budget_id": budget.id, "year": budget.year, "version": budget.version, "step": step}
+    return queue.submit(session, kind=Kind.BUDGET_REVIEW, applicant=parties.area_party(monitoring.PROVINCE),
+                        payload=payload, prefecture=monitoring.PROVINCE, channel="counter",
+                        idempotency_key=f"budget:{budget.id}:{step}", now=now, actor=actor,
+                        counter_staff_id=filed_by)
+
+
 def draft_version(session: Session, *, year: int, actor: Actor, note: str, now: datetime, today: date) -> FundBudget:
     """The provincial social insurance bureau drafts a new version of ``year``'s budget, province-wide and per
-    prefecture, from the evidence of the years before; an earlier version not yet reviewed is replaced by it."""
+    prefecture, from the evidence of the years before, and sends it to the provincial department's review (a case
+    in the central queue). A version in the chain must be returned before a new one is drafted."""
     note = _note(note, required=False)
     earlier = versions(session, year=year)
     refusal = projection.may_draft(version.budget.state for version in earlier)
@@ -228,10 +275,6 @@ def draft_version(session: Session, *, year: int, actor: Actor, note: str, now: 
             evidence.update(item.year for item in found.evidence)
     if monitoring.PROVINCE not in lines:
         raise _refused("no_evidence")
-    for version in earlier:
-        if version.budget.state == "drafted":
-            version.budget.state = "superseded"
-            session.add(version.budget)
     staff_id = actor.principal.account_id
     budget = FundBudget(year=year, version=max((v.budget.version for v in earlier), default=0) + 1, state="drafted",
                         figures=json.dumps(lines, sort_keys=True), note=note, drafted_by=staff_id, drafted_at=now,
@@ -243,38 +286,73 @@ def draft_version(session: Session, *, year: int, actor: Actor, note: str, now: 
     audit.record(session=session, actor=actor, action="budget.drafted", now=now, object_type="fund_budget",
                  object_id=budget.id, detail={"year": year, "version": budget.version})
     session.flush()
+    _file_step(session, budget=budget, step=projection.NEXT_STEP["drafted"], filed_by=staff_id, actor=actor, now=now)
     return budget
 
 
-def decide_step(session: Session, *, budget_id: int, version: int, step: str, agreed: bool, note: str, actor: Actor,
-                now: datetime) -> FundBudget:
-    """One step of the chain on a version: the department's review, the finance department's, or the approval.
-    ``version`` is the version the decider read; a step on any other version is refused. Agreeing moves the version
-    on (the approval freezes it); not agreeing returns it to the bureau, with the reason."""
-    budget = session.get(FundBudget, budget_id)
+def _version_of_case(session: Session, case: Case) -> tuple[FundBudget | None, dict]:
+    payload = cases.payload_of(case)
+    budget_id = payload.get("budget_id")
+    budget = session.get(FundBudget, budget_id) if isinstance(budget_id, int) else None
+    return budget, payload
+
+
+def check_step(session: Session, *, case: Case, payload: dict) -> CheckResult:
+    """The version named is still waiting for the step the case is for."""
+    budget, payload = _version_of_case(session, case)
+    if budget is None or budget.version != payload.get("version") \
+            or projection.NEXT_STEP.get(budget.state) != payload.get("step"):
+        return CheckResult("budget_step", False, N_("This version no longer waits for this step (it was returned, "
+                                                    "replaced or decided): reject this case."))
+    return CheckResult("budget_step", True, N_("Approve to agree with version %(version)s of the %(year)s budget "
+                                               "at this step; reject to return it to the bureau, saying why in the "
+                                               "note."), {"version": budget.version, "year": budget.year})
+
+
+def decide_from_case(session: Session, *, case: Case, approved: bool, now: datetime, note: str) -> None:
+    """The case's decision is the step's: approving agrees (and files the next step, or freezes the version at the
+    approval), rejecting returns the version to the bureau with the note. Refused, and nothing kept: a step on a
+    version that no longer waits for it, a decider who drafted the version or decided an earlier step of it, a
+    return without a reason. Rejecting a case whose version no longer waits for it changes nothing."""
+    budget, payload = _version_of_case(session, case)
+    step = payload.get("step")
     if budget is None:
-        raise NotFound(Msg(N_("There is no such budget version.")))
-    if budget.version != version:
+        if approved:
+            raise _refused("not_open")
+        return
+    session.refresh(budget, with_for_update=True)
+    waiting = budget.version == payload.get("version") and projection.NEXT_STEP.get(budget.state) == step
+    if not waiting and not approved:
+        return
+    if budget.version != payload.get("version"):
         raise _refused("stale")
-    note = _note(note, required=not agreed)
-    steps = session.execute(select(FundBudgetStep).where(FundBudgetStep.budget_id == budget.id)).scalars().all()
-    staff_id = actor.principal.account_id
+    note = _note(note, required=not approved)
+    deciders = session.execute(select(FundBudgetStep.decided_by)
+                               .where(FundBudgetStep.budget_id == budget.id)).scalars().all()
+    decider = case.handler_id
     try:
-        state = projection.decide(budget.state, step, agreed=agreed, actor=staff_id,
-                                  earlier=[item.decided_by for item in steps])
+        state = projection.decide(budget.state, step, agreed=approved, actor=decider, earlier=deciders)
     except projection.ChainRefused as refusal:
         raise _refused(refusal.code) from None
     budget.state = state
     if state == "approved":
         budget.approved_at = now
     session.add(budget)
-    session.add(FundBudgetStep(budget_id=budget.id, step=step, agreed=agreed, note=note, decided_by=staff_id,
-                               decided_at=now))
-    audit.record(session=session, actor=actor, action="budget.step", now=now, object_type="fund_budget",
+    session.add(FundBudgetStep(budget_id=budget.id, step=step, agreed=approved, note=note, decided_by=decider,
+                               decided_at=now, case_id=case.id))
+    audit.record(session=session, actor=SYSTEM, action="budget.step", now=now, object_type="fund_budget",
                  object_id=budget.id, detail={"year": budget.year, "version": budget.version, "step": step,
-                                              "agreed": agreed})
+                                              "agreed": approved, "case": case.reference})
     session.flush()
-    return budget
+    following = projection.NEXT_STEP.get(state)
+    if following is not None:
+        _file_step(session, budget=budget, step=following, filed_by=decider, actor=SYSTEM, now=now)
+
+
+KIND_SPECS = (
+    KindSpec(Kind.BUDGET_REVIEW, checks=(check_step,), effect=decide_from_case,
+             shown=frozenset({"budget_id", "year", "version", "step"})),
+)
 
 
 # --- money arriving in the provincial special account -------------------------------------------------------------

@@ -32,8 +32,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     Integer,
+    Numeric,
     and_,
     cast,
     delete,
@@ -45,6 +47,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy import case as sql_case
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session
 
 from portal.models import (
@@ -102,6 +105,29 @@ def _china_day(session: Session, column):
     if _dialect(session) == "postgresql":
         return cast(func.timezone("Asia/Shanghai", column), Date)
     return func.date(func.datetime(column, "+8 hours"))
+
+
+def china_year(session: Session, *, column):
+    """The year (China time) of a UTC timestamp column, as an integer."""
+    if _dialect(session) == "postgresql":
+        return cast(extract("year", func.timezone("Asia/Shanghai", column)), Integer)
+    return cast(func.strftime("%Y", func.datetime(column, "+8 hours")), Integer)
+
+
+def json_fen(session: Session, *, column, path: tuple[str, ...]):
+    """An amount of yuan written as a decimal string at ``path`` in a JSON text column, in whole fen (0 when
+    missing). PostgreSQL reads it as numeric; SQLite, which has no decimal type, rounds each amount to the fen
+    before anything is summed, so sums stay exact integers."""
+    if _dialect(session) == "postgresql":
+        text = func.jsonb_extract_path_text(cast(column, JSONB), *path)
+        return func.coalesce(cast(func.round(cast(text, Numeric) * 100), BigInteger), 0)
+    text = func.json_extract(column, "$." + ".".join(path))
+    return func.coalesce(cast(func.round(cast(text, Numeric) * 100), Integer), 0)
+
+
+def prefecture_column(region_column):
+    """The prefecture of a region code or identity number column, in SQL: its first four digits and 00."""
+    return _prefecture(region_column)
 
 
 def month_of(session: Session, *, column):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from sqlmodel import select
 
@@ -148,6 +149,34 @@ def test_a_supervisor_reads_an_anomaly_follows_it_to_its_records_and_marks_it_ex
     assert "No anomaly matches these filters." in client.get("/staff/monitoring/anomalies?lang=en").text
 
 
+def test_a_supervisor_opens_a_verification_case_from_an_anomaly_and_the_anomaly_shows_it(client, db, frozen_clock):
+    from portal.models import Case
+
+    refreshed_province(db)
+    supervisor_signed_in(client, db)
+    flag_id = anomalies.flags(db, status="open")[0].id
+    db.commit()
+    page = client.get(f"/staff/monitoring/anomalies/{flag_id}?lang=en")
+    assert "Open a verification case" in page.text
+    opened = client.post(f"/staff/monitoring/anomalies/{flag_id}/case?lang=en",
+                         data={"csrf_token": csrf_token(page.text)})
+    assert opened.status_code == 303
+    again = client.post(f"/staff/monitoring/anomalies/{flag_id}/case?lang=en",
+                        data={"csrf_token": csrf_token(client.get("/staff").text)})
+    assert again.status_code == 303
+    case = db.exec(select(Case).where(Case.kind == "anomaly_verification")).one()  # one case, however often asked
+    db.commit()
+    shown = client.get(f"/staff/monitoring/anomalies/{flag_id}?lang=en")
+    assert f'href="/staff/cases/{case.reference}"' in shown.text and "Waiting for a handler" in shown.text
+    assert "Open a verification case" not in shown.text and "Mark explained" not in shown.text
+    assert "Being verified" in client.get("/staff/monitoring/anomalies?lang=en").text
+
+    detail = client.get(f"/staff/cases/{case.reference}?lang=en")
+    assert detail.status_code == 200 and "Verification of an anomaly" in detail.text
+    assert "Collection rate falling sharply" in detail.text and "Opened by staff for Changchun" in detail.text
+    assert "The collection rate fell from 100.0% the month before to 50.0%." in detail.text
+
+
 def test_a_handler_cannot_explain_an_anomaly(client, db, frozen_clock):
     refreshed_province(db)
     flag_id = anomalies.flags(db, status="open")[0].id
@@ -271,9 +300,10 @@ def test_a_cell_that_starts_like_a_formula_is_downloaded_as_text_and_negative_am
     assert safe_cell("-2400.00") == "-2400.00" and safe_cell(12) == "12" and safe_cell("长春市") == "长春市"
 
 
-def test_the_budget_goes_through_its_approval_chain_on_the_page_each_step_by_another_supervisor(client, db,
-                                                                                                frozen_clock):
+def test_the_budget_is_drafted_on_its_page_and_each_later_step_is_decided_in_the_queue_by_another_supervisor(
+        client, db, frozen_clock):
     from portal.models import FundBudget
+    from portal.services import budget
 
     stored_years(db)
     supervisor_signed_in(client, db)
@@ -286,27 +316,43 @@ def test_the_budget_goes_through_its_approval_chain_on_the_page_each_step_by_ano
     assert "Version 1: Drafted; waiting for the provincial department's review" in page.text
     assert "¥15,600.00" in page.text[page.text.index("approval-title"):]  # Changchun's drafted income
     version = db.exec(select(FundBudget)).one()
+    waiting = budget.versions(db, year=2027)[0].waiting
     db.commit()  # ends the test's read, which would hold SQLite's lock against the app's writes
+    reference = waiting.reference
+    assert (f"The next step, Review by the provincial department of human resources and social security, waits in "
+            f"case {reference} in the central queue.") in page.text
+    assert f'href="/staff/cases/{reference}"' in page.text
+    assert 'action="/staff/monitoring/budget/' not in page.text.replace("/budget/draft", "").replace(
+        "/budget/receipts", "")  # no step is decided on the budget page any more
 
-    # The drafter cannot review their own version: the page says so and nothing moves.
-    refused = client.post(f"/staff/monitoring/budget/{version.id}/step?lang=en",
-                          data={"csrf_token": csrf_token(page.text), "version": "1", "step": "department_review",
-                                "decision": "agree", "area": "220100"})
-    assert refused.status_code == 422
-    assert "another person must decide this step" in refused.text
+    # The drafter reads the case but has nothing to decide on it.
+    case_page = client.get(f"/staff/cases/{reference}?lang=en")
+    assert case_page.status_code == 200 and "Review of the fund budget" in case_page.text
+    assert "Opened by staff for Jilin Province" in case_page.text
+    assert 'name="decision"' not in case_page.text and "Applicant's credit" not in case_page.text
 
     client.cookies.clear()
     reviewer = factories.staff(db, roles="supervisor", name="吴处长")
     db.commit()
     sign_in_staff(client, reviewer)
-    page = client.get("/staff/monitoring/budget?lang=en&area=220100")
-    empty = client.post(f"/staff/monitoring/budget/{version.id}/step?lang=en",
-                        data={"csrf_token": csrf_token(page.text), "version": "1", "step": "department_review",
-                              "decision": "return", "note": "", "area": "220100"})
+    case_page = client.get(f"/staff/cases/{reference}?lang=en")
+    taken = client.post(f"/staff/cases/{reference}/action?lang=en",
+                        data={"csrf_token": csrf_token(case_page.text), "action": "take",
+                              "version": version_of(case_page.text)})
+    assert taken.status_code == 303
+    case_page = client.get(f"/staff/cases/{reference}?lang=en")
+    assert 'value="return_to_applicant"' not in case_page.text  # nobody to return a province's case to
+    empty = client.post(f"/staff/cases/{reference}/action?lang=en",
+                        data={"csrf_token": csrf_token(case_page.text), "decision": "reject",
+                              "reason_code": "not_eligible", "note": "", "version": version_of(case_page.text)})
     assert empty.status_code == 422 and "Say why the version goes back to the bureau." in empty.text
-    returned = client.post(f"/staff/monitoring/budget/{version.id}/step?lang=en",
-                           data={"csrf_token": csrf_token(page.text), "version": "1", "step": "department_review",
-                                 "decision": "return", "note": "支出增长偏低", "area": "220100"})
+    db.expire_all()
+    assert db.get(FundBudget, version.id).state == "drafted"
+    db.commit()
+    returned = client.post(f"/staff/cases/{reference}/action?lang=en",
+                           data={"csrf_token": csrf_token(case_page.text), "decision": "reject",
+                                 "reason_code": "not_eligible", "note": "支出增长偏低",
+                                 "version": version_of(case_page.text)})
     assert returned.status_code == 303
     db.expire_all()
     assert db.get(FundBudget, version.id).state == "returned"
@@ -319,7 +365,12 @@ def test_the_budget_goes_through_its_approval_chain_on_the_page_each_step_by_ano
     assert [row[0] for row in steps[1:]] == ["Drafted by the provincial social insurance bureau",
                                              "Review by the provincial department of human resources and social "
                                              "security"]
-    assert steps[2][3:] == ["Returned", "支出增长偏低"] and steps[2][1] == "吴处长"
+    assert steps[2][3:] == ["Returned", "支出增长偏低", reference] and steps[2][1] == "吴处长"
+    assert steps[1][5] == ""  # the draft is the submission, not a decision of a case
+
+
+def version_of(html: str) -> str:
+    return re.search(r'name="version" value="(\d+)"', html).group(1)
 
 
 def test_a_prefecture_supervisor_reads_the_budget_but_cannot_draft_or_record_money(client, db, frozen_clock):

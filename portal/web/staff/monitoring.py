@@ -5,9 +5,10 @@
     GET  /staff/monitoring/assessment/{area}/{year}.pdf   one prefecture's assessment report
     GET  /staff/monitoring/anomalies                  the anomaly flags; /{id} one with its evidence
     POST /staff/monitoring/anomalies/{id}/explain     a supervisor marks it explained with a note
+    POST /staff/monitoring/anomalies/{id}/case        a supervisor opens a verification case for it in the queue
     GET  /staff/monitoring/budget                     next year's draft, this year's execution, the fund to 2050
     POST /staff/monitoring/budget/draft               the bureau drafts a new version of next year's budget
-    POST /staff/monitoring/budget/{id}/step           a review or the approval of a version (agree or return)
+        (each later step of a version - the reviews, the approval - is a case in the central queue)
     POST /staff/monitoring/budget/receipts            a remittance or fiscal subsidy arrived in the provincial account
     GET  /staff/monitoring/csv/{table}                any of those tables as a spreadsheet (UTF-8 with BOM)
 
@@ -56,7 +57,7 @@ RULE_LABELS = {
     "shared_bank_account": N_("Several pensions into one bank card"),
     "base_drop": N_("Base far below the year before"),
 }
-FLAG_STATUSES = {"open": N_("Open"), "explained": N_("Explained"), "all": N_("All")}
+FLAG_STATUSES = {"open": N_("Open"), "explained": N_("Explained"), "confirmed": N_("Confirmed"), "all": N_("All")}
 INDICATOR_LABELS = {
     "collection_rate": N_("Collection rate"),
     "contribution_rate": N_("Contribution rate"),
@@ -269,7 +270,7 @@ def _flag(ctx: Ctx):
 def _flag_page(ctx: Ctx) -> dict:
     flag = _flag(ctx)
     return {"flag": flag, "evidence": evidence_text(flag), "link": evidence_link(ctx, flag),
-            "rule_labels": RULE_LABELS, **_context(ctx, filters(ctx))}
+            "case": anomalies.case_of(ctx.db, flag=flag), "rule_labels": RULE_LABELS, **_context(ctx, filters(ctx))}
 
 
 @endpoint(SUPERVISORS)
@@ -286,6 +287,19 @@ def anomaly_explain(ctx: Ctx):
     except ValidationFailed as error:
         return ctx.fail("staff/monitoring/anomaly.html", error.errors, page=lambda: _flag_page(ctx))
     ctx.flash(N_("The anomaly is marked explained, with your note."))
+    return ctx.redirect(ctx.request.url_for("staff_monitoring_anomaly", flag_id=flag.id).path)
+
+
+@endpoint(SUPERVISORS)
+def anomaly_case(ctx: Ctx):
+    """A supervisor opens a verification case for the anomaly in the central queue (again: the same case)."""
+    flag = _flag(ctx)
+    try:
+        case = anomalies.open_case(ctx.db, flag_id=flag.id, finding=evidence_text(flag), actor=ctx.actor,
+                                   now=ctx.now)
+    except ValidationFailed as error:
+        return ctx.fail("staff/monitoring/anomaly.html", error.errors, page=lambda: _flag_page(ctx))
+    ctx.flash(N_("Verification case %(reference)s is open in the queue for this anomaly."), reference=case.reference)
     return ctx.redirect(ctx.request.url_for("staff_monitoring_anomaly", flag_id=flag.id).path)
 
 
@@ -363,35 +377,8 @@ def budget_draft(ctx: Ctx):
                                        now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
         return ctx.fail("staff/monitoring/budget.html", error.errors, page=lambda: _budget_page(ctx))
-    ctx.flash(N_("Version %(version)s of the budget is drafted and waits for the provincial department's review."),
-              version=drafted.version)
-    return _back_to_budget(ctx, "#approval-title")
-
-
-@endpoint(SUPERVISORS)
-def budget_step(ctx: Ctx):
-    if not provincial(ctx):
-        raise Forbidden(Msg(N_("Only provincial supervisors decide on the fund budget.")))
-    decision = ctx.value("decision")
-    try:
-        version = int(ctx.value("version"))
-    except ValueError:
-        version = 0
-    try:
-        if decision not in ("agree", "return"):
-            raise ValidationFailed({"decision": Msg(N_("Choose whether this step agrees or returns the version."))})
-        decided = budget.decide_step(ctx.db, budget_id=ctx.path_params["budget_id"], version=version,
-                                     step=ctx.value("step"), agreed=decision == "agree", note=ctx.value("note"),
-                                     actor=ctx.actor, now=ctx.now)
-    except ValidationFailed as error:
-        return ctx.fail("staff/monitoring/budget.html", error.errors, page=lambda: _budget_page(ctx))
-    if decided.state == "approved":
-        ctx.flash(N_("Version %(version)s is approved; the budget is frozen."), version=decided.version)
-    elif decided.state == "returned":
-        ctx.flash(N_("Version %(version)s is returned to the bureau with your reason."), version=decided.version)
-    else:
-        ctx.flash(N_("Your review of version %(version)s is recorded; it moves to the next step."),
-                  version=decided.version)
+    ctx.flash(N_("Version %(version)s of the budget is drafted and waits for the provincial department's review in "
+                 "the queue."), version=drafted.version)
     return _back_to_budget(ctx, "#approval-title")
 
 
@@ -475,10 +462,12 @@ def _table(ctx: Ctx, table: str, chosen: Filters) -> tuple[tuple[str, ...], list
     if table == "approval":
         versions = budget.versions(ctx.db, year=ctx.today.year + 1)
         steps = versions[0].steps if versions else []
+        filed = versions[0].cases if versions else {}
         people = budget.staff_names(ctx.db, ids={step.decided_by for step in steps})
-        return (N_("Step"), N_("Decided by"), N_("When"), N_("Decision"), N_("Note")), [
+        return (N_("Step"), N_("Decided by"), N_("When"), N_("Decision"), N_("Note"), N_("Case")), [
             [i18n.gettext(STEP_LABELS[step.step]), people.get(step.decided_by, ""), i18n.format_datetime(step.decided_at),
-             i18n.gettext("Agreed") if step.agreed else i18n.gettext("Returned"), step.note] for step in steps]
+             i18n.gettext("Agreed") if step.agreed else i18n.gettext("Returned"), step.note,
+             filed[step.case_id].reference if step.case_id in filed else ""] for step in steps]
     if table == "receipts":
         found = budget.receipts(ctx.db, area=chosen.area if chosen.area != monitoring.PROVINCE else "", limit=10000)
         return (N_("Month"), N_("Area"), N_("What"), N_("Amount (yuan)"), N_("Note")), [
@@ -560,11 +549,11 @@ routes = [
     Route("/staff/monitoring/anomalies", anomalies_page, methods=["GET"], name="staff_monitoring_anomalies"),
     Route("/staff/monitoring/budget", budget_page, methods=["GET"], name="staff_monitoring_budget"),
     Route("/staff/monitoring/budget/draft", budget_draft, methods=["POST"], name="staff_monitoring_budget_draft"),
-    Route("/staff/monitoring/budget/{budget_id:id}/step", budget_step, methods=["POST"],
-          name="staff_monitoring_budget_step"),
     Route("/staff/monitoring/budget/receipts", budget_receipt, methods=["POST"],
           name="staff_monitoring_budget_receipt"),
     Route("/staff/monitoring/anomalies/{flag_id:id}", anomaly_page, methods=["GET"], name="staff_monitoring_anomaly"),
+    Route("/staff/monitoring/anomalies/{flag_id:id}/case", anomaly_case, methods=["POST"],
+          name="staff_monitoring_anomaly_case"),
     Route("/staff/monitoring/anomalies/{flag_id:id}/explain", anomaly_explain, methods=["POST"],
           name="staff_monitoring_anomaly_explain"),
     Route("/staff/monitoring/csv/{table:str}", monitoring_csv, methods=["GET"], name="staff_monitoring_csv"),

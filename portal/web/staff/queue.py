@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from starlette.routing import Route
 
 from portal import i18n
-from portal.errors import N_
+from portal.errors import N_, ValidationFailed
 from portal.queue import attachments, cases, parties, queries, reasons, service, take
 from portal.queue.errors import ActionRefused, StaleCase
 from portal.queue.reasons import ReasonUse
@@ -106,7 +106,9 @@ def case_page(ctx: Ctx, case: Case, *, status: int = 200, errors: dict | None = 
     events = cases.events_of(ctx.db, case=case)
     staff_ids = {case.handler_id, case.reviewer_id, case.counter_staff_id}
     staff_ids |= {e.actor_id for e in events if e.actor_kind == "staff"}
-    applicant = accounts.applicant_record(ctx.db, kind=case.applicant_kind, applicant_id=case.applicant_id)
+    area = parties.area_of(case)  # a case staff opened for the province or a prefecture has no person or employer
+    applicant = None if area else accounts.applicant_record(ctx.db, kind=case.applicant_kind,
+                                                             applicant_id=case.applicant_id)
     assignees = []
     if Action.REASSIGN in allowed:
         assignees = [(str(s.id), f"{s.name} ({s.staff_number})") for s in queries.eligible_staff(ctx.db, case=case)]
@@ -116,7 +118,7 @@ def case_page(ctx: Ctx, case: Case, *, status: int = 200, errors: dict | None = 
         "staff/case.html", status=status, case=case, payload=details,
         payload_view=payload_display.view(case.kind, details),
         commitment=attachments.commitment_of(payload), attachments=attachments.listed(ctx.db, case=case),
-        credit=credit.history_for_case(ctx.db, case=case, on=ctx.today),
+        credit=None if area else credit.history_for_case(ctx.db, case=case, on=ctx.today), area=area,
         checks=cases.check_results_of(case), events=events, names=queries.staff_names(ctx.db, ids=staff_ids),
         applicant=applicant, decisions=decisions, buttons=[a for a in BUTTONS if a in allowed],
         can_reassign=Action.REASSIGN in allowed, assignees=assignees, reason_groups=reason_groups(ctx.locale),
@@ -149,6 +151,12 @@ def _refused_action(ctx: Ctx, reference: str, refused: ActionRefused | StaleCase
     return case_page(ctx, case, status=refused.status_code, problem=message)
 
 
+def _invalid_decision(ctx: Ctx, reference: str, invalid: ValidationFailed):
+    case = service.load_case(ctx.db, reference=reference, actor=ctx.actor)
+    return case_page(ctx, case, status=422, values=ctx.values(),
+                     errors={name: message.render(i18n.gettext) for name, message in invalid.errors.items()})
+
+
 def _version(ctx: Ctx) -> int | None:
     return whole_number(ctx.value("version"), low=0, high=MAX_ID)
 
@@ -177,6 +185,8 @@ def case_action(ctx: Ctx):
                            note=ctx.value("note"), recommendation=recommendation, assignee=assignee, now=ctx.now)
     except (StaleCase, ActionRefused) as refused:
         return ctx.refuse(_refused_action, ctx, reference, refused)
+    except ValidationFailed as invalid:  # the kind's effect refused the decision (a budget step, say): nothing kept
+        return ctx.refuse(_invalid_decision, ctx, reference, invalid)
     ctx.flash(_FLASH.get(State(case.state), _UPDATED), reference=case.reference)
     if case.state in (State.CHECKED, State.APPROVED, State.REJECTED, State.CLOSED) and not button:
         return ctx.redirect(ctx.request.url_for("staff_queue").path)
