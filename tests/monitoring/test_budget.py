@@ -3,12 +3,15 @@ fund's surplus and governments (provisional), and execution against it month by 
 
 from __future__ import annotations
 
-from datetime import date
+import itertools
+import json
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from portal.models import MonitoringMonth
+from portal.models import MonitoringMonth, Transfer
 from portal.policy import budget as projection
 from portal.services import budget
+from tests import factories
 from tests.monitoring.support import NOW, TODAY
 
 
@@ -104,3 +107,44 @@ def test_the_long_horizon_starts_from_the_record_s_cohorts_at_the_end_of_last_ye
     run = budget.long_horizon(db, today=TODAY)
     assert run.start_year == 2025 and [run.years[0].year, run.years[-1].year] == [2026, 2050]
     assert run.provisional
+
+
+def transfer(db, *, direction: str, state: str, region: str, updated_at, amounts: dict) -> Transfer:
+    serial = next(_transfers)
+    row = Transfer(reference=f"ZY20251201{serial:06d}", direction=direction,
+                   person_id=factories.person(db, region=region).id, other_province="310000", state=state,
+                   amounts_json=json.dumps(amounts), created_at=updated_at, updated_at=updated_at)
+    db.add(row)
+    db.flush()
+    return row
+
+
+_transfers = itertools.count(1)
+
+
+def test_the_funds_moved_by_transfers_are_summed_by_year_china_time_and_by_the_persons_prefecture(db):
+    both = {"received": {"personal_account": "1000.10", "pooled": "2000.05"}}
+    # Into Changchun, merged in 2025; one merged at 01:00 on 1 January 2026 China time (still 2025 in UTC) counts
+    # for 2026, which is not over; one still under query moved nothing yet.
+    transfer(db, direction="in", state="merged", region="220102", updated_at=datetime(2025, 6, 1, 2, tzinfo=UTC),
+             amounts=both)
+    transfer(db, direction="in", state="merged", region="220102", updated_at=datetime(2025, 12, 31, 17, tzinfo=UTC),
+             amounts=both)
+    transfer(db, direction="in", state="query", region="220102", updated_at=datetime(2025, 6, 1, 2, tzinfo=UTC),
+             amounts=both)
+    # Into Jilin for a person whose identity number was issued in Beijing: the province's, no prefecture's.
+    transfer(db, direction="in", state="merged", region="110101", updated_at=datetime(2025, 3, 1, 2, tzinfo=UTC),
+             amounts={"received": {"personal_account": "0.01", "pooled": "0.02"}, "expected": {"pooled": "9"}})
+    # Out of Siping, completed in 2024 and 2025.
+    for year in (2024, 2025):
+        transfer(db, direction="out", state="completed", region="220302",
+                 updated_at=datetime(year, 5, 1, 2, tzinfo=UTC),
+                 amounts={"sent": {"personal_account": "300.00", "pooled": "0.33"}, "total": "300.33"})
+    db.commit()
+
+    assert budget.transfers_by_year(db, area="220000", before=2026) == {
+        2024: (Decimal("0.00"), Decimal("300.33")), 2025: (Decimal("3000.18"), Decimal("300.33"))}
+    assert budget.transfers_by_year(db, area="220100", before=2026) == {2025: (Decimal("3000.15"), Decimal("0.00"))}
+    assert budget.transfers_by_year(db, area="220300", before=2025) == {2024: (Decimal("0.00"), Decimal("300.33"))}
+    assert budget.transfers_by_year(db, area="220200", before=2026) == {}
+    assert budget.transfers_by_year(db, area="220100", before=2027)[2026] == (Decimal("3000.15"), Decimal("0.00"))
