@@ -58,7 +58,15 @@ def section_credit(bench: Bench) -> list[tuple[str, str]]:
     return credit.run()
 
 
-OWN_DATABASES = {"records", "declarations", "record-page", "payroll", "credit"}
+def section_monitoring(bench: Bench) -> list[tuple[str, str]]:
+    """``portal monitoring refresh`` from empty and for one changed month, the monitoring page and the projection
+    to 2050, for a synthetic province of 1,000,000 persons on PostgreSQL (fewer on SQLite; issue 17)."""
+    from portal.devtools.bench import monitoring
+
+    return monitoring.run(persons=bench.options.monitoring_persons if bench.options else None)
+
+
+OWN_DATABASES = {"records", "declarations", "record-page", "payroll", "credit", "monitoring"}
 SECTIONS: dict[str, Callable[[Bench], list]] = {
     "queue": section_queue,
     "records": section_records,
@@ -66,6 +74,7 @@ SECTIONS: dict[str, Callable[[Bench], list]] = {
     "record-page": section_record_page,
     "payroll": section_payroll,
     "credit": section_credit,
+    "monitoring": section_monitoring,
 }
 
 
@@ -76,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--takes", type=int, default=250, help="take-next calls per handler")
     parser.add_argument("--rounds", type=int, default=30, help="page loads per workbench view")
     parser.add_argument("--persons", type=int, default=100_000, help="synthetic persons in the records section")
+    parser.add_argument("--monitoring-persons", type=int, default=None,
+                        help="synthetic persons in the monitoring section (default 1,000,000 on PostgreSQL, "
+                             "100,000 on SQLite)")
     options = parser.parse_args(argv)
     import logging
 
