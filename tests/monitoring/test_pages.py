@@ -413,3 +413,24 @@ def test_money_arriving_is_recorded_and_a_wrong_amount_is_refused_keeping_what_w
                                               .content.decode("utf-8-sig"))))
     assert spreadsheet == [["Month", "Area", "What", "Amount (yuan)", "Note"],
                            ["2026-03", "Changchun", "Remittance of collections", "1200.50", "三月归集"]]
+
+
+def test_the_long_horizon_says_in_plain_words_that_the_chances_of_dying_are_assumed_not_a_published_table(
+        client, db, frozen_clock):
+    from datetime import date
+
+    from portal.models import MonitoringMonth
+    from portal.policy.parameters import param
+
+    used = param("fund_projection").at(date(2027, 1, 1))
+    assert used.confidence == "unsourced" and "并非取自任何公开发布的生命表" in used.source
+    stored_years(db)
+    for row in db.exec(select(MonitoringMonth).where(MonitoringMonth.area == "220000")).all():
+        row.insured, row.contributors = 100, 100
+        db.add(row)
+    db.commit()
+    supervisor_signed_in(client, db)
+    page = client.get("/staff/monitoring/budget?lang=en")
+    assert 'id="table-long-run"' in page.text
+    assert ("How many people die each year at each age is our own rough estimate, not a published life table"
+            in page.text)
