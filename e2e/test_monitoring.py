@@ -114,3 +114,64 @@ def test_a_supervisor_reads_the_assessment_the_anomalies_and_the_budget(page, de
     expect(portal.flash()).to_contain_text(
         portal.t("The money is recorded as arrived in the provincial special account."))
     expect(portal.main.locator("#table-receipts tbody tr").first).to_contain_text("¥250,000.00")
+
+
+@pytest.mark.parametrize(("lang", "area"), [("zh_CN", "220600"), ("en", "220800")])
+def test_a_supervisor_opens_a_verification_case_from_an_anomaly_and_a_handlers_decision_settles_it(
+        page, open_page, demo, sessionmaker, lang, area):
+    from datetime import date
+
+    from portal import clock
+    from portal.db import transaction
+    from portal.models import MonitoringFlag
+
+    with transaction(sessionmaker) as session:  # a sharp fall of the collection rate, as the rule would flag it
+        flag = MonitoringFlag(rule="collection_rate_drop", area=area, month=date(2026, 10, 1), subject="",
+                              evidence='{"before": "0.9500", "rate": "0.6000"}', found_at=clock.now())
+        session.add(flag)
+        session.flush()
+        flag_id = flag.id
+    supervisor, handler = fresh_staff(sessionmaker, "supervisor"), fresh_staff(sessionmaker, "handler")
+    note = "两户企业漏报，已督促补缴"
+    portal = Portal(page, lang).knows(supervisor.name, handler.name, note)
+    portal.open(portal.with_lang("/login?account_type=staff"))
+    portal.sign_in("staff", username=supervisor.username, password=supervisor.password,
+                   otp=one_time_code(supervisor.totp_secret), open_form=False)
+
+    portal.open(f"/staff/monitoring/anomalies?area={area}")
+    portal.follow(portal.main.locator("#table-flags").get_by_role("link", name=portal.t("Collection rate falling sharply")))
+    expect(page).to_have_url(re.compile(rf"/staff/monitoring/anomalies/{flag_id}$"))
+    portal.submit(portal.main.locator("form[action$='/case']"))
+    case_link = portal.main.locator("#anomaly-case a")
+    reference = case_link.inner_text().strip()
+    expect(portal.flash()).to_contain_text(reference)
+    expect(portal.main.locator("#anomaly-case")).to_contain_text(portal.t("Waiting for a handler"))
+    expect(portal.main.locator("form[action$='/case']")).to_have_count(0)  # opened once
+    portal.follow(case_link)
+    expect(page).to_have_url(re.compile(rf"/staff/cases/{reference}$"))
+    expect(portal.heading).to_contain_text(portal.t("Verification of an anomaly"))
+    expect(portal.main.locator("#field-decision")).to_have_count(0)  # whoever opened it does not decide it
+
+    # A handler of the queue verifies it and confirms the anomaly.
+    staff_page = open_page()
+    staff = Portal(staff_page, lang).knows(supervisor.name, handler.name, note)
+    staff.open(staff.with_lang("/login?account_type=staff"))
+    staff.sign_in("staff", username=handler.username, password=handler.password,
+                  otp=one_time_code(handler.totp_secret), open_form=False)
+    staff.open(f"/staff/cases/{reference}")
+    expect(staff.main).to_contain_text(staff.t("Collection rate falling sharply"))
+    staff.follow(staff.main.locator("button[name=action][value=take]"))
+    decision = staff.main.locator(f"form[action='/staff/cases/{reference}/action']:has(#field-decision)")
+    expect(decision.locator("#field-decision-return_to_applicant")).to_have_count(0)  # nobody to return it to
+    decision.locator("#field-decision-approve").check()
+    decision.locator("#field-reason_code").select_option("conditions_met")
+    decision.locator("#field-note").fill(note)
+    staff.submit(decision)
+    expect(staff.flash()).to_contain_text(reference)
+
+    # The anomaly shows the decision and the case it was made in.
+    portal.open(f"/staff/monitoring/anomalies/{flag_id}")
+    expect(portal.main).to_contain_text(note)
+    expect(portal.main.locator("#anomaly-case")).to_contain_text(reference)
+    portal.open(f"/staff/monitoring/anomalies?area={area}&status=confirmed")
+    expect(portal.main.locator("#table-flags tbody tr")).to_have_count(1)
