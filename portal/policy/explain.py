@@ -76,6 +76,7 @@ class Explainer:
 
     steps: list[Step] = field(default_factory=list)
     used: list[Used] = field(default_factory=list)
+    _recorded: set = field(default_factory=set, repr=False)
 
     def use(self, name: str, on: date, *, region: str | None = None, field_name: str = "date") -> Any:
         """Looks a parameter up, records it, and returns its value."""
@@ -95,7 +96,10 @@ class Explainer:
         return used
 
     def record(self, used: Used) -> None:
-        if used not in self.used:
+        # One value of a parameter is the same Used whatever else it holds; a set keeps a long history linear.
+        key = (used.name, used.region, used.effective_from, used.carried_forward)
+        if key not in self._recorded:
+            self._recorded.add(key)
             self.used.append(used)
 
     def step(self, key: str, **params: Any) -> None:

@@ -55,7 +55,8 @@ def from_fen(fen: int) -> Decimal:
     """Integer fen → Decimal yuan with exactly two places."""
     if isinstance(fen, bool) or not isinstance(fen, int):
         raise TypeError(f"fen must be int, not {type(fen).__name__}")
-    return (Decimal(fen) / FEN_PER_YUAN).quantize(FEN)
+    # Moving the decimal point is exact and gives exactly two places; a record page converts thousands of these.
+    return Decimal(fen).scaleb(-2)
 
 
 def rate_fraction(rate: Decimal) -> tuple[int, int]:

@@ -530,7 +530,7 @@ def recompute_provisional(session: Session, *, now: datetime) -> list[Recomputed
                                  bank_code=award.bank_code, card_number=award.card_number, now=now,
                                  claim_id=award.claim_id, reference=award.case_reference)
         replacement.difference_fen = difference
-        replacement.paid_through = award.paid_through
+        replacement.paid_to_last_run = award.paid_to_last_run
         award.superseded_by = -1  # leave the partial unique index before the replacement enters it
         session.add(award)
         session.flush()

@@ -1,14 +1,15 @@
 """The monthly pension payroll (养老金发放) and the yearly adjustment (调待).
 
-``run`` pays, for the payroll month M, every current award's benefit months from its first payment month (or after
-the month it is paid through) up to M that are not paid yet, while the pensioner is certified (the last certification is less than the cycle old at
-the start of M) and alive (up to the month of death). One ``INSERT … SELECT … ON CONFLICT DO NOTHING`` does it;
-each (person, month) is paid at most once, so a second run pays nothing twice, and months skipped while
-certification was overdue are paid by the first run after it is restored (back pay). A recomputed award's
-difference goes with the same run: all of it when it is owed to the pensioner; when it is to be recovered, at most
-that month's pension is deducted, and the rest from the next months (what is left is the difference less the
-corrections already paid under the award, so a rerun deducts nothing twice). The run's totals by prefecture are written in one more statement; payment files
-are one CSV per bank.
+``run`` pays, for the payroll month M, every current award's benefit months from its first payment month up to M
+that are not paid yet, while the pensioner is certified (the last certification is less than the cycle old at the start
+of M) and alive (up to the month of death). Two ``INSERT … SELECT`` do it: one for
+the awards in step with the payroll (only the months since the last run), one for the few behind (every month of
+the back-pay window). Each (person, month) is paid at most once, so a second run pays nothing twice, and months
+skipped while certification was overdue are paid by the first run after it is restored (back pay). A recomputed
+award's difference goes with the same run: all of it when it is owed to the pensioner; when it is to be recovered,
+at most that month's pension is deducted, and the rest from the next months (what is left is the difference less
+the corrections already paid under the award, so a rerun deducts nothing twice). The run's totals by prefecture are
+written in one more statement; payment files are one CSV per bank.
 
 ``adjust`` writes the yearly adjustment for every award whose pensioner retired by the end of the year before:
 a fixed amount, an amount per full contribution year, a percentage of the pension and an age supplement, each a
@@ -20,11 +21,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, bindparam, text
+from sqlalchemy import Boolean, Date, bindparam, func, text
 from sqlmodel import Session, select
 
 from portal import audit
@@ -38,6 +40,9 @@ from portal.policy.parameters import param
 
 BACK_PAY_MONTHS = 60  # how far back a run looks for unpaid months (suspended or awarded late)
 
+# The columns of a payment, from an award ``a`` and a benefit month ``m.month``; ``{adjustment}`` is the sum of the
+# pensioner's yearly adjustments in force in that month. A recomputed award's difference ("owed") goes with the
+# run month's payment: all of it when it is owed to the pensioner, at most that month's pension when recovered.
 _PAY = """
 INSERT INTO pension_payment (person_id, award_id, month, run_month, pension_fen, adjustment_fen, correction_fen,
                              amount_fen, region, bank_code, recoverable, paid_at)
@@ -47,35 +52,62 @@ FROM (SELECT y.person_id, y.award_id, y.month, y.pension_fen, y.adjustment_fen, 
              CASE WHEN y.owed < -(y.pension_fen + y.adjustment_fen) THEN -(y.pension_fen + y.adjustment_fen)
                   ELSE y.owed END AS correction_fen
       FROM (SELECT a.person_id AS person_id, a.id AS award_id, m.month AS month, a.monthly_fen AS pension_fen,
-                   COALESCE((SELECT SUM(j.amount_fen) FROM pension_adjustment j
-                             WHERE j.person_id = a.person_id AND j.effective_month <= m.month), 0) AS adjustment_fen,
+                   {adjustment} AS adjustment_fen,
                    CASE WHEN m.month = :run AND a.difference_fen <> 0
                         THEN a.difference_fen - COALESCE((SELECT SUM(q.correction_fen) FROM pension_payment q
-                                                          WHERE q.award_id = a.id), 0)
+                                                          WHERE q.person_id = a.person_id AND q.award_id = a.id), 0)
                         ELSE 0 END AS owed,
                    a.region AS region, a.bank_code AS bank_code
             FROM pension_award a
             JOIN ({months}) m ON m.month >= a.first_payment_month
-                             AND (a.paid_through IS NULL OR m.month > a.paid_through)
                              AND (a.stopped_after IS NULL OR m.month <= a.stopped_after)
-            WHERE a.superseded_by IS NULL
+            {joins}
+            WHERE a.superseded_by IS NULL AND {which}
               AND EXISTS (SELECT 1 FROM life_certification c
                           WHERE c.person_id = a.person_id AND c.certified_on >= :cutoff)
-              AND NOT EXISTS (SELECT 1 FROM pension_payment p WHERE p.person_id = a.person_id AND p.month = m.month)
            ) y) x
 WHERE true
-ON CONFLICT (person_id, month) DO NOTHING
+{conflict}
 """
-_PAID_THROUGH = """
-UPDATE pension_award SET paid_through = :run
-WHERE superseded_by IS NULL AND (paid_through IS NULL OR paid_through < :run)
-  AND EXISTS (SELECT 1 FROM pension_payment p WHERE p.person_id = pension_award.person_id AND p.month = :run)
+# The pensioners paid every month up to the last run: only the months since (usually one), which no run can have
+# paid (a run pays months up to its own), so a plain insert: should one be there after all, the unique (person,
+# month) key fails the whole run rather than pay it twice. Their adjustments are summed in one pass.
+_IN_STEP = {
+    "conflict": "",
+    "which": "a.paid_to_last_run",
+    "adjustment": "COALESCE(j.amount_fen, 0)",
+    "joins": """LEFT JOIN (SELECT k.person_id, n.month, SUM(k.amount_fen) AS amount_fen
+                       FROM pension_adjustment k JOIN ({months}) n ON k.effective_month <= n.month
+                       GROUP BY k.person_id, n.month) j ON j.person_id = a.person_id AND j.month = m.month""",
+}
+# The few others (awarded late, suspended while certification was overdue, or before any run): every unpaid month
+# of the back-pay window.
+_BEHIND = {
+    "conflict": "ON CONFLICT (person_id, month) DO NOTHING",
+    "which": "{behind} AND NOT EXISTS (SELECT 1 FROM pension_payment p WHERE p.person_id = a.person_id "
+             "AND p.month = m.month)",
+    "adjustment": """COALESCE((SELECT SUM(j.amount_fen) FROM pension_adjustment j
+                             WHERE j.person_id = a.person_id AND j.effective_month <= m.month), 0)""",
+    "joins": "",
+}
+_CERTIFIED = """EXISTS (SELECT 1 FROM life_certification c
+                        WHERE c.person_id = pension_award.person_id AND c.certified_on >= :cutoff)"""
+# After the run, only the awards whose standing changed are written: the ones behind that this run paid up (their
+# pensioner is certified), and the ones in step that it could not pay (certification overdue).
+_CAUGHT_UP = f"""
+UPDATE pension_award SET paid_to_last_run = :yes
+WHERE superseded_by IS NULL AND NOT paid_to_last_run AND first_payment_month <= :run AND {_CERTIFIED}
+"""
+_FELL_BEHIND = f"""
+UPDATE pension_award SET paid_to_last_run = :no
+WHERE superseded_by IS NULL AND paid_to_last_run AND first_payment_month <= :run
+  AND (stopped_after IS NULL OR stopped_after > :last) AND NOT {_CERTIFIED}
 """
 _SETTLED = """
 UPDATE pension_award SET difference_run_month = :run
 WHERE superseded_by IS NULL AND difference_fen <> 0 AND difference_run_month IS NULL
   AND difference_fen = (SELECT COALESCE(SUM(p.correction_fen), 0) FROM pension_payment p
-                        WHERE p.award_id = pension_award.id)
+                        WHERE p.person_id = pension_award.person_id AND p.award_id = pension_award.id)
 """
 _TOTALS = """
 INSERT INTO payroll_total (run_month, region, payments, amount_fen, back_pay_fen, updated_at)
@@ -87,6 +119,7 @@ ON CONFLICT (run_month, region) DO UPDATE SET
     updated_at = excluded.updated_at
 WHERE payroll_total.payments <> excluded.payments OR payroll_total.amount_fen <> excluded.amount_fen
 """
+_TYPES = {"run": Date(), "last": Date(), "cutoff": Date(), "now": UTCDateTime(), "no": Boolean(), "yes": Boolean()}
 
 
 @dataclass(frozen=True)
@@ -97,10 +130,16 @@ class Run:
     totals: dict[str, tuple[int, Decimal]]  # the whole run month by prefecture: (payments, amount)
 
 
-def _months_sql(months: list[date]) -> tuple[str, dict, list]:
-    names = [f"m{i}" for i in range(len(months))]
+def _months_sql(months: list[date], prefix: str) -> tuple[str, dict]:
+    names = [f"{prefix}{i}" for i in range(len(months))]
     union = " UNION ALL ".join(f"SELECT :{name} AS month" for name in names)
-    return union, dict(zip(names, months, strict=True)), [bindparam(name, type_=Date()) for name in names]
+    return union, dict(zip(names, months, strict=True))
+
+
+def _execute(session: Session, sql: str, values: dict):
+    used = {name: value for name, value in values.items() if re.search(rf":{name}\b", sql)}
+    types = [bindparam(name, type_=_TYPES.get(name, Date())) for name in used]
+    return session.execute(text(sql).bindparams(*types), used)
 
 
 def cutoff(month: date) -> date:
@@ -108,28 +147,51 @@ def cutoff(month: date) -> date:
     return add_months(month, -int(param("certification_cycle_months").at(month).value))
 
 
-def run(session: Session, *, month: date, now: datetime, actor: Actor = SYSTEM) -> Run:
-    month = month_of(month)
-    months = [add_months(month, -back) for back in range(BACK_PAY_MONTHS, -1, -1)]
-    union, month_values, month_types = _months_sql(months)
-    statement = text(_PAY.format(months=union)).bindparams(
-        *month_types, bindparam("run", type_=Date()), bindparam("cutoff", type_=Date()),
-        bindparam("now", type_=UTCDateTime()), bindparam("no", type_=Boolean()))
-    result = session.execute(statement, month_values | {"run": month, "cutoff": cutoff(month), "now": now,
-                                                        "no": False})
-    paid = max(result.rowcount or 0, 0)
-    crash_point("payroll.paid")  # the payments written, the awards and the totals not yet
-    session.execute(text(_SETTLED).bindparams(bindparam("run", type_=Date())), {"run": month})
-    session.execute(text(_PAID_THROUGH).bindparams(bindparam("run", type_=Date())), {"run": month})
-    session.execute(text(_TOTALS).bindparams(bindparam("run", type_=Date()), bindparam("now", type_=UTCDateTime())),
-                    {"run": month, "now": now})
-    crash_point("payroll.totals")
-    amount = from_fen(int(session.execute(text(
-        "SELECT COALESCE(SUM(amount_fen), 0) FROM pension_payment WHERE run_month = :run AND paid_at = :now")
-        .bindparams(bindparam("run", type_=Date()), bindparam("now", type_=UTCDateTime())),
-        {"run": month, "now": now}).scalar_one())) if paid else Decimal("0.00")
-    totals = {row.region: (row.payments, from_fen(row.amount_fen)) for row in session.exec(
+def last_run_month(session: Session) -> date | None:
+    return session.exec(select(func.max(PayrollTotal.run_month))).one()
+
+
+def _pay(session: Session, *, parts: dict, months: list[date], values: dict, behind: str = "") -> int:
+    union, month_values = _months_sql(months, "m")
+    sql = _PAY.format(months=union, adjustment=parts["adjustment"], conflict=parts["conflict"],
+                      joins=parts["joins"].format(months=union), which=parts["which"].format(behind=behind))
+    return max(_execute(session, sql, values | month_values).rowcount or 0, 0)
+
+
+def _totals(session: Session, month: date) -> dict[str, tuple[int, Decimal]]:
+    return {row.region: (row.payments, from_fen(row.amount_fen)) for row in session.exec(
         select(PayrollTotal).where(PayrollTotal.run_month == month).order_by(PayrollTotal.region))}
+
+
+def run(session: Session, *, month: date, now: datetime, actor: Actor = SYSTEM) -> Run:
+    """Pays the month. Each award is in step (paid every month up to the last run: the run pays the months since) or
+    behind (the run looks at every month of the back-pay window); only awards whose standing changes are rewritten,
+    so a month costs the database one new row per pensioner and not one updated award each."""
+    month = month_of(month)
+    if session.get_bind().dialect.name == "postgresql":
+        # Compiling the plan to machine code costs more than it saves on a statement run once a month.
+        session.execute(text("SET LOCAL jit = off"))
+    last = last_run_month(session)
+    before = sum((total for _, total in _totals(session, month).values()), Decimal("0.00"))
+    values = {"run": month, "last": last, "cutoff": cutoff(month), "now": now, "no": False, "yes": True}
+    window = [add_months(month, -back) for back in range(BACK_PAY_MONTHS, -1, -1)]
+    paid = 0
+    if last is not None and last < month:
+        paid += _pay(session, parts=_IN_STEP, months=[m for m in window if m > last], values=values)
+    # Before any run every award is looked at in full; a month earlier than the last run is back pay only.
+    paid += _pay(session, parts=_BEHIND, months=window, values=values,
+                 behind="true" if last is None else "NOT a.paid_to_last_run")
+    crash_point("payroll.paid")  # the payments written, the awards and the totals not yet
+    _execute(session, _SETTLED, values)
+    if last is None or last <= month:
+        _execute(session, _CAUGHT_UP, values)
+    if last is not None and last < month:
+        _execute(session, _FELL_BEHIND, values)
+    _execute(session, _TOTALS, values)
+    crash_point("payroll.totals")
+    totals = _totals(session, month)
+    # Payments are never removed, so what this run paid is what the month's totals grew by.
+    amount = sum((total for _, total in totals.values()), Decimal("0.00")) - before
     session.flush()
     if paid:
         audit.record(session=session, actor=actor, action="payroll.run", now=now, object_type="payroll",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import union_all
 from sqlmodel import Session, select
 
 from portal.auth.principal import Actor
@@ -142,6 +143,8 @@ def _state(row: ContributionMonth) -> str:
 
 
 def _pick(rows: list[ContributionMonth]) -> ContributionMonth:
+    if len(rows) == 1:
+        return rows[0]
     return min(rows, key=lambda row: (STATUS_ORDER.index(row.status) if row.status in STATUS_ORDER else 9,
                                       SOURCE_ORDER.index(row.source) if row.source in SOURCE_ORDER else 9))
 
@@ -162,11 +165,10 @@ def build_record(session: Session, *, person: Person, today: date) -> PersonReco
     # Plain rows, not ORM objects: a 30-year record has 360 of them, and building entities was half the page's time.
     rows = session.exec(select(*_MONTH_COLUMNS).where(ContributionMonth.person_id == person.id)
                         .order_by(ContributionMonth.month)).all()
-    spans = [(start, end) for start, end in session.exec(
-        select(EmploymentSpell.start_month, EmploymentSpell.end_month).where(EmploymentSpell.person_id == person.id))]
-    spans += [(start, end) for start, end in session.exec(
+    spans = [(start, end) for start, end in session.execute(union_all(
+        select(EmploymentSpell.start_month, EmploymentSpell.end_month).where(EmploymentSpell.person_id == person.id),
         select(FlexibleEnrolment.start_month, FlexibleEnrolment.end_month)
-        .where(FlexibleEnrolment.person_id == person.id))]
+        .where(FlexibleEnrolment.person_id == person.id)))]
     by_month: dict[date, list[ContributionMonth]] = {}
     for row in rows:
         by_month.setdefault(row.month, []).append(row)
@@ -202,9 +204,11 @@ def build_record(session: Session, *, person: Person, today: date) -> PersonReco
         else:
             gaps.append(Gap(cell.month, cell.month, 1, reason))
 
+    by_year: dict[int, dict[int, MonthCell]] = {}
+    for cell in cells:
+        by_year.setdefault(cell.month.year, {})[cell.month.month] = cell
     years: list[YearRow] = []
-    for year in sorted({cell.month.year for cell in cells}):
-        in_year = {cell.month.month: cell for cell in cells if cell.month.year == year}
+    for year, in_year in sorted(by_year.items()):
         bases = [cell.base for cell in in_year.values() if cell.counted and cell.base]
         average = (sum(bases, Decimal(0)) / len(bases)).quantize(Decimal("0.01")) if bases else None
         years.append(YearRow(year, tuple(in_year.get(number) for number in range(1, 13)), average))

@@ -21,7 +21,7 @@ def payroll_outcome(connection) -> dict:
         "payments": _rows(connection, """
             SELECT person_id, award_id, month, run_month, pension_fen, adjustment_fen, correction_fen, amount_fen,
                    region, bank_code, recoverable FROM pension_payment"""),
-        "awards": _rows(connection, "SELECT person_id, paid_through, difference_run_month FROM pension_award"),
+        "awards": _rows(connection, "SELECT person_id, paid_to_last_run, difference_run_month FROM pension_award"),
         "totals": _rows(connection, "SELECT run_month, region, payments, amount_fen, back_pay_fen FROM payroll_total"),
         "audit": [row for row in _audit(connection) if row[0] == "payroll.run"],
     }

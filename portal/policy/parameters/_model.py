@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -90,6 +90,9 @@ class Parameter:
     annual: bool
     default_region: str | None
     series: Mapping[str | None, tuple[Value, ...]]
+    # The answers of ``at`` already given: the series never change once loaded, and a 40-year record asks for the
+    # same few dozen values hundreds of times.
+    _answers: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def regions(self) -> tuple[str, ...]:
@@ -108,6 +111,18 @@ class Parameter:
     def at(self, on: date, region: str | None = None) -> Used:
         """The value in force on ``on`` (for ``region``, falling back to the default region)."""
         key = self._series_key(region)
+        answer = self._answers.get((key, on))
+        if answer is None:
+            try:
+                answer = self._at(key, on)
+            except ParameterNotDefined as error:
+                answer = error
+            self._answers[(key, on)] = answer
+        if isinstance(answer, ParameterNotDefined):
+            raise ParameterNotDefined(*answer.args)
+        return answer
+
+    def _at(self, key: str | None, on: date) -> Used:
         current: Value | None = None
         for value in self.series[key]:
             if value.effective_from <= on:
