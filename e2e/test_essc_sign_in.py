@@ -40,6 +40,43 @@ def test_a_person_signs_in_by_redirect_to_the_card_provider_and_back(open_page, 
     expect(page).to_have_url(re.compile(r"/me$"))
     expect(portal.account_nav).to_contain_text("王建国")
 
+    # Signing out goes by the provider, which ends its own session too, and comes back to the portal signed out.
+    portal.sign_out()
+    expect(page).to_have_url(f"{card_portal}/")
+    expect(portal.flash()).to_have_text(portal.t("You have signed out."))
+    expect(portal.account_nav.get_by_role("link", name=portal.t("Sign in"), exact=True)).to_be_visible()
+    expect(portal.account_nav).not_to_contain_text("王建国")
+    portal.open(f"{card_portal}/me")
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Fme"))
+    # The provider no longer knows who signed in at it in this browser.
+    portal.follow(portal.main.get_by_role("link", name=portal.t("Sign in with the electronic social security card")))
+    expect(page).to_have_url(re.compile(r"/dev/essc/authorize\?"))
+    expect(page.locator("#signed-in-as")).to_have_count(0)
+
+
+def test_signing_in_and_out_at_a_provider_on_another_origin(open_page, settings, demo, tmp_path_factory):
+    """A real provider has its own origin: the portal's content security policy lets its forms (signing out, a
+    step-up) lead on there, and the provider's lets its sign-in form lead back."""
+    with served(settings, key_path=tmp_path_factory.mktemp("essc-origin") / "key.json",
+                provider_host="localhost") as (base, _app):
+        page = open_page()
+        portal = Portal(page)
+        portal.open(f"{base}/login")
+        portal.follow(portal.main.get_by_role("link",
+                                              name=portal.t("Sign in with the electronic social security card")))
+        expect(page).to_have_url(re.compile(r"^http://localhost:\d+/dev/essc/authorize\?"))
+        confirm_at_provider(portal, WANG)
+        expect(page).to_have_url(f"{base}/me")
+        portal.sign_out()
+        expect(page).to_have_url(f"{base}/")
+        expect(portal.flash()).to_have_text(portal.t("You have signed out."))
+        expect(portal.account_nav.get_by_role("link", name=portal.t("Sign in"), exact=True)).to_be_visible()
+        portal.open(f"{base}/login")  # and signed out at the provider: it asks who this is again
+        portal.follow(portal.main.get_by_role("link",
+                                              name=portal.t("Sign in with the electronic social security card")))
+        expect(page.locator("input[name=cardholder]").first).to_be_visible()
+        expect(page.locator("#signed-in-as")).to_have_count(0)
+
 
 def test_a_person_signs_in_by_scanning_the_qr_code_with_a_second_device(open_page, card_portal):
     desktop = open_page()

@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from portal import assembly, faults, i18n, notify
 from portal.audit import Sealer
+from portal.auth import essc as essc_protocol
 from portal.db import make_engine, make_sessionmaker
 from portal.errors import N_, Msg
 from portal.settings import Settings, from_environment
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.sealer = Sealer(app.state.sessionmaker, interval_ms=settings.audit_seal_ms)
     app.add_middleware(BodyLimitMiddleware)  # inside the language middleware: its 413 page is translated
     app.add_middleware(LocaleMiddleware, secure_cookies=settings.secure_cookies)
-    app.add_middleware(SecurityHeadersMiddleware, production=settings.production)
+    app.add_middleware(SecurityHeadersMiddleware, production=settings.production,
+                       form_targets=essc_protocol.form_targets(settings))
     app.add_middleware(RequestLogMiddleware)  # outermost: times and names everything, errors included
     return app

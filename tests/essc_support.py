@@ -51,17 +51,22 @@ def _serving(app, sock):
 
 
 @contextmanager
-def served(settings, *, key_path, extra_routes=(), essc=None, **provider_options):
+def served(settings, *, key_path, extra_routes=(), essc=None, provider_host=None, **provider_options):
     """The portal (stand-in mounted under /dev/essc) on a free loopback port; yields (base URL, app).
 
-    ``essc`` replaces the card settings (issuer, client, scopes, claim names) to sign in at another provider."""
+    ``essc`` replaces the card settings (issuer, client, scopes, claim names) to sign in at another provider;
+    ``provider_host`` ("localhost") puts the stand-in on another origin than the portal (127.0.0.1), as a real
+    provider is."""
     from portal.app import create_app
 
     sock, base = _loopback_socket()
-    card = {"essc_issuer": f"{base}/dev/essc", "essc_client_id": "portal-test",
+    issuer = f"{base.replace('127.0.0.1', provider_host) if provider_host else base}/dev/essc"
+    card = {"essc_issuer": issuer, "essc_client_id": "portal-test",
             "essc_client_secret": "test-client-secret", **(essc or {})}
     live = replace(settings, base_url=base, essc_stand_in_key=str(key_path), **card)
     app = create_app(live)
+    if provider_host:
+        provider_options["issuer"] = issuer
     if provider_options:
         from portal.devtools import essc_provider
 

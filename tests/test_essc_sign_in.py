@@ -1079,3 +1079,25 @@ def test_an_end_session_endpoint_over_plain_http_off_loopback_is_not_used(db, se
     with _at(settings, db, key_path, provider) as visitor:
         _sign_in_elsewhere(visitor)
         assert _sign_out(visitor).headers["location"] == "/"
+
+
+def test_an_end_session_endpoint_off_the_issuers_origin_is_not_used(db, settings, key_path):
+    """The browser would stop the sign-out form's redirect there (form-action allows the issuer's origin only)."""
+    wang(db)
+    provider = MinimalProvider(claims_in_id_token=True)
+    with _at(settings, db, key_path, provider) as visitor:
+        provider.discovery_extra = {"end_session_endpoint": "https://logout.example.cn/end"}
+        _sign_in_elsewhere(visitor)
+        assert _sign_out(visitor).headers["location"] == "/"
+
+
+def test_the_pages_allow_forms_to_lead_on_to_the_provider_and_nowhere_else(db, settings, key_path):
+    provider = MinimalProvider()
+    with _at(settings, db, key_path, provider) as visitor:
+        policy = visitor.get("/login").headers["content-security-policy"]
+    origin = provider.issuer.removesuffix("/oidc")
+    assert f"form-action 'self' {origin};" in policy
+
+
+def test_without_card_sign_in_forms_lead_nowhere_but_the_portal(client):
+    assert "form-action 'self';" in client.get("/login").headers["content-security-policy"]

@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import httpx2
 from authlib.common.security import generate_token
@@ -87,6 +88,17 @@ def redirect_uri(settings: Settings) -> str:
     return settings.base_url.rstrip("/") + CALLBACK_PATH
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def form_targets(settings: Settings) -> tuple[str, ...]:
+    """Where a form of the portal may lead on to: the provider, for signing out there (and a step-up sent from a
+    form). The content security policy allows this origin in form-action, as browsers apply it to redirects."""
+    return (_origin(settings.essc_issuer),) if enabled(settings) else ()
+
+
 def post_logout_redirect_uri(settings: Settings) -> str:
     return settings.base_url.rstrip("/") + SIGNED_OUT_PATH
 
@@ -145,6 +157,9 @@ def end_session_url(settings: Settings, *, id_token: str, state: str) -> str | N
         return None
     if not isinstance(endpoint, str) or essc_issuer_problem(endpoint, production=settings.production):
         raise Unavailable("the discovery document's end_session_endpoint is not secure")
+    if _origin(endpoint) not in form_targets(settings):
+        # The sign-out form's redirect there would be stopped by the browser (form-action): sign out here only.
+        raise Unavailable(f"the end_session_endpoint is not on the issuer's origin: {endpoint}")
     return add_params_to_uri(endpoint, [
         ("id_token_hint", id_token), ("post_logout_redirect_uri", post_logout_redirect_uri(settings)),
         ("state", state), ("client_id", settings.essc_client_id)])

@@ -44,6 +44,7 @@ from starlette.routing import Route
 
 from portal import clock, i18n
 from portal.settings import VAR_DIR, Settings
+from portal.web.middleware import csp
 from portal.web.templating import render
 
 FACE_ACR = "urn:essc:acr:face"
@@ -386,9 +387,15 @@ class Provider:
             "lang_url": f"?{urlencode({**dict(request.query_params), 'lang': 'en'})}",
             "signed_in_as": None if problem else self.signed_in(request),
         })
-        response = HTMLResponse(html, status_code=status)
+        response = HTMLResponse(html, status_code=status, headers=self._policy())
         response.set_cookie(COOKIE, token, path=self._cookie_path, httponly=True, samesite="lax")
         return response
+
+    def _policy(self) -> dict:
+        """Its own content security policy, as a provider on its own origin has: its sign-in form leads on (by
+        redirect) to the client's callback, which form-action must allow."""
+        parts = urlsplit(self.client.redirect_uri)
+        return {"Content-Security-Policy": csp((f"{parts.scheme}://{parts.netloc}",))}
 
     # --- RP-initiated logout ------------------------------------------------------------------------------------
 
@@ -436,7 +443,7 @@ class Provider:
 
     def _signed_out_page(self, *, status: int = 200, problem: bool = False) -> Response:
         html = render("devtools/essc_signed_out.html", {"locale": i18n.current_locale(), "problem": problem})
-        return HTMLResponse(html, status_code=status)
+        return HTMLResponse(html, status_code=status, headers=self._policy())
 
     async def token(self, request: Request) -> Response:
         form = dict(await request.form())

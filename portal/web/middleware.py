@@ -15,6 +15,14 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
+
+
+def csp(form_targets: tuple[str, ...] = ()) -> str:
+    """The policy, with the origins a form may lead to besides the portal's own: browsers apply form-action to
+    the redirects after a form is sent too, so signing out (a form) on to the card provider needs its origin."""
+    if not form_targets:
+        return CSP
+    return CSP.replace("form-action 'self'", " ".join(("form-action 'self'", *form_targets)))
 ONE_YEAR = 365 * 24 * 3600
 
 
@@ -51,9 +59,10 @@ class LocaleMiddleware:
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app, *, production: bool):
+    def __init__(self, app, *, production: bool, form_targets: tuple[str, ...] = ()):
         self.app = app
         self.production = production
+        self.csp = csp(form_targets)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -66,7 +75,7 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", CSP)
+                headers.setdefault("Content-Security-Policy", self.csp)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
