@@ -97,12 +97,12 @@ _CERTIFIED = """EXISTS (SELECT 1 FROM life_certification c
 _CAUGHT_UP = f"""
 UPDATE pension_award SET paid_to_last_run = :yes
 WHERE superseded_by IS NULL AND NOT paid_to_last_run AND first_payment_month <= :run AND {_CERTIFIED}
-"""
+"""  # noqa: S608 (constants)
 _FELL_BEHIND = f"""
 UPDATE pension_award SET paid_to_last_run = :no
 WHERE superseded_by IS NULL AND paid_to_last_run AND first_payment_month <= :run
   AND (stopped_after IS NULL OR stopped_after > :last) AND NOT {_CERTIFIED}
-"""
+"""  # noqa: S608 (constants)
 _SETTLED = """
 UPDATE pension_award SET difference_run_month = :run
 WHERE superseded_by IS NULL AND difference_fen <> 0 AND difference_run_month IS NULL
