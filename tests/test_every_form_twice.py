@@ -15,11 +15,20 @@ import threading
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import func, select
 
 from portal import clock
 from portal.identifiers import make_credit_code, make_resident_id
-from portal.models import Case, ContributionMonth, IdempotencyKey, LifeCertification, PaymentOrder, Person
+from portal.models import (
+    Case,
+    ContributionMonth,
+    IdempotencyKey,
+    LifeCertification,
+    PaymentOrder,
+    Person,
+    WebSession,
+)
 from portal.queue import service as queue
 from portal.services import applications, billing, declarations, flexible, idempotency, person_requests
 from portal.services.declarations import TEMPLATE_HEADER
@@ -29,7 +38,7 @@ from tests.helpers import Cast, another_browser, app_routes, fill_path, snapshot
 from tests.queue.helpers import person_actor, staff_actor
 from tests.records.support import NOW, TODAY, employer_actor, spell
 from tests.records.support import flexible as flexible_enrolment
-from tests.trust_support import COMMIT, COMMIT_FIELDS, notice_version, offer
+from tests.trust_support import COMMIT, COMMIT_FIELDS, face, notice_version, offer, person_commit_fields
 
 OCTOBER, NOVEMBER = date(2026, 10, 1), date(2026, 11, 1)
 # Forms whose repeat is harmless and must run again (portal.web.endpoint, ``repeatable``); nothing else may be.
@@ -59,7 +68,17 @@ class World:
         db.commit()  # on SQLite even a read holds the write lock until the transaction ends
 
     def browser(self, kind: str):
+        """``person_face``: the person in a session that passed the card's face check (to sign a commitment)."""
         self.db.commit()
+        if kind == "person_face" and kind not in self._browsers:
+            account = self._account()
+            before = set(self.db.exec(select(WebSession.id).where(WebSession.account_id == account.id)).all())
+            self.db.commit()
+            self._browsers[kind] = self.cast.browser(self.app, "person")
+            self.db.exec(update(WebSession).where(WebSession.account_kind == "person",
+                                                  WebSession.account_id == account.id,
+                                                  WebSession.id.not_in(before)).values(assurance="face"))
+            self.db.commit()
         if kind not in self._browsers:
             self._browsers[kind] = self.cast.browser(self.app, kind)
         return self._browsers[kind]
@@ -73,7 +92,7 @@ class World:
 
     def person_case(self, months: str, *, returned: bool = False) -> Case:
         """A correction request of the cast's person, open; returned to them when asked."""
-        filing = person_requests.online(self.db, actor=person_actor(self._account()))
+        filing = person_requests.online(self.db, actor=face(person_actor(self._account())))
         case = person_requests.submit_correction(self.db, filing=filing, what="missing", months=months,
                                                  details="缺少月份", offer=offer("employment_history"), token=f"c-{months}",
                                                  now=NOW, today=TODAY)
@@ -137,10 +156,9 @@ def person_withdraw(w: World):
 
 
 def correction(w: World):
-    return "person", "/me/records/correction", {"what": "missing", "months": "2019-03", "details": "缺少月份",
-                                                "mode": "commit", "password": factories.PASSWORD,
-                                                "notice_version": notice_version("employment_history"),
-                                                "token": "walk-correction"}, None
+    return "person_face", "/me/records/correction", {"what": "missing", "months": "2019-03", "details": "缺少月份",
+                                                     **person_commit_fields("employment_history"),
+                                                     "token": "walk-correction"}, None
 
 
 def retirement_draft(w: World):
@@ -152,9 +170,9 @@ def retirement_draft(w: World):
 
 def death_report(w: World):
     died = factories.person(w.db, name="王老伯", birth=date(1950, 2, 3))
-    return "person", "/me/claims/survivor/death", {"id_number": died.id_number, "date_of_death": "2026-10-02",
-                                                   "relationship": "parent", "evidence": "commitment",
-                                                   "commitment": "yes"}, None
+    return "person_face", "/me/claims/survivor/death", {"id_number": died.id_number, "date_of_death": "2026-10-02",
+                                                        "relationship": "parent",
+                                                        **person_commit_fields("death_report", prefix="death_")}, None
 
 
 def family_certification(w: World):
@@ -162,9 +180,10 @@ def family_certification(w: World):
 
     pensioner, actor = retiree(w.db, name="王老伯")
     awarded(w.db, actor, today=date(2026, 6, 15))
-    return "person", "/me/certification/family", {"id_number": pensioner.id_number, "relationship": "parent",
-                                                  "seen_on": "2026-11-27", "commitment": "yes",
-                                                  "token": "walk-family"}, None
+    return "person_face", "/me/certification/family", {"id_number": pensioner.id_number, "relationship": "parent",
+                                                       "seen_on": "2026-11-27",
+                                                       **person_commit_fields("family_certification"),
+                                                       "token": "walk-family"}, None
 
 
 def linked_certification(w: World):
@@ -178,7 +197,8 @@ def linked_certification(w: World):
                       case_reference="JL20260101000001", linked_at=NOW)
     w.db.add(link)
     w.db.flush()
-    return "person", f"/me/certification/family/{link.id}", {"seen_on": "2026-11-27", "commitment": "yes"}, None
+    return "person_face", f"/me/certification/family/{link.id}", {
+        "seen_on": "2026-11-27", "notice_version": notice_version("family_certification")}, None
 
 
 def counter_certification(w: World):
@@ -203,8 +223,8 @@ def counter_death_withdrawn(w: World):
 
     alive, actor = retiree(w.db, name="王老伯")
     awarded(w.db, actor, today=date(2026, 6, 15))
-    survivors.report_death(w.db, reporter=None, id_number=alive.id_number, date_of_death="2026-10-02", evidence="",
-                           relationship="", commitment=False, actor=w.staff(), now=NOW, today=TODAY,
+    survivors.report_death(w.db, reporter=None, id_number=alive.id_number, date_of_death="2026-10-02",
+                           relationship="", actor=w.staff(), now=NOW, today=TODAY,
                            staff_id=w.cast.staff.id)
     return "staff", "/staff/counter/benefits/death/withdraw", {"alive_id_number": alive.id_number,
                                                                "alive_reason": "本人持身份证到窗口"}, None
@@ -225,8 +245,8 @@ def counter_survivor(w: World):
 
     died, actor = retiree(w.db, name="王老伯")
     awarded(w.db, actor, today=date(2026, 6, 15))
-    survivors.report_death(w.db, reporter=None, id_number=died.id_number, date_of_death="2026-10-02", evidence="",
-                           relationship="", commitment=False, actor=w.staff(), now=NOW, today=TODAY,
+    survivors.report_death(w.db, reporter=None, id_number=died.id_number, date_of_death="2026-10-02",
+                           relationship="", actor=w.staff(), now=NOW, today=TODAY,
                            staff_id=w.cast.staff.id)
     return "staff", "/staff/counter/benefits/survivor", {
         "claimant_id_number": w.person.id_number, "deceased_id_number": died.id_number,
@@ -241,11 +261,10 @@ def transfer_apply(w: World):
 
 def exception(w: World):
     spell(w.db, person=w.person, employer=w.cast.employer, start=date(2024, 1, 1))
-    return "person", "/me/flexible/exception", {"start_month": "2026-11", "base_percent": "100",
-                                                "details": "已离职，单位未减员", "mode": "commit",
-                                                "password": factories.PASSWORD,
-                                                "notice_version": notice_version("flexible_no_employer"),
-                                                "token": "walk-exception"}, None
+    return "person_face", "/me/flexible/exception", {"start_month": "2026-11", "base_percent": "100",
+                                                     "details": "已离职，单位未减员",
+                                                     **person_commit_fields("flexible_no_employer"),
+                                                     "token": "walk-exception"}, None
 
 
 def enrol(w: World):
@@ -705,9 +724,9 @@ def test_a_form_shown_again_with_errors_can_be_corrected_and_sent(app, db, froze
     world = World(app, db)
     try:
         scenario = correction if kind == "person" else deferral
-        _kind, path, fields, _files = scenario(world)
+        browser_kind, path, fields, _files = scenario(world)
         db.commit()
-        browser = world.browser(kind)
+        browser = world.browser(browser_kind)
         data = {**fields, "csrf_token": csrf_token(browser.get("/accessibility").text),
                 idempotency.FIELD: idempotency.new_key()}
         assert browser.post(path, data={**data, "commitment": "", "mode": ""}).status_code == 422

@@ -21,7 +21,7 @@ from portal.devtools import demo
 from portal.models import EmployerOperator, Person, StaffMember, WebSession
 from portal.policy.dates import add_months, fmt_month, month_of
 from tests.helpers import another_browser, current_code, sign_in
-from tests.trust_support import COMMIT, offer
+from tests.trust_support import COMMIT, face, offer
 from tests.visible_text import internal_names, visible_text
 
 LINK = re.compile(r'<a\b[^>]*\bhref="([^"#]*)"')
@@ -58,14 +58,14 @@ def _requests_in_several_states(db) -> None:
     from portal.models import PersonAccount
 
     account = db.exec(select(PersonAccount).where(PersonAccount.person_id == person.id)).one()
-    filing = person_requests.online(db, actor=_actor(db, "person", account.id))
+    filing = person_requests.online(db, actor=face(_actor(db, "person", account.id)))  # signs with the card
     correction = person_requests.submit_correction(
         db, filing=filing, what="missing", months="2023-01 to 2023-03", details="这几个月在长春工作，单位未申报",
-        offer=offer("employment_history", password=demo.DEMO_PASSWORD), token="walk-correction", now=now,
+        offer=offer("employment_history"), token="walk-correction", now=now,
         today=today)
     person_requests.submit_correction(
         db, filing=filing, what="wrong_base", months="2021-05", details="基数偏低",
-        offer=offer("employment_history", password=demo.DEMO_PASSWORD), token="walk-correction-2", now=now,
+        offer=offer("employment_history"), token="walk-correction-2", now=now,
         today=today)
     queue.run_auto(db, now=now)
     staff = {member.staff_number: _actor(db, "staff", member.id) for member in db.exec(select(StaffMember)).all()}

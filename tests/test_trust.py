@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
@@ -23,7 +24,7 @@ from portal.services import applications, billing, credit, supervision
 from tests import factories
 from tests.queue.helpers import staff_actor
 from tests.records.support import NOW, employer_actor, spell
-from tests.trust_support import COMMIT, offer
+from tests.trust_support import COMMIT, face, face_checked, offer, person_commit_fields
 
 TODAY = date(2026, 11, 28)
 OCTOBER, NOVEMBER = date(2026, 10, 1), date(2026, 11, 1)
@@ -316,25 +317,46 @@ def test_staff_see_the_commitment_evidence_and_the_applicants_credit_on_the_case
     assert 'id="credit-title"' in page.text and "Contributions still unpaid after the grace period" in page.text
 
 
-def test_a_person_signed_in_with_the_card_and_face_check_confirms_without_the_password(db):
+def test_a_person_commits_only_with_the_card_and_face_check_and_never_with_the_password(db):
     from portal.auth.principal import Actor, Principal
     from portal.services import commitments
 
     account = factories.person_account(db)
-    face = Actor(Principal(kind="person", account_id=account.id, display_name="p", person_id=account.person_id,
-                           assurance="face"), address="10.0.0.7")
-    confirmed = commitments.confirm(db, actor=face, item="flexible_no_employer", password="",
-                                    version=catalogue.notice("flexible_no_employer", TODAY).version, locale="zh_CN",
-                                    now=NOW, today=TODAY)
-    assert (confirmed.method, confirmed.address) == ("essc_face", "10.0.0.7")
+    version = catalogue.notice("flexible_no_employer", TODAY).version
     by_password = Actor(Principal(kind="person", account_id=account.id, display_name="p",
                                   person_id=account.person_id), address="10.0.0.7")
-    with pytest.raises(ValidationFailed):
-        commitments.confirm(db, actor=by_password, item="flexible_no_employer", password="",
-                            version=confirmed.notice.version, locale="zh_CN", now=NOW, today=TODAY)
-    assert commitments.confirm(db, actor=by_password, item="flexible_no_employer", password=factories.PASSWORD,
-                               version=confirmed.notice.version, locale="zh_CN", now=NOW,
-                               today=TODAY).method == "password"
+    with pytest.raises(ValidationFailed) as refused:
+        commitments.confirm(db, actor=by_password, item="flexible_no_employer", password=factories.PASSWORD,
+                            version=version, locale="zh_CN", now=NOW, today=TODAY)
+    assert set(refused.value.errors) == {"mode"} and commitments.needs_face(refused.value)
+    card_only = Actor(replace(by_password.principal, assurance="card"), address="10.0.0.7")
+    with pytest.raises(ValidationFailed):  # a card sign-in without the face check is not enough either
+        commitments.confirm(db, actor=card_only, item="flexible_no_employer", password="", version=version,
+                            locale="zh_CN", now=NOW, today=TODAY)
+    confirmed = commitments.confirm(db, actor=face(by_password), item="flexible_no_employer", password="",
+                                    version=version, locale="zh_CN", now=NOW, today=TODAY)
+    assert (confirmed.method, confirmed.address) == ("essc_face", "10.0.0.7")
+
+
+def test_a_persons_password_confirmation_is_refused_and_a_face_checked_one_is_kept_as_essc_face(db):
+    from portal.services import person_requests
+    from tests.queue.helpers import person_actor
+
+    account = factories.person_account(db)
+    by_password = person_requests.online(db, actor=person_actor(account))
+    with pytest.raises(ValidationFailed) as refused:
+        person_requests.submit_correction(db, filing=by_password, what="missing", months="2019-03",
+                                          details="现金工资", offer=offer("employment_history"), token="p1",
+                                          now=NOW, today=TODAY)
+    assert set(refused.value.errors) == {"mode"}
+    assert db.exec(select(Case)).all() == [] and db.exec(select(CommitmentEvidence)).all() == []
+    by_face = person_requests.online(db, actor=face(person_actor(account)))
+    case = person_requests.submit_correction(db, filing=by_face, what="missing", months="2019-03",
+                                             details="现金工资", offer=offer("employment_history"), token="p2",
+                                             now=NOW, today=TODAY)
+    evidence = db.exec(select(CommitmentEvidence)).one()
+    assert (evidence.case_id, evidence.confirmed_by, evidence.account_kind) == (case.id, "essc_face", "person")
+    assert json.loads(case.payload)["commitment"]["confirmed_by"] == "essc_face"
 
 
 def test_a_persons_request_is_filed_at_the_tier_of_their_grade(db):
@@ -386,9 +408,12 @@ def test_wrong_passwords_at_a_confirmation_are_kept_and_stop_the_password_route_
 
 def test_every_catalogue_item_is_offered_by_its_kind_and_that_kind_says_what_revoking_it_undoes():
     from portal.queue import kinds
+    from portal.services.commitments import RECORD_FORMS
 
     for item, versions in catalogue.catalogue().items():
         for kind in versions[-1].kinds:
+            if kind in RECORD_FORMS:  # a record made without a case (its evidence names the record)
+                continue
             spec = kinds.spec_of(kind)
             assert item in spec.commitments, (item, kind)
             assert spec.revoke is not None, kind
@@ -402,12 +427,12 @@ def test_a_flexible_workers_false_declaration_of_no_employer_ends_the_enrolment_
     account = factories.person_account(db)
     person = db.get(Person, account.person_id)
     open_spell = spell(db, person=person, start=date(2015, 1, 1))
-    filing = person_requests.online(db, actor=person_actor(account))
+    filing = person_requests.online(db, actor=face(person_actor(account)))
     case = person_requests.submit_exception(db, filing=filing, start_month="2026-12", base_percent=100,
                                             details="单位已倒闭", offer=offer("flexible_no_employer"), token="x1",
                                             now=NOW, today=TODAY)
     evidence = db.exec(select(CommitmentEvidence)).one()
-    assert (evidence.case_id, evidence.item, evidence.confirmed_by) == (case.id, "flexible_no_employer", "password")
+    assert (evidence.case_id, evidence.item, evidence.confirmed_by) == (case.id, "flexible_no_employer", "essc_face")
     handler = staff_actor(factories.staff(db, name="刘经办", roles="handler"))
     taken = take.take_next(db, staff=handler, now=NOW)
     service.act(db, reference=case.reference, action="approve", actor=handler, expected_version=taken.version,
@@ -438,7 +463,7 @@ def test_a_correction_found_false_is_revoked_and_recorded(db):
     from tests.queue.helpers import person_actor
 
     account = factories.person_account(db)
-    filing = person_requests.online(db, actor=person_actor(account))
+    filing = person_requests.online(db, actor=face(person_actor(account)))
     case = person_requests.submit_correction(db, filing=filing, what="missing", months="2019-03", details="现金工资",
                                              offer=offer("employment_history"), token="r1", now=NOW, today=TODAY)
     handler = staff_actor(factories.staff(db, name="刘经办", roles="handler"))
@@ -476,8 +501,7 @@ def test_the_correction_form_offers_the_notice_and_a_person_who_may_not_commit_a
     assert "A commitment of yours was found to be false" in barred.text and 'value="commit"' not in barred.text
     token = re.search(r'name="csrf_token" value="([^"]+)"', barred.text).group(1)
     fields = {"csrf_token": token, "token": "proof-1", "what": "missing", "months": "2019-03",
-              "details": "现金工资", "mode": "commit", "password": factories.PASSWORD,
-              "notice_version": catalogue.notice("employment_history", TODAY).version}
+              "details": "现金工资", **person_commit_fields("employment_history")}
     refused = client.post("/me/records/correction?lang=en", data=fields)
     assert refused.status_code == 422 and error_links(refused.text) == ["mode"]
     disguised = client.post("/me/records/correction?lang=en", data=fields | {"mode": "proof"},
@@ -493,6 +517,39 @@ def test_the_correction_form_offers_the_notice_and_a_person_who_may_not_commit_a
     assert db.exec(select(CaseAttachment)).one().case_id == case.id
     assert db.exec(select(CommitmentEvidence)).all() == [] and "commitment" not in json.loads(case.payload)
     assert (case.risk_tier, case.route) == ("C", "dual")
+
+
+def test_a_person_signed_in_with_a_password_is_offered_the_card_step_up_and_commits_once_face_checked(
+        client, db, frozen_clock):
+    from tests.helpers import error_links, field_error, id_number_of, sign_in_person
+
+    account = factories.person_account(db)
+    number, account_id = id_number_of(db, account), account.id
+    db.commit()
+    sign_in_person(client, number)
+    form = client.get("/me/records/correction?lang=en")
+    assert 'name="password"' not in form.text
+    step_up = re.search(r'<a class="button button--secondary" id="commitment-step-up" href="([^"]+)"', form.text)
+    assert step_up and step_up.group(1) == "/auth/essc/login?face=1&amp;next=%2Fme%2Frecords%2Fcorrection"
+    assert "Confirm with your electronic social security card" in form.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    fields = {"csrf_token": token, "token": "face-1", "what": "missing", "months": "2019-03", "details": "现金工资",
+              **person_commit_fields("employment_history")}
+    by_password = client.post("/me/records/correction?lang=en", data=fields | {"password": factories.PASSWORD})
+    assert by_password.status_code == 422 and error_links(by_password.text) == ["mode"]
+    assert "confirm with your electronic social security card" in field_error(by_password.text, "mode")
+    assert 'id="commitment-step-up"' in by_password.text and 'name="password"' not in by_password.text
+    assert db.exec(select(Case)).all() == []
+
+    face_checked(db, account_id=account_id)  # back from the step-up at the card provider
+    checked = client.get("/me/records/correction?lang=en")
+    assert 'id="commitment-face"' in checked.text and 'id="commitment-step-up"' not in checked.text
+    sent = client.post("/me/records/correction", data=fields | {"token": "face-2"})
+    assert sent.status_code == 303
+    db.expire_all()
+    evidence = db.exec(select(CommitmentEvidence)).one()
+    assert (evidence.item, evidence.confirmed_by, evidence.account_id) == ("employment_history", "essc_face",
+                                                                           account_id)
 
 
 # --- objections -----------------------------------------------------------------------------------------------

@@ -46,7 +46,6 @@ from portal.queue import service as queue
 from portal.queue.kinds import CheckResult, Kind, KindSpec
 from portal.services import accounts, billing, commitments, credit, supervision
 
-COMMITMENT = N_("I confirm the statements are true and accept the consequences of a false commitment.")
 DEFERRAL_COMMITMENT = "deferral_hardship"  # the commitment catalogue's item (portal/policy/data/commitments.yaml)
 MAX_REASON = 1000
 ZERO = Decimal("0.00")

@@ -3,9 +3,11 @@ alive and entitled.
 
 Ways to certify: by themselves, with the electronic social security card's face check (the page needs a card
 session with the face check, ``PERSON_FACE``); assisted by staff at a counter; or for them by a family member
-(亲情服务): the first time, the family member files a ``certification_exception`` case with a commitment, and its
-approval links them to the pensioner (``FamilyLink``) and certifies; from then on the linked member certifies online
-with the same commitment, without a request. One person acts for a limited number of pensioners (the parameter
+(亲情服务): the first time, the family member files a ``certification_exception`` case, committing through the
+catalogue's ``family_certification`` notice (confirmed with the card's face check, the evidence kept on the case) or
+attaching documents instead (the only way for whoever may not commit), and its approval links them to the pensioner
+(``FamilyLink``) and certifies; from then on the linked member certifies online with the same commitment, without a
+request (its evidence kept on the certification), or, when they may no longer commit, by a request with documents. One person acts for a limited number of pensioners (the parameter
 ``family_service_links_max``). A certification is a row; the history is kept.
 
 Due = last certification + the cycle. Reminders go 30 and 7 days before (``send_reminders``, once each). Overdue at
@@ -30,14 +32,12 @@ from portal.policy.dates import add_months, fmt_month, month_of
 from portal.policy.parameters import param
 from portal.queue import cases, notices
 from portal.queue.kinds import CheckResult, Kind, KindSpec
-from portal.services import payroll
-from portal.services.person_requests import Filing
+from portal.services import commitments, credit, payroll
+from portal.services.person_requests import Filing, check_commitment, commit
 
 REMINDER_DAYS = (30, 7)
 RELATIONSHIPS = ("spouse", "child", "parent", "sibling", "other")
-COMMITMENT = N_("I confirm that the pensioner named here is alive, that I saw them in person within the last week, "
-                "and that I am their family member as stated. A false statement means repaying any pension paid "
-                "because of it, and affects my credit record.")
+FAMILY_COMMITMENT = "family_certification"  # the commitment catalogue's item (portal/policy/data/commitments.yaml)
 
 
 @dataclass(frozen=True)
@@ -167,26 +167,36 @@ def _seen(seen_on: str, today: date, errors: dict) -> date | None:
     return seen
 
 
-def certify_linked(session: Session, *, family: Person, link_id: int, seen_on: str, commitment: bool, actor: Actor,
-                   now: datetime, today: date) -> LifeCertification:
-    """A linked family member certifies the pensioner online (亲情服务), with the commitment that they saw them."""
+def certify_linked(session: Session, *, family: Person, link_id: int, seen_on: str, notice_version: str,
+                   actor: Actor, now: datetime, today: date, locale: str = "zh_CN") -> LifeCertification:
+    """A linked family member certifies the pensioner online (亲情服务): the ``family_certification`` notice
+    confirmed with the card's face check, its evidence kept on the certification. Whoever may no longer commit is
+    told why and asks with documents instead (``submit_family``)."""
     link = session.get(FamilyLink, link_id)
     if link is None or link.family_id != family.id:
         raise NotFound()
     errors: dict[str, Msg] = {}
     _seen(seen_on, today, errors)
-    if not commitment:
-        errors["commitment"] = Msg(N_("Confirm the commitment to submit the request."))
+    eligible = commitments.eligibility(session, subject=credit.Subject("person", family.id), on=today)
+    if not eligible.may_commit:
+        errors["mode"] = Msg(N_("You cannot commit instead of proving: ask below, with documents that prove it."))
     if errors:
         raise ValidationFailed(errors)
-    return certify(session, person_id=link.pensioner_id, channel="family", actor=actor, now=now, today=today,
-                   by_person_id=family.id, case_reference=link.case_reference)
+    confirmation = commitments.confirm(session, actor=actor, item=FAMILY_COMMITMENT, version=notice_version,
+                                       password="", locale=locale, now=now, today=today)
+    row = certify(session, person_id=link.pensioner_id, channel="family", actor=actor, now=now, today=today,
+                  by_person_id=family.id, case_reference=link.case_reference)
+    commitments.keep_record_evidence(session, record_kind="life_certification", record_id=row.id,
+                                     subject=credit.Subject("person", family.id), confirmation=confirmation,
+                                     actor=actor)
+    return row
 
 
 def submit_family(session: Session, *, filing: Filing, id_number: str, relationship: str, seen_on: str,
-                  commitment: bool, token: str, now: datetime, today: date) -> Case:
+                  offer: commitments.Offer | None, token: str, now: datetime, today: date) -> Case:
     """A family member asks to be linked to a pensioner and to certify them: a ``certification_exception`` case a
-    handler decides. Once linked, they certify with ``certify_linked`` instead."""
+    handler decides, with the ``family_certification`` commitment or documents proving instead (``offer``). Once
+    linked, they certify with ``certify_linked`` instead, or here with documents when they may no longer commit."""
     errors: dict[str, Msg] = {}
     pensioner = None
     try:
@@ -194,26 +204,29 @@ def submit_family(session: Session, *, filing: Filing, id_number: str, relations
         pensioner = session.exec(select(Person).where(Person.id_number == number)).first()
     except InvalidIdentifier:
         number = ""
+    may_commit = commitments.eligibility(session, subject=credit.Subject("person", filing.person.id),
+                                         on=today).may_commit
     if pensioner is None or pensioner.id == filing.person.id or session.exec(select(PensionAward.id).where(
             PensionAward.person_id == pensioner.id, PensionAward.superseded_by.is_(None))).first() is None:
         errors["id_number"] = Msg(N_("Enter the identity number of the family member who receives a pension."))
     elif _link(session, pensioner.id, filing.person.id) is not None:
-        errors["id_number"] = Msg(N_("You are linked to this family member already: certify for them in the list "
-                                     "above."))
+        if may_commit:
+            errors["id_number"] = Msg(N_("You are linked to this family member already: certify for them in the "
+                                         "list above."))
     elif _links_count(session, filing.person.id) >= links_max(today):
         errors["id_number"] = Msg(N_("You act for %(count)s family members already, the most allowed. Ask at a "
                                      "service counter to end a link first."), {"count": links_max(today)})
     if relationship not in RELATIONSHIPS:
         errors["relationship"] = Msg(N_("Choose how you are related."))
     seen = _seen(seen_on, today, errors)
-    if not commitment:
-        errors["commitment"] = Msg(N_("Confirm the commitment to submit the request."))
+    check_commitment(session, filing=filing, commitment=False, offer=offer, errors=errors, today=today)
     if errors:
         raise ValidationFailed(errors)
+    committed = commit(session, filing=filing, item=FAMILY_COMMITMENT, offer=offer, now=now, today=today)
     payload = {"route": "family", "pensioner_id": pensioner.id, "pensioner_name": pensioner.name,
-               "relationship": relationship, "seen_on": seen.isoformat(),
-               "commitment": {"accepted": True, "at": now.isoformat()}}
-    return filing.submit(session, kind="certification_exception", payload=payload, token=token, now=now)
+               "relationship": relationship, "seen_on": seen.isoformat()}
+    return filing.submit(session, kind="certification_exception", payload=payload, token=token, now=now,
+                         committed=committed)
 
 
 def check_family(session: Session, *, case: Case, payload: dict) -> CheckResult:
@@ -250,7 +263,29 @@ def apply_family(session: Session, *, case: Case, approved: bool, now: datetime,
         return
 
 
+def revoke_family(session: Session, *, case: Case, now: datetime) -> None:
+    """A family certification found to rest on a false commitment: the link ends, and the certifications made
+    through it no longer count (payment is suspended again once the pensioner is overdue; what was paid after the
+    pensioner died or lost eligibility is recovered through the death or the finding). The audit log keeps them."""
+    payload = cases.payload_of(case)
+    pensioner_id = int(payload.get("pensioner_id", 0) or 0)
+    link = _link(session, pensioner_id, case.applicant_id)
+    made = session.exec(select(LifeCertification).where(
+        LifeCertification.person_id == pensioner_id, LifeCertification.by_person_id == case.applicant_id,
+        LifeCertification.channel == "family", LifeCertification.case_reference == case.reference)).all()
+    withdrawn = [row.certified_on.isoformat() for row in made]
+    for row in made:
+        session.delete(row)
+    if link is not None and link.case_reference == case.reference:
+        session.delete(link)
+    session.flush()
+    audit.record(session=session, actor=SYSTEM, action="certification.family_revoked", now=now, object_type="case",
+                 object_id=case.reference, detail={"pensioner": pensioner_id, "certifications": withdrawn,
+                                                   "link_ended": link is not None})
+
+
 KIND_SPECS = (
     KindSpec(Kind.CERTIFICATION_EXCEPTION, checks=(check_family,), effect=apply_family,
-             shown=frozenset({"route", "pensioner_name", "relationship", "seen_on"})),
+             shown=frozenset({"route", "pensioner_name", "relationship", "seen_on"}),
+             commitments=(FAMILY_COMMITMENT,), revoke=revoke_family),
 )

@@ -1,8 +1,9 @@
 """Notification and commitment (告知承诺): who may commit, the confirmation, and the evidence kept.
 
-The applicant reads the notice of the catalogue item (portal/policy/commitments.py) and confirms it by entering
-their password again, or, for a person, by a session signed in with the electronic social security card and its
-face check. The evidence names the notice version and its hash, the time, the client address and the account,
+The applicant reads the notice of the catalogue item (portal/policy/commitments.py) and confirms it: a person
+only with a session signed in with the electronic social security card and its face check (a step-up asked for
+at that moment, which brings them back to the form: issue #16), never with the password; an employer's operator by
+entering their password again. The evidence names the notice version and its hash, the time, the client address and the account,
 and is shown to staff on the case. Who may not commit (grade D, on the serious-dishonesty list, or a false
 commitment on record: 人社厅发〔2020〕110号) is told why and attaches the proof instead.
 """
@@ -19,18 +20,22 @@ from portal import audit
 from portal.auth.passwords import verify_password
 from portal.auth.principal import Actor
 from portal.errors import N_, Msg, ValidationFailed
-from portal.models import AuditEvent, Case, CommitmentEvidence, EmployerOperator, PersonAccount
+from portal.models import AuditEvent, Case, CommitmentEvidence, EmployerOperator
 from portal.policy import commitments as catalogue
 from portal.policy.rules import credit as rules
 from portal.queue import attachments
 from portal.services import credit
 
 MODES = ("commit", "proof")
+# Records made without a case whose forms offer a catalogue item; their evidence names the record instead.
+RECORD_FORMS = ("death_report", "life_certification")
 # Wrong passwords at a confirmation, per account: a technical limit like the sign-in throttle, not a policy figure.
 MAX_WRONG_PASSWORDS = 5
 WRONG_PASSWORD_WINDOW = timedelta(minutes=15)
 WRONG_PASSWORD = N_("The password is not right. Enter the password you sign in with.")
 REFUSED_ACTION = "commitment.confirmation_refused"
+FACE_NEEDED = N_("To commit, confirm with your electronic social security card and its face check first: you come "
+                 "back to this form. Or attach the documents that prove it.")
 
 
 @dataclass(frozen=True)
@@ -65,46 +70,54 @@ class Confirmation:
 
 def confirm(session: Session, *, actor: Actor, item: str, version: str, password: str, locale: str,
             now: datetime, today: date) -> Confirmation:
-    """The applicant's confirmation of the notice they were shown; ValidationFailed at the field otherwise."""
+    """The applicant's confirmation of the notice they were shown; ValidationFailed at the field otherwise.
+
+    A person confirms with the card's face check only (the error is at ``mode``, where the form offers the
+    step-up); an employer's operator with their password (the error is at ``password``)."""
     notice = catalogue.notice(item, today)
-    if version != notice.version:
-        raise ValidationFailed({"password": Msg(N_(
-            "The notice has changed since the page was shown. Read it again and confirm.")) })
     principal = actor.principal
-    if principal is not None and principal.kind == "person" and principal.face_verified:
+    person = principal is not None and principal.kind == "person"
+    if version != notice.version:
+        raise ValidationFailed({"mode" if person else "password": Msg(N_(
+            "The notice has changed since the page was shown. Read it again and confirm.")) })
+    if person:
+        if not principal.face_verified:
+            raise ValidationFailed({"mode": Msg(FACE_NEEDED)})
         return Confirmation(notice, locale, "essc_face", now, actor.address)
     stored = None
-    if principal is not None and principal.kind == "person":
-        account = session.get(PersonAccount, principal.account_id)
-        stored = account.password_hash if account else None
-    elif principal is not None and principal.kind == "employer":
+    if principal is not None and principal.kind == "employer":
         operator = session.get(EmployerOperator, principal.account_id)
         stored = operator.password_hash if operator and operator.active else None
     if not password:
         raise ValidationFailed({"password": Msg(N_("Enter your password to confirm the commitment."))})
     if wrong_passwords(session, actor=actor, now=now) >= MAX_WRONG_PASSWORDS:
         raise ValidationFailed({"password": Msg(N_(
-            "Too many wrong passwords. Try again in %(minutes)s minutes, or confirm with the electronic social "
-            "security card."), {"minutes": int(WRONG_PASSWORD_WINDOW.total_seconds() // 60)})})
+            "Too many wrong passwords. Try again in %(minutes)s minutes."),
+            {"minutes": int(WRONG_PASSWORD_WINDOW.total_seconds() // 60)})})
     if not verify_password(stored, password):
         raise ValidationFailed({"password": Msg(WRONG_PASSWORD)})
     return Confirmation(notice, locale, "password", now, actor.address)
 
 
+def needs_face(error: ValidationFailed) -> bool:
+    """The refusal says the person must confirm with the card's face check first (the form shows the step-up)."""
+    message = error.errors.get("mode")
+    return message is not None and message.text == FACE_NEEDED
+
+
 @dataclass(frozen=True)
 class Offer:
-    """What a request form sent for a catalogue item: ``commit`` (the notice version read, and the password again
-    unless the session has the card's face check) or ``proof`` (the documents the commitment would replace)."""
+    """What a person's form sent for a catalogue item: ``commit`` (the notice version read; the session's face
+    check confirms it) or ``proof`` (the documents the commitment would replace)."""
 
     mode: str
-    password: str = ""
     notice_version: str = ""
     locale: str = "zh_CN"
     uploads: tuple = ()
 
 
 def check_offer(offer: Offer | None, *, eligible: Eligibility, errors: dict[str, Msg]) -> None:
-    """The form's choice, checked with its other fields (no password yet): errors go into ``errors``."""
+    """The form's choice, checked with its other fields (not yet the confirmation): errors go into ``errors``."""
     if offer is None or offer.mode not in MODES:
         errors["mode"] = Msg(N_("Choose whether you commit to it or attach documents proving it."))
     elif offer.mode == "commit" and not eligible.may_commit:
@@ -120,10 +133,10 @@ def check_offer(offer: Offer | None, *, eligible: Eligibility, errors: dict[str,
 
 def confirm_offer(session: Session, *, actor: Actor, item: str, offer: Offer, now: datetime,
                   today: date) -> Confirmation | None:
-    """The confirmation of a checked offer to commit (None for proof); ValidationFailed at the password."""
+    """The confirmation of a checked offer to commit (None for proof); ValidationFailed at ``mode`` otherwise."""
     if offer.mode != "commit":
         return None
-    return confirm(session, actor=actor, item=item, version=offer.notice_version, password=offer.password,
+    return confirm(session, actor=actor, item=item, version=offer.notice_version, password="",
                    locale=offer.locale, now=now, today=today)
 
 
@@ -157,21 +170,52 @@ def keep_evidence(session: Session, *, case: Case, confirmation: Confirmation, a
                                                              CommitmentEvidence.item == confirmation.notice.item)).first()
     if existing is not None:
         return existing
+    return _kept(session, confirmation=confirmation, actor=actor, subject=credit.Subject(case.applicant_kind,
+                                                                                        case.applicant_id),
+                 where={"case_id": case.id}, about=("case", case.reference))
+
+
+def keep_record_evidence(session: Session, *, record_kind: str, record_id: int, subject: credit.Subject,
+                         confirmation: Confirmation, actor: Actor) -> CommitmentEvidence:
+    """Stores the evidence of a commitment given on a record made without a case (``RECORD_FORMS``), once."""
+    if record_kind not in RECORD_FORMS:
+        raise ValueError(record_kind)
+    existing = session.exec(select(CommitmentEvidence).where(
+        CommitmentEvidence.record_kind == record_kind, CommitmentEvidence.record_id == record_id,
+        CommitmentEvidence.item == confirmation.notice.item)).first()
+    if existing is not None:
+        return existing
+    return _kept(session, confirmation=confirmation, actor=actor, subject=subject,
+                 where={"record_kind": record_kind, "record_id": record_id}, about=(record_kind, record_id))
+
+
+def _kept(session: Session, *, confirmation: Confirmation, actor: Actor, subject: credit.Subject, where: dict,
+          about: tuple) -> CommitmentEvidence:
     principal = actor.principal
     evidence = CommitmentEvidence(
-        case_id=case.id, item=confirmation.notice.item, notice_version=confirmation.notice.version,
+        **where, item=confirmation.notice.item, notice_version=confirmation.notice.version,
         notice_sha256=confirmation.notice.sha256, locale=confirmation.locale, confirmed_by=confirmation.method,
         confirmed_at=confirmation.at, client_address=(confirmation.address or "")[:64],
-        account_kind=principal.kind, account_id=principal.account_id, subject_kind=case.applicant_kind,
-        subject_id=case.applicant_id)
+        account_kind=principal.kind, account_id=principal.account_id, subject_kind=subject.kind,
+        subject_id=subject.id)
     session.add(evidence)
     session.flush()
-    audit.record(session=session, actor=actor, action="commitment.given", now=confirmation.at, object_type="case",
-                 object_id=case.reference, detail={"item": evidence.item, "version": evidence.notice_version,
-                                                   "sha256": evidence.notice_sha256, "by": evidence.confirmed_by})
+    audit.record(session=session, actor=actor, action="commitment.given", now=confirmation.at,
+                 object_type=about[0], object_id=about[1],
+                 detail={"item": evidence.item, "version": evidence.notice_version,
+                         "sha256": evidence.notice_sha256, "by": evidence.confirmed_by})
     return evidence
 
 
 def evidence_of(session: Session, *, case: Case) -> list[CommitmentEvidence]:
     return list(session.exec(select(CommitmentEvidence).where(CommitmentEvidence.case_id == case.id)
                              .order_by(CommitmentEvidence.id)).all())
+
+
+def record_evidence(session: Session, *, record_kind: str, record_ids: list[int]) -> dict[int, CommitmentEvidence]:
+    """The evidence kept on records of one kind, by record id (for the pages that list those records)."""
+    if not record_ids:
+        return {}
+    rows = session.exec(select(CommitmentEvidence).where(CommitmentEvidence.record_kind == record_kind,
+                                                         CommitmentEvidence.record_id.in_(record_ids))).all()
+    return {row.record_id: row for row in rows}

@@ -48,7 +48,6 @@ from portal.queue import service as queue
 from portal.queue.kinds import CheckResult, Kind, KindSpec
 from portal.services import commitments, credit, enrolment, supervision
 from portal.services.accounts import ID_MESSAGES, person_of
-from portal.services.applications import COMMITMENT
 
 MAX_DETAILS = 1000
 MAX_MONTHS = 120
@@ -58,6 +57,9 @@ CORRECTIONS = ("missing", "wrong_base", "wrong_employer", "other")
 EXCEPTIONS = ("open_spell", "over_age")
 EXCEPTION_COMMITMENT = "flexible_no_employer"  # the commitment catalogue's item (portal/policy/data/commitments.yaml)
 CORRECTION_COMMITMENT = "employment_history"
+# What a person signs on paper before the member of staff filing their request at a counter (online, the catalogue's
+# notice is confirmed with the card's face check instead).
+COMMITMENT = N_("I confirm the statements are true and accept the consequences of a false commitment.")
 # A person whose identity number names no prefecture of the province is handled by the provincial centre.
 PROVINCIAL_CENTRE = "220100"
 
@@ -113,7 +115,8 @@ def check_commitment(session: Session, *, filing: Filing, commitment: bool, offe
 
 def commit(session: Session, *, filing: Filing, item: str, offer: commitments.Offer | None, now: datetime,
            today: date) -> Committed:
-    """After ``check_commitment`` passed: the password (or the card's face check) confirms the notice."""
+    """After ``check_commitment`` passed: the card's face check confirms the notice (ValidationFailed at ``mode``
+    for a session without it)."""
     if filing.channel == "counter" or offer is None:
         return Committed(_commitment(now, filing))
     confirmation = commitments.confirm_offer(session, actor=filing.actor, item=item, offer=offer, now=now,
@@ -289,8 +292,8 @@ def submit_exception(session: Session, *, filing: Filing, start_month: str, base
                      offer: commitments.Offer | None = None) -> Case:
     """Ask the office to enrol the person although the online enrolment refused them.
 
-    Online, the commitment is the catalogue's ``flexible_no_employer`` notice confirmed (``offer``: the password
-    again, or the card's face check) and its evidence is kept, or the proof is attached instead; at a counter
+    Online, the commitment is the catalogue's ``flexible_no_employer`` notice confirmed (``offer``, with the card's
+    face check) and its evidence is kept, or the proof is attached instead; at a counter
     it is signed on paper (``commitment``).
     """
     person = filing.person

@@ -1,6 +1,6 @@
 """Deaths and survivors' benefits (遗属待遇).
 
-A death is reported by a family member online (with a commitment or a death certificate's number) or by staff from
+A death is reported by a family member online (with a commitment or the death certificate attached) or by staff from
 a data match. From then on the pension stops: the award is payable up to the month of death only, and a payment
 already made for a later month becomes an amount to recover (``PensionPayment.recoverable``; the total is on the
 report).
@@ -13,7 +13,7 @@ second claim for the same death is refused with the first one's reference.
 
 Who may claim: the spouse, a child or a parent (the first order of heirs, 民法典第一千一百二十七条; the schedule pays
 the deceased's 遗属). The kinship is committed to through the catalogue's ``survivor_kinship`` notice (confirmed with
-the card's face check or the password, its evidence kept on the case) or, for whoever may not commit, proven with
+the card's face check, its evidence kept on the case) or, for whoever may not commit, proven with
 documents attached to the claim; the dates of birth must fit it (a child born after the parent). A death certificate
 attached to the report (checked by content like every document, stored in the database, served only to the reporter
 and, on the claim, to the claimant and staff) goes with the claim. Other relatives are sent to a counter.
@@ -46,16 +46,11 @@ from portal.services import claims, commitments, credit
 from portal.services.person_requests import Filing
 from portal.services.records import build_record
 
-EVIDENCE = ("commitment", "certificate")
 RELATIONSHIPS = ("spouse", "child", "parent", "sibling", "other")
 CLAIMANTS = ("spouse", "child", "parent")  # who may claim online: the first order of heirs
 KINSHIP_COMMITMENT = "survivor_kinship"  # the commitment catalogue's item (portal/policy/data/commitments.yaml)
-MODES = commitments.MODES  # commit to the kinship, or prove it with documents
+DEATH_COMMITMENT = "death_report"  # the death, where the certificate is not at hand
 COUNTER = "seen_at_counter"  # a claim filed at a counter: staff saw the documents
-CERTIFICATE_FIELD = "certificate"
-COMMITMENT = N_("I confirm that the person named here has died on the date given, that I am their family member as "
-                "stated, and that what I report is true. A false report means repaying what is paid because of it, "
-                "and affects my credit record.")
 CLAIM_COMMITMENT = N_("I confirm that I am the family member of the person who died as stated, that no survivor "
                       "entitled before me is concealed, and that what this claim says is true. A false claim means "
                       "repaying what is paid because of it, a fine, and affects my credit record.")
@@ -73,26 +68,15 @@ def _deceased(session: Session, id_number: str, today: date, errors: dict) -> Pe
     return person
 
 
-def _checked_certificate(certificate: attachments.Upload | None, errors: dict) -> str | None:
-    """The certificate's type decided from its content, or an error at the field (nothing is stored)."""
-    if certificate is None:
-        errors[CERTIFICATE_FIELD] = Msg(N_("Attach the death certificate: a PDF, JPEG or PNG scan or photo."))
-        return None
-    try:
-        [(_, content_type)] = attachments.check([certificate])
-    except ValidationFailed as invalid:
-        errors[CERTIFICATE_FIELD] = invalid.errors[attachments.FIELD]
-        return None
-    return content_type
-
-
-def report_death(session: Session, *, reporter: Person | None, id_number: str, date_of_death: str, evidence: str,
-                 relationship: str, commitment: bool, actor: Actor, now: datetime, today: date,
-                 staff_id: int | None = None, certificate: attachments.Upload | None = None) -> DeathReport:
+def report_death(session: Session, *, reporter: Person | None, id_number: str, date_of_death: str,
+                 relationship: str, actor: Actor, now: datetime, today: date, staff_id: int | None = None,
+                 offer: commitments.Offer | None = None) -> DeathReport:
     """Records a death: payments stop after its month, later payments become recoverable.
 
-    A family member reports it online with a commitment or with the death certificate attached
-    (``certificate``: a PDF, JPEG or PNG checked by content and size); staff record one found by a data match."""
+    A family member reports it online (``offer``): committing to the death through the catalogue's ``death_report``
+    notice (confirmed with the card's face check, the evidence kept on the report) or, and always for whoever may
+    not commit, attaching the death certificate (a PDF, JPEG or PNG checked by content and size); staff record one
+    found by a data match. Nothing is recorded when a field is wrong."""
     errors: dict[str, Msg] = {}
     person = _deceased(session, id_number, today, errors)
     if person is not None and reporter is not None and person.id == reporter.id:
@@ -103,20 +87,25 @@ def report_death(session: Session, *, reporter: Person | None, id_number: str, d
         died = None
     if died is None or died > today or (person is not None and died < person.birth_date):
         errors["date_of_death"] = Msg(N_("Enter the date of death as YYYY-MM-DD, not in the future."))
-    if evidence not in EVIDENCE and staff_id is None:
-        errors["evidence"] = Msg(N_("Choose how you show the death: a commitment, or the death certificate."))
-    content_type = None
-    if evidence == "certificate" and staff_id is None:
-        content_type = _checked_certificate(certificate, errors)
-    if staff_id is None and relationship not in RELATIONSHIPS:
+    online = staff_id is None
+    if online and relationship not in RELATIONSHIPS:
         errors["relationship"] = Msg(N_("Choose how you are related."))
-    if staff_id is None and not commitment:
-        errors["commitment"] = Msg(N_("Confirm the commitment to submit the report."))
+    if online:
+        eligible = commitments.eligibility(session, subject=credit.Subject("person", reporter.id), on=today)
+        commitments.check_offer(offer, eligible=eligible, errors=errors)
     if errors:
         raise ValidationFailed(errors)
+    content_type = None
+    if online and offer.mode == "proof":  # the certificate, as checked by check_offer
+        [(_, content_type)] = attachments.check([offer.uploads[0]])
     existing = session.exec(select(DeathReport).where(DeathReport.person_id == person.id)).first()
     if existing is not None:
         return existing
+    confirmation = None
+    if online:  # the card's face check confirms the notice (ValidationFailed at ``mode`` otherwise)
+        confirmation = commitments.confirm_offer(session, actor=actor, item=DEATH_COMMITMENT, offer=offer, now=now,
+                                                 today=today)
+    evidence = "data_match" if not online else "commitment" if confirmation is not None else "certificate"
     last_month = month_of(died)
     award = claims.current_award(session, person_id=person.id)
     recoverable = 0
@@ -130,12 +119,13 @@ def report_death(session: Session, *, reporter: Person | None, id_number: str, d
             PensionPayment.person_id == person.id, PensionPayment.month > last_month)).all())
     report = DeathReport(person_id=person.id, date_of_death=died,
                          reported_by_person_id=reporter.id if reporter else None, reported_by_staff_id=staff_id,
-                         evidence=evidence if staff_id is None else "data_match", relationship=relationship,
+                         evidence=evidence, relationship=relationship,
                          recoverable_fen=recoverable, created_at=now)
     session.add(report)
     session.flush()
     detail = {"date_of_death": died.isoformat(), "evidence": report.evidence, "recoverable": str(from_fen(recoverable))}
     if content_type is not None:
+        certificate = offer.uploads[0]
         stored = DeathCertificate(death_report_id=report.id,
                                   filename=attachments.clean_filename(certificate.filename, content_type),
                                   content_type=content_type, size=len(certificate.content),
@@ -146,6 +136,10 @@ def report_death(session: Session, *, reporter: Person | None, id_number: str, d
         detail |= {"certificate": stored.filename, "sha256": stored.sha256, "size": stored.size}
     audit.record(session=session, actor=actor, action="death.reported", now=now, object_type="person",
                  object_id=person.id, detail=detail)
+    if confirmation is not None:
+        commitments.keep_record_evidence(session, record_kind="death_report", record_id=report.id,
+                                         subject=credit.Subject("person", reporter.id), confirmation=confirmation,
+                                         actor=actor)
     return report
 
 
@@ -227,13 +221,13 @@ def _certificate_of_death(session: Session, deceased_id: int) -> DeathCertificat
 
 
 def submit_claim(session: Session, *, filing: Filing, id_number: str, relationship: str, bank_code: str,
-                 card_number: str, mode: str, token: str, now: datetime, today: date, password: str = "",
+                 card_number: str, mode: str, token: str, now: datetime, today: date,
                  notice_version: str = "", locale: str = "zh_CN",
                  uploads: list[attachments.Upload] | None = None, signed_on_paper: bool = False) -> Case:
     """A family member claims the survivors' benefits of a reported death: a ``survivor_claim`` case.
 
     The kinship is committed to (``mode="commit"``: the ``survivor_kinship`` notice confirmed with the card's face
-    check or the password, the evidence kept) or proven (``mode="proof"``: documents attached), the only way for
+    check, the evidence kept) or proven (``mode="proof"``: documents attached), the only way for
     whoever may not commit. At a counter (``filing`` made by staff) the staff see the documents, any family member
     named may claim as the heir, and the claimant signs the commitment on paper (``signed_on_paper``). Nothing is
     created when a field is wrong."""
@@ -258,26 +252,15 @@ def submit_claim(session: Session, *, filing: Filing, id_number: str, relationsh
     if not claims.luhn_ok(card):
         errors["card_number"] = Msg(N_("Enter the card number as printed on the card, 16 to 19 digits; check it, "
                                         "as its last digit does not match the others."))
-    uploads = uploads or []
-    may = commitments.eligibility(session, subject=credit.Subject("person", claimant.id), on=today).may_commit
+    offer = commitments.Offer(mode=mode, notice_version=notice_version, locale=locale, uploads=tuple(uploads or ()))
     if at_counter:
-        mode = COUNTER  # staff see the documents of kinship (or heirship) and the claimant signs on paper
-        if not signed_on_paper:
+        offer = commitments.Offer(mode=COUNTER)  # staff see the documents of kinship (or heirship) and the claimant
+        if not signed_on_paper:                  # signs on paper
             errors["signed"] = Msg(N_("Have the claimant sign the commitment on paper, after checking the documents "
                                       "of kinship."))
-    elif mode not in MODES:
-        errors["mode"] = Msg(N_("Choose whether you commit to your kinship or attach documents proving it."))
-    elif mode == "commit" and not may:
-        errors["mode"] = Msg(N_("You cannot commit instead of proving: attach the documents that prove your "
-                                "kinship."))
-    elif mode == "proof" and not uploads:
-        errors[attachments.FIELD] = Msg(N_("Attach the documents that prove your kinship, such as the household "
-                                           "register or the marriage certificate."))
-    elif mode == "proof":
-        try:
-            attachments.check(uploads)
-        except ValidationFailed as invalid:
-            errors |= invalid.errors
+    else:
+        eligible = commitments.eligibility(session, subject=credit.Subject("person", claimant.id), on=today)
+        commitments.check_offer(offer, eligible=eligible, errors=errors)
     if errors:
         raise ValidationFailed(errors)
     resent = session.exec(select(Case).where(
@@ -292,11 +275,8 @@ def submit_claim(session: Session, *, filing: Filing, id_number: str, relationsh
     found = claimable(session, deceased=deceased)
     if found is None:
         raise Conflict(Msg(N_("Report the death first; the claim follows from the report.")))
-    confirmation = None
-    if mode == "commit":
-        confirmation = commitments.confirm(session, actor=filing.actor, item=KINSHIP_COMMITMENT,
-                                           version=notice_version, password=password, locale=locale, now=now,
-                                           today=today)
+    confirmation = commitments.confirm_offer(session, actor=filing.actor, item=KINSHIP_COMMITMENT, offer=offer,
+                                             now=now, today=today)
     certificate = _certificate_of_death(session, deceased.id)
     payload = {"deceased_id": deceased.id, "deceased_name": deceased.name, "relationship": relationship,
                "kinship": COUNTER if at_counter else "commitment" if confirmation else "documents",
@@ -315,8 +295,8 @@ def submit_claim(session: Session, *, filing: Filing, id_number: str, relationsh
     if confirmation is not None:
         commitments.keep_evidence(session, case=case, confirmation=confirmation, actor=filing.actor)
     kept = set(session.exec(select(CaseAttachment.sha256).where(CaseAttachment.case_id == case.id)).all())
-    if mode == "proof":  # the applicant's own documents, checked and attached as any request's
-        new = [upload for upload in uploads if hashlib.sha256(upload.content).hexdigest() not in kept]
+    if offer.mode == "proof":  # the applicant's own documents, checked and attached as any request's
+        new = [upload for upload in offer.uploads if hashlib.sha256(upload.content).hexdigest() not in kept]
         if new:  # a resent form returns the same case and attaches nothing twice
             attachments.attach(session, case=case, actor=filing.actor, uploads=new, now=now)
     if certificate is not None and certificate.sha256 not in kept:

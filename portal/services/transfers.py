@@ -75,7 +75,7 @@ from portal.queue import calendar, notices
 from portal.queue import service as queue
 from portal.queue.kinds import CheckResult, Kind, KindSpec
 from portal.queue.parties import Applicant
-from portal.services import certificates
+from portal.services import certificates, credit, supervision
 from portal.services.accounts import person_of
 from portal.services.person_requests import prefecture_of
 from portal.services.personal_accounts import transferred_credits
@@ -318,8 +318,11 @@ def apply_in(session: Session, *, actor: Actor, other_province: str, hukou_provi
     payload = {"transfer": transfer.reference, "direction": "in", "other_province": other_province,
                "hukou_province": hukou_province, "account_type": transfer.account_type, "exemption": exemption,
                "periods": [p.as_json() for p in chosen], "months": sum(p.months for p in chosen)}
+    # Filed at the person's risk tier, as the form told them (portal/services/supervision.py).
+    tier = supervision.assess(session, subject=credit.Subject("person", person.id), kind=Kind.TRANSFER, on=today).tier
     case = queue.submit(session, kind=Kind.TRANSFER, applicant=actor, payload=payload,
-                        prefecture=prefecture_of(session, person=person), idempotency_key=token, now=now, actor=actor)
+                        prefecture=prefecture_of(session, person=person), idempotency_key=token, now=now, actor=actor,
+                        tier=tier)
     transfer.case_id = case.id
     session.flush()
     audit.record(session=session, actor=actor, action="transfer.applied", now=now, object_type="transfer",

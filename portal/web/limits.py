@@ -35,6 +35,9 @@ ROUTE_LIMITS = {
     "employer_deferral_submit": attachments.MAX_BYTES + FORM_OVERHEAD,  # the proof of hardship, when not committed
     "person_correction_submit": attachments.MAX_BYTES + FORM_OVERHEAD,  # the proof of employment, when not committed
     "person_flexible_exception_submit": attachments.MAX_BYTES + FORM_OVERHEAD,  # likewise the proof of no employer
+    "person_survivor_death": attachments.MAX_BYTES + FORM_OVERHEAD,  # the death certificate, when not committed
+    "person_survivor_claim": attachments.MAX_BYTES + FORM_OVERHEAD,  # the proof of kinship, when not committed
+    "person_certification_family": attachments.MAX_BYTES + FORM_OVERHEAD,  # the proof the pensioner is alive
     "payments_callback": CALLBACK_LIMIT,
 }
 

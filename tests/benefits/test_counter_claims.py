@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from portal.models import Case, CaseAttachment, RetirementClaim
 from portal.services import survivors
+from portal.services.commitments import Offer
 from portal.services.person_requests import at_counter, online
 from tests import factories
 from tests.benefits.support import CARD, NOW, PDF, TODAY, awarded, retiree
@@ -49,8 +50,8 @@ def test_a_brother_claims_at_the_counter_as_the_heir_with_the_documents_seen(db)
     awarded(db, actor, today=date(2026, 6, 15))
     brother = factories.person(db, name="王大明", birth=date(1962, 1, 20))
     staff = staff_actor(factories.staff(db, roles="handler"))
-    survivors.report_death(db, reporter=None, id_number=person.id_number, date_of_death="2026-09-03", evidence="",
-                           relationship="", commitment=False, actor=staff, now=NOW, today=TODAY,
+    survivors.report_death(db, reporter=None, id_number=person.id_number, date_of_death="2026-09-03",
+                           relationship="", actor=staff, now=NOW, today=TODAY,
                            staff_id=staff.principal.account_id)
     filing = at_counter(db, staff=staff, id_number=brother.id_number, today=TODAY)
     case = survivors.submit_claim(db, filing=filing, id_number=person.id_number, relationship="sibling",
@@ -70,7 +71,7 @@ def test_a_claim_at_the_counter_carries_the_death_certificate_the_family_attache
     child = factories.person_account(db, name="王小华", birth=date(1990, 5, 6))
     reporter = online(db, actor=person_actor(child))
     survivors.report_death(db, reporter=reporter.person, id_number=person.id_number, date_of_death="2026-09-03",
-                           evidence="certificate", certificate=PDF, relationship="child", commitment=True,
+                           offer=Offer(mode="proof", uploads=(PDF,)), relationship="child",
                            actor=reporter.actor, now=NOW, today=TODAY)
     staff = staff_actor(factories.staff(db, roles="handler"))
     filing = at_counter(db, staff=staff, id_number=reporter.person.id_number, today=TODAY)

@@ -12,6 +12,7 @@ from sqlmodel import select
 from portal.errors import Conflict, ValidationFailed
 from portal.models import DeathCertificate, DeathReport, Notice, PensionPayment
 from portal.services import payroll, survivors
+from portal.services.commitments import Offer
 from portal.services.person_requests import online
 from tests import factories
 from tests.benefits.support import CARD, KINSHIP, NOW, PDF, TODAY, awarded, retiree
@@ -26,7 +27,7 @@ def wrongly_reported(db):
     payroll.run(db, month=date(2026, 10, 1), now=NOW)  # July to October paid
     child = online(db, actor=person_actor(factories.person_account(db, name="王小华", birth=date(1990, 5, 6))))
     survivors.report_death(db, reporter=child.person, id_number=person.id_number, date_of_death="2026-08-20",
-                           evidence="certificate", certificate=PDF, relationship="child", commitment=True,
+                           offer=Offer(mode="proof", uploads=(PDF,)), relationship="child",
                            actor=child.actor, now=NOW, today=TODAY)
     return person, award, child
 

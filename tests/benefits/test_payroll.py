@@ -12,10 +12,12 @@ from portal.errors import Conflict
 from portal.models import LifeCertification, PensionPayment
 from portal.policy.money import from_fen
 from portal.services import payroll, survivors
+from portal.services.commitments import Offer
 from portal.services.person_requests import online
 from tests import factories
 from tests.benefits.support import CARD, KINSHIP, NOW, PDF, TODAY, awarded, decide, retiree
 from tests.queue.helpers import person_actor
+from tests.trust_support import face, offer
 
 JUNE = date(2026, 6, 15)
 
@@ -98,8 +100,8 @@ def test_a_death_reported_after_payments_continued_stops_them_and_makes_later_on
     payroll.run(db, month=date(2026, 11, 1), now=NOW)  # July to November paid
     child = factories.person_account(db, name="王小华", birth=date(1990, 5, 6))
     report = survivors.report_death(db, reporter=online(db, actor=person_actor(child)).person, id_number=person.id_number,
-                                    date_of_death="2026-09-03", evidence="commitment", relationship="child",
-                                    commitment=True, actor=person_actor(child), now=NOW,
+                                    date_of_death="2026-09-03", offer=offer("death_report"), relationship="child",
+                                    actor=face(person_actor(child)), now=NOW,
                                     today=TODAY)
     assert report.recoverable_fen == award.monthly_fen * 2  # October and November
     recoverable = db.exec(select(PensionPayment.month).where(PensionPayment.recoverable.is_(True))).all()
@@ -113,7 +115,7 @@ def test_a_survivors_claim_follows_the_schedule_is_paid_once_and_a_second_is_ref
     child = factories.person_account(db, name="王小华", birth=date(1990, 5, 6))
     family = online(db, actor=person_actor(child))
     survivors.report_death(db, reporter=family.person, id_number=person.id_number, date_of_death="2026-09-03",
-                           evidence="certificate", certificate=PDF, relationship="child", commitment=True,
+                           offer=Offer(mode="proof", uploads=(PDF,)), relationship="child",
                            actor=family.actor, now=NOW, today=TODAY)
     found = survivors.claimable(db, deceased=person)
     # 366 months (30.5 years, capped at 30: 24 months) less one month a year drawn (3 months, 0.25) = 23.75.

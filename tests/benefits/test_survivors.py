@@ -23,10 +23,12 @@ from portal.models import (
     DeathReport,
     PensionAward,
 )
+from portal.policy import commitments as catalogue
 from portal.queue.attachments import MAX_BYTES, Upload
-from portal.services import credit, survivors
+from portal.services import commitments, credit, survivors
 from portal.services.person_requests import online
 from tests import factories
+from tests import trust_support as trust
 from tests.benefits.support import CARD, KINSHIP, NOW, PDF, TODAY, awarded, retiree
 from tests.essc_support import HIDDEN, CardBrowser, served
 from tests.queue.helpers import person_actor
@@ -47,10 +49,16 @@ def with_face(filing):
     return replace(filing, actor=replace(filing.actor, principal=principal))
 
 
-def report(db, person, family, **given):
-    fields = dict(evidence="commitment", relationship="child", commitment=True) | given
+def report(db, person, family, *, offer=None, by=None, **given):
+    """The family member reports the death: by default committing to it from a face-checked session."""
+    fields = dict(relationship="child") | given
     return survivors.report_death(db, reporter=family.person, id_number=person.id_number, date_of_death="2026-09-03",
-                                  actor=family.actor, now=NOW, today=TODAY, **fields)
+                                  offer=offer or trust.offer("death_report"), actor=(by or with_face(family)).actor,
+                                  now=NOW, today=TODAY, **fields)
+
+
+def with_certificate(upload=PDF):
+    return trust.offer("death_report", mode="proof", uploads=(upload,) if upload else ())
 
 
 def claim(db, person, family, **given):
@@ -61,7 +69,8 @@ def claim(db, person, family, **given):
 
 def test_a_death_reported_with_its_certificate_keeps_the_document_for_the_reporter_alone(db):
     person, family = pensioner_and_child(db)
-    reported = report(db, person, family, evidence="certificate", certificate=PDF)
+    reported = report(db, person, family, offer=with_certificate(), by=family)  # no face check needed to prove
+    assert reported.evidence == "certificate" and db.exec(select(CommitmentEvidence)).all() == []
     stored = db.exec(select(DeathCertificate)).one()
     assert (stored.death_report_id, stored.content_type, stored.content) == (reported.id, "application/pdf",
                                                                               PDF.content)
@@ -73,7 +82,7 @@ def test_a_death_reported_with_its_certificate_keeps_the_document_for_the_report
 
 
 @pytest.mark.parametrize(("upload", "message"), [
-    (None, "Attach the death certificate"),
+    (None, "Attach the documents that prove it"),
     (Upload("死亡证明.pdf", b"MZ\x90\x00 not a pdf at all"), "is not a PDF, JPEG or PNG"),
     (Upload("death.png", b"GIF89a......"), "is not a PDF, JPEG or PNG"),
     (Upload("death.pdf", b"%PDF-" + b"0" * MAX_BYTES), "is larger than"),
@@ -82,15 +91,15 @@ def test_a_death_reported_with_its_certificate_keeps_the_document_for_the_report
 def test_a_death_certificate_is_checked_by_content_and_size_and_a_refused_one_changes_nothing(db, upload, message):
     person, family = pensioner_and_child(db)
     with pytest.raises(ValidationFailed) as refused:
-        report(db, person, family, evidence="certificate", certificate=upload)
-    assert message in refused.value.errors["certificate"].text
+        report(db, person, family, offer=with_certificate(upload))
+    assert message in refused.value.errors["attachment"].text
     assert db.exec(select(DeathReport)).all() == [] and db.exec(select(DeathCertificate)).all() == []
     assert db.exec(select(PensionAward.stopped_after)).one() is None  # the pension goes on
 
 
 def test_a_child_commits_to_the_kinship_with_the_face_check_and_the_certificate_goes_with_the_claim(db):
     person, family = pensioner_and_child(db)
-    report(db, person, family, evidence="certificate", certificate=PDF)
+    report(db, person, family, offer=with_certificate())
     case = claim(db, person, with_face(family))
     payload = json.loads(case.payload)
     assert (payload["relationship"], payload["kinship"], payload["death_certificate"]) == ("child", "commitment",
@@ -118,11 +127,41 @@ def test_a_claimant_who_may_not_commit_must_attach_proof_of_kinship(db):
     assert set(refused.value.errors) == {"mode"}
     with pytest.raises(ValidationFailed) as refused:
         claim(db, person, family, mode="proof")
-    assert "Attach the documents that prove your kinship" in refused.value.errors["attachment"].text
+    assert "Attach the documents that prove it" in refused.value.errors["attachment"].text
     case = claim(db, person, family, mode="proof", uploads=[KINSHIP])
     assert json.loads(case.payload)["kinship"] == "documents"
     stored = db.exec(select(CaseAttachment).where(CaseAttachment.case_id == case.id)).one()
     assert (stored.content_type, stored.filename) == ("image/jpeg", "户口簿.jpg")
+
+
+def test_a_death_committed_to_needs_the_card_face_check_and_keeps_its_evidence_on_the_report(db):
+    person, family = pensioner_and_child(db)
+    with pytest.raises(ValidationFailed) as refused:  # signed in with the password: the step-up is asked for
+        report(db, person, family, by=family)
+    assert set(refused.value.errors) == {"mode"} and commitments.needs_face(refused.value)
+    assert db.exec(select(DeathReport)).all() == [] and db.exec(select(CommitmentEvidence)).all() == []
+    assert db.exec(select(PensionAward.stopped_after)).one() is None  # the pension goes on
+    reported = report(db, person, family)
+    assert reported.evidence == "commitment"
+    evidence = db.exec(select(CommitmentEvidence)).one()
+    assert (evidence.case_id, evidence.record_kind, evidence.record_id) == (None, "death_report", reported.id)
+    assert (evidence.item, evidence.confirmed_by, evidence.subject_id) == ("death_report", "essc_face",
+                                                                           family.person.id)
+    assert evidence.notice_sha256 == catalogue.notice("death_report", TODAY).sha256
+    assert report(db, person, family).id == reported.id  # sent again: one report, one evidence
+    assert len(db.exec(select(CommitmentEvidence)).all()) == 1
+
+
+def test_a_reporter_who_may_not_commit_attaches_the_death_certificate(db):
+    person, family = pensioner_and_child(db)
+    for day in (date(2026, 3, 1), date(2026, 4, 1)):
+        credit.record_event(db, subject=credit.Subject("person", family.person.id), kind="false_commitment",
+                            occurred_on=day, now=NOW)
+    with pytest.raises(ValidationFailed) as refused:
+        report(db, person, family)
+    assert "cannot commit instead of proving" in refused.value.errors["mode"].text
+    assert db.exec(select(DeathReport)).all() == []
+    assert report(db, person, family, offer=with_certificate()).evidence == "certificate"
 
 
 @pytest.mark.parametrize(("relationship", "child_birth", "message"), [
@@ -187,15 +226,15 @@ def test_a_child_reports_with_the_certificate_downloads_it_and_claims_committing
     db.commit()
     card.sign_in(CHILD, face=True)
     page = card.get("/me/claims/survivor")
+    assert 'id="death_commitment-title"' in page.text and 'name="password"' not in page.text
     death = hidden_fields(page.text, "/me/claims/survivor/death") | {
-        "id_number": PENSIONER, "date_of_death": "2026-09-03", "relationship": "child", "evidence": "certificate",
-        "commitment": "yes"}
+        "id_number": PENSIONER, "date_of_death": "2026-09-03", "relationship": "child", "death_mode": "proof"}
     disguised = card.post("/me/claims/survivor/death", death,
-                          files={"certificate": ("死亡证明.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")})
-    assert disguised.status_code == 422 and 'id="field-certificate-error"' in disguised.text
+                          files={"death_attachment": ("死亡证明.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")})
+    assert disguised.status_code == 422 and 'id="field-death_attachment-error"' in disguised.text
     assert PENSIONER in disguised.text  # what was typed is kept
     reported = card.post("/me/claims/survivor/death", hidden_fields(disguised.text, "/me/claims/survivor/death")
-                         | death, files={"certificate": (PDF.filename, PDF.content, "application/pdf")})
+                         | death, files={"death_attachment": (PDF.filename, PDF.content, "application/pdf")})
     assert reported.status_code == 303
     page = card.get("/me/claims/survivor")
     link = re.search(r'href="(/me/claims/survivor/death/\d+/certificate)"', page.text)
@@ -236,6 +275,8 @@ def test_a_spouse_finds_the_death_the_child_reported_and_claims(db, card):
     assert 'method="post" action="/me/claims/survivor"' not in unknown.text
     page = spouse.get("/me/claims/survivor", params={"lookup": PENSIONER})
     assert page.status_code == 200 and 'id="survivor-figures"' in page.text
+    assert 'id="death-evidence-' in page.text  # reported with a commitment confirmed by the card's face check
+    assert 'id="supervision-title"' in page.text  # how the claim will be checked, before it is sent
     fields = hidden_fields(page.text, "/me/claims/survivor")
     assert fields["deceased"] == PENSIONER
     sent = spouse.post("/me/claims/survivor", fields | {"claim_relationship": "spouse", "bank_code": "BOC",

@@ -25,17 +25,19 @@ from tests.helpers import error_links, id_number_of, sign_in_person, token_from
 from tests.queue.helpers import person_actor as account_actor
 from tests.queue.helpers import staff_actor
 from tests.records.support import NOW, TODAY, spell
-from tests.trust_support import notice_version, offer
+from tests.trust_support import face, face_checked, offer, person_commit_fields
 
-# Online the item is committed to with the password (the catalogue's notice); at a counter it is signed on paper.
+# Online the item is committed to through the catalogue's notice, confirmed with the card's face check (never the
+# password); at a counter it is signed on paper.
 OK = {"details": "The employer paid me in cash for those months.", "commitment": True,
       "offer": offer("employment_history"), "now": NOW, "today": TODAY}
 EXCEPTION_OK = OK | {"offer": offer("flexible_no_employer")}
 
 
 def applicant(db, **who):
+    """A person's account, acting from a session that passed the card's face check."""
     account = factories.person_account(db, **who)
-    return account, account_actor(account)
+    return account, face(account_actor(account))
 
 
 def approve(db, case: Case) -> Case:
@@ -156,8 +158,8 @@ def test_the_record_page_offers_a_correction_and_the_form_keeps_what_was_typed_o
     db.commit()
 
     fields = {"csrf_token": token, "token": "form-1", "what": "missing", "months": "2019-03, 2019-04",
-              "details": "Cash wages", "mode": "commit", "password": PASSWORD,
-              "notice_version": notice_version("employment_history")}
+              "details": "Cash wages", **person_commit_fields("employment_history")}
+    face_checked(db, account_id=account.id)  # the commitment is signed after the card's face check
     sent = client.post("/me/records/correction", data=fields)
     again = client.post("/me/records/correction", data=fields)  # a resent form
     reference = sent.headers["location"].rsplit("/", 1)[-1]
@@ -176,14 +178,18 @@ def test_the_flexible_page_offers_the_exception_only_when_the_office_could_lift_
 
     token = token_from(client, "/me/flexible/exception")
     fields = {"csrf_token": token, "token": "form-2", "start_month": "2026-12", "base_percent": "100",
-              "details": "The company closed in 2025.", "mode": "commit",
-              "notice_version": notice_version("flexible_no_employer")}
-    refused = client.post("/me/flexible/exception?lang=en", data=fields | {"password": "Not-The-Password-1"})
-    assert refused.status_code == 422 and error_links(refused.text) == ["password"]
-    sent = client.post("/me/flexible/exception", data=fields | {"password": PASSWORD})
+              "details": "The company closed in 2025.", **person_commit_fields("flexible_no_employer")}
+    form = client.get("/me/flexible/exception?lang=en")
+    assert 'name="password"' not in form.text and 'id="commitment-step-up"' in form.text
+    refused = client.post("/me/flexible/exception?lang=en", data=fields | {"password": PASSWORD})
+    assert refused.status_code == 422 and error_links(refused.text) == ["mode"]  # the password signs nothing
+    assert 'id="commitment-step-up"' in refused.text and db.exec(select(Case)).all() == []
+    face_checked(db, account_id=account.id)  # back from the card's face check
+    sent = client.post("/me/flexible/exception", data=fields)
     assert sent.status_code == 303 and sent.headers["location"].startswith("/me/requests/JL")
-    evidence = db.exec(select(CommitmentEvidence)).one()  # the notice confirmed with the password, kept
-    assert (evidence.item, evidence.confirmed_by, evidence.account_kind) == ("flexible_no_employer", "password",
+    db.expire_all()
+    evidence = db.exec(select(CommitmentEvidence)).one()  # the notice confirmed with the card's face check, kept
+    assert (evidence.item, evidence.confirmed_by, evidence.account_kind) == ("flexible_no_employer", "essc_face",
                                                                               "person")
 
 

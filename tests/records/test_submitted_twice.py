@@ -26,7 +26,7 @@ from tests.conftest import csrf_token
 from tests.helpers import sign_in_operator, sign_in_staff
 from tests.queue.helpers import person_actor, staff_actor
 from tests.records.support import NOW, TODAY, employer_actor, spell
-from tests.trust_support import COMMIT, COMMIT_FIELDS, offer
+from tests.trust_support import COMMIT, COMMIT_FIELDS, face, offer
 
 OCTOBER, NOVEMBER = date(2026, 10, 1), date(2026, 11, 1)
 SECRET = "test-payment-secret"  # the settings fixture's
@@ -131,7 +131,7 @@ def test_the_same_months_are_refused_for_a_persons_correction_too_whoever_files_
     account = factories.person_account(db)
     staff = staff_actor(factories.staff(db, roles="handler"))
     db.commit()
-    online = person_requests.online(db, actor=person_actor(account))
+    online = person_requests.online(db, actor=face(person_actor(account)))
     first = person_requests.submit_correction(db, filing=online, what="missing", months="2019-03 to 2019-05",
                                               details="缺月", offer=offer("employment_history"), token="p-1",
                                               now=NOW, today=TODAY)

@@ -10,21 +10,18 @@ submission's idempotency key, so a double click or a resent form makes one case.
 from __future__ import annotations
 
 import secrets
-from urllib.parse import quote
 
 from starlette.routing import Route
 
 from portal import i18n
 from portal.errors import Conflict, ValidationFailed
-from portal.policy import commitments as commitment_catalogue
 from portal.policy.dates import fmt_month, month_of
 from portal.policy.rules.contribution import flexible_base_bounds
-from portal.services import commitments, credit, supervision
 from portal.services import person_requests as service
-from portal.web.access import FACE_STEP, PERSON
+from portal.web.access import PERSON
 from portal.web.endpoint import Ctx, endpoint
 from portal.web.parse import whole_number
-from portal.web.shared.requests import uploads_from
+from portal.web.shared.requests import commitment_form, offer_from
 
 
 def _token(ctx: Ctx) -> str:
@@ -40,34 +37,13 @@ def _submitted(ctx: Ctx, case):
 # --- a correction of the record -------------------------------------------------------------------------------
 
 
-def _commitment_extra(ctx: Ctx, *, kind: str, item: str, route: str) -> dict:
-    """What a form offering a catalogue item shows: how it will be checked, the notice, commit or prove."""
-    person = service.person_of(ctx.db, actor=ctx.actor)
-    assessment = supervision.assess(ctx.db, subject=credit.Subject("person", person.id), kind=kind, on=ctx.today)
-    return dict(assessment=assessment, eligibility=assessment.eligibility,
-                notice=commitment_catalogue.notice(item, ctx.today), say=lambda message: message.render(i18n.gettext),
-                face_step=f"{FACE_STEP}{quote(str(ctx.request.url_for(route).path), safe='')}")
-
-
-def _offer(ctx: Ctx) -> commitments.Offer:
-    password = ctx.form.get("password") if ctx.form is not None else None
-    return commitments.Offer(mode=ctx.value("mode"), password=password if isinstance(password, str) else "",
-                             notice_version=ctx.value("notice_version"), locale=ctx.locale,
-                             uploads=tuple(uploads_from(ctx)))
-
-
 def _refused(ctx: Ctx, error: ValidationFailed, page):
-    def answer():
-        if commitments.was_wrong_password(error):  # kept: recorded after the refused request's rollback
-            commitments.note_wrong_password(ctx.db, actor=ctx.actor, now=ctx.now)
-        return page(ctx, error=error)
-
-    return ctx.refuse(answer)
+    return ctx.refuse(page, ctx, error=error)
 
 
 def _correction_page(ctx: Ctx, *, error: ValidationFailed | None = None):
     extra = dict(token=_token(ctx), what_options=service.CORRECTIONS, max_months=service.MAX_MONTHS,
-                 **_commitment_extra(ctx, kind="enrolment_correction", item=service.CORRECTION_COMMITMENT,
+                 **commitment_form(ctx, person=service.person_of(ctx.db, actor=ctx.actor), kind="enrolment_correction", item=service.CORRECTION_COMMITMENT,
                                      route="person_correction"))
     if error is not None:
         return ctx.render_invalid("person/applications_correction.html", error, **extra)
@@ -84,7 +60,7 @@ def correction_submit(ctx: Ctx):
     try:
         case = service.submit_correction(
             ctx.db, filing=service.online(ctx.db, actor=ctx.actor), what=ctx.value("what"), months=ctx.value("months"),
-            details=ctx.value("details"), offer=_offer(ctx), token=ctx.value("token"), now=ctx.now, today=ctx.today)
+            details=ctx.value("details"), offer=offer_from(ctx), token=ctx.value("token"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
         return _refused(ctx, error, _correction_page)
     return _submitted(ctx, case)
@@ -100,7 +76,7 @@ def _exception_page(ctx: Ctx, *, error: ValidationFailed | None = None, refusal:
                  bounds=flexible_base_bounds(month_of(ctx.today)),
                  start_options=[(fmt_month(month), i18n.format_month(month))
                                 for month in service.start_options(ctx.today)],
-                 **_commitment_extra(ctx, kind="flexible_exception", item=service.EXCEPTION_COMMITMENT,
+                 **commitment_form(ctx, person=service.person_of(ctx.db, actor=ctx.actor), kind="flexible_exception", item=service.EXCEPTION_COMMITMENT,
                                      route="person_flexible_exception"))
     if error is not None:
         return ctx.render_invalid("person/applications_exception.html", error, **extra)
@@ -118,7 +94,7 @@ def exception_submit(ctx: Ctx):
     try:
         case = service.submit_exception(
             ctx.db, filing=service.online(ctx.db, actor=ctx.actor), start_month=ctx.value("start_month"),
-            base_percent=whole_number(text, low=0, high=9999), details=ctx.value("details"), offer=_offer(ctx),
+            base_percent=whole_number(text, low=0, high=9999), details=ctx.value("details"), offer=offer_from(ctx),
             token=ctx.value("token"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
         return _refused(ctx, error, _exception_page)

@@ -7,10 +7,13 @@
     GET  /me/payments, /me/payments.csv      every month paid, with its parts
     GET  /me/certification                   the last certification, the due date, the history
     POST /me/certification                   certify now (card sign-in with the face check)
-    POST /me/certification/family            certify a family member who receives a pension (a request that links)
-    POST /me/certification/family/{id}       certify for a linked family member (亲情服务), without a request
+    POST /me/certification/family            certify a family member who receives a pension (a request that links;
+                                             a commitment confirmed with the card's face check, or documents)
+    POST /me/certification/family/{id}       certify for a linked family member (亲情服务), without a request (the
+                                             commitment confirmed with the card's face check)
     GET  /me/claims/survivor                 report a death, claim the survivors' benefits
-    POST /me/claims/survivor/death           report a death (with a commitment, or the death certificate attached)
+    POST /me/claims/survivor/death           report a death (a commitment confirmed with the card's face check, or the
+                                             death certificate attached)
     GET  /me/claims/survivor/death/{id}/certificate   the certificate attached, for the person who reported it
     POST /me/claims/survivor                 claim (card sign-in with the face check)
 """
@@ -42,7 +45,7 @@ from portal.web.endpoint import Ctx, endpoint
 from portal.web.limits import upload_refusal
 from portal.web.person.records import CertificateUnavailable, verify_url
 from portal.web.public.policy import parameter_labels
-from portal.web.shared.requests import uploads_from
+from portal.web.shared.requests import checked_how, commitment_form, offer_from
 
 log = logging.getLogger("portal.web")
 
@@ -101,7 +104,8 @@ def _claim_page(ctx: Ctx, *, chosen=None) -> dict:
                 commitment=claims.COMMITMENT, options=OPTIONS, labels=parameter_labels(ctx.locale),
                 first_payment=(claims.first_payment_month(here.claim.retirement_month, here.claim.claim_date)
                                if here.claim else None),
-                face_verified=bool(ctx.principal and ctx.principal.face_verified))
+                face_verified=bool(ctx.principal and ctx.principal.face_verified),
+                **checked_how(ctx, subject=credit.Subject("person", person.id), kind="retirement_claim"))
 
 
 @endpoint(PERSON)
@@ -203,8 +207,9 @@ def _certification_page(ctx: Ctx) -> dict:
     return dict(cert=certification.status(ctx.db, person_id=person.id, today=ctx.today), channels=CHANNELS,
                 links=links, links_max=certification.links_max(ctx.today),
                 relationships=[(key, i18n.gettext(text)) for key, text in RELATIONSHIPS.items()],
-                family_commitment=certification.COMMITMENT, token=_token(ctx),
-                face_verified=bool(ctx.principal and ctx.principal.face_verified))
+                token=_token(ctx), face_verified=bool(ctx.principal and ctx.principal.face_verified),
+                **commitment_form(ctx, person=person, kind="certification_exception",
+                                  item=certification.FAMILY_COMMITMENT, route="person_certification"))
 
 
 @endpoint(PERSON)
@@ -230,8 +235,8 @@ def certification_family(ctx: Ctx):
     try:
         case = certification.submit_family(
             ctx.db, filing=online(ctx.db, actor=ctx.actor), id_number=ctx.value("id_number"),
-            relationship=ctx.value("relationship"), seen_on=ctx.value("seen_on"),
-            commitment=ctx.value("commitment") == "yes", token=ctx.value("token"), now=ctx.now, today=ctx.today)
+            relationship=ctx.value("relationship"), seen_on=ctx.value("seen_on"), offer=offer_from(ctx),
+            token=ctx.value("token"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
         return ctx.fail("person/certification.html", error.errors, page=lambda: _certification_page(ctx))
     ctx.flash("Your request %(reference)s was submitted. We will tell you when it is decided.",
@@ -245,8 +250,8 @@ def certification_linked(ctx: Ctx):
     link_id = int(ctx.path_params["link_id"])
     try:
         certification.certify_linked(ctx.db, family=person, link_id=link_id, seen_on=ctx.value("seen_on"),
-                                     commitment=ctx.value("commitment") == "yes", actor=ctx.actor, now=ctx.now,
-                                     today=ctx.today)
+                                     notice_version=ctx.value("notice_version"), locale=ctx.locale,
+                                     actor=ctx.actor, now=ctx.now, today=ctx.today)
     except ValidationFailed as error:  # the errors go to this link's form, not to the request form below
         errors = {f"linked-{link_id}-{name}": message for name, message in error.errors.items()}
         return ctx.fail("person/certification.html", errors, page=lambda: _certification_page(ctx))
@@ -268,15 +273,16 @@ def _survivor_page(ctx: Ctx, looked_up: tuple | None = None) -> dict:
     if looked_up is not None and all(report.id != looked_up[0].id for report, _, _ in reports):
         reports.append(looked_up)  # a death another family member reported: this person may claim too
     claimable = {deceased.id: survivors.claimable(ctx.db, deceased=deceased) for _, deceased, _ in reports}
-    eligibility = commitments.eligibility(ctx.db, subject=credit.Subject("person", person.id), on=ctx.today)
+    reported = commitments.record_evidence(ctx.db, record_kind="death_report",
+                                           record_ids=[report.id for report, _, _ in reports])
     return dict(reports=reports, claimable=claimable, with_certificate=with_certificate, from_fen=from_fen,
-                bank_options=_bank_options(), token=_token(ctx),
+                bank_options=_bank_options(), token=_token(ctx), reported_evidence=reported,
                 relationships=[(key, i18n.gettext(text)) for key, text in RELATIONSHIPS.items()],
                 claimants=[(key, i18n.gettext(RELATIONSHIPS[key])) for key in survivors.CLAIMANTS],
-                death_commitment=survivors.COMMITMENT, eligibility=eligibility,
-                notice=commitment_catalogue.notice(survivors.KINSHIP_COMMITMENT, ctx.today),
-                say=lambda message: message.render(i18n.gettext),
-                face_verified=bool(ctx.principal and ctx.principal.face_verified))
+                death_notice=commitment_catalogue.notice(survivors.DEATH_COMMITMENT, ctx.today),
+                face_verified=bool(ctx.principal and ctx.principal.face_verified),
+                **commitment_form(ctx, person=person, kind="survivor_claim", item=survivors.KINSHIP_COMMITMENT,
+                                  route="person_survivor"))
 
 
 @endpoint(PERSON)
@@ -301,33 +307,32 @@ def _claimed_death(ctx: Ctx) -> tuple | None:
         return None
 
 
-def _one_upload(ctx: Ctx, name: str) -> attachments.Upload | None:
-    found = uploads_from(ctx, name)
-    return found[0] if found else None
+DEATH_FIELDS = "death_"  # the death report's commitment choice, named apart from the claim's on the same page
 
 
 @endpoint(PERSON)
 def survivor_death(ctx: Ctx):
     person = person_of(ctx.db, actor=ctx.actor)
-    certificate = _one_upload(ctx, survivors.CERTIFICATE_FIELD) if ctx.value("evidence") == "certificate" else None
-    if certificate is not None:
+    offer = offer_from(ctx, prefix=DEATH_FIELDS)
+    if offer.mode == "proof" and offer.uploads:
         throttled = upload_refusal(ctx)
         if throttled is not None:
             return throttled
         upload_limits.note(ctx.db, actor=ctx.actor, now=ctx.now, what="death_certificate", accepted=True)
     try:
         survivors.report_death(ctx.db, reporter=person, id_number=ctx.value("id_number"),
-                               date_of_death=ctx.value("date_of_death"), evidence=ctx.value("evidence"),
-                               relationship=ctx.value("relationship"), commitment=ctx.value("commitment") == "yes",
-                               certificate=certificate, actor=ctx.actor, now=ctx.now, today=ctx.today)
+                               date_of_death=ctx.value("date_of_death"), relationship=ctx.value("relationship"),
+                               offer=offer, actor=ctx.actor, now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
 
         def page() -> dict:
-            if certificate is not None:  # the refused file still counts against the upload limit
+            if offer.mode == "proof" and offer.uploads:  # the refused file still counts against the upload limit
                 upload_limits.note(ctx.db, actor=ctx.actor, now=ctx.now, what="death_certificate", accepted=False)
             return _survivor_page(ctx)
 
-        return ctx.fail("person/claims_survivor.html", error.errors, page=page)
+        renamed = {"mode": f"{DEATH_FIELDS}mode", attachments.FIELD: f"{DEATH_FIELDS}{attachments.FIELD}"}
+        errors = {renamed.get(name, name): message for name, message in error.errors.items()}
+        return ctx.fail("person/claims_survivor.html", errors, page=page)
     ctx.flash("The death is recorded. Payments stop from the month after it; you may now claim the survivors' "
               "benefits.")
     return ctx.redirect(ctx.request.url_for("person_survivor").path)
@@ -345,29 +350,19 @@ def survivor_certificate(ctx: Ctx):
 
 @endpoint(PERSON_FACE)
 def survivor_claim(ctx: Ctx):
-    password = ctx.form.get("password") if ctx.form is not None else None
-    mode = ctx.value("mode")
+    offer = offer_from(ctx)
     try:
         case = survivors.submit_claim(
             ctx.db, filing=online(ctx.db, actor=ctx.actor), id_number=ctx.value("deceased"),
             relationship=ctx.value("claim_relationship"), bank_code=ctx.value("bank_code"),
-            card_number=ctx.value("card_number"), mode=mode, password=password if isinstance(password, str) else "",
-            notice_version=ctx.value("notice_version"), locale=ctx.locale,
-            uploads=uploads_from(ctx) if mode == "proof" else [], token=ctx.value("token"), now=ctx.now,
-            today=ctx.today)
+            card_number=ctx.value("card_number"), mode=offer.mode, notice_version=offer.notice_version,
+            locale=offer.locale, uploads=list(offer.uploads) if offer.mode == "proof" else [],
+            token=ctx.value("token"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
-        wrong_password = commitments.was_wrong_password(error)
-
-        def page() -> dict:
-            if wrong_password:  # kept: recorded after the refused request's rollback
-                commitments.note_wrong_password(ctx.db, actor=ctx.actor, now=ctx.now)
-            return _survivor_page(ctx, _claimed_death(ctx))
-
-        # The form names the claimant's relationship apart from the death report's; the notice is confirmed by the
-        # card's face check, so what the service says of the confirmation belongs to the choice of commitment.
-        renamed = {"relationship": "claim_relationship", "password": "mode"}
-        errors = {renamed.get(name, name): message for name, message in error.errors.items()}
-        return ctx.fail("person/claims_survivor.html", errors, page=page)
+        # The form names the claimant's relationship apart from the death report's.
+        errors = {("claim_relationship" if name == "relationship" else name): message
+                  for name, message in error.errors.items()}
+        return ctx.fail("person/claims_survivor.html", errors, page=lambda: _survivor_page(ctx, _claimed_death(ctx)))
     except Conflict as refused:
         return ctx.fail("person/claims_survivor.html", {"deceased": refused.message}, status=409,
                         page=lambda: _survivor_page(ctx, _claimed_death(ctx)))

@@ -20,10 +20,11 @@ from portal.documents import certificate as certificate_pdf
 from portal.documents import transfer_record
 from portal.errors import N_, Msg, PortalError, ValidationFailed
 from portal.policy.dates import fmt_month
-from portal.services import accounts
+from portal.services import accounts, credit
 from portal.services import transfers as service
 from portal.web.access import PERSON
 from portal.web.endpoint import Ctx, endpoint
+from portal.web.shared.requests import checked_how
 
 PERIOD_ROWS = 3
 log = logging.getLogger("portal.web")
@@ -52,9 +53,10 @@ def detail(ctx: Ctx):
 
 
 def _form_extra(ctx: Ctx) -> dict:
+    person = service.person_of(ctx.db, actor=ctx.actor)
     return dict(token=ctx.value("token") or secrets.token_urlsafe(18), provinces=service.province_options(ctx.locale),
                 all_provinces=service.province_options(ctx.locale, without_jilin=False), rows=range(1, PERIOD_ROWS + 1),
-                **_common(ctx))
+                **checked_how(ctx, subject=credit.Subject("person", person.id), kind="transfer"), **_common(ctx))
 
 
 @endpoint(PERSON)

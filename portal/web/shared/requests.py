@@ -8,13 +8,16 @@ The page functions take the area (portal/web/person/requests.py: /me, portal/web
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from portal import i18n
 from portal.errors import N_, ValidationFailed
+from portal.policy import commitments as commitment_catalogue
 from portal.queue import attachments, cases, notices, parties, queries, reasons, service
 from portal.queue.errors import ActionRefused, StaleCase
 from portal.queue.states import Action, State
-from portal.services import upload_limits
+from portal.services import commitments, credit, supervision, upload_limits
+from portal.web.access import FACE_STEP
 from portal.web.attachments import attachment_download
 from portal.web.endpoint import Ctx
 from portal.web.limits import upload_refusal
@@ -105,6 +108,29 @@ def uploads_from(ctx: Ctx, name: str = attachments.FIELD) -> list[attachments.Up
     if upload is None or isinstance(upload, str) or not upload.filename:
         return []
     return [attachments.Upload(filename=upload.filename, content=upload.file.read(attachments.MAX_BYTES + 1))]
+
+
+def checked_how(ctx: Ctx, *, subject: credit.Subject, kind: str) -> dict:
+    """What a request form shows before it is sent: how the request will be checked, why, and how to be checked
+    more lightly (portal/services/supervision.py; the page shows it with ``supervision_panel``)."""
+    return dict(assessment=supervision.assess(ctx.db, subject=subject, kind=kind, on=ctx.today),
+                say=lambda message: message.render(i18n.gettext))
+
+
+def commitment_form(ctx: Ctx, *, person, kind: str, item: str, route: str) -> dict:
+    """What a person's form offering a catalogue item shows (``person_commitment_choice``): how it will be
+    checked, whether they may commit, the notice in force, and the card's face check that brings them back to the
+    page of ``route``."""
+    shown = checked_how(ctx, subject=credit.Subject("person", person.id), kind=kind)
+    return shown | dict(eligibility=shown["assessment"].eligibility,
+                        notice=commitment_catalogue.notice(item, ctx.today),
+                        face_step=FACE_STEP + quote(str(ctx.request.url_for(route).path), safe=""))
+
+
+def offer_from(ctx: Ctx, *, prefix: str = "") -> commitments.Offer:
+    """The commitment choice a person's form sent (its fields named with ``prefix`` when the page has two)."""
+    return commitments.Offer(mode=ctx.value(f"{prefix}mode"), notice_version=ctx.value(f"{prefix}notice_version"),
+                             locale=ctx.locale, uploads=tuple(uploads_from(ctx, f"{prefix}attachment")))
 
 
 def resubmit(ctx: Ctx, area: Area):

@@ -77,8 +77,8 @@ def certify(ctx: Ctx):
 def death(ctx: Ctx):
     try:
         survivors.report_death(ctx.db, reporter=None, id_number=ctx.value("death_id_number"),
-                               date_of_death=ctx.value("date_of_death"), evidence="",
-                               relationship="", commitment=False, actor=ctx.actor, now=ctx.now, today=ctx.today,
+                               date_of_death=ctx.value("date_of_death"), relationship="", actor=ctx.actor,
+                               now=ctx.now, today=ctx.today,
                                staff_id=ctx.principal.account_id)
     except ValidationFailed as error:
         errors = {("death_id_number" if name == "id_number" else name): message
