@@ -141,3 +141,18 @@ def test_an_anomaly_of_the_whole_province_is_verified_by_provincial_staff(db):
     case = anomalies.open_case(db, flag_id=found.id, finding="", actor=staff(db, "周主管"), now=NOW)
     db.commit()
     assert (case.prefecture, case.applicant_id) == ("220000", 220000)
+
+
+def test_a_handler_taking_the_next_case_gets_the_verification_and_the_prefecture_is_told_nothing(db):
+    from portal.queue import take
+
+    found = flag(db)
+    case = anomalies.open_case(db, flag_id=found.id, finding="", actor=staff(db, "周主管"), now=NOW)
+    handler = staff(db, "刘经办", roles="handler")
+    db.commit()
+    taken = take.take_next(db, staff=handler, now=NOW)
+    db.commit()
+
+    assert (taken.reference, taken.state, taken.handler_id) == (case.reference, "in_progress",
+                                                                handler.principal.account_id)
+    assert db.exec(select(func.count()).select_from(Notice)).one() == 0
