@@ -257,13 +257,27 @@ def _file_step(session: Session, *, budget: FundBudget, step: str, filed_by: int
                         counter_staff_id=filed_by)
 
 
+def _outside_the_queue(version: Version) -> bool:
+    """A version left in the chain from before the chain went through the queue: open, with no case waiting."""
+    return version.next_step is not None and version.waiting is None
+
+
+def refusal_to_draft(session: Session, *, year: int) -> str | None:
+    """Why the bureau may not draft a new version of ``year``'s budget now (a key of CHAIN_REFUSALS), or None.
+    A version left mid-chain from before the chain went through the queue does not stand in the way: the new
+    draft replaces it."""
+    return projection.may_draft(version.budget.state for version in versions(session, year=year)
+                                if not _outside_the_queue(version))
+
+
 def draft_version(session: Session, *, year: int, actor: Actor, note: str, now: datetime, today: date) -> FundBudget:
     """The provincial social insurance bureau drafts a new version of ``year``'s budget, province-wide and per
     prefecture, from the evidence of the years before, and sends it to the provincial department's review (a case
-    in the central queue). A version in the chain must be returned before a new one is drafted."""
+    in the central queue). A version in the chain must be returned before a new one is drafted; one left mid-chain
+    from before the chain went through the queue is replaced (``superseded``)."""
     note = _note(note, required=False)
     earlier = versions(session, year=year)
-    refusal = projection.may_draft(version.budget.state for version in earlier)
+    refusal = refusal_to_draft(session, year=year)
     if refusal:
         raise _refused(refusal)
     lines = {}
@@ -279,6 +293,10 @@ def draft_version(session: Session, *, year: int, actor: Actor, note: str, now: 
     budget = FundBudget(year=year, version=max((v.budget.version for v in earlier), default=0) + 1, state="drafted",
                         figures=json.dumps(lines, sort_keys=True), note=note, drafted_by=staff_id, drafted_at=now,
                         evidence_years=", ".join(str(item) for item in sorted(evidence)))
+    for version in earlier:
+        if _outside_the_queue(version):
+            version.budget.state = "superseded"
+            session.add(version.budget)
     session.add(budget)
     session.flush()
     session.add(FundBudgetStep(budget_id=budget.id, step="draft", agreed=True, note=note, decided_by=staff_id,

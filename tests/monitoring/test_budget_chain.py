@@ -208,7 +208,7 @@ def test_staff_of_a_prefecture_do_not_see_the_provinces_budget_cases(db):
         decide(db, changchun, 2027)
 
 
-def test_steps_recorded_before_the_chain_went_through_the_queue_stay_readable(db):
+def test_steps_recorded_before_the_chain_went_through_the_queue_stay_readable_and_a_new_draft_replaces_it(db):
     """A version whose steps were recorded on the budget page (no case) reads as before."""
     two_years_on_record(db)
     bureau, department = supervisor(db, "甲"), supervisor(db, "乙")
@@ -225,6 +225,16 @@ def test_steps_recorded_before_the_chain_went_through_the_queue_stay_readable(db
     assert [(step.step, step.case_id, step.note) for step in stored.steps] == [
         ("draft", None, ""), ("department_review", None, "同意")]
     assert (stored.next_step, stored.waiting, stored.cases) == ("finance_review", None, {})
+
+    # Left mid-chain outside the queue, it does not block the bureau: the next draft replaces it and goes to the
+    # queue, and the old steps stay as they were.
+    assert budget.refusal_to_draft(db, year=2027) is None
+    budget.draft_version(db, year=2027, actor=bureau, note="重新编制", now=NOW, today=TODAY)
+    db.commit()
+    latest, old_one = budget.versions(db, year=2027)
+    assert (latest.budget.version, latest.budget.state, latest.waiting.kind) == (2, "drafted", "budget_review")
+    assert (old_one.budget.state, len(old_one.steps)) == ("superseded", 2)
+    assert budget.refusal_to_draft(db, year=2027) == "under_review"
 
 
 def cases_payload(case: Case) -> dict:

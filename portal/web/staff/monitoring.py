@@ -35,7 +35,6 @@ from portal import i18n
 from portal.documents import assessment_report as assessment_report_pdf
 from portal.errors import N_, Forbidden, Msg, NotFound, ValidationFailed
 from portal.policy import anomalies as anomaly_rules
-from portal.policy import budget as budget_chain
 from portal.policy.dates import fmt_month, parse_month
 from portal.policy.parameters import param
 from portal.services import anomalies, assessment, budget, monitoring
@@ -352,7 +351,7 @@ def _budget_page(ctx: Ctx) -> dict:
             "current_approved": budget.approved_lines(ctx.db, area=chosen.area, year=this_year) is not None,
             "versions": versions, "people": people, "step_labels": STEP_LABELS, "state_labels": STATE_LABELS,
             "provincial": provincial(ctx), "receipt_labels": RECEIPT_LABELS, "yuan": fen_to_yuan,
-            "can_draft": budget_chain.may_draft(version.budget.state for version in versions) is None,
+            "can_draft": budget.refusal_to_draft(ctx.db, year=this_year + 1) is None,
             "receipts": budget.receipts(ctx.db, area=chosen.area if chosen.area != monitoring.PROVINCE else ""),
             "gap_source": param("gap_sharing").at(date(this_year + 1, 12, 31)).source, **_context(ctx, chosen)}
 
