@@ -138,6 +138,8 @@ def test_a_person_near_retirement_reads_the_what_if_claims_and_is_awarded_verifi
     person.follow(person.button("Save the draft"))
     expect(person.main.locator("#claim-date")).to_be_visible()
     form = person.main.locator("form[action='/me/claims/retirement']")
+    expect(person.main.locator("#supervision-why")).to_have_text(person.t(
+        "Decisions that move money always take two people."))
     person.field("bank_code").select_option("ICBC")
     person.fill(card_number=CARD[:-1] + str((int(CARD[-1]) + 1) % 10))
     form.locator("#commitment").check()
@@ -221,10 +223,10 @@ def test_a_family_member_reports_a_death_and_claims_the_survivors_benefits(page,
     form = person.main.locator("form[action='/me/claims/survivor/death']")
     person.fill(id_number=people["deceased"], date_of_death="2026-09-20")
     person.field("relationship").select_option("child")
-    form.locator("#field-evidence-certificate").check()
-    form.locator("#field-certificate").set_input_files(files=[{
+    expect(form.locator("input[name=password]")).to_have_count(0)  # a person never commits with the password
+    form.locator("#death_mode-proof").check()  # the death certificate instead of the commitment
+    form.locator("#field-death_attachment").set_input_files(files=[{
         "name": "death-certificate.pdf" if lang == "en" else "死亡证明.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n% a death certificate\n%%EOF\n"}])
-    form.locator("#commitment").check()
     person.follow(person.button("Report the death", within=form))
     expect(person.flash()).to_be_visible()
     card = person.main.locator("section.card", has_text=NAMES["deceased"])
@@ -235,7 +237,10 @@ def test_a_family_member_reports_a_death_and_claims_the_survivors_benefits(page,
     claim.locator("#field-bank_code").select_option("BOC")
     claim.locator("#field-card_number").fill(CARD)
     claim.locator("#field-claim_relationship").select_option("child")
-    claim.locator("#field-mode-commit").check()  # commits to the kinship; the card's face check confirms it
+    expect(person.main.locator("#supervision-how")).to_have_text(person.t(
+        "A member of staff will check your request and a second member of staff will review the decision."))
+    expect(claim.locator("#commitment-face")).to_be_visible()  # signed in with the card's face check
+    claim.locator("#mode-commit").check()  # commits to the kinship; the card's face check confirms it
     person.follow(person.button("Claim the survivors' benefits", within=claim))
     expect(page).to_have_url(re.compile(r"/me/requests/JL\d+$"))
 

@@ -4,19 +4,24 @@ finds a commitment false, and the serious-dishonesty list from proposal to remov
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
 from e2e.conftest import employer_with_a_month_in_arrears, fresh_staff
 from e2e.pages import Portal
+from e2e.test_benefits import PASSWORD, confirm_at_provider, make_person
 from e2e.test_deferral_journey import decide, staff_portal
 from portal import clock
 from portal.db import transaction
+from portal.devtools.essc_provider import DEMO_CARDHOLDERS, Cardholder
+from portal.identifiers import make_resident_id
 from portal.models import Bill, Case, CaseAttachment, DishonestyListing
 from portal.policy import commitments
 from portal.services import credit
+from tests.essc_support import served
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 # Words of the law the pages quote as they are, in either language.
@@ -173,27 +178,51 @@ def test_a_listed_employer_appears_on_the_public_list_and_disappears_when_remove
     expect(visitor.main).not_to_contain_text(account.credit_code)
 
 
-def test_a_person_commits_to_their_employment_history_on_the_correction_form_with_the_password(
-        page, lang, person, sessionmaker):
+# A person the stand-in card provider knows, one per language (the provider must know them before they exist).
+CARDHOLDERS = {lang: make_resident_id("220102", date(1980, 3, 4), 171 + offset)
+               for lang, offset in (("zh_CN", 0), ("en", 2))}
+CARDHOLDER_NAME = "陈守信"
+
+
+@pytest.fixture(scope="module")
+def card_portal(settings, demo, tmp_path_factory):
+    holders = DEMO_CARDHOLDERS + tuple(Cardholder(number, CARDHOLDER_NAME) for number in CARDHOLDERS.values())
+    with served(settings, key_path=tmp_path_factory.mktemp("essc-trust") / "key.json",
+                cardholders=holders) as (base, _app):
+        yield base
+
+
+def test_a_person_signed_in_with_a_password_commits_to_their_employment_history_after_the_cards_face_check(
+        page, lang, sessionmaker, card_portal):
     from portal.models import CommitmentEvidence, Person
 
+    number = CARDHOLDERS[lang]
+    make_person(sessionmaker, number, CARDHOLDER_NAME, start=date(2015, 1, 1), end=date(2015, 1, 1))
     notice = commitments.notice("employment_history", today())
-    me = Portal(page, lang, data=(person.name, *LEGAL_WORDS, *notice.texts["en"].values()))
-    me.sign_in("person", username=person.id_number, password=person.password)
-    me.open(me.with_lang("/me/records/correction"))
-    form = me.main.locator("form[action='/me/records/correction']")
+    names = (CARDHOLDER_NAME, *(holder.name for holder in DEMO_CARDHOLDERS))
+    me = Portal(page, lang, data=(*names, *LEGAL_WORDS, *notice.texts["en"].values()))
+    me.open(me.with_lang(f"{card_portal}/login?account_type=person"))
+    me.sign_in("person", username=number, password=PASSWORD, open_form=False)
+    me.open(me.with_lang(f"{card_portal}/me/records/correction"))
     expect(me.main.locator("#supervision-how")).to_have_text(
         me.t("One member of staff will check and decide your request."))
+    # Signed in with the password: no password field signs the commitment; the card's face check does.
+    expect(me.main.locator("input[name=password]")).to_have_count(0)
+    me.follow(me.main.get_by_role("link", name=me.t("Confirm with your electronic social security card")))
+    expect(page).to_have_url(re.compile(r"/dev/essc/authorize\?"))
+    confirm_at_provider(me, number, face=True)
+    expect(page).to_have_url(re.compile(r"/me/records/correction$"))  # back on the form
+    form = me.main.locator("form[action='/me/records/correction']")
+    expect(form.locator("#commitment-face")).to_be_visible()
     form.locator("#field-what-missing").check()
     me.fill(months="2019-03", details="Cash wages" if lang == "en" else "现金发放工资")
     form.locator("#mode-commit").check()
-    me.fill(password=person.password)
     me.submit(form)
     expect(page).to_have_url(re.compile(r"/me/requests/JL\d+$"))
     case = case_of(sessionmaker, page.url.rsplit("/", 1)[1])
     with transaction(sessionmaker) as session:
-        person_id = session.exec(select(Person.id).where(Person.id_number == person.id_number)).one()
+        person_id = session.exec(select(Person.id).where(Person.id_number == number)).one()
         evidence = session.exec(select(CommitmentEvidence).where(CommitmentEvidence.case_id == case.id)).one()
-        assert (evidence.item, evidence.confirmed_by, evidence.subject_id) == ("employment_history", "password",
+        assert (evidence.item, evidence.confirmed_by, evidence.subject_id) == ("employment_history", "essc_face",
                                                                                person_id)
     assert (case.risk_tier, case.route) == ("B", "single")
