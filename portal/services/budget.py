@@ -161,6 +161,8 @@ CHAIN_REFUSALS = {
     "no_evidence": N_("No complete year is on record yet, so no budget can be drafted from evidence."),
 }
 MAX_STEP_NOTE = 500
+# The province's lines a step's case carries, so whoever decides reads the figures on the case itself (yuan).
+PAYLOAD_LINES = ("income", "subsidy", "expenditure", "transfers_in", "transfers_out", "balance", "gap")
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,9 @@ def _file_step(session: Session, *, budget: FundBudget, step: str, filed_by: int
                now: datetime) -> Case:
     """The queue case in which ``step`` of the version waits, filed in the name of ``filed_by`` (who may not
     decide it)."""
-    payload = {"budget_id": budget.id, "year": budget.year, "version": budget.version, "step": step}
+    province = projection.frozen(budget.year, json.loads(budget.figures or "{}").get(monitoring.PROVINCE, {}))
+    payload = {"budget_id": budget.id, "year": budget.year, "version": budget.version, "step": step,
+               "province": {line: str(getattr(province, line)) for line in PAYLOAD_LINES}}
     return queue.submit(session, kind=Kind.BUDGET_REVIEW, applicant=parties.area_party(monitoring.PROVINCE),
                         payload=payload, prefecture=monitoring.PROVINCE, channel="counter",
                         idempotency_key=f"budget:{budget.id}:{step}", now=now, actor=actor,
@@ -369,7 +373,7 @@ def decide_from_case(session: Session, *, case: Case, approved: bool, now: datet
 
 KIND_SPECS = (
     KindSpec(Kind.BUDGET_REVIEW, checks=(check_step,), effect=decide_from_case,
-             shown=frozenset({"budget_id", "year", "version", "step"})),
+             shown=frozenset({"budget_id", "year", "version", "step", "province"})),
 )
 
 

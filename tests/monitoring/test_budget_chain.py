@@ -195,8 +195,12 @@ def test_a_return_needs_a_reason_and_sends_the_version_back_to_the_bureau_which_
     returned = db.exec(select(FundBudgetStep).where(FundBudgetStep.budget_id == first.id,
                                                     FundBudgetStep.step == "department_review")).one()
     assert (returned.agreed, returned.note, returned.case_id) == (False, "支出增长偏低", returned_case.id)
-    assert cases_payload(waiting_case(db, 2027)) == {"budget_id": second.id, "year": 2027, "version": 2,
-                                                     "step": "department_review"}
+    payload = cases_payload(waiting_case(db, 2027))
+    assert {key: payload[key] for key in ("budget_id", "year", "version", "step")} == {
+        "budget_id": second.id, "year": 2027, "version": 2, "step": "department_review"}
+    assert payload["province"] == {"income": "15600.00", "subsidy": "0.00", "expenditure": "18000.00",
+                                   "transfers_in": "0.00", "transfers_out": "0.00", "balance": "-2400.00",
+                                   "gap": "2400.00"}
 
 
 def test_staff_of_a_prefecture_do_not_see_the_provinces_budget_cases(db):

@@ -329,6 +329,8 @@ def test_the_budget_is_drafted_on_its_page_and_each_later_step_is_decided_in_the
     case_page = client.get(f"/staff/cases/{reference}?lang=en")
     assert case_page.status_code == 200 and "Review of the fund budget" in case_page.text
     assert "Opened by staff for Jilin Province" in case_page.text
+    lines = case_page.text[case_page.text.index('id="budget-lines"'):]
+    assert "Contribution income" in lines and "¥15,600.00" in lines  # the figures decided on, on the case itself
     assert 'name="decision"' not in case_page.text and "Applicant's credit" not in case_page.text
 
     client.cookies.clear()

@@ -21,7 +21,9 @@ GENERIC = "staff/payload/generic.html"
 
 # Keys whose values are amounts of money (strings of yuan, as the services store them).
 MONEY_KEYS = frozenset({"amount", "base", "contributions", "employer_part", "individual_part", "late_fee",
-                        "late_fee_to_quote_date", "personal_account", "total"})
+                        "late_fee_to_quote_date", "personal_account", "total",
+                        # a fund budget's lines (budget_review)
+                        "income", "subsidy", "expenditure", "transfers_in", "transfers_out", "balance", "gap"})
 # The columns of a back payment's months, in order.
 BACK_PAYMENT_COLUMNS = ("month", "base", "employer_part", "individual_part", "personal_account",
                         "late_fee_to_quote_date")
