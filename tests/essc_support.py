@@ -163,6 +163,7 @@ class MinimalProvider:
         self.discovery_extra = discovery_extra or {}
         self.holder = {"sub": "elsewhere-0001", "name": "王建国", "id_number": "220102198503150111"}
         self.id_token_changes: dict = {}
+        self.userinfo_changes: dict = {}
         self.redirect_uri = ""
         self.issuer = ""
         self.codes: dict[str, dict] = {}
@@ -267,7 +268,7 @@ class MinimalProvider:
         token = request.headers.get("authorization", "")[len("Bearer "):]
         if token not in self.tokens:
             return JSONResponse({"error": "invalid_token"}, status_code=401)
-        return JSONResponse(self.tokens[token])
+        return JSONResponse({**self.tokens[token], **self.userinfo_changes})
 
 
 @contextmanager

@@ -1101,3 +1101,123 @@ def test_the_pages_allow_forms_to_lead_on_to_the_provider_and_nowhere_else(db, s
 
 def test_without_card_sign_in_forms_lead_nowhere_but_the_portal(client):
     assert "form-action 'self';" in client.get("/login").headers["content-security-policy"]
+
+
+# --- more of the issue's rejections: algorithms, keys, userinfo, discovery, locked accounts, the counter ----------------
+
+def _unsigned(header: dict, claims: dict) -> str:
+    import base64
+
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part(header)}.{part(claims)}"
+
+
+@pytest.mark.parametrize("alg", ["none", "HS256"])
+def test_an_id_token_without_the_providers_rs256_signature_is_rejected_whatever_discovery_says(portal, key_path, alg):
+    """alg none, and HS256 keyed with the provider's public key (the algorithm confusion attack)."""
+    import base64
+    import hashlib
+    import hmac
+
+    from portal.auth import essc as protocol
+    from portal.devtools.essc_provider import load_key
+
+    _base, app = portal
+    live = app.state.settings
+    document = {**protocol.metadata(live), "id_token_signing_alg_values_supported": ["RS256", "HS256", "none"]}
+    now = clock.now()
+    key = load_key(key_path)
+    body = _unsigned({"alg": alg, "kid": key.kid}, {
+        "iss": document["issuer"], "aud": live.essc_client_id, "sub": "abc", "nonce": "n",
+        "iat": int(now.timestamp()), "exp": int(now.timestamp()) + 300})
+    signature = b""
+    if alg == "HS256":
+        signature = hmac.new(key.as_pem(private=False), body.encode(), hashlib.sha256).digest()
+    forged = f"{body}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+    with pytest.raises(protocol.Rejected):
+        protocol.verify_id_token(live, document, forged, nonce="n", access_token=None, now=now)
+
+
+def test_the_portal_fetches_the_providers_keys_again_when_it_signs_with_a_new_one(db, settings, key_path):
+    from joserfc.jwk import RSAKey
+
+    account = wang(db)
+    provider = MinimalProvider(claims_in_id_token=True)
+    with _at(settings, db, key_path, provider) as visitor:
+        assert _sign_in_elsewhere(visitor).headers["location"] == "/me"  # the portal now holds the first key
+        provider.key = RSAKey.generate_key(2048, parameters={"use": "sig"}, auto_kid=True)
+        visitor.http.cookies.clear()
+        assert _sign_in_elsewhere(visitor).headers["location"] == "/me"
+    assert len(assurances(db, account.id)) == 2
+
+
+def test_userinfo_about_another_subject_signs_nobody_in(db, settings, key_path):
+    account = wang(db)
+    provider = MinimalProvider()  # the claims only at the userinfo endpoint
+    provider.userinfo_changes = {"sub": "elsewhere-0002"}
+    with _at(settings, db, key_path, provider) as visitor:
+        assert _sign_in_elsewhere(visitor).status_code == 400
+    assert assurances(db, account.id) == [] and refusals(db) == ["userinfo_subject"]
+
+
+def test_a_provider_without_pkce_s256_is_not_used(db, settings, key_path):
+    provider = MinimalProvider(discovery_extra={"code_challenge_methods_supported": ["plain"]})
+    with _at(settings, db, key_path, provider) as visitor:
+        assert visitor.get("/auth/essc/login").status_code == 503
+    assert provider.seen["authorize"] == []
+
+
+def test_an_account_linked_to_the_card_and_locked_since_is_refused(db, browser):
+    account = wang(db)
+    browser.sign_in(WANG)
+    db.expire_all()
+    locked = db.get(PersonAccount, account.id)
+    locked.locked_until = clock.now() + timedelta(minutes=10)
+    db.add(locked)
+    db.commit()
+    again = CardBrowser(browser.base)
+    try:
+        answer = again.sign_in(WANG)
+        assert answer.status_code == 403
+        assert "Your account is locked" in answer.text or "您的账户已被锁定" in answer.text
+    finally:
+        again.close()
+    assert refusals(db) == ["locked"] and len(assurances(db, account.id)) == 1
+
+
+def test_an_account_locked_between_the_qr_confirmation_and_the_screens_next_poll_is_not_signed_in(db, browser, phone):
+    account = wang(db)
+    link = _show_qr(browser)
+    assert _confirm_on_phone(phone, link, WANG).status_code == 200
+    db.expire_all()
+    locked = db.get(PersonAccount, account.id)
+    locked.locked_until = clock.now() + timedelta(minutes=10)
+    db.add(locked)
+    db.commit()
+    answer = _poll(browser)
+    assert "hx-redirect" not in answer.headers and "hx-trigger" not in answer.text
+    assert assurances(db, account.id) == [] and refusals(db) == ["locked"]
+
+
+def test_the_counter_refuses_a_card_check_for_nobody_on_record_and_records_nothing(db, client):
+    from tests.helpers import sign_in_staff
+
+    staff = factories.staff(db)
+    db.commit()
+    sign_in_staff(client, staff)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/staff/counter/card-check").text).group(1)
+    answer = client.post("/staff/counter/card-check", data={"csrf_token": token, "id_number": WANG})
+    assert answer.status_code == 422 and WANG in answer.text
+    assert "essc.counter_card_check" not in actions(db)
+
+
+def test_only_staff_record_a_card_check_at_the_counter(db, client):
+    account = wang(db)
+    sign_in_person(client, WANG)
+    assert client.get("/staff/counter/card-check").status_code == 403
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/me").text).group(1)
+    answer = client.post("/staff/counter/card-check", data={"csrf_token": token, "id_number": WANG})
+    assert answer.status_code == 403
+    assert "essc.counter_card_check" not in actions(db) and assurances(db, account.id) == ["password"]
