@@ -552,6 +552,39 @@ def test_a_person_signed_in_with_a_password_is_offered_the_card_step_up_and_comm
                                                                            account_id)
 
 
+def test_the_transfer_and_family_certification_forms_say_how_they_will_be_checked(client, db, frozen_clock):
+    from tests.helpers import id_number_of, sign_in_person
+
+    account = factories.person_account(db)
+    number = id_number_of(db, account)
+    for day in (date(2026, 3, 1), date(2026, 4, 1)):  # a grade that puts requests in tier D
+        credit.record_event(db, subject=credit.Subject("person", account.person_id), kind="false_commitment",
+                            occurred_on=day, now=NOW)
+    db.commit()
+    sign_in_person(client, number)
+    transfer = client.get("/me/transfers/apply?lang=en")
+    assert 'id="supervision-title"' in transfer.text
+    assert "Decisions that move money always take two people." in transfer.text
+    family = client.get("/me/certification?lang=en")
+    assert 'id="supervision-title"' in family.text and "risk tier D" in family.text
+    assert "A commitment of yours was found to be false" in family.text  # so the family request takes documents
+    assert 'id="mode-commit"' not in family.text and 'name="attachment"' in family.text
+
+
+def test_a_transfer_is_filed_at_the_risk_tier_its_form_announced(db):
+    from portal.models import Transfer
+    from tests.transfers.support import applicant, apply
+
+    account, actor = applicant(db)
+    for day in (date(2026, 3, 1), date(2026, 4, 1)):
+        credit.record_event(db, subject=credit.Subject("person", account.person_id), kind="false_commitment",
+                            occurred_on=day, now=NOW)
+    transfer = apply(db, actor)
+    case = db.get(Case, db.get(Transfer, transfer.id).case_id)
+    announced = supervision.assess(db, subject=credit.Subject("person", account.person_id), kind="transfer", on=TODAY)
+    assert case.risk_tier == announced.tier == "D" and case.route == announced.route == "dual"
+
+
 # --- objections -----------------------------------------------------------------------------------------------
 
 

@@ -20,10 +20,10 @@ from portal import audit
 from portal.auth.passwords import verify_password
 from portal.auth.principal import Actor
 from portal.errors import N_, Msg, ValidationFailed
-from portal.models import AuditEvent, Case, CommitmentEvidence, EmployerOperator
+from portal.models import AuditEvent, Case, CommitmentEvidence, DeathReport, EmployerOperator
 from portal.policy import commitments as catalogue
 from portal.policy.rules import credit as rules
-from portal.queue import attachments
+from portal.queue import attachments, cases
 from portal.services import credit
 
 MODES = ("commit", "proof")
@@ -210,6 +210,17 @@ def _kept(session: Session, *, confirmation: Confirmation, actor: Actor, subject
 def evidence_of(session: Session, *, case: Case) -> list[CommitmentEvidence]:
     return list(session.exec(select(CommitmentEvidence).where(CommitmentEvidence.case_id == case.id)
                              .order_by(CommitmentEvidence.id)).all())
+
+
+def rested_on(session: Session, *, case: Case) -> list[CommitmentEvidence]:
+    """Commitments a case rests on that were given on a record without a case, for staff deciding it: a survivors'
+    claim rests on the death report, which a family member may have committed to instead of the certificate."""
+    if case.kind != "survivor_claim":
+        return []
+    deceased_id = int(cases.payload_of(case).get("deceased_id", 0) or 0)
+    reports = select(DeathReport.id).where(DeathReport.person_id == deceased_id)
+    return list(session.exec(select(CommitmentEvidence).where(CommitmentEvidence.record_kind == "death_report",
+                                                              CommitmentEvidence.record_id.in_(reports))).all())
 
 
 def record_evidence(session: Session, *, record_kind: str, record_ids: list[int]) -> dict[int, CommitmentEvidence]:

@@ -164,6 +164,26 @@ def test_a_reporter_who_may_not_commit_attaches_the_death_certificate(db):
     assert report(db, person, family, offer=with_certificate()).evidence == "certificate"
 
 
+def test_staff_deciding_the_claim_see_the_evidence_of_the_death_committed_to(client, db, frozen_clock):
+    from types import SimpleNamespace
+
+    from tests.helpers import sign_in_staff
+
+    person, family = pensioner_and_child(db)
+    report(db, person, family)
+    case = claim(db, person, with_face(family))
+    staff = factories.staff(db, name="刘经办", roles="handler")
+    reference, signing_in = case.reference, SimpleNamespace(staff_number=staff.staff_number,
+                                                           totp_secret=staff.totp_secret)
+    db.commit()
+    sign_in_staff(client, signing_in)
+    page = client.get(f"/staff/cases/{reference}?lang=en")
+    assert page.status_code == 200
+    shown = page.text[page.text.index("Evidence of the commitment in the death report"):]
+    assert catalogue.notice("death_report", TODAY).sha256 in shown
+    assert catalogue.notice("survivor_kinship", TODAY).sha256 in page.text  # the claim's own commitment too
+
+
 @pytest.mark.parametrize(("relationship", "child_birth", "message"), [
     ("sibling", date(1968, 5, 6), "claimed by the spouse, a child or a parent"),
     ("other", date(1990, 5, 6), "claimed by the spouse, a child or a parent"),

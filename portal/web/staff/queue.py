@@ -8,12 +8,13 @@ from starlette.routing import Route
 
 from portal import i18n
 from portal.errors import N_, ValidationFailed
+from portal.policy import commitments as commitment_catalogue
 from portal.queue import attachments, cases, parties, queries, reasons, service, take
 from portal.queue.errors import ActionRefused, StaleCase
 from portal.queue.reasons import ReasonUse
 from portal.queue.routing import is_identity_kind
 from portal.queue.states import Action, State
-from portal.services import accounts, credit
+from portal.services import accounts, commitments, credit
 from portal.web.access import STAFF
 from portal.web.attachments import attachment_download
 from portal.web.endpoint import Ctx, endpoint
@@ -119,6 +120,7 @@ def case_page(ctx: Ctx, case: Case, *, status: int = 200, errors: dict | None = 
         payload_view=payload_display.view(case.kind, details),
         commitment=attachments.commitment_of(payload), attachments=attachments.listed(ctx.db, case=case),
         credit=None if area else credit.history_for_case(ctx.db, case=case, on=ctx.today), area=area,
+        rested_on=commitments.rested_on(ctx.db, case=case), notice_of=commitment_catalogue.version,
         checks=cases.check_results_of(case), events=events, names=queries.staff_names(ctx.db, ids=staff_ids),
         applicant=applicant, decisions=decisions, buttons=[a for a in BUTTONS if a in allowed],
         can_reassign=Action.REASSIGN in allowed, assignees=assignees, reason_groups=reason_groups(ctx.locale),
