@@ -1221,3 +1221,34 @@ def test_only_staff_record_a_card_check_at_the_counter(db, client):
     answer = client.post("/staff/counter/card-check", data={"csrf_token": token, "id_number": WANG})
     assert answer.status_code == 403
     assert "essc.counter_card_check" not in actions(db) and assurances(db, account.id) == ["password"]
+
+
+def test_an_expired_or_used_qr_code_says_so_and_offers_a_new_one(db, browser, phone):
+    wang(db)
+    _show_qr(browser)
+    clock.freeze(clock.now() + timedelta(minutes=2, seconds=1))
+    try:
+        expired = _poll(browser)
+    finally:
+        clock.freeze(None)
+    assert "This QR code has expired." in expired.text or "此二维码已过期。" in expired.text
+    assert 'href="/auth/essc/qr"' in expired.text
+    link = _show_qr(browser)
+    _confirm_on_phone(phone, link, WANG)
+    _poll(browser)  # signed in: the code is spent
+    used = _poll(browser)
+    assert "This QR code has already been used." in used.text or "此二维码已被使用。" in used.text
+    assert 'href="/auth/essc/qr"' in used.text and "hx-trigger" not in used.text
+
+
+def test_a_qr_confirmation_sent_again_signs_nobody_in_again(db, browser, phone):
+    account = wang(db)
+    link = _show_qr(browser)
+    asked = phone.get(phone.confirm_at_provider(link, WANG))
+    note = phone.http.cookies["portal_essc_qr_confirm"]
+    fields = dict(HIDDEN.findall(asked.text))
+    assert phone.post("/auth/essc/qr/confirm", fields).status_code == 200
+    assert _poll(browser).headers["hx-redirect"] == "/me"
+    phone.http.cookies.set("portal_essc_qr_confirm", note, domain="127.0.0.1")  # the note replayed
+    assert phone.post("/auth/essc/qr/confirm", fields).status_code == 400
+    assert assurances(db, account.id) == ["card"]
