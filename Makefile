@@ -45,10 +45,11 @@ run: db ## Set everything up and serve on http://$PORTAL_HOST:$PORTAL_PORT
 	@echo "Serving on http://$(PORTAL_HOST):$(PORTAL_PORT)  (Ctrl-C to stop)"
 	$(BIN)/uvicorn --factory portal.app:create_app --host $(PORTAL_HOST) --port $(PORTAL_PORT) --no-access-log
 
-system-deps: ## Install Debian's chromium and fonts-noto-cjk when missing (needs root)
+system-deps: ## Install Debian's chromium, fonts-noto-cjk and wrk when missing (needs root)
 	@missing=""; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing="$$missing fonts-noto-cjk"; \
+	test -x /usr/bin/wrk || missing="$$missing wrk"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -74,7 +75,7 @@ e2e: setup system-deps ## Browser tests (Playwright + Debian Chromium + axe-core
 
 test: setup system-deps lint unit e2e ## Everything CI runs: lint, unit and integration, end to end
 
-bench: setup ## Print measured performance figures
+bench: setup system-deps ## Print measured performance figures (run alone: nothing else on the machine)
 	$(BIN)/python -m portal.devtools.bench
 
 i18n: i18n-extract i18n-update i18n-compile ## Refresh the catalogs after changing strings

@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from starlette.responses import Response
 from starlette.routing import Route
 
 from portal import i18n
-from portal.errors import ValidationFailed
+from portal.errors import N_, ValidationFailed
 from portal.policy.money import from_fen
-from portal.services import billing
+from portal.services import bill_lines, billing
 from portal.web.access import EMPLOYER
 from portal.web.endpoint import Ctx, endpoint
-from portal.web.parse import MAX_ID, form_date, whole_number
+from portal.web.parse import MAX_ID, MAX_PAGE, form_date, query_int, whole_number
 
 if TYPE_CHECKING:  # types only: pages reach the tables through services (tests/test_structure.py)
-    from portal.models import Bill, ContributionMonth
+    from portal.models import Bill
 
 
 @dataclass(frozen=True)
 class BillView:
     bill: Bill
-    lines: list[tuple[ContributionMonth, str]]  # each month on the bill with the person's name
+    line_count: int  # employees (months) on the bill: the lines themselves are on the bill's own page
     today: billing.BillDue
     on_date: billing.BillDue  # what it costs on the chosen payment date
 
@@ -57,14 +60,12 @@ def _pay_on(ctx: Ctx) -> tuple[date, dict]:
 def _bill_views(ctx: Ctx, pay_on: date) -> list[BillView]:
     bills = billing.bills_for(ctx.db, actor=ctx.actor)
     approvals = billing.deferral_approvals(ctx.db, bills=[b for b in bills if b.status != "paid"])
-    months = {bill.id: billing.months_on_bill(ctx.db, bill_id=bill.id) for bill in bills}
-    person_ids = {row.person_id for rows in months.values() for row in rows}
-    names = billing.person_names(ctx.db, person_ids=person_ids)
+    counts = bill_lines.line_counts(ctx.db, bill_ids=[bill.id for bill in bills])
     views = []
     for bill in bills:
         approved_on = approvals.get(bill.id)
         views.append(BillView(
-            bill=bill, lines=[(row, names.get(row.person_id, "")) for row in months[bill.id]],
+            bill=bill, line_count=counts.get(bill.id, 0),
             today=billing.bill_due(bill, pay_on=ctx.today, approved_on=approved_on),
             on_date=billing.bill_due(bill, pay_on=pay_on, approved_on=approved_on)))
     return views
@@ -130,9 +131,43 @@ def order_status(ctx: Ctx):
     return ctx.render("employer/bills_order_status.html", **_order_context(ctx))
 
 
+LINES_PER_PAGE = 100
+LINE_HEADINGS = (N_("Identity number"), N_("Employee"), N_("Base"), N_("Employer part"), N_("Individual part"),
+                 N_("Amount"))
+
+
+@endpoint(EMPLOYER)
+def bill_lines_page(ctx: Ctx):
+    """One bill's lines, a page at a time: an employer of thousands is never sent every line of every bill."""
+    bill = bill_lines.own_bill(ctx.db, actor=ctx.actor, bill_id=ctx.path_params["bill_id"])
+    total = bill_lines.line_counts(ctx.db, bill_ids=[bill.id]).get(bill.id, 0)
+    pages = max(1, -(-total // LINES_PER_PAGE))
+    page = min(query_int(ctx.query, "page", default=1, low=1, high=MAX_PAGE), pages)
+    rows = bill_lines.lines(ctx.db, bill=bill, offset=(page - 1) * LINES_PER_PAGE, limit=LINES_PER_PAGE)
+    return ctx.render("employer/bill_lines.html", bill=bill, rows=rows, total=total, page=page, pages=pages,
+                      first=(page - 1) * LINES_PER_PAGE + 1, fen=from_fen, headings=LINE_HEADINGS)
+
+
+@endpoint(EMPLOYER)
+def bill_lines_csv(ctx: Ctx):
+    """Every line of one bill as a spreadsheet (UTF-8 with a byte-order mark, so Excel reads the names)."""
+    bill = bill_lines.own_bill(ctx.db, actor=ctx.actor, bill_id=ctx.path_params["bill_id"])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([i18n.gettext(heading) for heading in LINE_HEADINGS])
+    for line in bill_lines.lines(ctx.db, bill=bill):
+        writer.writerow([line.id_number, line.name, *(str(from_fen(fen)) for fen in (
+            line.base_fen, line.employer_part_fen, line.individual_part_fen, line.amount_fen))])
+    name = f"bill-{bill.month:%Y-%m}" + (f"-part-{bill.part}" if bill.part > 1 else "") + ".csv"
+    return Response(("\ufeff" + buffer.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
 routes = [
     Route("/employer/bills", bills_page, methods=["GET"], name="employer_bills"),
     Route("/employer/bills/pay", pay, methods=["POST"], name="employer_bills_pay"),
+    Route("/employer/bills/{bill_id:id}", bill_lines_page, methods=["GET"], name="employer_bill_lines"),
+    Route("/employer/bills/{bill_id:id}/lines.csv", bill_lines_csv, methods=["GET"], name="employer_bill_lines_csv"),
     Route("/employer/bills/orders/{reference:str}", order_page, methods=["GET"], name="employer_bill_order"),
     Route("/employer/bills/orders/{reference:str}/status", order_status, methods=["GET"],
           name="employer_bill_order_status"),
