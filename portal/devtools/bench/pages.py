@@ -129,7 +129,6 @@ def _build(url: str, employees: int = EMPLOYEES) -> dict[str, str]:
         ContributionMonth,
         Employer,
         EmployerOperator,
-        EmploymentSpell,
         Person,
         PersonAccount,
         PersonalAccountYear,
