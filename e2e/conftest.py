@@ -378,7 +378,7 @@ def employer_with_a_month_in_arrears(sessionmaker) -> ArrearsBill:
     from portal import clock
     from portal.db import transaction
     from portal.identifiers import make_resident_id
-    from portal.models import Bill, BillLine, ContributionMonth, EmploymentSpell, Person
+    from portal.models import Bill, ContributionMonth, EmploymentSpell, Person
     from portal.policy.dates import add_months, month_of
     from portal.policy.money import from_fen, to_fen
     from portal.policy.rules.contribution import employee_contribution
@@ -408,10 +408,7 @@ def employer_with_a_month_in_arrears(sessionmaker) -> ArrearsBill:
                     due_date=billing.month_terms(month).due_date, total_fen=total, status="arrears", created_at=now)
         session.add(bill)
         session.flush()
-        row.bill_id = bill.id
-        session.add(BillLine(bill_id=bill.id, contribution_month_id=row.id, person_id=person.id, base_fen=row.base_fen,
-                             employer_part_fen=row.employer_part_fen, individual_part_fen=row.individual_part_fen,
-                             amount_fen=total))
+        row.bill_id = bill.id  # the month is the bill's line
         bill_id = bill.id
     return ArrearsBill(employer=employer, bill_id=bill_id, person_name="高志远")
 

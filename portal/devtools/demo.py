@@ -15,7 +15,6 @@ from portal.auth.principal import SYSTEM, Actor
 from portal.identifiers import make_credit_code, make_resident_id
 from portal.models import (
     Bill,
-    BillLine,
     ContributionMonth,
     Employer,
     EmployerOperator,
@@ -218,10 +217,6 @@ def _bill(session: Session, *, payer_kind: str, payer_id: int, month: date, rows
     for row in rows:
         row.bill_id = bill.id
         session.add(row)
-        session.add(BillLine(bill_id=bill.id, contribution_month_id=row.id, person_id=row.person_id,
-                             base_fen=row.base_fen, employer_part_fen=row.employer_part_fen,
-                             individual_part_fen=row.individual_part_fen,
-                             amount_fen=row.employer_part_fen + row.individual_part_fen))
     session.flush()
 
 

@@ -33,7 +33,6 @@ from portal.models.queue import Case, CaseAttachment, CaseCounter, CaseEvent, No
 from portal.models.records import (
     BaseDeclaration,
     Bill,
-    BillLine,
     ContributionMonth,
     EmploymentSpell,
     FlexibleBaseChoice,
@@ -60,7 +59,6 @@ __all__ = [
     "SurvivorAward",
     "BaseDeclaration",
     "Bill",
-    "BillLine",
     "ContributionMonth",
     "DeclarationDraft",
     "EmploymentSpell",

@@ -3,6 +3,9 @@
 Money is integer fen (``*_fen``, BigInteger) and is turned into ``Decimal`` yuan only at the service
 boundary (``portal.policy.money``). A month is the date of its first day. ``end_month`` is inclusive: the last
 month a spell or enrolment covers.
+
+A bill's lines are the contribution months carrying its ``bill_id``: the amounts are kept once, on the month
+(there is no separate bill-line table since migration 0026; a line's amount is employer part + individual part).
 """
 
 from __future__ import annotations
@@ -120,6 +123,7 @@ class ContributionMonth(SQLModel, table=True):
     source: str = Field(max_length=16)
     status: str = Field(max_length=10)
     employer_id: int | None = Field(default=None, foreign_key="employer.id")
+    # The bill the month is on (its line there): a bill's lines are its months, read by ix_contribution_month_bill.
     bill_id: int | None = Field(default=None, foreign_key="bill.id")
     created_at: datetime = utc_field()
 
@@ -163,22 +167,6 @@ class Bill(SQLModel, table=True):
     status: str = Field(default="open", max_length=8)
     created_at: datetime = utc_field()
     paid_at: datetime | None = utc_field(nullable=True)
-
-
-class BillLine(SQLModel, table=True):
-    """One person's contribution for the month on a bill."""
-
-    __tablename__ = "bill_line"
-    __table_args__ = (Index("ix_bill_line_bill", "bill_id"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    bill_id: int = Field(foreign_key="bill.id")
-    contribution_month_id: int = Field(foreign_key="contribution_month.id", unique=True)
-    person_id: int = Field(foreign_key="person.id")
-    base_fen: int = _fen()
-    employer_part_fen: int = _fen()
-    individual_part_fen: int = _fen()
-    amount_fen: int = _fen()
 
 
 class PaymentOrder(SQLModel, table=True):

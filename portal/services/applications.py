@@ -26,7 +26,6 @@ from portal.errors import N_, Msg, ValidationFailed
 from portal.models import (
     BaseDeclaration,
     Bill,
-    BillLine,
     ContributionMonth,
     Employer,
     EmploymentSpell,
@@ -170,8 +169,7 @@ def _payload_months(payload: dict) -> list[date]:
 def _unpaid_rows(employer_id: int, months: list[date]):
     """The employer's contribution rows for these months on bills not yet paid (a query, not yet run)."""
     return (select(ContributionMonth.id)
-            .join(BillLine, BillLine.contribution_month_id == ContributionMonth.id)
-            .join(Bill, Bill.id == BillLine.bill_id)
+            .join(Bill, Bill.id == ContributionMonth.bill_id)
             .where(Bill.payer_kind == "employer", Bill.payer_id == employer_id, Bill.status != "paid",
                    Bill.month.in_(months), ContributionMonth.status.in_(("billed", "arrears"))))
 
@@ -217,8 +215,7 @@ def revoke_deferral(session: Session, *, case: Case, now: datetime) -> Decimal |
     if not months or case.applicant_kind != "employer":
         return None
     deferred = (select(ContributionMonth.id)
-                .join(BillLine, BillLine.contribution_month_id == ContributionMonth.id)
-                .join(Bill, Bill.id == BillLine.bill_id)
+                .join(Bill, Bill.id == ContributionMonth.bill_id)
                 .where(Bill.payer_kind == "employer", Bill.payer_id == case.applicant_id, Bill.status != "paid",
                        Bill.month.in_(months), ContributionMonth.status == "deferred"))
     changed = session.execute(update(ContributionMonth).where(ContributionMonth.id.in_(deferred))
@@ -440,10 +437,6 @@ def apply_back_payment(session: Session, *, case: Case, approved: bool, now: dat
                                  personal_account_fen=row["account"], source="back_payment", status="billed",
                                  employer_id=spell.employer_id, bill_id=bill.id, created_at=now)
         session.add(line)
-        session.flush()
-        session.add(BillLine(bill_id=bill.id, contribution_month_id=line.id, person_id=spell.person_id,
-                             base_fen=row["base"], employer_part_fen=row["employer"],
-                             individual_part_fen=row["individual"], amount_fen=total))
         added.append(fmt_month(month))
     session.flush()
     audit.record(session=session, actor=SYSTEM, action="back_payment.applied",

@@ -7,6 +7,9 @@ from the policy engine and passed in as bound parameters; rounding is done in in
 policy functions agree to the fen (tests compare them). Every statement skips what already exists, so a
 second run for the same month changes nothing.
 
+A bill's lines are the contribution months that name it (``contribution_month.bill_id``): each month's base and
+parts are written once, on the month, and a bill's total is the sum of its months' employer and individual parts.
+
 A bill, once issued, never changes: the payer may have a payment order for it, have paid it, or have it under
 an approved deferral. A run only fills the bills it opens itself (``created_at`` = the run's ``now``); months
 found after a payer's bill for the month was issued (an employee enrolled into a month already billed) go on a
@@ -31,7 +34,6 @@ from portal.errors import N_, Conflict, Forbidden, Msg, NotFound, ValidationFail
 from portal.faults import crash_point
 from portal.models import (
     Bill,
-    BillLine,
     Case,
     ContributionMonth,
     Payment,
@@ -200,7 +202,7 @@ _PERSON_BILLS = _BILL_FROM.format(kind="person", employer="NULL", person="p.paye
 # A payer whose every month turned out to be there already (overlapping spells) keeps no empty bill.
 _DROP_EMPTY_BILLS = """
 DELETE FROM bill WHERE month = :month AND status = 'open' AND total_fen = 0 AND created_at = :now
-  AND NOT EXISTS (SELECT 1 FROM bill_line l WHERE l.bill_id = bill.id)
+  AND NOT EXISTS (SELECT 1 FROM contribution_month c WHERE c.bill_id = bill.id)
 """
 
 # Months without a bill yet (all of them on SQLite; on PostgreSQL those billed by other paths: back
@@ -246,21 +248,13 @@ WHERE contribution_month.month = :month AND contribution_month.bill_id IS NULL
   AND b.month = :month AND b.status = 'open' AND b.created_at = :now
 """
 
-_INSERT_LINES = """
-INSERT INTO bill_line (bill_id, contribution_month_id, person_id, base_fen, employer_part_fen,
-                       individual_part_fen, amount_fen)
-SELECT c.bill_id, c.id, c.person_id, c.base_fen, c.employer_part_fen, c.individual_part_fen,
-       c.employer_part_fen + c.individual_part_fen
-FROM contribution_month c
-WHERE c.month = :month AND c.status = 'billed' AND c.bill_id IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM bill_line l WHERE l.contribution_month_id = c.id)
-"""
-
-_TOTALS = """
-UPDATE bill SET total_fen = (SELECT COALESCE(SUM(l.amount_fen), 0) FROM bill_line l WHERE l.bill_id = bill.id)
-WHERE month = :month AND status = 'open' AND created_at = :now
-  AND total_fen <> (SELECT COALESCE(SUM(l.amount_fen), 0) FROM bill_line l WHERE l.bill_id = bill.id)
-"""
+# A bill's total: its months' employer and individual parts (read through ix_contribution_month_bill).
+_BILL_SUM = ("(SELECT COALESCE(SUM(c.employer_part_fen + c.individual_part_fen), 0) FROM contribution_month c "
+             "WHERE c.bill_id = bill.id)")
+_TOTALS = f"""
+UPDATE bill SET total_fen = {_BILL_SUM}
+WHERE month = :month AND status = 'open' AND created_at = :now AND total_fen <> {_BILL_SUM}
+"""  # noqa: S608 - constant fragments, values are bound
 
 # The payers who got a supplementary bill in this run are told; guarded so that the same run repeated (the same
 # ``now``) tells nobody twice.
@@ -298,7 +292,7 @@ class BillingReport:
     employee_months: int
     flexible_months: int
     bills: int
-    lines: int
+    lines: int  # months this run put on a bill (a bill's lines are its months)
     supplementary: int = 0  # bills added to a month whose bill had already been issued (their payers are told)
 
 
@@ -314,16 +308,16 @@ def run_billing(session: Session, *, month: date, now: datetime, actor: Actor = 
         employees = _exec(session, _INSERT_EMPLOYEE_WITH_BILL, params)
         bills += _exec(session, _PERSON_BILLS, params)
         flexible = _exec(session, _INSERT_FLEXIBLE_WITH_BILL, params)
+        lines = employees + flexible  # each inserted with the bill its payer got just before
     else:
-        bills = 0
+        bills = lines = 0
         employees = _exec(session, _INSERT_EMPLOYEE, params)
         flexible = _exec(session, _INSERT_FLEXIBLE, params)
     crash_point("billing.months")
     bills += _exec(session, _INSERT_BILLS, params)
-    _exec(session, _ATTACH_EMPLOYER_ROWS, params)
-    _exec(session, _ATTACH_PERSON_ROWS, params)
-    lines = _exec(session, _INSERT_LINES, params)
-    crash_point("billing.lines")
+    lines += _exec(session, _ATTACH_EMPLOYER_ROWS, params)
+    lines += _exec(session, _ATTACH_PERSON_ROWS, params)
+    crash_point("billing.lines")  # every month of the run is on its bill
     _exec(session, _TOTALS, params)
     bills -= _exec(session, _DROP_EMPTY_BILLS, params)
     supplementary = _exec(session, _NOTIFY_SUPPLEMENTARY, params)
@@ -341,8 +335,7 @@ def mark_arrears(session: Session, *, today: date) -> int:
     params: dict[str, object] = {"today": today}
     _exec(session, """
         UPDATE contribution_month SET status = 'arrears'
-        WHERE id IN (SELECT l.contribution_month_id FROM bill_line l JOIN bill b ON b.id = l.bill_id
-                     WHERE b.status = 'open' AND b.due_date < :today)
+        WHERE bill_id IN (SELECT b.id FROM bill b WHERE b.status = 'open' AND b.due_date < :today)
           AND status = 'billed'""", params)
     return _exec(session, "UPDATE bill SET status = 'arrears' WHERE status = 'open' AND due_date < :today", params)
 
@@ -418,8 +411,8 @@ def deferred_bill_ids(session: Session, *, bill_ids: list[int]) -> set[int]:
     if not bill_ids:
         return set()
     return set(session.exec(
-        select(BillLine.bill_id).join(ContributionMonth, ContributionMonth.id == BillLine.contribution_month_id)
-        .where(BillLine.bill_id.in_(bill_ids), ContributionMonth.status == "deferred").distinct()).all())
+        select(ContributionMonth.bill_id)
+        .where(ContributionMonth.bill_id.in_(bill_ids), ContributionMonth.status == "deferred").distinct()).all())
 
 
 def _payer_of(actor: Actor) -> tuple[str, int]:
@@ -569,8 +562,7 @@ def apply_payment(
         session.add(bill)
     session.flush()
     session.execute(
-        text("UPDATE contribution_month SET status = 'paid' WHERE status <> 'paid' AND id IN "
-             "(SELECT contribution_month_id FROM bill_line WHERE bill_id IN :ids)")
+        text("UPDATE contribution_month SET status = 'paid' WHERE status <> 'paid' AND bill_id IN :ids")
         .bindparams(bindparam("ids", expanding=True)),
         {"ids": bill_ids},
     )
@@ -590,9 +582,8 @@ def bills_for(session: Session, *, actor: Actor) -> list[Bill]:
 
 
 def months_on_bill(session: Session, *, bill_id: int) -> list[ContributionMonth]:
-    return list(session.exec(select(ContributionMonth).join(BillLine, BillLine.contribution_month_id ==
-                                                            ContributionMonth.id)
-                             .where(BillLine.bill_id == bill_id).order_by(ContributionMonth.person_id)).all())
+    return list(session.exec(select(ContributionMonth).where(ContributionMonth.bill_id == bill_id)
+                             .order_by(ContributionMonth.person_id)).all())
 
 
 def person_names(session: Session, *, person_ids: set[int]) -> dict[int, str]:

@@ -28,7 +28,6 @@ from portal.auth.principal import SYSTEM, Actor
 from portal.errors import N_, Msg, NotFound, PortalError, ValidationFailed
 from portal.models import (
     Bill,
-    BillLine,
     Case,
     CommitmentEvidence,
     ContributionMonth,
@@ -112,8 +111,7 @@ def _events(on: date, scoring: rules.Scoring, subject: Subject | None = None):
     paid = (select(Bill.payer_kind, Bill.payer_id,
                    case((late_fee_paid, literal("late_payment")), else_=literal("on_time_payment")), Bill.due_date)
             .where(Bill.status == "paid", Bill.due_date <= on))
-    deferred = exists().where(BillLine.bill_id == Bill.id, ContributionMonth.id == BillLine.contribution_month_id,
-                              ContributionMonth.status == "deferred")
+    deferred = exists().where(ContributionMonth.bill_id == Bill.id, ContributionMonth.status == "deferred")
     arrears = (select(Bill.payer_kind, Bill.payer_id, literal("arrears_open"), Bill.due_date)
                .where(Bill.status != "paid", Bill.due_date < rules.arrears_cutoff(on, scoring), ~deferred))
     listed = (select(DishonestyListing.subject_kind, DishonestyListing.subject_id, literal("listed"),

@@ -22,7 +22,6 @@ from portal.auth.principal import Actor
 from portal.errors import N_, Conflict, Msg, NotFound, ValidationFailed
 from portal.models import (
     Bill,
-    BillLine,
     ContributionMonth,
     FlexibleBaseChoice,
     FlexibleEnrolment,
@@ -432,11 +431,7 @@ def bill_months(session: Session, *, person_id: int, months: list[date], now: da
                 session.add(bill)
                 session.flush()
             row.bill_id = bill.id
-            session.add(row)
-            session.add(BillLine(bill_id=bill.id, contribution_month_id=row.id, person_id=person_id,
-                                 base_fen=row.base_fen, employer_part_fen=row.employer_part_fen,
-                                 individual_part_fen=row.individual_part_fen,
-                                 amount_fen=row.employer_part_fen + row.individual_part_fen))
+            session.add(row)  # on the bill: one of its lines
             bill.total_fen += row.employer_part_fen + row.individual_part_fen
             session.add(bill)
             session.flush()

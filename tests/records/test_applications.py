@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from portal.errors import ValidationFailed
-from portal.models import Bill, BillLine, Case, ContributionMonth, Employer
+from portal.models import Bill, Case, ContributionMonth, Employer
 from portal.policy.money import from_fen, to_fen
 from portal.policy.rules.contribution import employee_contribution
 from portal.policy.rules.late_fee import late_fee
@@ -227,8 +227,7 @@ def test_an_approved_back_payment_puts_the_months_on_a_bill_and_takes_two_people
     bill = db.get(Bill, added.bill_id)
     assert (bill.payer_id, bill.month, bill.status) == (employer.id, date(2026, 3, 1), "open")
     assert bill.total_fen == to_fen(policy.total) and bill.due_date == billing.month_terms(bill.month).due_date
-    assert [line.contribution_month_id for line in db.exec(select(BillLine).where(BillLine.bill_id == bill.id))] \
-        == [added.id]
+    assert [line.id for line in billing.months_on_bill(db, bill_id=bill.id)] == [added.id]
     fee = billing.bill_due(bill, pay_on=TODAY).late_fee
     assert fee == late_fee(policy.total, bill.due_date, TODAY).fee
 

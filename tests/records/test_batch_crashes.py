@@ -71,9 +71,8 @@ def billing_outcome(connection) -> dict:
                    c.personal_account_fen, c.status, c.employer_id, {bill}
             FROM contribution_month c LEFT JOIN bill b ON b.id = c.bill_id"""),  # noqa: S608
         "lines": _rows(connection, f"""
-            SELECT {bill}, c.person_id, c.month, l.base_fen, l.employer_part_fen, l.individual_part_fen, l.amount_fen
-            FROM bill_line l JOIN bill b ON b.id = l.bill_id
-            JOIN contribution_month c ON c.id = l.contribution_month_id"""),  # noqa: S608
+            SELECT {bill}, c.person_id, c.month, c.base_fen, c.employer_part_fen + c.individual_part_fen
+            FROM contribution_month c JOIN bill b ON b.id = c.bill_id"""),  # noqa: S608
         "audit": _audit(connection),
     }
 

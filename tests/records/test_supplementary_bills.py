@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlmodel import select
 
-from portal.models import Bill, BillLine, Employer, Notice
+from portal.models import Bill, Employer, Notice
 from portal.policy.money import from_fen
 from portal.policy.rules.contribution import employee_contribution
 from portal.services import applications, billing, enrolment
@@ -35,7 +35,7 @@ def _bills(db, employer) -> list[tuple[int, Decimal, int]]:
     found = db.exec(select(Bill).where(Bill.payer_kind == "employer", Bill.payer_id == employer.id,
                                        Bill.month == OCTOBER).order_by(Bill.part)).all()
     return [(bill.part, from_fen(bill.total_fen),
-             len(db.exec(select(BillLine).where(BillLine.bill_id == bill.id)).all())) for bill in found]
+             len(billing.months_on_bill(db, bill_id=bill.id))) for bill in found]
 
 
 def _enrol_into_october(db, operator, number_of_people=1):
