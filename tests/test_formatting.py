@@ -71,3 +71,15 @@ def test_the_query_wins_over_the_cookie_and_the_cookie_over_the_browser():
     assert i18n.negotiate(query="en", cookie="zh_CN", accept_language="zh") == "en"
     assert i18n.negotiate(query=None, cookie="en", accept_language="zh") == "en"
     assert i18n.negotiate(query="klingon", cookie=None, accept_language="en") == "en"
+
+
+def test_money_is_written_as_babel_s_pattern_writes_it_in_both_languages():
+    from babel.numbers import format_decimal
+
+    amounts = [Decimal("0"), Decimal("0.005"), Decimal("999.995"), Decimal("-1234567.891"), 12, -3,
+               *(Decimal(n * 7919 - 10**9) / 100 for n in range(0, 500_000, 997))]
+    for locale in ("zh_CN", "en"):
+        for amount in amounts:
+            rounded = Decimal(amount).quantize(Decimal("0.01"))
+            babel = format_decimal(abs(rounded), format="#,##0.00", locale=i18n.babel_locale(locale))
+            assert i18n.format_money(amount, locale) == ("-" if rounded < 0 else "") + "¥" + babel

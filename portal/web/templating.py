@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import jinja2
@@ -33,7 +33,14 @@ def _url_for(name: str, /, **path_params) -> str:
     An unknown name or a missing parameter fails the page rather than printing a dead link. It reads the app from
     the page being rendered, so macros imported without context can link too.
     """
-    return str(_routes.get().url_path_for(name, **path_params))
+    return _path_for(_routes.get(), name, tuple(sorted(path_params.items())))
+
+
+@lru_cache(maxsize=8192)
+def _path_for(app, name: str, path_params: tuple) -> str:
+    # Starlette tries every route in turn for each link; a page links to the same few routes many times, and the
+    # routes never change once the app is built.
+    return str(app.url_path_for(name, **dict(path_params)))
 
 
 def _readable_values(translate):
