@@ -349,17 +349,47 @@ def cmd_accounts_credit_interest(args) -> int:
 
 
 def cmd_synth(args) -> int:
-    from portal.db import transaction
     from portal.devtools import synth
 
-    with transaction(_sessionmaker()) as session:
-        report = synth.generate(session, persons=args.persons, seed=args.seed, today=clock.today(),
-                                now=clock.now())
+    factory = _sessionmaker()
+    if args.discard:
+        print(synth.discard(factory) or "no synthetic load was pending")
+        return 0
+    try:
+        report = synth.load(factory, persons=args.persons, seed=args.seed, today=clock.today(), now=clock.now(),
+                            chunk=args.chunk, progress=_SynthProgress())
+    except synth.SynthPending as pending:
+        print(f"refused: {pending}", file=sys.stderr)
+        return 1
     print(f"synthetic province: {report.persons} persons, {report.employers} employers, {report.months} "
-          f"insured months, {report.account_years} account years in {report.seconds} s")
+          f"insured months, {report.account_years} account years in {report.seconds} s"
+          + (f" (resumed after {report.resumed_after} persons)" if report.resumed_after else ""))
     for phase, seconds in report.phases:
         print(f"  {phase:<26} {seconds} s")
+    with factory() as session:
+        for name, size in synth.disk_use(session.connection()):
+            print(f"  disk: {name:<24} {size / 2**20:>10,.1f} MB")
     return 0
+
+
+class _SynthProgress:
+    """A plain progress line on standard error (rewritten in place on a terminal); the time left is estimated
+    from this run's pace (a resumed load starts from the persons already loaded)."""
+
+    def __init__(self) -> None:
+        self.first: int | None = None
+
+    def __call__(self, done: int, total: int, months: int, seconds: float) -> None:
+        if self.first is None:
+            self.first = done
+        share = done / total if total else 1.0
+        pace = (done - self.first) / seconds if seconds > 0 else 0
+        left = f", about {(total - done) / pace:,.0f} s left" if pace and done < total else ""
+        line = (f"synth [{'#' * int(30 * share):<30}] {done:,}/{total:,} persons, {months:,} months, "
+                f"{seconds:,.0f} s{left}")
+        terminal = sys.stderr.isatty()
+        end = "\n" if done == total or not terminal else ""
+        print(("\r" if terminal else "") + line, end=end, file=sys.stderr, flush=True)
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
@@ -591,6 +621,10 @@ def build_parser() -> argparse.ArgumentParser:
     synth = commands.add_parser("synth", help="add a synthetic province (demo and benchmarks)")
     synth.add_argument("--persons", type=int, default=10000)
     synth.add_argument("--seed", type=int, default=1)
+    synth.add_argument("--chunk", type=int, default=100_000,
+                       help="persons committed together; a stopped load rerun with the same options resumes")
+    synth.add_argument("--discard", action="store_true",
+                       help="remove what a stopped load wrote instead of finishing it")
     synth.set_defaults(func=cmd_synth)
 
     dev = commands.add_parser("dev", help="development aids").add_subparsers(dest="dev_command", required=True)

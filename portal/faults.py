@@ -8,6 +8,8 @@ The points: ``transaction.commit`` and ``transaction.committed`` (around the com
 before its audit events are sealed), ``committed:<module>.<view>`` (a request committed, not yet answered),
 ``billing.months``, ``billing.lines``, ``interest.credited``, ``declaration.draft``, ``declaration.replaced`` and
 ``declaration.saved`` (inside the work, before any commit). tests/records/test_batch_crashes.py uses them.
+``portal synth`` adds ``synth.chunk.N`` (chunk N written, not committed), ``synth.committed.N`` and
+``synth.finish``, for tests/records/test_synth_resume.py.
 """
 
 from __future__ import annotations

@@ -4,21 +4,31 @@ Employers in the nine prefecture-level units with valid credit codes; employees,
 retirees with valid identity numbers and monthly histories from the month Jilin's personal accounts began.
 Deterministic for a seed on an empty database (``random.Random(seed)``, integers only).
 
-How it is built, quickly:
-- persons, employers and spans (employment spells and flexible enrolments) are generated in Python and
-  bulk-loaded (COPY on PostgreSQL, one executemany per table on SQLite);
-- the monthly history is generated set-based: a small table gets each (kind, index) in use its figures for
-  every month its spans cover (base and parts, rounded exactly as billing does, from each month's average
-  wage, floor, cap and rates); one INSERT ... SELECT then joins the spans with it, giving each row an id
-  from its span's block of ids instead of a sequence call;
-- the personal accounts are built once, in Python, from the same spans and month figures: each year's
-  credits and monthly product come from prefix sums per span, and the years are chained with the integer
-  formula of ``credit_interest`` (a test checks that crediting every year again changes nothing); a worker
-  thread does this while the database writes the history.
-Bulk-load settings last only for the build: on SQLite a large page cache, restored afterwards; on PostgreSQL the
+How it is built, quickly (no Python loop per month, no statement per row):
+- employers, persons and spans (employment spells and flexible enrolments) are generated in Python, a chunk
+  of persons at a time, and bulk-loaded (COPY on PostgreSQL, one executemany per table on SQLite);
+- the monthly history is generated set-based: a helper table gets each (kind, index) in use its figures for
+  every month (base and parts, rounded exactly as billing does, from each month's average wage, floor, cap
+  and rates; a chunk adds only the indexes no earlier chunk used); one INSERT ... SELECT per chunk then joins
+  the chunk's spans with it, giving each row an id from its span's block of ids instead of a sequence call;
+- the personal accounts are built in Python from the same spans and month figures: each year's credits and
+  monthly product come from prefix sums per span, and the years are chained with the integer formula of
+  ``credit_interest`` (a test checks that crediting every year again changes nothing); a worker thread does
+  this while the database writes the chunk's history.
+Bulk-load settings: on SQLite a large page cache during each chunk, restored afterwards; on PostgreSQL the
 loaded tables' foreign keys and secondary (non-partial) indexes, and the primary keys of the history and the
-account years, are dropped and re-created (validated) inside the same transaction, so a failure rolls
-everything back, constraints included.
+account years, are dropped by the first step and re-created (validated) by the last.
+
+Two ways to run it, the same rows for the same seed: ``generate`` does it all in the caller's transaction
+(tests, the demo, small provinces); ``load`` (``portal synth``) commits every chunk of persons together with a
+progress record (``synth_progress``: the random generator's state and the next ids), so a load killed at any
+point either resumes after its last committed chunk, drawing exactly what one run would have drawn, or is
+removed whole with ``discard``. Committed chunks were chosen over a staging schema swapped in at the end: a
+swap would write the 10^8 history rows twice (or need the live tables empty, with every foreign key
+re-pointed), while a chunk costs one transaction and a resume loses at most one chunk's work.
+
+``copy_baseline`` measures, in the same run, what PostgreSQL itself takes to COPY the same rows into copies of
+the same tables and build their keys and indexes: the benchmark prints the synthetic load against it.
 
 Synthetic assumptions (not policy): wages are the person's index (0.4-3.5) × the month's average wage; where
 a parameter has no value yet for an early month, the average wage is extended backwards at the mean yearly
@@ -28,7 +38,9 @@ takes its first published value. These figures only shape demo data; billing and
 
 from __future__ import annotations
 
+import json
 import random
+import re
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -47,20 +59,14 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
-    func,
+    inspect,
     text,
 )
-from sqlmodel import Session, select
+from sqlalchemy.schema import CreateTable
+from sqlmodel import Session
 
+from portal.faults import crash_point
 from portal.identifiers import make_credit_code, make_resident_id
-from portal.models import (
-    ContributionMonth,
-    Employer,
-    EmploymentSpell,
-    FlexibleEnrolment,
-    Person,
-    PersonalAccountYear,
-)
 from portal.models.types import UTCDateTime
 from portal.policy.contribution_year import contribution_year
 from portal.policy.dates import add_months, month_of
@@ -94,6 +100,7 @@ class SynthReport:
     account_years: int
     seconds: str  # wall time, formatted
     phases: tuple[tuple[str, str], ...] = ()  # (phase, seconds) for the benchmark
+    resumed_after: int = 0  # persons a stopped load had committed before this run resumed it
 
 
 def _weighted(rng: random.Random, table) -> int:
@@ -164,30 +171,33 @@ def _statutory_month(birth_month: date, category: str) -> date:
 
 _RATE_KEYS = ("er", "ir", "ar", "ft", "fa")
 _META = MetaData()
+# The helper tables live as long as one build: created by its first step, dropped by its last (on PostgreSQL
+# unlogged: they are scratch, rebuilt from the progress record if a server crash empties them).
 SPAN = Table(
     "synth_span", _META,
     Column("person_id", BigInteger), Column("employer_id", BigInteger), Column("kind", String(8)),
     Column("start_month", Date), Column("end_month", Date), Column("idx", Integer),
     Column("skip_mod", Integer), Column("skip_rem", Integer), Column("first_id", BigInteger),
     Column("start_seq", Integer), Column("end_seq", Integer),
-    prefixes=["TEMPORARY"],
-    comment="idx: the contribution index in thousandths (employer spans), the base percent (flexible ones); "
-            "first_id: the id of the span's first month (ids are given, not drawn from the sequence row by row)",
+    comment="the spans of the chunk being loaded; idx: the contribution index in thousandths (employer spans), "
+            "the base percent (flexible ones); first_id: the id of the span's first month (ids are given, not "
+            "drawn from the sequence row by row)",
 )
 BASE = Table(
     "synth_base", _META,
     Column("kind", String(8), primary_key=True), Column("idx", Integer, primary_key=True),
     Column("seq", Integer, primary_key=True), Column("month", Date), Column("base", BigInteger),
     Column("er", BigInteger), Column("ir", BigInteger), Column("ar", BigInteger),
-    prefixes=["TEMPORARY"], sqlite_with_rowid=False,
+    sqlite_with_rowid=False,
 )
 MONTH = Table(
     "synth_month", _META,
     Column("month", Date, primary_key=True), Column("seq", Integer), Column("avg_fen", BigInteger),
     Column("floor_fen", BigInteger), Column("cap_fen", BigInteger), Column("floor_pct", Integer),
     *[Column(f"{key}_{part}", BigInteger) for key in _RATE_KEYS for part in ("n", "d")],
-    prefixes=["TEMPORARY"],
 )
+_HELPERS = (SPAN, BASE, MONTH)
+PROGRESS_TABLE = "synth_progress"
 
 
 def _round(expr: str, rate: str) -> str:
@@ -196,9 +206,10 @@ def _round(expr: str, rate: str) -> str:
 
 _RATES = ", ".join(f"m.{key}_{part} AS {key}_{part}" for key in _RATE_KEYS for part in "nd")
 
-# Every (kind, index) in use gets its month figures once, over the months its spans cover: base and parts
-# rounded exactly as billing does. A few thousand indexes × the months is a small fraction of the millions of
-# history rows, which then only copy them (the per-row arithmetic was most of the history's time).
+# Every (kind, index) in use gets its month figures once, for every month: base and parts rounded exactly as
+# billing does. A few thousand indexes × the months is a small fraction of the millions of history rows, which
+# then only copy them (the per-row arithmetic was most of the history's time). A chunk adds only the indexes
+# no earlier chunk used.
 _MONTH_FIGURES = f"""
 INSERT INTO synth_base (kind, idx, seq, month, base, er, ir, ar)
 SELECT x.kind, x.idx, x.seq, x.month, x.base,
@@ -210,9 +221,9 @@ FROM (SELECT k.kind AS kind, k.idx AS idx, m.seq AS seq, m.month AS month, {_RAT
                   WHEN (m.avg_fen * k.idx + 500) / 1000 < m.floor_fen THEN m.floor_fen
                   WHEN (m.avg_fen * k.idx + 500) / 1000 > m.cap_fen THEN m.cap_fen
                   ELSE (m.avg_fen * k.idx + 500) / 1000 END AS base
-      FROM (SELECT kind, idx, MIN(start_seq) AS low, MAX(end_seq) AS high FROM synth_span GROUP BY kind, idx) k
-      CROSS JOIN synth_month m
-      WHERE m.seq >= k.low AND m.seq <= k.high) x
+      FROM (SELECT DISTINCT s.kind AS kind, s.idx AS idx FROM synth_span s
+            WHERE NOT EXISTS (SELECT 1 FROM synth_base b WHERE b.kind = s.kind AND b.idx = s.idx)) k
+      CROSS JOIN synth_month m) x
 """  # noqa: S608 - constant fragments
 
 # Spans drive the join (CROSS JOIN keeps SQLite from scanning every span for every month); spans are stored
@@ -241,34 +252,118 @@ def _index(rng: random.Random) -> int:
     return value
 
 
-def _next_id(session: Session, model) -> int:
-    return (session.exec(select(func.max(model.id))).one() or 0) + 1
+def _next_id(connection, table: str) -> int:
+    return (connection.execute(text(f"SELECT MAX(id) FROM {table}")).scalar() or 0) + 1  # noqa: S608
 
 
-def generate(session: Session, *, persons: int, seed: int, today: date, now: datetime | None = None,
-             credit_years: bool = True) -> SynthReport:
-    """Adds a synthetic province of ``persons`` persons to the database (flushes; the caller commits)."""
-    started = time.perf_counter()
-    now = now or datetime.combine(today, datetime.min.time(), tzinfo=UTC)
-    rng = random.Random(seed)
+# --- One build: its context, its state, its steps ----------------------------------------------------------
+
+CHUNK_PERSONS = 100_000  # persons a chunk: a resumed load redoes at most this many
+
+
+class SynthPending(RuntimeError):
+    """Another synthetic load stopped part-way: finish it (same persons and seed) or discard it first."""
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every chunk reads from the policy: the same for a build and its resumption (same today)."""
+
+    today: date
+    now: datetime
+    current: date
+    last_history: date
+    account_start: date
+    months: list[_MonthRow]
+    seq_of: dict[date, int]
+    flexible_from: date
+    flexible_min: int
+    floor_pct: int
+    current_cy: int
+    average_at: dict[date, int]
+    latest_average: int
+
+
+def _context(today: date, now: datetime) -> _Context:
     current = month_of(today)
     last_history = add_months(current, -1)
     account_start = param("account_start_month").at(current).value
     months = _month_rows(account_start, last_history)
-    flexible_from = param("flexible_total_rate").values()[0].effective_from
-    flexible_min = param("flexible_base_percent").at(current).value["min"]
+    return _Context(
+        today=today, now=now, current=current, last_history=last_history, account_start=account_start,
+        months=months, seq_of={row.month: row.seq for row in months},
+        flexible_from=param("flexible_total_rate").values()[0].effective_from,
+        flexible_min=param("flexible_base_percent").at(current).value["min"],
+        floor_pct=int(param("base_limit_percent").at(current).value["floor"]),
+        current_cy=contribution_year(current), average_at={row.month: row.average_fen for row in months},
+        latest_average=to_fen(_average_wage(current)))
 
-    dialect = session.get_bind().dialect.name
-    connection = session.connection()
-    existing = set(connection.execute(text("SELECT id_number FROM person")).scalars())
-    existing_codes = set(connection.execute(text("SELECT credit_code FROM employer")).scalars())
 
-    # Employers.
-    employer_count = max(1, persons // PERSONS_PER_EMPLOYER)
-    employer_id = _next_id(session, Employer)
-    employers, by_prefecture = [], {code: [] for code, *_ in PREFECTURES}
-    serial = 0
-    for _ in range(employer_count):
+@dataclass
+class _State:
+    """Where a build stands; a resumable load keeps it in ``synth_progress``, written in each chunk's transaction.
+
+    ``rng`` is the generator's state after the last loaded person (so the next chunk draws what one run would);
+    ``next`` the next id of each table, ``first`` the first id this build gave (``discard`` deletes from
+    there); ``dropped`` the PostgreSQL constraints and indexes taken off for the load, re-created at the end.
+    """
+
+    persons: int
+    seed: int
+    today: date
+    now: datetime
+    credit_years: bool
+    rng: list
+    next: dict[str, int]
+    first: dict[str, int]
+    employers: int
+    done: int = 0
+    spans: int = 0
+    months: int = 0
+    account_years: int = 0
+    dropped: dict | None = None
+
+    def to_json(self) -> str:
+        return json.dumps({**self.__dict__, "today": self.today.isoformat(), "now": self.now.isoformat()})
+
+    @classmethod
+    def from_json(cls, value: str) -> _State:
+        data = json.loads(value)
+        return cls(**{**data, "today": date.fromisoformat(data["today"]),
+                      "now": datetime.fromisoformat(data["now"])})
+
+    def random(self) -> random.Random:
+        rng = random.Random()
+        version, internal, gauss = self.rng
+        rng.setstate((version, tuple(internal), gauss))
+        return rng
+
+    def keep(self, rng: random.Random) -> None:
+        version, internal, gauss = rng.getstate()
+        self.rng = [version, list(internal), gauss]
+
+
+@dataclass
+class _Phases:
+    seconds: dict[str, float]
+    mark: float
+
+    @classmethod
+    def start(cls) -> _Phases:
+        return cls({}, time.perf_counter())
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + now - self.mark
+        self.mark = now
+
+    def report(self) -> tuple[tuple[str, str], ...]:
+        return tuple((phase, f"{value:.1f}") for phase, value in self.seconds.items())
+
+
+def _employers(rng: random.Random, count: int, first_id: int, existing_codes: set[str], now: datetime) -> list[tuple]:
+    rows, serial = [], 0
+    for employer_id in range(first_id, first_id + count):
         prefecture = PREFECTURES[_weighted(rng, PREFECTURES)]
         while True:
             serial += 1
@@ -276,16 +371,26 @@ def generate(session: Session, *, persons: int, seed: int, today: date, now: dat
             if code not in existing_codes:
                 break
         name = f"{prefecture[1]}{rng.choice(SURNAMES)}{rng.choice(GIVEN)}{rng.choice(INDUSTRIES)}{rng.choice(SUFFIXES)}"
-        employers.append({"id": employer_id, "credit_code": code, "name": name, "region": prefecture[0],
-                          "status": "verified", "created_at": now, "decided_at": now, "decision_note": "synthetic"})
-        by_prefecture[prefecture[0]].append(employer_id)
-        employer_id += 1
-    all_employers = [row["id"] for row in employers]
+        rows.append((employer_id, code, name, prefecture[0], "verified", now, now, "synthetic"))
+    return rows
 
-    # Persons and their spans.
-    person_id = _next_id(session, Person)
+
+@dataclass
+class _Chunk:
+    persons: list[tuple]
+    spells: list[tuple]
+    enrolments: list[tuple]
+    choices: list[tuple]
+    spans: list[tuple]  # (person, employer, kind, start, history end, idx, skip_mod, skip_rem), person order
+
+
+def _persons(rng: random.Random, count: int, ctx: _Context, state: _State, by_prefecture: dict[str, list[int]],
+             all_employers: list[int], existing: set[str]) -> _Chunk:
+    """The next ``count`` persons and their spans, drawn from ``rng``; advances ``state.next``."""
+    now, current, last_history, account_start = ctx.now, ctx.current, ctx.last_history, ctx.account_start
     person_rows, spans = [], []
-    for _ in range(persons):
+    person_id = state.next["person"]
+    for _ in range(count):
         kind = KINDS[_weighted(rng, KINDS)][0]
         prefecture = PREFECTURES[_weighted(rng, PREFECTURES)]
         if kind == "retiree":
@@ -305,8 +410,7 @@ def generate(session: Session, *, persons: int, seed: int, today: date, now: dat
             kind = "retiree"
         elif kind == "retiree" and statutory > current:
             kind = "employee"
-        person_rows.append({"id": person_id, "id_number": number, "name": _name(rng), "birth_date": birth,
-                            "sex": sex, "created_at": now})
+        person_rows.append((person_id, number, _name(rng), birth, sex, now))
         local = by_prefecture[prefecture[0]] or all_employers
         start = max(account_start, add_months(month_of(birth), 12 * rng.randint(18, 26) + rng.randrange(12)))
         end_of_work = add_months(statutory, -1) if kind == "retiree" else None
@@ -330,96 +434,113 @@ def generate(session: Session, *, persons: int, seed: int, today: date, now: dat
                 cursor = current
             spans.append(("employer", person_id, rng.choice(local), cursor, None, index, 0, 0, ""))
         else:
-            cursor = min(max(cursor, flexible_from), current)
-            percent = rng.choice((flexible_min, flexible_min, flexible_min, 70, 80, 100, 150, 200, 300))
+            cursor = min(max(cursor, ctx.flexible_from), current)
+            percent = rng.choice((ctx.flexible_min, ctx.flexible_min, ctx.flexible_min, 70, 80, 100, 150, 200, 300))
             skip = rng.choice((0, 0, 17, 29, 41))
             spans.append(("flexible", person_id, None, cursor, None, percent, skip, rng.randrange(skip or 1), ""))
         person_id += 1
+    state.next["person"] = person_id
 
-    span_rows, spell_rows, enrolment_rows, choice_rows = [], [], [], []
-    spell_id, enrolment_id = _next_id(session, EmploymentSpell), _next_id(session, FlexibleEnrolment)
-    current_cy = contribution_year(current)
-    average_at = {row.month: row.average_fen for row in months}
-    latest_average = to_fen(_average_wage(current))
+    chunk = _Chunk(person_rows, [], [], [], [])
+    spell_id, enrolment_id = state.next["spell"], state.next["enrolment"]
     for kind, pid, eid, start, end, idx, skip_mod, skip_rem, reason in spans:
         if kind == "employer":
-            wage = average_at.get(end, latest_average) if end else latest_average
-            spell_rows.append((spell_id, pid, eid, start, end, reason, (wage * idx + 500) // 1000, now,
-                               now if end else None))
+            wage = ctx.average_at.get(end, ctx.latest_average) if end else ctx.latest_average
+            chunk.spells.append((spell_id, pid, eid, start, end, reason, (wage * idx + 500) // 1000, now,
+                                 now if end else None))
             spell_id += 1
         else:
-            enrolment_rows.append((enrolment_id, pid, start, None, "", now))
-            choice_rows.append((enrolment_id, current_cy, idx, now))
+            chunk.enrolments.append((enrolment_id, pid, start, None, "", now))
+            chunk.choices.append((enrolment_id, ctx.current_cy, idx, now))
             enrolment_id += 1
         history_end = min(end or last_history, last_history)
         if start <= history_end:
-            span_rows.append((pid, eid, kind, start, history_end, idx, skip_mod, skip_rem))
+            chunk.spans.append((pid, eid, kind, start, history_end, idx, skip_mod, skip_rem))
+    state.next["spell"], state.next["enrolment"] = spell_id, enrolment_id
+    return chunk
 
-    phases = [("generate", f"{time.perf_counter() - started:.1f}")]
-    mark = time.perf_counter()
-    account_years = created = 0
-    with ThreadPoolExecutor(max_workers=1) as workers, _bulk_load(connection, dialect, _LOADED_TABLES):
-        _load(connection, dialect, "employer", _EMPLOYER_COLUMNS,
-              [tuple(row[column] for column in _EMPLOYER_COLUMNS) for row in employers])
-        _load(connection, dialect, "person", _PERSON_COLUMNS,
-              [tuple(row[column] for column in _PERSON_COLUMNS) for row in person_rows])
-        _load(connection, dialect, "employment_spell", _SPELL_COLUMNS, spell_rows)
-        _load(connection, dialect, "flexible_enrolment", _ENROLMENT_COLUMNS, enrolment_rows)
-        _load(connection, dialect, "flexible_base_choice", _CHOICE_COLUMNS, choice_rows)
-        phases.append(("insert persons and spans", f"{time.perf_counter() - mark:.1f}"))
-        mark = time.perf_counter()
+
+def _begin(connection, dialect: str, ctx: _Context, *, persons: int, seed: int, credit_years: bool) -> _State:
+    """The build's first step: employers, the helper tables, and (PostgreSQL) the constraints taken off."""
+    rng = random.Random(seed)
+    existing_codes = set(connection.execute(text("SELECT credit_code FROM employer")).scalars())
+    employer_count = max(1, persons // PERSONS_PER_EMPLOYER)
+    first = {"employer": _next_id(connection, "employer"), "person": _next_id(connection, "person"),
+             "spell": _next_id(connection, "employment_spell"), "enrolment": _next_id(connection, "flexible_enrolment"),
+             "month": _next_id(connection, "contribution_month"),
+             "account": _next_id(connection, "personal_account_year")}
+    employers = _employers(rng, employer_count, first["employer"], existing_codes, ctx.now)
+    state = _State(persons=persons, seed=seed, today=ctx.today, now=ctx.now, credit_years=credit_years, rng=[],
+                   next=dict(first), first=first, employers=employer_count)
+    state.keep(rng)
+    _load(connection, dialect, "employer", _EMPLOYER_COLUMNS, employers)
+    for table in _HELPERS:
+        connection.execute(text(_create_sql(table, connection)))
+    _load(connection, dialect, "synth_month", [column.name for column in MONTH.columns], [
+        (row.month, row.seq, row.average_fen, row.floor_fen, row.cap_fen, ctx.floor_pct,
+         *[value for key in _RATE_KEYS for value in row.rates[key]])
+        for row in ctx.months])
+    if dialect == "postgresql":
+        connection.execute(text("ANALYZE synth_month"))
+        state.dropped = _drop_constraints(connection, _LOADED_TABLES)
+    return state
+
+
+def _create_sql(table: Table, connection) -> str:
+    sql = str(CreateTable(table).compile(dialect=connection.dialect))
+    return sql.replace("CREATE TABLE", "CREATE UNLOGGED TABLE", 1) if connection.dialect.name == "postgresql" else sql
+
+
+def _employers_of(connection, state: _State) -> tuple[dict[str, list[int]], list[int]]:
+    """The build's employers by prefecture, in id order (as drawn)."""
+    by_prefecture: dict[str, list[int]] = {code: [] for code, *_ in PREFECTURES}
+    rows = connection.execute(text("SELECT id, region FROM employer WHERE id >= :low AND id < :high ORDER BY id"),
+                              {"low": state.first["employer"], "high": state.first["employer"] + state.employers})
+    all_employers = []
+    for employer_id, region in rows:
+        by_prefecture[region].append(employer_id)
+        all_employers.append(employer_id)
+    return by_prefecture, all_employers
+
+
+def _write_chunk(connection, dialect: str, ctx: _Context, state: _State, chunk: _Chunk, workers,
+                 phases: _Phases) -> None:
+    """Loads one chunk of persons with their spans, monthly history and personal accounts; advances ``state``."""
+    with _chunk_settings(connection, dialect):
+        _load(connection, dialect, "person", _PERSON_COLUMNS, chunk.persons)
+        _load(connection, dialect, "employment_spell", _SPELL_COLUMNS, chunk.spells)
+        _load(connection, dialect, "flexible_enrolment", _ENROLMENT_COLUMNS, chunk.enrolments)
+        _load(connection, dialect, "flexible_base_choice", _CHOICE_COLUMNS, chunk.choices)
+        phases.lap("insert persons and spans")
 
         # The personal accounts depend only on the spans and the month figures: a worker thread computes them
         # (and, for PostgreSQL, their COPY text) while the database builds the monthly history; the driver
         # releases the interpreter lock while a statement runs, so the two use both processors.
-        floor_pct = int(param("base_limit_percent").at(current).value["floor"])
         accounts = None
-        if credit_years:
+        if state.credit_years:
             # The timestamp is written once as the text each backend stores, not converted row by row.
-            stamp_text = _sqlite_value(now) if dialect == "sqlite" else now.astimezone(UTC).isoformat()
-            plan = _account_plan(first_year=account_start.year, last_year=current.year - 1)
-            first_account_id = _next_id(session, PersonalAccountYear)
-            accounts = workers.submit(_account_rows, span_rows, months, floor_pct, plan, now=stamp_text,
-                                      first_id=first_account_id, as_text=dialect == "postgresql")
+            stamp_text = _sqlite_value(ctx.now) if dialect == "sqlite" else ctx.now.astimezone(UTC).isoformat()
+            plan = _account_plan(first_year=ctx.account_start.year, last_year=ctx.current.year - 1)
+            accounts = workers.submit(_account_rows, chunk.spans, ctx.months, ctx.floor_pct, plan, now=stamp_text,
+                                      first_id=state.next["account"], as_text=dialect == "postgresql")
 
-        # The monthly history, set-based.
-        SPAN.create(connection)
-        MONTH.create(connection)
-        BASE.create(connection)
-        try:
-            _load(connection, dialect, "synth_month", [column.name for column in MONTH.columns], [
-                (row.month, row.seq, row.average_fen, row.floor_fen, row.cap_fen, floor_pct,
-                 *[value for key in _RATE_KEYS for value in row.rates[key]])
-                for row in months])
-            # Each span owns the ids of all its months (skipped ones leave holes): no sequence call per row.
-            seq_of = {row.month: row.seq for row in months}
-            staged, next_month_id = [], _next_id(session, ContributionMonth)
-            for row in span_rows:
-                start_seq = seq_of[row[3]]
-                staged.append((*row, next_month_id, start_seq, seq_of[row[4]]))
-                next_month_id += seq_of[row[4]] - start_seq + 1
-            _load(connection, dialect, "synth_span", [column.name for column in SPAN.columns], staged)
-            if dialect == "postgresql":
-                connection.execute(text("ANALYZE synth_span"))
-                connection.execute(text("ANALYZE synth_month"))
-            stamp = {"now": now}
-            connection.execute(text(_MONTH_FIGURES))
-            if dialect == "postgresql":
-                connection.execute(text("ANALYZE synth_base"))
-                # The join hashes the month figures (about a million rows): in memory, not in batches on disk.
-                work_mem = connection.exec_driver_sql("SHOW work_mem").scalar()
-                connection.exec_driver_sql("SET LOCAL work_mem = '512MB'")
-                created = connection.execute(_with_now(_HISTORY), stamp).rowcount
-                connection.execute(text("SELECT set_config('work_mem', :value, true)"), {"value": work_mem})
-            else:
-                created = connection.execute(_with_now(_HISTORY), stamp).rowcount
-        finally:
-            SPAN.drop(connection)
-            MONTH.drop(connection)
-            BASE.drop(connection)
-        phases.append(("monthly history", f"{time.perf_counter() - mark:.1f}"))
-        mark = time.perf_counter()
+        # The monthly history, set-based. Each span owns the ids of all its months (skipped ones leave holes):
+        # no sequence call per row.
+        connection.execute(text("DELETE FROM synth_span"))
+        staged, next_month_id = [], state.next["month"]
+        for row in chunk.spans:
+            start_seq, end_seq = ctx.seq_of[row[3]], ctx.seq_of[row[4]]
+            staged.append((*row, next_month_id, start_seq, end_seq))
+            next_month_id += end_seq - start_seq + 1
+        _load(connection, dialect, "synth_span", [column.name for column in SPAN.columns], staged)
+        if dialect == "postgresql":
+            connection.execute(text("ANALYZE synth_span"))
+        if connection.execute(text(_MONTH_FIGURES)).rowcount and dialect == "postgresql":
+            connection.execute(text("ANALYZE synth_base"))
+        created = connection.execute(_with_now(_HISTORY), {"now": ctx.now}).rowcount
+        phases.lap("monthly history")
 
+        account_years = 0
         if accounts is not None:
             rows, account_years = accounts.result()
             if dialect == "postgresql":
@@ -428,19 +549,192 @@ def generate(session: Session, *, persons: int, seed: int, today: date, now: dat
                 connection.exec_driver_sql(
                     f"INSERT INTO personal_account_year ({', '.join(_ACCOUNT_COLUMNS)}) "  # noqa: S608
                     f"VALUES ({', '.join('?' for _ in _ACCOUNT_COLUMNS)})", rows)
-        phases.append(("personal accounts", f"{time.perf_counter() - mark:.1f}"))
-        mark = time.perf_counter()
-    if dialect == "postgresql":
-        for table in ("employer", "person", "employment_spell", "flexible_enrolment", "flexible_base_choice",
-                      "contribution_month", "personal_account_year"):
-            connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                                    f"COALESCE(MAX(id), 0) + 1, false) FROM {table}"))
-        for table in _LOADED_TABLES:
-            connection.execute(text(f"ANALYZE {table}"))
-    phases.append(("constraints, indexes and statistics", f"{time.perf_counter() - mark:.1f}"))
-    return SynthReport(persons=persons, employers=employer_count, spans=len(spans), months=created,
-                       account_years=account_years, seconds=f"{time.perf_counter() - started:.1f}",
-                       phases=tuple(phases))
+        phases.lap("personal accounts")
+    state.done += len(chunk.persons)
+    state.spans += len(chunk.spells) + len(chunk.enrolments)
+    state.months += created
+    state.account_years += account_years
+    state.next["month"] = next_month_id
+    state.next["account"] += account_years
+
+
+def _finish(connection, dialect: str, state: _State) -> None:
+    """The build's last step: constraints and indexes back (validated), sequences past the ids, statistics."""
+    for table in _HELPERS:
+        connection.execute(text(f"DROP TABLE IF EXISTS {table.name}"))
+    if dialect != "postgresql":
+        return
+    if state.dropped is not None:
+        _restore_constraints(connection, state.dropped)
+    for table in ("employer", "person", "employment_spell", "flexible_enrolment", "flexible_base_choice",
+                  "contribution_month", "personal_account_year"):
+        connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                                f"COALESCE(MAX(id), 0) + 1, false) FROM {table}"))
+    for table in (*_LOADED_TABLES, "person", "employer"):
+        connection.execute(text(f"ANALYZE {table}"))
+
+
+def _report(state: _State, phases: _Phases, started: float, *, resumed_after: int = 0) -> SynthReport:
+    return SynthReport(persons=state.done, employers=state.employers, spans=state.spans, months=state.months,
+                       account_years=state.account_years, seconds=f"{time.perf_counter() - started:.1f}",
+                       phases=phases.report(), resumed_after=resumed_after)
+
+
+def generate(session: Session, *, persons: int, seed: int, today: date, now: datetime | None = None,
+             credit_years: bool = True, chunk: int = CHUNK_PERSONS) -> SynthReport:
+    """Adds a synthetic province of ``persons`` persons to the database in the caller's transaction (flushes;
+    the caller commits). The same rows as ``load``, which commits chunk by chunk and can resume."""
+    started = time.perf_counter()
+    phases = _Phases.start()
+    now = now or datetime.combine(today, datetime.min.time(), tzinfo=UTC)
+    ctx = _context(today, now)
+    session.flush()
+    connection = session.connection()
+    dialect = connection.dialect.name
+    if _pending(connection) is not None:
+        raise SynthPending(_pending_message(_pending(connection)))
+    state = _begin(connection, dialect, ctx, persons=persons, seed=seed, credit_years=credit_years)
+    rng = state.random()
+    by_prefecture, all_employers = _employers_of(connection, state)
+    existing = set(connection.execute(text("SELECT id_number FROM person")).scalars())
+    phases.lap("generate")
+    with ThreadPoolExecutor(max_workers=1) as workers:
+        while state.done < persons:
+            rows = _persons(rng, min(chunk, persons - state.done), ctx, state, by_prefecture, all_employers,
+                            existing)
+            phases.lap("generate")
+            _write_chunk(connection, dialect, ctx, state, rows, workers, phases)
+    _finish(connection, dialect, state)
+    phases.lap("constraints, indexes and statistics")
+    return _report(state, phases, started)
+
+
+# --- The resumable load (``portal synth``) ---------------------------------------------------------------------
+
+
+def _pending(connection) -> _State | None:
+    if not inspect(connection).has_table(PROGRESS_TABLE):
+        return None
+    value = connection.execute(text(f"SELECT state FROM {PROGRESS_TABLE}")).scalar()  # noqa: S608
+    return None if value is None else _State.from_json(value)
+
+
+def _pending_message(state: _State) -> str:
+    return (f"a synthetic load of {state.persons:,} persons (seed {state.seed}) stopped after {state.done:,}: "
+            f"run `portal synth --persons {state.persons} --seed {state.seed}` to finish it, or "
+            "`portal synth --discard` to remove what it loaded")
+
+
+def _save(connection, state: _State) -> None:
+    connection.execute(text(f"UPDATE {PROGRESS_TABLE} SET state = :state"), {"state": state.to_json()})  # noqa: S608
+
+
+def load(factory, *, persons: int, seed: int, today: date, now: datetime, credit_years: bool = True,
+         chunk: int = CHUNK_PERSONS, progress=None) -> SynthReport:
+    """Adds a synthetic province as ``generate`` does, committing every ``chunk`` persons; run again after a
+    crash (same persons and seed), it resumes after the last committed chunk and ends as one clean run would.
+
+    Every chunk commits its rows together with the progress record (``synth_progress``: the generator's state
+    and the next ids), so a chunk is either wholly loaded and recorded or not at all, and a resumed load draws
+    exactly what an uninterrupted one would. The first transaction loads the employers, creates the helper
+    tables and (PostgreSQL) drops the loaded tables' constraints and indexes, recording their definitions; the
+    last one re-creates them, drops the helpers and the record. Until then the portal's tables lack those
+    constraints: finish the load or ``discard`` it. A resumed load keeps the first run's ``today`` and ``now``.
+    ``progress(done, total, months, seconds)`` is called after each chunk (and once at the start).
+    """
+    from portal.db import transaction
+
+    started = time.perf_counter()
+    phases = _Phases.start()
+    with transaction(factory) as session:
+        connection = session.connection()
+        dialect = connection.dialect.name
+        state = _pending(connection)
+        if state is None:
+            connection.execute(text(f"CREATE TABLE IF NOT EXISTS {PROGRESS_TABLE} (state TEXT NOT NULL)"))
+            state = _begin(connection, dialect, _context(today, now), persons=persons, seed=seed,
+                           credit_years=credit_years)
+            connection.execute(text(f"INSERT INTO {PROGRESS_TABLE} (state) VALUES (:state)"),  # noqa: S608
+                               {"state": state.to_json()})
+        elif (state.persons, state.seed) != (persons, seed):
+            raise SynthPending(_pending_message(state))
+    resumed_after = state.done
+    ctx = _context(state.today, state.now)
+    if progress:
+        progress(state.done, state.persons, state.months, time.perf_counter() - started)
+    if state.done < state.persons:
+        with transaction(factory) as session:
+            connection = session.connection()
+            by_prefecture, all_employers = _employers_of(connection, state)
+            existing = set(connection.execute(text("SELECT id_number FROM person")).scalars())
+        phases.lap("generate")
+    number = 0
+    with ThreadPoolExecutor(max_workers=1) as workers:
+        while state.done < state.persons:
+            number += 1
+            with transaction(factory) as session:
+                connection = session.connection()
+                stored = _pending(connection) if dialect == "sqlite" else _State.from_json(connection.execute(
+                    text(f"SELECT state FROM {PROGRESS_TABLE} FOR UPDATE")).scalar())  # noqa: S608
+                if stored is None or stored.done != state.done:
+                    raise SynthPending("another synthetic load is writing the same tables")
+                rng = state.random()
+                rows = _persons(rng, min(chunk, state.persons - state.done), ctx, state, by_prefecture,
+                                all_employers, existing)
+                state.keep(rng)
+                phases.lap("generate")
+                _write_chunk(connection, dialect, ctx, state, rows, workers, phases)
+                _save(connection, state)
+                crash_point(f"synth.chunk.{number}")
+            crash_point(f"synth.committed.{number}")
+            if progress:
+                progress(state.done, state.persons, state.months, time.perf_counter() - started)
+    with transaction(factory) as session:
+        connection = session.connection()
+        _finish(connection, dialect, state)
+        connection.execute(text(f"DROP TABLE {PROGRESS_TABLE}"))
+        crash_point("synth.finish")
+    phases.lap("constraints, indexes and statistics")
+    return _report(state, phases, started, resumed_after=resumed_after)
+
+
+def discard(factory) -> str | None:
+    """Removes what a stopped load wrote (its rows, helper tables and progress record) and puts the dropped
+    constraints back, in one transaction; says what it removed, or None when no load was pending."""
+    from portal.db import transaction
+
+    with transaction(factory) as session:
+        connection = session.connection()
+        state = _pending(connection)
+        if state is None:
+            return None
+        for table, key, first in (("personal_account_year", "id", "account"), ("contribution_month", "id", "month"),
+                                  ("flexible_base_choice", "enrolment_id", "enrolment"),
+                                  ("flexible_enrolment", "id", "enrolment"), ("employment_spell", "id", "spell"),
+                                  ("person", "id", "person"), ("employer", "id", "employer")):
+            connection.execute(text(f"DELETE FROM {table} WHERE {key} >= :first"),  # noqa: S608
+                               {"first": state.first[first]})
+        for table in _HELPERS:
+            connection.execute(text(f"DROP TABLE IF EXISTS {table.name}"))
+        if state.dropped is not None:
+            _restore_constraints(connection, state.dropped)
+        connection.execute(text(f"DROP TABLE {PROGRESS_TABLE}"))
+    return f"discarded a synthetic load of {state.persons:,} persons (seed {state.seed}) stopped after {state.done:,}"
+
+
+def disk_use(connection, *, top: int = 5) -> list[tuple[str, int]]:
+    """The database's size and its ``top`` largest tables (with their indexes), in bytes."""
+    if connection.dialect.name == "postgresql":
+        rows = [("database", int(connection.execute(text("SELECT pg_database_size(current_database())")).scalar()))]
+        rows += [(name, int(size)) for name, size in connection.execute(text(
+            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind IN ('r', 'p') AND n.nspname = current_schema() "
+            "ORDER BY 2 DESC LIMIT :top"), {"top": top})]
+        return rows
+    pages = connection.exec_driver_sql("PRAGMA page_count").scalar()
+    size = connection.exec_driver_sql("PRAGMA page_size").scalar()
+    return [("database", int(pages) * int(size))]
 
 
 def _with_now(sql: str):
@@ -607,10 +901,10 @@ def _copy_blocks(connection, table: str, columns, blocks: list[str]) -> None:
 
 
 @contextmanager
-def _bulk_load(connection, dialect: str, tables: tuple[str, ...]) -> Iterator[None]:
-    """Settings for one bulk build, undone afterwards (see the module docstring)."""
+def _chunk_settings(connection, dialect: str) -> Iterator[None]:
+    """Settings for loading one chunk, undone afterwards."""
     if dialect == "sqlite":
-        # The build is one transaction, so the safety level cannot change (nor would it matter before the
+        # A chunk is one transaction, so the safety level cannot change (nor would it matter before the
         # commit: WAL with synchronous=NORMAL syncs only at checkpoints); a page cache large enough to keep
         # the growing B-trees in memory spares the spills to the WAL.
         cache_size = connection.exec_driver_sql("PRAGMA cache_size").scalar()
@@ -620,11 +914,23 @@ def _bulk_load(connection, dialect: str, tables: tuple[str, ...]) -> Iterator[No
         finally:
             connection.exec_driver_sql(f"PRAGMA cache_size={int(cache_size)}")
         return
-    # PostgreSQL: per-row foreign-key triggers and index upkeep dominate a load of millions of rows; checking
-    # and building them once afterwards is several times faster. All of it is transactional. Partial indexes
-    # stay: the loaded rows are paid history, which their predicates leave out, so they cost nothing to keep
-    # and a full scan to rebuild. The history's primary key goes too (with the foreign keys that point at
-    # it): kept, it cost more during the load (the join does not deliver rows in id order) than its rebuild.
+    # The history's join hashes the month figures (about a million rows): in memory, not in batches on disk.
+    work_mem = connection.exec_driver_sql("SHOW work_mem").scalar()
+    connection.exec_driver_sql("SET LOCAL work_mem = '512MB'")
+    yield
+    connection.execute(text("SELECT set_config('work_mem', :value, true)"), {"value": work_mem})
+
+
+def _drop_constraints(connection, tables: tuple[str, ...]) -> dict[str, list[list[str]]]:
+    """PostgreSQL: drops the loaded tables' foreign keys and secondary indexes (see below); returns their
+    definitions for ``_restore_constraints``.
+
+    Per-row foreign-key triggers and index upkeep dominate a load of millions of rows; checking and building
+    them once afterwards is several times faster. Partial indexes stay: the loaded rows are paid history,
+    which their predicates leave out, so they cost nothing to keep and a full scan to rebuild. The history's
+    primary key goes too (with the foreign keys that point at it): kept, it cost more during the load (the
+    join does not deliver rows in id order) than its rebuild.
+    """
     foreign, unique, indexes = [], [], []
     for table in tables:
         for name, definition, kind, owner in connection.execute(text(
@@ -632,13 +938,13 @@ def _bulk_load(connection, dialect: str, tables: tuple[str, ...]) -> Iterator[No
                 "WHERE (conrelid = CAST(:t AS regclass) AND (contype IN ('f', 'u') OR (contype = 'p' AND :pk))) "
                 "   OR (:pk AND confrelid = CAST(:t AS regclass) AND contype = 'f' AND conrelid <> confrelid) "
                 "ORDER BY conname"), {"t": table, "pk": table in _PRIMARY_KEY_REBUILT}):
-            entry = (str(owner), name, definition)
+            entry = [str(owner), name, definition]
             if kind == "f":
                 if entry not in foreign:  # a foreign key between two loaded tables is found from both
                     foreign.append(entry)
             else:
                 unique.insert(0, entry) if kind == "p" else unique.append(entry)
-        indexes += [(table, name, definition) for name, definition in connection.execute(text(
+        indexes += [[table, name, definition] for name, definition in connection.execute(text(
             "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
             "WHERE x.indrelid = CAST(:t AS regclass) AND NOT x.indisprimary AND x.indpred IS NULL "
             "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid "
@@ -647,15 +953,96 @@ def _bulk_load(connection, dialect: str, tables: tuple[str, ...]) -> Iterator[No
         connection.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     for _, name, _ in indexes:
         connection.exec_driver_sql(f'DROP INDEX "{name}"')
-    yield
+    return {"foreign": foreign, "unique": unique, "indexes": indexes}
+
+
+def _restore_constraints(connection, dropped: dict[str, list[list[str]]]) -> None:
+    """Re-creates what ``_drop_constraints`` dropped: primary keys first (the foreign keys pointing at them need
+    them), then the unique keys and indexes, with enough memory to sort the largest index (the history's
+    unique key, about 1.5 GB at 100,000 persons) without spilling; then the foreign keys, validated."""
     memory = connection.exec_driver_sql("SHOW maintenance_work_mem").scalar()
     connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '2GB'")
-    # Primary keys first (the foreign keys pointing at them need them), then the unique keys and indexes;
-    # enough memory to sort the largest index (the history's unique key, about 1.5 GB) without spilling.
-    for table, name, definition in unique:
+    for table, name, definition in dropped["unique"]:
         connection.exec_driver_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-    for _, _, definition in indexes:
+    for _, _, definition in dropped["indexes"]:
         connection.exec_driver_sql(definition)
-    for table, name, definition in foreign:
+    for table, name, definition in dropped["foreign"]:
         connection.exec_driver_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
     connection.execute(text("SELECT set_config('maintenance_work_mem', :value, true)"), {"value": memory})
+
+
+# --- The same-run baseline: COPY of the same rows -----------------------------------------------------------
+
+SYNTH_TABLES = ("employer", "person", "employment_spell", "flexible_enrolment", "flexible_base_choice",
+                "contribution_month", "personal_account_year")
+BASELINE_SCHEMA = "synth_copy"
+
+
+@dataclass(frozen=True)
+class CopyBaseline:
+    """What PostgreSQL itself takes to write the synthetic province's rows: COPY into copies of its tables."""
+
+    rows: int
+    copy_seconds: float  # COPY of every row, the copies without keys or indexes
+    index_seconds: float  # then their primary and unique keys and indexes, as the synthetic load rebuilds them
+    tables: tuple[tuple[str, int, float], ...]  # (table, rows, COPY seconds)
+
+    @property
+    def seconds(self) -> float:
+        return self.copy_seconds + self.index_seconds
+
+
+def copy_baseline(engine, *, tables: tuple[str, ...] = SYNTH_TABLES, keep: bool = False) -> CopyBaseline | None:
+    """The same-run baseline of the synthetic province (PostgreSQL; None on SQLite): every row of ``tables``
+    (on a fresh database, the province just generated) streamed with ``COPY … TO STDOUT`` from one connection
+    into ``COPY … FROM STDIN`` of a copy of the table (``synth_copy.<table>``, a plain logged table, same
+    columns) on another, then the same keys and indexes built on the copies. The two connections run in two
+    server processes at once, so the figure is about the writing side: no generation logic, no Python per row.
+    The copies are dropped afterwards unless ``keep``.
+    """
+    if engine.dialect.name != "postgresql":
+        return None
+    reader, writer = engine.raw_connection(), engine.raw_connection()
+    try:
+        source, target = reader.driver_connection, writer.driver_connection
+        with target.cursor() as cursor:
+            cursor.execute(f"DROP SCHEMA IF EXISTS {BASELINE_SCHEMA} CASCADE")
+            cursor.execute(f"CREATE SCHEMA {BASELINE_SCHEMA}")
+            for table in tables:
+                cursor.execute(f"CREATE TABLE {BASELINE_SCHEMA}.{table} (LIKE public.{table})")
+        target.commit()
+        timed, total, copying = [], 0, 0.0
+        for table in tables:
+            started = time.perf_counter()
+            with source.cursor() as out_cursor, target.cursor() as in_cursor:
+                with out_cursor.copy(f"COPY public.{table} TO STDOUT") as out, \
+                        in_cursor.copy(f"COPY {BASELINE_SCHEMA}.{table} FROM STDIN") as into:
+                    for block in out:
+                        into.write(block)
+                rows = in_cursor.rowcount
+            target.commit()
+            seconds = time.perf_counter() - started
+            copying += seconds
+            total += rows
+            timed.append((table, rows, seconds))
+        source.rollback()
+        started = time.perf_counter()
+        with target.cursor() as cursor:
+            cursor.execute("SET maintenance_work_mem = '2GB'")
+            for table in tables:
+                cursor.execute("SELECT pg_get_indexdef(x.indexrelid) FROM pg_index x "
+                               "WHERE x.indrelid = CAST(%s AS regclass) ORDER BY x.indisprimary DESC",
+                               (f"public.{table}",))
+                for (definition,) in cursor.fetchall():
+                    cursor.execute(re.sub(rf" ON (public\.)?{table} ", f" ON {BASELINE_SCHEMA}.{table} ",
+                                          definition, count=1))
+        target.commit()
+        indexing = time.perf_counter() - started
+        if not keep:
+            with target.cursor() as cursor:
+                cursor.execute(f"DROP SCHEMA {BASELINE_SCHEMA} CASCADE")
+            target.commit()
+        return CopyBaseline(rows=total, copy_seconds=copying, index_seconds=indexing, tables=tuple(timed))
+    finally:
+        reader.close()
+        writer.close()
