@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import create_engine, text
 
-from portal.devtools.bench.support import fresh_database, on_both_databases
+from portal.devtools.bench.support import fresh_database, on_both_databases, same_shape_copy
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 MONTH = date(2026, 11, 1)
@@ -78,22 +78,10 @@ def build(engine, count: int) -> None:
             INSERT INTO life_certification (person_id, certified_on, channel, case_reference, created_at)
             SELECT person_id, :on, 'face', '', :now FROM pension_award"""), {"on": date(2026, 6, 15), "now": NOW})
         connection.execute(text("CREATE TABLE bench_bare AS SELECT * FROM pension_payment WHERE 1 = 0"))
-        for statement in _same_shape(connection, dialect):
-            connection.execute(text(statement))
+        same_shape_copy(connection, "pension_payment", "bench_same")
     if dialect == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE"))
-
-
-def _same_shape(connection, dialect: str) -> list[str]:
-    """``bench_same``: a copy of the payment table with its keys and indexes, empty."""
-    if dialect == "postgresql":
-        return ["CREATE TABLE bench_same (LIKE pension_payment INCLUDING ALL)"]
-    rows = connection.execute(text("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'pension_payment' "
-                                   "AND sql IS NOT NULL ORDER BY type DESC")).all()
-    return [re.sub(r"\b(pension_payment|uq_pension_payment|ix_pension_payment_run)\b",
-                   lambda m: {"pension_payment": "bench_same"}.get(m.group(1), f"bench_{m.group(1)}"), sql)
-            for _, _, sql in rows]
 
 
 def _bare(connection, table: str = "bench_bare") -> None:

@@ -5,7 +5,8 @@
 
 Builds a synthetic province of 100,000 persons on a fresh SQLite file and on the PostgreSQL database
 ``portal_bench_records`` (PORTAL_BENCH_RECORDS_PG_URL overrides; the schema is dropped and rebuilt), then
-times one billing run for the current month and one year's interest crediting for every account.
+times one billing run for the current month and one year's interest crediting for every account, each beside its
+same-run baseline (``baselines``: the same number of rows written by one plain statement into a copy of the table).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import text
 
+from portal.devtools.bench import baselines
 from portal.devtools.bench.support import fresh_database, on_both_databases
 
 TODAY = date(2026, 11, 28)
@@ -46,16 +48,22 @@ def measure(url: str, *, persons: int) -> list[tuple[str, str]]:
     figures.append((f"[{backend}] synth {persons:,} persons ({report.months:,} insured months)", f"{seconds:.1f} s"))
     figures += [(f"[{backend}]   {phase}", f"{value} s") for phase, value in report.phases]
     month = TODAY.replace(day=1)
+    bare_s, bare_rows = baselines.billing(engine, month=month, now=NOW)
     seconds, run = _timed(factory, lambda s: billing.run_billing(s, month=month, now=NOW))
     figures.append((f"[{backend}] billing run {month:%Y-%m} ({run.employee_months + run.flexible_months:,} months, "
                     f"{run.bills:,} bills)", f"{seconds:.2f} s"))
+    figures.append((f"[{backend}]   bare INSERT ... SELECT of {bare_rows:,} months into a copy of the table",
+                    f"{bare_s:.2f} s; billing / bare {seconds / bare_s:.2f}x (target within 3x)"))
     seconds, _ = _timed(factory, lambda s: billing.run_billing(s, month=month, now=NOW))
     figures.append((f"[{backend}] billing rerun (changes nothing)", f"{seconds:.2f} s"))
     year = TODAY.year - 1
     with engine.begin() as connection:
         connection.execute(text("DELETE FROM personal_account_year WHERE year = :y"), {"y": year})
+    bare_s, bare_rows = baselines.interest(engine, year=year, now=NOW)
     seconds, credited = _timed(factory, lambda s: credit_interest(s, year=year, now=NOW))
     figures.append((f"[{backend}] credit interest {year} ({credited.accounts:,} accounts)", f"{seconds:.2f} s"))
+    figures.append((f"[{backend}]   bare INSERT ... SELECT ... GROUP BY of {bare_rows:,} accounts into a copy",
+                    f"{bare_s:.2f} s; interest / bare {seconds / bare_s:.2f}x (target within 3x)"))
     seconds, _ = _timed(factory, lambda s: credit_interest(s, year=year, now=NOW))
     figures.append((f"[{backend}] credit interest rerun (changes nothing)", f"{seconds:.2f} s"))
     engine.dispose()

@@ -117,3 +117,20 @@ def on_both_databases(name: str, measure, *, override: str) -> list[tuple[str, s
         figures.append((f"[postgresql] {name.replace('_', ' ')} benchmark",
                         f"not run: {type(error).__name__}: {error}"[:200]))
     return figures
+
+
+def same_shape_copy(connection, table: str, copy: str) -> None:
+    """``copy``: an empty table with ``table``'s columns, keys and indexes, for a same-run baseline that writes the
+    same rows as the code measured (what storing them costs the database, without the project's logic)."""
+    import re
+
+    connection.execute(text(f"DROP TABLE IF EXISTS {copy}"))
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"CREATE TABLE {copy} (LIKE {table} INCLUDING ALL)"))
+        return
+    rows = connection.execute(text("SELECT name, sql FROM sqlite_master WHERE tbl_name = :table AND sql IS NOT NULL "
+                                   "ORDER BY type DESC"), {"table": table}).all()
+    names = {name for name, _ in rows} | {table}
+    for _, sql in rows:
+        connection.execute(text(re.sub(r"\b(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")\b",
+                                       lambda m: copy if m.group(1) == table else f"{copy}_{m.group(1)}", sql)))
