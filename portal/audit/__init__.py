@@ -12,7 +12,10 @@ Requests never seal themselves: they hand their process's ``Sealer`` a flag, and
 everything waiting in one batch at most every ``interval_ms`` (see ``Sealer``); the command line
 seals inline; ``portal audit seal`` (run it from cron) seals whatever is left.
 Sealing a batch and moving the head happen in one transaction, so a crash leaves the chain as
-it was and a rerun simply carries on: sealing is idempotent.
+it was and a rerun simply carries on: sealing is idempotent. A batch costs the same few statements
+whatever its size (on PostgreSQL its links are written by one UPDATE over arrays), and a sealer
+that finds nothing waiting does not touch the head: the many takes of eight handlers are linked
+by one seal every ``interval_ms`` rather than one each.
 
 Why the chain follows the sealing order and not ``seq``: sequence numbers are handed out when a
 row is inserted but become visible when its transaction commits, so a row with a lower ``seq``
@@ -38,9 +41,8 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from types import SimpleNamespace
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import bindparam, func, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
@@ -57,24 +59,22 @@ SEAL_BATCH = 1000  # events linked per sealing transaction
 log = logging.getLogger("portal.audit")
 
 
+# What ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))`` writes, without building an encoder per call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_SHA256 = hashlib.sha256
+
+
+def _hash(seq, at: datetime, actor_kind, actor_id, client_address, action, object_type, object_id, detail,
+          prev_hash) -> str:
+    """The SHA-256 of an event's content and the previous event's hash (the chain's link)."""
+    body = _ENCODE([seq, at.isoformat(timespec="microseconds"), actor_kind, actor_id, client_address, action,
+                    object_type, object_id, detail, prev_hash])
+    return _SHA256(body.encode("utf-8")).hexdigest()
+
+
 def _digest(event: AuditEvent) -> str:
-    body = json.dumps(
-        [
-            event.seq,
-            event.at.isoformat(timespec="microseconds"),
-            event.actor_kind,
-            event.actor_id,
-            event.client_address,
-            event.action,
-            event.object_type,
-            event.object_id,
-            event.detail,
-            event.prev_hash,
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    return _hash(event.seq, event.at, event.actor_kind, event.actor_id, event.client_address, event.action,
+                 event.object_type, event.object_id, event.detail, event.prev_hash)
 
 
 def record(
@@ -124,10 +124,20 @@ _TRY_LOCK = sa_select(func.pg_try_advisory_xact_lock(SEAL_LOCK))
 _WAIT_LOCK = sa_select(func.pg_advisory_xact_lock(SEAL_LOCK))
 _TIP = sa_select(_HEAD.c.last_seq, _HEAD.c.last_pos, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
 _NEW_HEAD = _HEAD.insert().values(id=1, last_seq=0, last_pos=0, last_hash=GENESIS)
-_UNSEALED = (sa_select(_EVENT).where(_EVENT.c.chain_pos.is_(None)).order_by(_EVENT.c.seq)
+# Only what the hash covers, in ``_hash``'s order.
+_UNSEALED = (sa_select(_EVENT.c.seq, _EVENT.c.at, _EVENT.c.actor_kind, _EVENT.c.actor_id, _EVENT.c.client_address,
+                       _EVENT.c.action, _EVENT.c.object_type, _EVENT.c.object_id, _EVENT.c.detail)
+             .where(_EVENT.c.chain_pos.is_(None)).order_by(_EVENT.c.seq)
              .limit(bindparam("limit", literal_execute=False)))
 _LINK = (_EVENT.update().where(_EVENT.c.seq == bindparam("b_seq"))
          .values(chain_pos=bindparam("b_pos"), prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")))
+# PostgreSQL: the whole batch linked by one statement over four arrays, instead of one UPDATE per event
+# (each planned and executed on its own); the same rows get the same values.
+_LINK_ALL = text(
+    "UPDATE audit_event AS e SET chain_pos = v.pos, prev_hash = v.prev, hash = v.hash "
+    "FROM unnest(CAST(:seqs AS bigint[]), CAST(:positions AS bigint[]), CAST(:prevs AS text[]), "
+    "CAST(:hashes AS text[])) AS v(seq, pos, prev, hash) "
+    "WHERE e.seq = v.seq AND e.chain_pos IS NULL")
 _MOVE_TIP = (_HEAD.update().where(_HEAD.c.id == 1)
              .values(last_seq=bindparam("b_seq"), last_pos=bindparam("b_pos"), last_hash=bindparam("b_hash")))
 
@@ -145,24 +155,34 @@ def seal(session: Session, *, wait: bool = True, limit: int = SEAL_BATCH) -> int
     """Seals up to ``limit`` committed, unsealed events in ``seq`` order, in the caller's transaction.
 
     Returns how many were sealed, or None when ``wait`` is false and another sealer is at work.
-    Plain SQL rather than ORM objects: it runs after every writing request, so it is kept cheap.
+    Plain SQL rather than ORM objects: it runs after every writing request, so it is kept cheap. Under the
+    seal lock nobody else links events, so the waiting events are read first and the head is not even locked
+    when there are none (the common case for the sealers of the processes that lost the race).
     """
     if not _lock(session, wait=wait):
         return None
+    rows = session.execute(_UNSEALED, {"limit": limit}).all()
+    if not rows:
+        return 0
     tip = session.execute(_TIP).first()
     if tip is None:
         session.execute(_NEW_HEAD)
         tip = (0, 0, GENESIS)
     last_seq, last_pos, last_hash = tip
-    rows = session.execute(_UNSEALED, {"limit": limit}).all()
-    if not rows:
-        return 0
-    links = []
+    first_pos = last_pos + 1
+    seqs, prevs, hashes = [], [], []
     for row in rows:
-        event = SimpleNamespace(**{**row._mapping, "prev_hash": last_hash})
-        last_pos, last_seq, last_hash = last_pos + 1, event.seq, _digest(event)
-        links.append({"b_seq": event.seq, "b_pos": last_pos, "b_prev": event.prev_hash, "b_hash": last_hash})
-    session.execute(_LINK, links)
+        prevs.append(last_hash)
+        last_hash = _hash(*row, last_hash)
+        seqs.append(row[0])
+        hashes.append(last_hash)
+    last_seq, last_pos = seqs[-1], last_pos + len(rows)
+    positions = list(range(first_pos, last_pos + 1))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_LINK_ALL, {"seqs": seqs, "positions": positions, "prevs": prevs, "hashes": hashes})
+    else:  # SQLite: in-process statements, one per event costs next to nothing
+        session.execute(_LINK, [{"b_seq": seq, "b_pos": pos, "b_prev": prev, "b_hash": digest}
+                                for seq, pos, prev, digest in zip(seqs, positions, prevs, hashes, strict=True)])
     session.execute(_MOVE_TIP, {"b_seq": last_seq, "b_pos": last_pos, "b_hash": last_hash})
     return len(rows)
 
