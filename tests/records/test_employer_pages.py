@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from portal.identifiers import make_resident_id
-from portal.models import BaseDeclaration, DeclarationDraft, EmploymentSpell, Person
+from portal.models import BaseDeclaration, DeclarationDraft, Employer, EmploymentSpell, Person
 from tests import factories
 from tests.conftest import csrf_token
 from tests.helpers import error_links, field_error, html_lang, snapshot, token_from
@@ -276,3 +276,17 @@ def test_choosing_no_file_names_the_file_field(client, firm):
     response = client.post("/employer/declarations/upload", data={"csrf_token": csrf_token(page.text)},
                            files={"file": ("", b"", "application/octet-stream")})
     assert response.status_code == 422 and error_links(response.text) == ["file"]
+
+
+def test_a_long_employee_list_comes_a_page_at_a_time_and_keeps_the_search_on_each_link(client, db, firm):
+    employer = db.get(Employer, firm.employer_id)
+    for n in range(60):
+        spell(db, person=factories.person(db, name=f"张{n:02d}", birth=date(1970 + n % 30, 1, 1)), employer=employer,
+              start=date(2024, 1, 1))
+    db.commit()
+    firm.sign_in(client)
+    first = client.get("/employer/employees?q=张&lang=en")
+    assert "Page 1 of 2" in first.text
+    assert 'href="/employer/employees?q=%E5%BC%A0&amp;page=2" rel="next"' in first.text
+    second = client.get("/employer/employees?q=张&page=2&lang=en")
+    assert "Page 2 of 2" in second.text and 'rel="prev"' in second.text and 'rel="next"' not in second.text
