@@ -47,6 +47,11 @@ def measure(url: str, *, persons: int) -> list[tuple[str, str]]:
     seconds, report = _timed(factory, lambda s: synth.generate(s, persons=persons, seed=1, today=TODAY, now=NOW))
     figures.append((f"[{backend}] synth {persons:,} persons ({report.months:,} insured months)", f"{seconds:.1f} s"))
     figures += [(f"[{backend}]   {phase}", f"{value} s") for phase, value in report.phases]
+    copied = synth.copy_baseline(engine)  # right after the synth, before billing adds rows; None on SQLite
+    if copied is not None:
+        figures.append((f"[{backend}]   COPY of the same {copied.rows:,} rows into copies of the tables, keys and "
+                        "indexes built", f"{copied.seconds:.1f} s; synth / COPY {seconds / copied.seconds:.2f}x "
+                        "(target within 2x)"))
     month = TODAY.replace(day=1)
     bare_s, bare_rows = baselines.billing(engine, month=month, now=NOW)
     seconds, run = _timed(factory, lambda s: billing.run_billing(s, month=month, now=NOW))
