@@ -206,17 +206,24 @@ def test_a_person_signed_in_with_a_password_commits_to_their_employment_history_
     me.open(me.with_lang(f"{card_portal}/me/records/correction"))
     expect(me.main.locator("#supervision-how")).to_have_text(
         me.t("One member of staff will check and decide your request."))
-    # Signed in with the password: no password field signs the commitment; the card's face check does.
-    expect(me.main.locator("input[name=password]")).to_have_count(0)
-    me.follow(me.main.get_by_role("link", name=me.t("Confirm with your electronic social security card")))
+    # Signed in with the password: no password field signs the commitment; the card's face check does, asked for
+    # when the form is sent committing, and the person comes back to the form as they filled it in.
+    form = me.main.locator("form[action='/me/records/correction']")
+    expect(form.locator("input[name=password]")).to_have_count(0)
+    expect(form.get_by_role("link", name=me.t("Confirm with your electronic social security card"))).to_be_visible()
+    form.locator("#field-what-missing").check()
+    details = "Cash wages" if lang == "en" else "现金发放工资"
+    me.knows(details).fill(months="2019-03", details=details)
+    form.locator("#mode-commit").check()
+    me.submit(form)
     expect(page).to_have_url(re.compile(r"/dev/essc/authorize\?"))
     confirm_at_provider(me, number, face=True)
-    expect(page).to_have_url(re.compile(r"/me/records/correction$"))  # back on the form
+    expect(page).to_have_url(re.compile(r"/me/records/correction$"))  # back on the form, filled in again
+    expect(me.flash()).to_be_visible()
     form = me.main.locator("form[action='/me/records/correction']")
     expect(form.locator("#commitment-face")).to_be_visible()
-    form.locator("#field-what-missing").check()
-    me.fill(months="2019-03", details="Cash wages" if lang == "en" else "现金发放工资")
-    form.locator("#mode-commit").check()
+    expect(me.field("months")).to_have_value("2019-03")
+    expect(form.locator("#mode-commit")).to_be_checked()
     me.submit(form)
     expect(page).to_have_url(re.compile(r"/me/requests/JL\d+$"))
     case = case_of(sessionmaker, page.url.rsplit("/", 1)[1])

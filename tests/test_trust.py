@@ -521,7 +521,7 @@ def test_the_correction_form_offers_the_notice_and_a_person_who_may_not_commit_a
 
 def test_a_person_signed_in_with_a_password_is_offered_the_card_step_up_and_commits_once_face_checked(
         client, db, frozen_clock):
-    from tests.helpers import error_links, field_error, id_number_of, sign_in_person
+    from tests.helpers import id_number_of, sign_in_person
 
     account = factories.person_account(db)
     number, account_id = id_number_of(db, account), account.id
@@ -536,14 +536,18 @@ def test_a_person_signed_in_with_a_password_is_offered_the_card_step_up_and_comm
     fields = {"csrf_token": token, "token": "face-1", "what": "missing", "months": "2019-03", "details": "现金工资",
               **person_commit_fields("employment_history")}
     by_password = client.post("/me/records/correction?lang=en", data=fields | {"password": factories.PASSWORD})
-    assert by_password.status_code == 422 and error_links(by_password.text) == ["mode"]
-    assert "confirm with your electronic social security card" in field_error(by_password.text, "mode")
-    assert 'id="commitment-step-up"' in by_password.text and 'name="password"' not in by_password.text
-    assert db.exec(select(Case)).all() == []
+    # The password signs nothing: sending the form committing asks for the card's face check at that moment.
+    assert by_password.status_code == 303
+    assert by_password.headers["location"] == "/auth/essc/login?face=1&next=%2Fme%2Frecords%2Fcorrection"
+    assert db.exec(select(Case)).all() == [] and db.exec(select(CommitmentEvidence)).all() == []
 
     face_checked(db, account_id=account_id)  # back from the step-up at the card provider
     checked = client.get("/me/records/correction?lang=en")
     assert 'id="commitment-face"' in checked.text and 'id="commitment-step-up"' not in checked.text
+    assert "What you entered is filled in again" in checked.text  # the form as it was sent, but no password
+    assert 'value="2019-03"' in checked.text and "现金工资" in checked.text
+    assert re.search(r'id="mode-commit" name="mode" value="commit"\s*checked', checked.text)
+    assert factories.PASSWORD not in checked.text
     sent = client.post("/me/records/correction", data=fields | {"token": "face-2"})
     assert sent.status_code == 303
     db.expire_all()

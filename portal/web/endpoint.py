@@ -40,6 +40,7 @@ FLASH_COOKIE = "portal_flash"
 RESUME_COOKIE = "portal_resume"  # a form posted after the session ended, kept for the same page after sign-in
 RESUME_MAX_BYTES = 3500  # a cookie holds about 4 KB; a longer form is not kept (the sign-in message says so)
 RESUME_MINUTES = 30
+FACE_RESUME = "face"  # the form kept while the person confirmed with the card's face check (Ctx.face_step_up)
 DISPLAY_COOKIE = "portal_display"
 # Fields never put back into a form nor kept across a sign-in (a password typed again to confirm a commitment).
 SECRET_FIELDS = ("password",)
@@ -177,6 +178,15 @@ class Ctx:
         if self.is_htmx:
             return Response(status_code=200, headers={"HX-Redirect": url})
         return RedirectResponse(url, status_code=status)
+
+    def face_step_up(self, *, page: str) -> Response:
+        """Off to confirm with the card and its face check (a step-up asked for at this moment), then back to
+        ``page`` with what was typed in this form filled in again (files are chosen again; nothing secret is kept).
+        """
+        kept = _kept_form(self.settings, page, self.form, why=FACE_RESUME)
+        if kept is not None:
+            self.set_cookie(RESUME_COOKIE, kept, max_age=RESUME_MINUTES * 60)
+        return self.redirect(FACE_STEP + quote(page, safe=""))
 
 
 def _with_query(request: Request, **params) -> str:
@@ -399,16 +409,10 @@ def _to_sign_in(request: Request, access: Access, form: FormData | None, setting
     response = RedirectResponse(f"{sign_in}?next={quote(target, safe='')}&account_type={kind}", status_code=303)
     if form is None:
         return response
-    typed: dict[str, str | list[str]] = {}
-    for name, value in form.multi_items():
-        if not isinstance(value, str) or name in (csrf.FIELD, *SECRET_FIELDS):
-            continue
-        earlier = typed.get(name)
-        typed[name] = value if earlier is None else [*earlier, value] if isinstance(earlier, list) else [earlier, value]
-    kept = URLSafeSerializer(settings.secret_key, salt="resume").dumps([request.url.path, typed])
+    kept = _kept_form(settings, request.url.path, form)
     secure = settings.secure_cookies
     message = N_("Your session ended, so you were signed out. Sign in again to continue: what you entered is kept.")
-    if len(kept) <= RESUME_MAX_BYTES:
+    if kept is not None:
         response.set_cookie(RESUME_COOKIE, kept, max_age=RESUME_MINUTES * 60, path="/", secure=secure,
                             httponly=True, samesite="lax")
     else:
@@ -419,16 +423,34 @@ def _to_sign_in(request: Request, access: Access, form: FormData | None, setting
     return response
 
 
-def _resumed(request: Request, settings) -> dict:
-    """The form kept when the session ended, if it was for this page."""
+def _kept_form(settings, path: str, form: FormData | None, *, why: str = "") -> str | None:
+    """The text typed in ``form``, signed for the page at ``path`` (None when too long for a cookie).
+
+    ``why`` says what the visitor went away for: "" a sign-in after the session ended, ``FACE_RESUME`` the card's
+    face check."""
+    typed: dict[str, str | list[str]] = {}
+    for name, value in (form.multi_items() if form is not None else ()):
+        if not isinstance(value, str) or name in (csrf.FIELD, idempotency.FIELD, *SECRET_FIELDS):
+            continue
+        earlier = typed.get(name)
+        typed[name] = value if earlier is None else [*earlier, value] if isinstance(earlier, list) else [earlier, value]
+    kept = URLSafeSerializer(settings.secret_key, salt="resume").dumps([path, typed, why] if why else [path, typed])
+    return kept if len(kept) <= RESUME_MAX_BYTES else None
+
+
+def _resumed(request: Request, settings) -> tuple[dict, str]:
+    """The form kept when the visitor went away (the session ended, or a face check), if it was for this page, and
+    why they went."""
     kept = request.cookies.get(RESUME_COOKIE)
     if not kept:
-        return {}
+        return {}, ""
     try:
-        path, typed = URLSafeSerializer(settings.secret_key, salt="resume").loads(kept)
+        path, typed, *why = URLSafeSerializer(settings.secret_key, salt="resume").loads(kept)
     except (BadSignature, ValueError, TypeError):
-        return {}
-    return typed if path == request.url.path and isinstance(typed, dict) else {}
+        return {}, ""
+    if path != request.url.path or not isinstance(typed, dict):
+        return {}, ""
+    return typed, str(why[0]) if why else ""
 
 
 def _to_face_step(request: Request, principal: Principal) -> Response:
@@ -476,8 +498,11 @@ def _guarded(view, access, request, form, csrf_protected, db, settings, now, pri
             flash_message = Msg(message, params).render(i18n.gettext)
         except (BadSignature, ValueError, TypeError, KeyError):
             flash_message = None
-    resumed = _resumed(request, settings) if request.method == "GET" else {}
-    if resumed:
+    resumed, why = _resumed(request, settings) if request.method == "GET" else ({}, "")
+    if resumed and why == FACE_RESUME:
+        flash_message = i18n.gettext("You confirmed with the card's face check. What you entered is filled in again "
+                                     "(choose any file again): check it and send it.")
+    elif resumed:
         flash_message = i18n.gettext("What you entered before your session ended is filled in again. Check it and "
                                      "send it.")
     ctx = Ctx(request=request, db=db, principal=principal, form=form, csrf_token=csrf_token, now=now,

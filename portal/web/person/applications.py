@@ -21,7 +21,7 @@ from portal.services import person_requests as service
 from portal.web.access import PERSON
 from portal.web.endpoint import Ctx, endpoint
 from portal.web.parse import whole_number
-from portal.web.shared.requests import commitment_form, offer_from
+from portal.web.shared.requests import commitment_form, offer_from, refused_commitment
 
 
 def _token(ctx: Ctx) -> str:
@@ -37,8 +37,8 @@ def _submitted(ctx: Ctx, case):
 # --- a correction of the record -------------------------------------------------------------------------------
 
 
-def _refused(ctx: Ctx, error: ValidationFailed, page):
-    return ctx.refuse(page, ctx, error=error)
+def _refused(ctx: Ctx, error: ValidationFailed, page, *, route: str):
+    return refused_commitment(ctx, error, route=route) or ctx.refuse(page, ctx, error=error)
 
 
 def _correction_page(ctx: Ctx, *, error: ValidationFailed | None = None):
@@ -62,7 +62,7 @@ def correction_submit(ctx: Ctx):
             ctx.db, filing=service.online(ctx.db, actor=ctx.actor), what=ctx.value("what"), months=ctx.value("months"),
             details=ctx.value("details"), offer=offer_from(ctx), token=ctx.value("token"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
-        return _refused(ctx, error, _correction_page)
+        return _refused(ctx, error, _correction_page, route="person_correction")
     return _submitted(ctx, case)
 
 
@@ -97,7 +97,7 @@ def exception_submit(ctx: Ctx):
             base_percent=whole_number(text, low=0, high=9999), details=ctx.value("details"), offer=offer_from(ctx),
             token=ctx.value("token"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
-        return _refused(ctx, error, _exception_page)
+        return _refused(ctx, error, _exception_page, route="person_flexible_exception")
     except Conflict as refused:
         return ctx.refuse(_exception_page, ctx, refusal=refused.message.render(i18n.gettext))
     return _submitted(ctx, case)

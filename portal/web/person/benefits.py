@@ -45,7 +45,7 @@ from portal.web.endpoint import Ctx, endpoint
 from portal.web.limits import upload_refusal
 from portal.web.person.records import CertificateUnavailable, verify_url
 from portal.web.public.policy import parameter_labels
-from portal.web.shared.requests import checked_how, commitment_form, offer_from
+from portal.web.shared.requests import checked_how, commitment_form, offer_from, refused_commitment
 
 log = logging.getLogger("portal.web")
 
@@ -238,7 +238,8 @@ def certification_family(ctx: Ctx):
             relationship=ctx.value("relationship"), seen_on=ctx.value("seen_on"), offer=offer_from(ctx),
             token=ctx.value("token"), now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
-        return ctx.fail("person/certification.html", error.errors, page=lambda: _certification_page(ctx))
+        return refused_commitment(ctx, error, route="person_certification") or ctx.fail(
+            "person/certification.html", error.errors, page=lambda: _certification_page(ctx))
     ctx.flash("Your request %(reference)s was submitted. We will tell you when it is decided.",
               reference=case.reference)
     return ctx.redirect(ctx.request.url_for("person_request", reference=case.reference).path)
@@ -253,6 +254,9 @@ def certification_linked(ctx: Ctx):
                                      notice_version=ctx.value("notice_version"), locale=ctx.locale,
                                      actor=ctx.actor, now=ctx.now, today=ctx.today)
     except ValidationFailed as error:  # the errors go to this link's form, not to the request form below
+        stepping_up = refused_commitment(ctx, error, route="person_certification")
+        if stepping_up is not None:
+            return stepping_up
         errors = {f"linked-{link_id}-{name}": message for name, message in error.errors.items()}
         return ctx.fail("person/certification.html", errors, page=lambda: _certification_page(ctx))
     except Conflict as refused:
@@ -324,6 +328,9 @@ def survivor_death(ctx: Ctx):
                                date_of_death=ctx.value("date_of_death"), relationship=ctx.value("relationship"),
                                offer=offer, actor=ctx.actor, now=ctx.now, today=ctx.today)
     except ValidationFailed as error:
+        stepping_up = refused_commitment(ctx, error, route="person_survivor")
+        if stepping_up is not None:
+            return stepping_up
 
         def page() -> dict:
             if offer.mode == "proof" and offer.uploads:  # the refused file still counts against the upload limit

@@ -133,6 +133,14 @@ def offer_from(ctx: Ctx, *, prefix: str = "") -> commitments.Offer:
                              locale=ctx.locale, uploads=tuple(uploads_from(ctx, f"{prefix}attachment")))
 
 
+def refused_commitment(ctx: Ctx, error: ValidationFailed, *, route: str):
+    """A person's form refused only because committing needs the card's face check: off to that step-up at this
+    moment, back to the form of ``route`` with what was typed (None for any other refusal, which the form shows)."""
+    if not commitments.needs_face(error):
+        return None
+    return ctx.refuse(ctx.face_step_up, page=ctx.request.url_for(route).path)
+
+
 def resubmit(ctx: Ctx, area: Area):
     uploads = uploads_from(ctx)
     if uploads:
