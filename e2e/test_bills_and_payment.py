@@ -26,6 +26,12 @@ def test_an_employer_pays_its_bill_in_arrears_through_the_collector(page, lang, 
     expect(in_arrears.locator("[data-late-fee-today]")).not_to_have_text("¥0.00")  # the late fee, before paying
     expect(employer.main.locator("#late-fee-explanation")).to_have_count(1)
 
+    # Each bill's lines are on a page of their own (an employer of thousands is not sent every line of every bill).
+    employer.follow(employer.main.locator(f"a[href='/employer/bills/{arrears.bill_id}']"))
+    expect(employer.main.locator("[data-figure='lines']")).to_have_text("1")
+    expect(employer.main.locator("tbody th[scope='row']")).to_have_text(arrears.person_name)
+    employer.follow(employer.main.get_by_role("link", name=employer.t("Back to bills"), exact=True))
+
     employer.follow(employer.button("Create a payment order"))
     expect(page).to_have_url(re.compile(r"/employer/bills/orders/JLP\w+$"))
     reference = page.url.rsplit("/", 1)[1]
