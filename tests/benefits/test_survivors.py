@@ -184,6 +184,39 @@ def test_staff_deciding_the_claim_see_the_evidence_of_the_death_committed_to(cli
     assert catalogue.notice("survivor_kinship", TODAY).sha256 in page.text  # the claim's own commitment too
 
 
+def test_a_death_reported_on_the_page_by_committing_asks_for_the_face_check_and_keeps_what_was_typed(
+        client, db, frozen_clock):
+    from tests.helpers import sign_in_person
+
+    person, family = pensioner_and_child(db)
+    deceased, reporter = person.id_number, family.person.id_number
+    account_id = family.actor.principal.account_id
+    db.commit()
+    sign_in_person(client, reporter)
+    page = client.get("/me/claims/survivor?lang=en")
+    assert 'id="death_commitment-step-up"' in page.text and 'name="password"' not in page.text
+    typed = {"id_number": deceased, "date_of_death": "2026-09-03", "relationship": "child",
+             **trust.person_commit_fields("death_report", prefix="death_")}
+    asked = client.post("/me/claims/survivor/death", data=hidden_fields(page.text, "/me/claims/survivor/death") | typed)
+    assert asked.status_code == 303
+    assert asked.headers["location"] == "/auth/essc/login?face=1&next=%2Fme%2Fclaims%2Fsurvivor"
+    assert db.exec(select(DeathReport)).all() == []
+    trust.face_checked(db, account_id=account_id)
+    again = client.get("/me/claims/survivor?lang=en")
+    assert f'value="{deceased}"' in again.text and 'id="death_commitment-face"' in again.text
+    sent = client.post("/me/claims/survivor/death", data=hidden_fields(again.text, "/me/claims/survivor/death")
+                       | typed)
+    assert sent.status_code == 303
+    db.expire_all()
+    reported = db.exec(select(DeathReport)).one()
+    evidence = db.exec(select(CommitmentEvidence)).one()
+    assert (reported.evidence, evidence.record_id, evidence.confirmed_by) == ("commitment", reported.id,
+                                                                              "essc_face")
+    db.commit()  # the test's read ends before the app writes
+    shown = client.get("/me/claims/survivor?lang=en")
+    assert f'id="death-evidence-{reported.id}"' in shown.text
+
+
 @pytest.mark.parametrize(("relationship", "child_birth", "message"), [
     ("sibling", date(1968, 5, 6), "claimed by the spouse, a child or a parent"),
     ("other", date(1990, 5, 6), "claimed by the spouse, a child or a parent"),
