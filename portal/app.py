@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
+
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -104,6 +106,7 @@ async def _server_error(request: Request, exc: Exception):
 
 @asynccontextmanager
 async def _lifespan(app: Starlette):
+    to_thread.current_default_thread_limiter().total_tokens = app.state.settings.request_threads
     yield
     app.state.sealer.close()  # seal what this worker's last requests wrote before it goes
 

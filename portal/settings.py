@@ -21,6 +21,9 @@ VAR_DIR = ROOT / "var"
 ENVIRONMENTS = ("development", "test", "production")
 
 
+REQUEST_THREADS = 8
+
+
 class SettingsError(RuntimeError):
     """The environment does not describe a runnable portal."""
 
@@ -40,6 +43,10 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     # The audit log's sealer links a worker's new events at most this often (0: after every request).
     audit_seal_ms: int = 500
+    # Requests a worker process runs at once (its thread pool; the rest wait their turn in the event loop). Python
+    # runs one thread at a time: anyio's default of 40 threads made requests queue inside the interpreter instead,
+    # and /healthz's p99 at 32 connections on 2 workers grew with it (make bench, the pages section).
+    request_threads: int = REQUEST_THREADS
     # Proving an account is its person (portal/services/identity.py): a code sent by SMS lives this long and
     # takes this many wrong tries; a claim (a registration or reset waiting for its code) lives a little longer.
     code_minutes: int = 10
@@ -184,6 +191,9 @@ def from_environment(environ: dict[str, str] | None = None) -> Settings:
     seal_ms = env.get("PORTAL_AUDIT_SEAL_MS", "500")
     if not seal_ms.isdigit():
         raise SettingsError("PORTAL_AUDIT_SEAL_MS must be a whole number of milliseconds (0 seals after each request)")
+    threads = env.get("PORTAL_REQUEST_THREADS", str(REQUEST_THREADS))
+    if not (threads.isdigit() and 1 <= int(threads) <= 200):
+        raise SettingsError("PORTAL_REQUEST_THREADS must be a whole number from 1 to 200")
     base_url = env.get("PORTAL_BASE_URL", f"http://{host}:{port}")
     essc_issuer = env.get("PORTAL_ESSC_ISSUER", "").rstrip("/")
     essc_client_id = env.get("PORTAL_ESSC_CLIENT_ID", "")
@@ -208,6 +218,7 @@ def from_environment(environ: dict[str, str] | None = None) -> Settings:
         essc_id_claim=env.get("PORTAL_ESSC_ID_CLAIM", "id_number"),
         essc_face_acr=env.get("PORTAL_ESSC_FACE_ACR", "urn:essc:acr:face"),
         audit_seal_ms=int(seal_ms),
+        request_threads=int(threads),
         database_url=url,
         secret_key=secret,
         env=name,

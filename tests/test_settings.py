@@ -79,6 +79,14 @@ def test_host_and_port_make_the_base_url(var_dir):
     assert settings.base_url == "http://0.0.0.0:9000"
 
 
+def test_a_worker_runs_eight_requests_at_once_unless_told_otherwise_within_bounds(var_dir):
+    assert from_environment(PRODUCTION).request_threads == 8
+    assert from_environment(PRODUCTION | {"PORTAL_REQUEST_THREADS": "16"}).request_threads == 16
+    for wrong in ("0", "201", "eight", "-1"):
+        with pytest.raises(SettingsError, match="PORTAL_REQUEST_THREADS"):
+            from_environment(PRODUCTION | {"PORTAL_REQUEST_THREADS": wrong})
+
+
 def test_the_audit_sealing_interval_defaults_to_half_a_second_and_may_be_set_or_refused(var_dir):
     assert from_environment(PRODUCTION).audit_seal_ms == 500
     assert from_environment(PRODUCTION | {"PORTAL_AUDIT_SEAL_MS": "0"}).audit_seal_ms == 0
