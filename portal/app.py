@@ -6,7 +6,6 @@ import logging
 from contextlib import asynccontextmanager
 
 from anyio import to_thread
-
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
