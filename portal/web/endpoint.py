@@ -453,19 +453,27 @@ def _resumed(request: Request, settings) -> tuple[dict, str]:
     return typed, str(why[0]) if why else ""
 
 
-def _to_face_step(request: Request, principal: Principal) -> Response:
+def _to_face_step(request: Request, principal: Principal, form: FormData | None, settings) -> Response:
     """Off to confirm with the card and the face check, then back where the person was: the page itself, or for a
-    form the page it was sent from (the form is filled in again there)."""
+    form the page it was sent from, where what they typed is filled in again (files are chosen again)."""
+    kept = None
     if request.method in SAFE_METHODS:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     else:
         referer = urlsplit(request.headers.get("referer", ""))
         same_site = referer.netloc == request.url.netloc and referer.path.startswith("/")
         target = (referer.path + (f"?{referer.query}" if referer.query else "")) if same_site else principal.home
+        if same_site and form is not None:
+            kept = _kept_form(settings, referer.path, form, why=FACE_RESUME)
     url = FACE_STEP + quote(target, safe="")
     if request.headers.get("hx-request") == "true":
-        return Response(status_code=200, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
+        response = Response(status_code=200, headers={"HX-Redirect": url})
+    else:
+        response = RedirectResponse(url, status_code=303)
+    if kept is not None:
+        response.set_cookie(RESUME_COOKIE, kept, max_age=RESUME_MINUTES * 60, path="/",
+                            secure=settings.secure_cookies, httponly=True, samesite="lax")
+    return response
 
 
 def _guarded(view, access, request, form, csrf_protected, db, settings, now, principal, csrf_token,
@@ -488,7 +496,7 @@ def _guarded(view, access, request, form, csrf_protected, db, settings, now, pri
     if stepping_up:
         if access.awaits_proof(principal):
             return _to_proof_step(settings)
-        return _to_face_step(request, principal)
+        return _to_face_step(request, principal, form, settings)
 
     flash_message = None
     flash_cookie = request.cookies.get(FLASH_COOKIE)

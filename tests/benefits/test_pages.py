@@ -65,6 +65,7 @@ def test_a_person_saves_a_draft_reads_the_what_if_and_claims_after_a_face_check(
     db.rollback()  # every read ends its transaction: the live server writes to the same database
     card.sign_in(PENSIONER, face=True)
     page = card.get("/me/claims/retirement")
+    assert f'value="{CARD}"' in page.text  # back from the face check, the form is filled in as it was sent
     fields = form_fields(page.text, "/me/claims/retirement") | {"bank_code": "ICBC", "card_number": CARD,
                                                                  "commitment": "yes"}
     sent = card.post("/me/claims/retirement", fields)
