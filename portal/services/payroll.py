@@ -32,10 +32,10 @@ from sqlmodel import Session, select
 from portal import audit
 from portal.auth.principal import SYSTEM, Actor
 from portal.faults import crash_point
-from portal.models import PayrollTotal, PensionAdjustment, PensionAward, PensionPayment, Person
+from portal.models import PayrollTotal, PensionAdjustment, PensionAward, PensionPayment
 from portal.models.types import UTCDateTime
-from portal.policy.dates import add_months, fmt_month, month_of, months_between
-from portal.policy.money import from_fen, round_fen, to_fen
+from portal.policy.dates import add_months, fmt_month, month_of
+from portal.policy.money import from_fen, rate_fraction, to_fen
 from portal.policy.parameters import param
 
 BACK_PAY_MONTHS = 60  # how far back a run looks for unpaid months (suspended or awarded late)
@@ -230,51 +230,69 @@ class Adjusted:
     assumed: bool
 
 
-def adjustment_for(award: PensionAward, person: Person, year: int) -> tuple[Decimal, dict, bool]:
-    """The yearly adjustment of one award: its parts and whether they are assumed (low-confidence)."""
-    start = date(year, 1, 1)
-    used = param("pension_adjustment").at(start)
-    parts = used.value
-    years = (award.actual_months + award.deemed_months) // 12
-    fixed = Decimal(parts["fixed"])
-    per_year = round_fen(Decimal(parts["per_contribution_year"]) * years)
-    percent = round_fen(from_fen(award.monthly_fen) * Decimal(parts["percent_of_pension"]))
-    age = months_between(month_of(person.birth_date), start) // 12
-    supplement = Decimal("0.00")
-    for band, amount in sorted(parts["age_supplements"].items()):
-        if age >= int(band):
-            supplement = Decimal(amount)
-    total = fixed + per_year + percent + supplement
-    detail = {"fixed": str(fixed), "per_year": str(per_year), "years": years, "percent": str(percent),
-              "age": age, "age_supplement": str(supplement), "source": used.source, "confidence": used.confidence,
-              "effective_from": used.effective_from.isoformat()}
-    return total, detail, used.provisional
+_YEAR_OF = {"sqlite": "CAST(strftime('%Y', {column}) AS INTEGER)",
+            "postgresql": "CAST(EXTRACT(YEAR FROM {column}) AS INTEGER)"}
+_MONTH_OF = {"sqlite": "CAST(strftime('%m', {column}) AS INTEGER)",
+             "postgresql": "CAST(EXTRACT(MONTH FROM {column}) AS INTEGER)"}
+# One row per current award of someone retired before the year, in fen: the fixed amount, the amount per full
+# contribution year, the percentage of the pension rounded half up to the fen, and the supplement of the highest age
+# band reached on 1 January (age in whole years from the birth month). ON CONFLICT keeps it to one a person a year.
+_ADJUST = """
+INSERT INTO pension_adjustment (person_id, year, effective_month, amount_fen, parts_json, assumed, created_at)
+SELECT x.person_id, :year, :start, x.amount_fen, :parts, :assumed, :now
+FROM (SELECT a.person_id AS person_id,
+             :fixed_fen + :per_year_fen * ((a.actual_months + a.deemed_months) / 12)
+             + (2 * a.monthly_fen * CAST(:percent_n AS BIGINT) + CAST(:percent_d AS BIGINT))
+               / (2 * CAST(:percent_d AS BIGINT))
+             + {supplement} AS amount_fen
+      FROM pension_award a JOIN person p ON p.id = a.person_id
+      WHERE a.superseded_by IS NULL AND a.retirement_month < :start
+        AND (a.stopped_after IS NULL OR a.stopped_after >= :start)
+        AND NOT EXISTS (SELECT 1 FROM pension_adjustment d WHERE d.person_id = a.person_id AND d.year = :year)) x
+WHERE true
+ON CONFLICT (person_id, year) DO NOTHING
+"""
+
+
+def _supplement_sql(dialect: str, bands: dict) -> tuple[str, dict]:
+    """The age supplement as a CASE over the bands, highest first; the age is whole years on 1 January."""
+    age = (f"((:year - {_YEAR_OF[dialect].format(column='p.birth_date')}) * 12 "
+           f"- ({_MONTH_OF[dialect].format(column='p.birth_date')} - 1)) / 12")
+    whens, values = [], {}
+    for index, (band, amount) in enumerate(sorted(bands.items(), key=lambda item: -int(item[0]))):
+        whens.append(f"WHEN {age} >= :band{index} THEN :supplement{index}")
+        values |= {f"band{index}": int(band), f"supplement{index}": to_fen(Decimal(amount))}
+    return (f"CASE {' '.join(whens)} ELSE 0 END" if whens else "0"), values
 
 
 def adjust(session: Session, *, year: int, now: datetime, actor: Actor = SYSTEM) -> Adjusted:
-    """Writes ``year``'s adjustment for every current award of someone retired by the end of the year before;
-    idempotent (one per person and year)."""
+    """Writes ``year``'s adjustment for every current award of someone retired by the end of the year before, in one
+    ``INSERT … SELECT``; idempotent (one per person and year). The row keeps the parameters used (the parts, their
+    source and confidence); an award's own parts follow from them and the award."""
     start = date(year, 1, 1)
-    done = {person_id for person_id in session.exec(select(PensionAdjustment.person_id)
-                                                     .where(PensionAdjustment.year == year))}
-    awards = session.exec(select(PensionAward, Person).join(Person, Person.id == PensionAward.person_id).where(
-        PensionAward.superseded_by.is_(None), PensionAward.retirement_month < start)).all()
-    count, amount, assumed = 0, Decimal("0.00"), False
-    for award, person in awards:
-        if award.person_id in done or (award.stopped_after is not None and award.stopped_after < start):
-            continue
-        total, detail, provisional = adjustment_for(award, person, year)
-        session.add(PensionAdjustment(person_id=award.person_id, year=year, effective_month=start,
-                                      amount_fen=to_fen(total), parts_json=json.dumps(detail, ensure_ascii=False),
-                                      assumed=provisional, created_at=now))
-        count += 1
-        amount += total
-        assumed = assumed or provisional
-    session.flush()
+    used = param("pension_adjustment").at(start)
+    parts = used.value
+    supplement, supplement_values = _supplement_sql(session.get_bind().dialect.name, parts["age_supplements"])
+    percent_n, percent_d = rate_fraction(Decimal(parts["percent_of_pension"]))
+    detail = {"fixed": str(parts["fixed"]), "per_contribution_year": str(parts["per_contribution_year"]),
+              "percent_of_pension": str(parts["percent_of_pension"]),
+              "age_supplements": {str(band): str(amount) for band, amount in parts["age_supplements"].items()},
+              "source": used.source, "confidence": used.confidence, "effective_from": used.effective_from.isoformat()}
+    values = {"year": year, "start": start, "now": now, "assumed": used.provisional,
+              "parts": json.dumps(detail, ensure_ascii=False), "fixed_fen": to_fen(Decimal(parts["fixed"])),
+              "per_year_fen": to_fen(Decimal(parts["per_contribution_year"])), "percent_n": percent_n,
+              "percent_d": percent_d, **supplement_values}
+    statement = text(_ADJUST.format(supplement=supplement)).bindparams(
+        bindparam("start", type_=Date()), bindparam("now", type_=UTCDateTime()), bindparam("assumed", type_=Boolean()))
+    count = max(session.execute(statement, values).rowcount or 0, 0)
+    amount = from_fen(int(session.execute(text(
+        "SELECT COALESCE(SUM(amount_fen), 0) FROM pension_adjustment WHERE year = :year AND created_at = :now")
+        .bindparams(bindparam("now", type_=UTCDateTime())), {"year": year, "now": now}).scalar_one())) if count \
+        else Decimal("0.00")
     if count:
         audit.record(session=session, actor=actor, action="payroll.adjusted", now=now, object_type="year",
-                     object_id=year, detail={"awards": count, "amount": str(amount), "assumed": assumed})
-    return Adjusted(year, count, amount, assumed)
+                     object_id=year, detail={"awards": count, "amount": str(amount), "assumed": used.provisional})
+    return Adjusted(year, count, amount, bool(count) and used.provisional)
 
 
 # --- what the pensioner sees -----------------------------------------------------------------------------------
