@@ -180,6 +180,13 @@ def measure(url: str, *, pensioners: int | None = None) -> list[tuple[str, str]]
             rerun = payroll.run(session, month=MONTH, now=NOW)
             session.commit()
             rerun_s = time.perf_counter() - again
+        with sessionmaker() as session:
+            started = time.perf_counter()
+            adjusted = payroll.adjust(session, year=MONTH.year + 1, now=NOW)
+            session.commit()
+            adjust_s = time.perf_counter() - started
+        if adjusted.awards != count:
+            raise RuntimeError(f"the adjustment reached {adjusted.awards} of {count} pensioners")
         target = " (target < 10 s)" if count >= PENSIONERS else ""
         figures.append((f"[{dialect}] payroll for {count:,} pensioners", f"{payroll_s:.2f} s{target}"))
         figures.append((f"[{dialect}] bare INSERT ... SELECT of the same rows into a copy with the same keys "
@@ -190,6 +197,7 @@ def measure(url: str, *, pensioners: int | None = None) -> list[tuple[str, str]]
         figures.append((f"[{dialect}] payroll / that copy", f"{payroll_s / bare_s:.2f}x (the keys and indexes "
                         "included)"))
         figures.append((f"[{dialect}] the same month run again (pays {rerun.paid})", f"{rerun_s:.2f} s"))
+        figures.append((f"[{dialect}] the yearly adjustment for {count:,} pensioners", f"{adjust_s:.2f} s"))
 
         person_id = _award_history(engine)
         samples = []
