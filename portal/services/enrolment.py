@@ -310,18 +310,34 @@ class EmployeeRow:
         return from_fen(self.spell.wage_fen)
 
 
-def employees(session: Session, *, actor: Actor, search: str = "", include_ended: bool = False) -> list[EmployeeRow]:
-    """The operator's own employer's employees, optionally filtered by name or identity number."""
+def _employees_where(session: Session, actor: Actor, search: str, include_ended: bool) -> list:
     employer = _operator_employer(session, actor)
-    query = select(EmploymentSpell, Person).join(Person, Person.id == EmploymentSpell.person_id).where(
-        EmploymentSpell.employer_id == employer.id)
+    conditions = [EmploymentSpell.employer_id == employer.id]
     if not include_ended:
-        query = query.where(EmploymentSpell.end_month.is_(None))
+        conditions.append(EmploymentSpell.end_month.is_(None))
     search = (search or "").strip()
     if search:
-        query = query.where(or_(Person.name.contains(search), Person.id_number.startswith(search.upper())))
-    rows = session.exec(query.order_by(EmploymentSpell.start_month.desc(), EmploymentSpell.id)).all()
-    return [EmployeeRow(spell, person) for spell, person in rows]
+        conditions.append(or_(Person.name.contains(search), Person.id_number.startswith(search.upper())))
+    return conditions
+
+
+def employees(session: Session, *, actor: Actor, search: str = "", include_ended: bool = False, offset: int = 0,
+              limit: int | None = None) -> list[EmployeeRow]:
+    """The operator's own employer's employees, optionally filtered by name or identity number; ``limit`` of them
+    from ``offset`` (a large employer's list is read a page at a time)."""
+    query = (select(EmploymentSpell, Person).join(Person, Person.id == EmploymentSpell.person_id)
+             .where(*_employees_where(session, actor, search, include_ended))
+             .order_by(EmploymentSpell.start_month.desc(), EmploymentSpell.id).offset(offset))
+    if limit is not None:
+        query = query.limit(limit)
+    return [EmployeeRow(spell, person) for spell, person in session.exec(query).all()]
+
+
+def employee_count(session: Session, *, actor: Actor, search: str = "", include_ended: bool = False) -> int:
+    """How many rows ``employees`` gives for the same filter."""
+    return session.exec(select(func.count()).select_from(EmploymentSpell)
+                        .join(Person, Person.id == EmploymentSpell.person_id)
+                        .where(*_employees_where(session, actor, search, include_ended))).one()
 
 
 # --- Flexible workers --------------------------------------------------------------------------------------

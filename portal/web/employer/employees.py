@@ -28,14 +28,16 @@ def _page_number(ctx: Ctx) -> int:
 def _list_page(ctx: Ctx, *, status: int = 200, **extra):
     employer = declarations.employer_of(ctx.db, actor=ctx.actor)
     search = ctx.query.get("q", "").strip()[:40]
-    rows = []
+    rows, total = [], 0
     if employer is not None and employer.status == "verified":
-        rows = enrolment.employees(ctx.db, actor=ctx.actor, search=search)
-    pages = max(1, -(-len(rows) // PER_PAGE))
+        total = enrolment.employee_count(ctx.db, actor=ctx.actor, search=search)
+    pages = max(1, -(-total // PER_PAGE))
     page = min(_page_number(ctx), pages)
+    if total:
+        rows = enrolment.employees(ctx.db, actor=ctx.actor, search=search, offset=(page - 1) * PER_PAGE,
+                                   limit=PER_PAGE)
     return ctx.render("employer/employees.html", status=status, employer=employer, search=search,
-                      rows=rows[(page - 1) * PER_PAGE: page * PER_PAGE], total=len(rows), page=page, pages=pages,
-                      **extra)
+                      rows=rows, total=total, page=page, pages=pages, **extra)
 
 
 @endpoint(EMPLOYER)
@@ -79,10 +81,10 @@ _ADDED_INTO_BILLED_MONTHS = N_(
 def _invalid(ctx: Ctx, error: ValidationFailed, status: int = 422):
     """The list again with the add form showing the visitor's values and each field's message."""
     employer = declarations.employer_of(ctx.db, actor=ctx.actor)
-    rows = enrolment.employees(ctx.db, actor=ctx.actor)
+    total = enrolment.employee_count(ctx.db, actor=ctx.actor)
     response = ctx.render_invalid("employer/employees.html", error, employer=employer, search="",
-                                  rows=rows[:PER_PAGE], total=len(rows), page=1,
-                                  pages=max(1, -(-len(rows) // PER_PAGE)))
+                                  rows=enrolment.employees(ctx.db, actor=ctx.actor, limit=PER_PAGE), total=total,
+                                  page=1, pages=max(1, -(-total // PER_PAGE)))
     response.status_code = status
     return response
 
