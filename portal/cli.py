@@ -382,7 +382,7 @@ class _SynthProgress:
     def __call__(self, done: int, total: int, months: int, seconds: float) -> None:
         if self.first is None:
             self.first = done
-        share = done / total if total else 1.0
+        share = done / total if total else 1
         pace = (done - self.first) / seconds if seconds > 0 else 0
         left = f", about {(total - done) / pace:,.0f} s left" if pace and done < total else ""
         line = (f"synth [{'#' * int(30 * share):<30}] {done:,}/{total:,} persons, {months:,} months, "

@@ -3,6 +3,8 @@ verdict when the machine was busy at a section's start (the figures themselves c
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from portal.devtools.bench import __main__ as harness
@@ -28,7 +30,8 @@ Transfer/sec:    450.00KB
 
 def test_wrk_s_report_is_read_in_milliseconds_with_its_timeouts_and_errors():
     load = pages.parse_wrk(WRK)
-    assert load == pages.Load(requests_per_s=2620.0, p50_ms=0.612, p99_ms=1220.0, timeouts=19, errors=5)
+    assert load == pages.Load(requests_per_s=Decimal("2620.00"), p50_ms=Decimal("0.612"), p99_ms=Decimal("1220"),
+                              timeouts=19, errors=5)
 
 
 def test_a_report_without_a_latency_distribution_is_refused_rather_than_read_as_zero():

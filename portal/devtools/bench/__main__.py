@@ -18,6 +18,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from decimal import Decimal
 
 from sqlalchemy.engine import make_url
 
@@ -90,7 +91,7 @@ SECTIONS: dict[str, Callable[[Bench], list]] = {
 }
 # Above this 1-minute load average at a section's start something else is using the 2 cores: what the section
 # measures is then the contention, so it prints no verdict (run the benchmark alone).
-QUIET_LOAD = 1.5
+QUIET_LOAD = Decimal("1.5")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         for note in bench.notes:
             print(f"  note: {note}")
         load = os.getloadavg()[0]
-        quiet = load <= QUIET_LOAD
+        quiet = Decimal(str(load)) <= QUIET_LOAD
         print(f"  load average at the start: {load:.2f}" + ("" if quiet else
               f" (above {QUIET_LOAD}: no verdicts for this section; run the benchmark alone)"))
         for figure in SECTIONS[name](bench):

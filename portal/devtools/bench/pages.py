@@ -26,6 +26,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from sqlalchemy import create_engine, insert, text
 
@@ -39,34 +40,35 @@ SECONDS = 8
 EMPLOYEES = 5_000
 HISTORY_FROM = date(1986, 7, 1)
 HISTORY_MONTHS = 480
+POLL_MS = 200  # how often a starting server's port is tried
 BILLED = [date(2025, 12, 1)] + [date(2026, month, 1) for month in range(1, 12)]
 
 
 @dataclass(frozen=True)
 class Load:
-    requests_per_s: float
-    p50_ms: float
-    p99_ms: float
+    requests_per_s: Decimal
+    p50_ms: Decimal
+    p99_ms: Decimal
     timeouts: int
     errors: int  # non-2xx/3xx answers and socket errors other than timeouts
 
 
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+_UNITS = {"us": Decimal("0.001"), "ms": Decimal(1), "s": Decimal(1000)}
 
 
 def parse_wrk(output: str) -> Load:
     """wrk's report (``--latency``) as figures."""
-    def latency(percent: str) -> float:
+    def latency(percent: str) -> Decimal:
         found = re.search(rf"^\s*{percent}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
         if not found:
             raise ValueError(f"no {percent}% latency in wrk's output:\n{output}")
-        return float(found.group(1)) * _UNITS[found.group(2)]
+        return Decimal(found.group(1)) * _UNITS[found.group(2)]
 
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     connect, read, write, timeouts = (int(n) for n in sockets.groups()) if sockets else (0, 0, 0, 0)
-    return Load(float(rate.group(1)) if rate else 0.0, latency("50"), latency("99"), timeouts,
+    return Load(Decimal(rate.group(1)) if rate else Decimal(0), latency("50"), latency("99"), timeouts,
                 connect + read + write + (int(non_2xx.group(1)) if non_2xx else 0))
 
 
@@ -100,7 +102,7 @@ class Server:
                 return  # it answers
             except OSError:
                 pass
-            time.sleep(0.2)  # a server starting: nothing to wait on but its port
+            time.sleep(POLL_MS / 1000)  # a server starting: nothing to wait on but its port
         raise RuntimeError("uvicorn did not answer within 60 s")
 
     def stop(self) -> None:
@@ -239,10 +241,10 @@ def measure(url: str, *, seconds: int = SECONDS, employees: int = EMPLOYEES) -> 
     env = {"PORTAL_DATABASE_URL": url, "PORTAL_SECRET_KEY": "bench-pages", "PORTAL_ENV": "development"}
     portal = Server("portal.app:create_app", env, factory=True)
     pages = [
-        ("/healthz", None, '"status"', "no timeouts, p99 < 20 ms", None, 20.0),
-        ("/accessibility", None, "<main", ">= 25% of the floor's table, p99 < 50 ms", 25.0, 50.0),
+        ("/healthz", None, '"status"', "no timeouts, p99 < 20 ms", None, 20),
+        ("/accessibility", None, "<main", ">= 25% of the floor's table, p99 < 50 ms", 25, 50),
         ("/me/records", cookies["person"], 'data-value="480"', ">= 3% of the floor's table, p99 < 150 ms, "
-         "HTML <= 60 KB", 3.0, 150.0),
+         "HTML <= 60 KB", 3, 150),
         ("/employer/bills", cookies["employer"], "<table", "", None, None),
     ]
     try:
@@ -250,7 +252,7 @@ def measure(url: str, *, seconds: int = SECONDS, employees: int = EMPLOYEES) -> 
         for path, cookie, expect, target, share_target, p99_target in pages:
             size = _check(portal.base, path, cookie, expect)
             load = wrk(portal.base + path, cookie, seconds=seconds)
-            share = 100 * load.requests_per_s / table.requests_per_s if table.requests_per_s else 0.0
+            share = 100 * load.requests_per_s / table.requests_per_s if table.requests_per_s else Decimal(0)
             verdicts = []
             if share_target is not None:
                 verdicts.append(f"share {'met' if share >= share_target else 'NOT MET'}")
