@@ -89,11 +89,13 @@ def test_an_employer_adds_an_employee_declares_after_fixing_a_row_and_pays_the_m
     expect(portal.heading).to_have_text(portal.t("Bills"))
     expect(portal.main.locator(f"tr[data-bill='{bill_id}']")).to_be_visible()
     bill = portal.main.locator(f"section.card[aria-labelledby='bill-{bill_id}-title']")
-    bill.locator("summary").click()
-    employee_line = bill.locator("tbody tr").filter(has=page.get_by_role("rowheader", name=newcomer.name, exact=True))
+    portal.follow(bill.locator(f"a[href='/employer/bills/{bill_id}']"))  # the bill's lines, a page of their own
+    employee_line = portal.main.locator("tbody tr").filter(
+        has=page.get_by_role("rowheader", name=newcomer.name, exact=True))
     expect(employee_line).to_be_visible()
-    expect(employee_line.locator("td").first).to_have_text("¥8,800.00")
+    expect(employee_line.locator("td").nth(1)).to_have_text("¥8,800.00")  # after the identity number: the base
     expect(employee_line.locator("td").last).to_have_text(monthly)  # what the preview announced
+    portal.follow(portal.main.get_by_role("link", name=portal.t("Back to bills"), exact=True))
 
     # It pays: a payment order with a reference; the tax collector confirms it.
     portal.follow(portal.button("Create a payment order"))
