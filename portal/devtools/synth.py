@@ -726,10 +726,12 @@ def disk_use(connection, *, top: int = 5) -> list[tuple[str, int]]:
     """The database's size and its ``top`` largest tables (with their indexes), in bytes."""
     if connection.dialect.name == "postgresql":
         rows = [("database", int(connection.execute(text("SELECT pg_database_size(current_database())")).scalar()))]
+        # A table partitioned by year (contribution_month, pension_payment) counts its partitions' sizes.
         rows += [(name, int(size)) for name, size in connection.execute(text(
-            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relkind IN ('r', 'p') AND n.nspname = current_schema() "
+            "SELECT c.relname, COALESCE((SELECT SUM(pg_total_relation_size(t.relid)) "
+            "                            FROM pg_partition_tree(c.oid) t), pg_total_relation_size(c.oid)) "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname = current_schema() "
             "ORDER BY 2 DESC LIMIT :top"), {"top": top})]
         return rows
     pages = connection.exec_driver_sql("PRAGMA page_count").scalar()
@@ -944,7 +946,10 @@ def _drop_constraints(connection, tables: tuple[str, ...]) -> dict[str, list[lis
                     foreign.append(entry)
             else:
                 unique.insert(0, entry) if kind == "p" else unique.append(entry)
-        indexes += [[table, name, definition] for name, definition in connection.execute(text(
+        # A partitioned table's index (contribution_month on PostgreSQL, by year) reads "ON ONLY <table>": that
+        # would re-create it on the parent alone, so it is re-created for every partition.
+        indexes += [[table, name, definition.replace(" ON ONLY ", " ON ")]
+                    for name, definition in connection.execute(text(
             "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
             "WHERE x.indrelid = CAST(:t AS regclass) AND NOT x.indisprimary AND x.indpred IS NULL "
             "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid "
@@ -1027,8 +1032,9 @@ def copy_baseline(engine, *, tables: tuple[str, ...] = SYNTH_TABLES,
                 cursor.execute("SELECT pg_get_indexdef(x.indexrelid) FROM pg_index x "
                                "WHERE x.indrelid = CAST(%s AS regclass) ORDER BY x.indisprimary DESC",
                                (f"public.{table}",))
-                definitions = [re.sub(rf" ON (public\.)?{table} ", f" ON {BASELINE_SCHEMA}.{table} ", definition,
-                                      count=1) for (definition,) in cursor.fetchall()]
+                # (" ON ONLY …": the parent's index of a table partitioned by year; the copy is a plain table.)
+                definitions = [re.sub(rf" ON (ONLY )?(public\.)?{table} ", f" ON {BASELINE_SCHEMA}.{table} ",
+                                      definition, count=1) for (definition,) in cursor.fetchall()]
             source.rollback()
             rows, seconds = 0, 0.0
             for start in range(low, high + 1, slice_rows) if low is not None else ():

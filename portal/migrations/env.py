@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 import portal.models  # noqa: F401  (registers every table on the metadata)
 from portal.db import make_engine
+from portal.migrate import include_name
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -29,6 +30,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -116,6 +116,9 @@ class PensionAdjustment(SQLModel, table=True):
 
 
 class PensionPayment(SQLModel, table=True):
+    """On PostgreSQL partitioned by the year of the benefit ``month`` (migration 0027, which says why not
+    ``run_month``); its primary key there is (id, month), the id alone unique through its sequence."""
+
     __tablename__ = "pension_payment"
     __table_args__ = (
         UniqueConstraint("person_id", "month", name="uq_pension_payment"),

@@ -99,7 +99,10 @@ class FlexibleBaseChoice(SQLModel, table=True):
 
 
 class ContributionMonth(SQLModel, table=True):
-    """One insured month of one person from one source: the line of the 权益记录."""
+    """One insured month of one person from one source: the line of the 权益记录.
+
+    On PostgreSQL the table is partitioned by the year of ``month`` (migration 0027), its primary key there
+    (id, month) as partitioning requires; the id alone stays unique (one sequence) and is the key here."""
 
     __tablename__ = "contribution_month"
     __table_args__ = (

@@ -202,7 +202,7 @@ _PERSON_BILLS = _BILL_FROM.format(kind="person", employer="NULL", person="p.paye
 # A payer whose every month turned out to be there already (overlapping spells) keeps no empty bill.
 _DROP_EMPTY_BILLS = """
 DELETE FROM bill WHERE month = :month AND status = 'open' AND total_fen = 0 AND created_at = :now
-  AND NOT EXISTS (SELECT 1 FROM contribution_month c WHERE c.bill_id = bill.id)
+  AND NOT EXISTS (SELECT 1 FROM contribution_month c WHERE c.bill_id = bill.id AND c.month = bill.month)
 """
 
 # Months without a bill yet (all of them on SQLite; on PostgreSQL those billed by other paths: back
@@ -248,9 +248,11 @@ WHERE contribution_month.month = :month AND contribution_month.bill_id IS NULL
   AND b.month = :month AND b.status = 'open' AND b.created_at = :now
 """
 
-# A bill's total: its months' employer and individual parts (read through ix_contribution_month_bill).
+# A bill's total: its months' employer and individual parts (read through ix_contribution_month_bill). A bill's
+# months are all of its month (every path attaches months to a bill of their month): naming it lets PostgreSQL,
+# where the table is partitioned by year, read that year's partition alone instead of probing every year's index.
 _BILL_SUM = ("(SELECT COALESCE(SUM(c.employer_part_fen + c.individual_part_fen), 0) FROM contribution_month c "
-             "WHERE c.bill_id = bill.id)")
+             "WHERE c.bill_id = bill.id AND c.month = bill.month)")
 _TOTALS = f"""
 UPDATE bill SET total_fen = {_BILL_SUM}
 WHERE month = :month AND status = 'open' AND created_at = :now AND total_fen <> {_BILL_SUM}
