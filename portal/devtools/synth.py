@@ -354,7 +354,7 @@ class _Phases:
 
     def lap(self, phase: str) -> None:
         now = time.perf_counter()
-        self.seconds[phase] = self.seconds.get(phase, 0.0) + now - self.mark
+        self.seconds[phase] = self.seconds.get(phase, 0) + now - self.mark
         self.mark = now
 
     def report(self) -> tuple[tuple[str, str], ...]:
@@ -1017,7 +1017,7 @@ def copy_baseline(engine, *, tables: tuple[str, ...] = SYNTH_TABLES,
         return None
     reader, writer = engine.raw_connection(), engine.raw_connection()
     source, target = reader.driver_connection, writer.driver_connection
-    timed, total, copying, indexing = [], 0, 0.0, 0.0
+    timed, total, copying, indexing = [], 0, 0, 0
     try:
         with target.cursor() as cursor:
             cursor.execute(f"DROP SCHEMA IF EXISTS {BASELINE_SCHEMA} CASCADE")
@@ -1036,7 +1036,7 @@ def copy_baseline(engine, *, tables: tuple[str, ...] = SYNTH_TABLES,
                 definitions = [re.sub(rf" ON (ONLY )?(public\.)?{table} ", f" ON {BASELINE_SCHEMA}.{table} ",
                                       definition, count=1) for (definition,) in cursor.fetchall()]
             source.rollback()
-            rows, seconds = 0, 0.0
+            rows, seconds = 0, 0
             for start in range(low, high + 1, slice_rows) if low is not None else ():
                 with target.cursor() as cursor:
                     cursor.execute(f"CREATE TABLE {BASELINE_SCHEMA}.{table} (LIKE public.{table})")
