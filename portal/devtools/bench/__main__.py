@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
@@ -92,6 +93,16 @@ SECTIONS: dict[str, Callable[[Bench], list]] = {
 # Above this 1-minute load average at a section's start something else is using the 2 cores: what the section
 # measures is then the contention, so it prints no verdict (run the benchmark alone).
 QUIET_LOAD = Decimal("1.5")
+SETTLE_SECONDS = 180
+
+
+def _settled_load() -> float:
+    """The 1-minute load average once it has fallen to QUIET_LOAD, or after SETTLE_SECONDS: the previous section's own
+    work stays in the average for a minute after it ends, and is not what the next section should be judged by."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while Decimal(str(os.getloadavg()[0])) > QUIET_LOAD and time.monotonic() < deadline:
+        time.sleep(5)
+    return os.getloadavg()[0]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"== {name} ({bench.backend}: {make_url(bench.url).render_as_string(hide_password=True)})")
         for note in bench.notes:
             print(f"  note: {note}")
-        load = os.getloadavg()[0]
+        load = _settled_load()
         quiet = Decimal(str(load)) <= QUIET_LOAD
         print(f"  load average at the start: {load:.2f}" + ("" if quiet else
               f" (above {QUIET_LOAD}: no verdicts for this section; run the benchmark alone)"))
