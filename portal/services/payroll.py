@@ -236,7 +236,9 @@ _MONTH_OF = {"sqlite": "CAST(strftime('%m', {column}) AS INTEGER)",
              "postgresql": "CAST(EXTRACT(MONTH FROM {column}) AS INTEGER)"}
 # One row per current award of someone retired before the year, in fen: the fixed amount, the amount per full
 # contribution year, the percentage of the pension rounded half up to the fen, and the supplement of the highest age
-# band reached on 1 January (age in whole years from the birth month). ON CONFLICT keeps it to one a person a year.
+# band reached on 1 January (age in whole years from the birth month). ON CONFLICT keeps it to one a person a year;
+# a NOT EXISTS on the table being written instead made PostgreSQL scan the rows this statement had already inserted,
+# for each new one (ten minutes for a million pensioners).
 _ADJUST = """
 INSERT INTO pension_adjustment (person_id, year, effective_month, amount_fen, parts_json, assumed, created_at)
 SELECT x.person_id, :year, :start, x.amount_fen, :parts, :assumed, :now
@@ -247,8 +249,7 @@ FROM (SELECT a.person_id AS person_id,
              + {supplement} AS amount_fen
       FROM pension_award a JOIN person p ON p.id = a.person_id
       WHERE a.superseded_by IS NULL AND a.retirement_month < :start
-        AND (a.stopped_after IS NULL OR a.stopped_after >= :start)
-        AND NOT EXISTS (SELECT 1 FROM pension_adjustment d WHERE d.person_id = a.person_id AND d.year = :year)) x
+        AND (a.stopped_after IS NULL OR a.stopped_after >= :start)) x
 WHERE true
 ON CONFLICT (person_id, year) DO NOTHING
 """
