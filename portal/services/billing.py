@@ -369,7 +369,8 @@ def deferral_approvals(session: Session, *, bills: list[Bill]) -> dict[int, date
     """Bill id → the day (in China) the deferral covering it was approved, for bills under an approved deferral.
 
     The approval is the deferral case's decision; a month on several approved cases counts from the first."""
-    deferred = [bill for bill in bills if bill.id in deferred_bill_ids(session, bill_ids=[b.id for b in bills])]
+    deferred_ids = deferred_bill_ids(session, bill_ids=[bill.id for bill in bills])  # once, not once a bill
+    deferred = [bill for bill in bills if bill.id in deferred_ids]
     if not deferred:
         return {}
     approved: dict[tuple[str, int, date], date] = {}
