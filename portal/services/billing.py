@@ -200,9 +200,13 @@ _PERSON_BILLS = _BILL_FROM.format(kind="person", employer="NULL", person="p.paye
                                   covering="flexible_enrolment x", sources="'flexible_payment', 'employer_filing'")
 
 # A payer whose every month turned out to be there already (overlapping spells) keeps no empty bill.
+# "c.month = bill.month" names the partition to read on PostgreSQL (the history is partitioned by year). SQLite, which
+# has one table, would use it to scan the whole month for each bill instead of the bill's own months (billing 100,000
+# persons took 215 s instead of 1.2), so there the term is written "+c.month": the same condition, but no index.
+_SAME_MONTH = {"postgresql": "c.month = bill.month", "sqlite": "+c.month = bill.month"}
 _DROP_EMPTY_BILLS = """
 DELETE FROM bill WHERE month = :month AND status = 'open' AND total_fen = 0 AND created_at = :now
-  AND NOT EXISTS (SELECT 1 FROM contribution_month c WHERE c.bill_id = bill.id AND c.month = bill.month)
+  AND NOT EXISTS (SELECT 1 FROM contribution_month c WHERE c.bill_id = bill.id AND {same_month})
 """
 
 # Months without a bill yet (all of them on SQLite; on PostgreSQL those billed by other paths: back
@@ -252,7 +256,7 @@ WHERE contribution_month.month = :month AND contribution_month.bill_id IS NULL
 # months are all of its month (every path attaches months to a bill of their month): naming it lets PostgreSQL,
 # where the table is partitioned by year, read that year's partition alone instead of probing every year's index.
 _BILL_SUM = ("(SELECT COALESCE(SUM(c.employer_part_fen + c.individual_part_fen), 0) FROM contribution_month c "
-             "WHERE c.bill_id = bill.id AND c.month = bill.month)")
+             "WHERE c.bill_id = bill.id AND {same_month})")
 _TOTALS = f"""
 UPDATE bill SET total_fen = {_BILL_SUM}
 WHERE month = :month AND status = 'open' AND created_at = :now AND total_fen <> {_BILL_SUM}
@@ -320,8 +324,9 @@ def run_billing(session: Session, *, month: date, now: datetime, actor: Actor = 
     lines += _exec(session, _ATTACH_EMPLOYER_ROWS, params)
     lines += _exec(session, _ATTACH_PERSON_ROWS, params)
     crash_point("billing.lines")  # every month of the run is on its bill
-    _exec(session, _TOTALS, params)
-    bills -= _exec(session, _DROP_EMPTY_BILLS, params)
+    same_month = _SAME_MONTH[session.get_bind().dialect.name]
+    _exec(session, _TOTALS.format(same_month=same_month), params)
+    bills -= _exec(session, _DROP_EMPTY_BILLS.format(same_month=same_month), params)
     supplementary = _exec(session, _NOTIFY_SUPPLEMENTARY, params)
     report = BillingReport(terms.month, employees, flexible, bills, lines, supplementary)
     if employees or flexible or bills or lines:
