@@ -42,7 +42,7 @@ WITH claimed AS (
     WHERE id = (
         SELECT id FROM queue_case
         WHERE {guard} AND (counter_staff_id IS NULL OR counter_staff_id <> :me){prefecture}
-        ORDER BY due_on, submitted_at, id
+        ORDER BY due_on, submitted_at
         LIMIT 1 FOR UPDATE SKIP LOCKED
     ) AND {guard}
     RETURNING {columns}

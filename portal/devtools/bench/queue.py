@@ -118,12 +118,13 @@ class TakeRun:
 def _handler_process(url: str, handler_id: int, takes: int, harness: str, barrier, results) -> None:
     """One handler in its own process: warm up, wait for the others, then take ``takes`` cases."""
     try:
-        from portal import audit
+        from portal import assembly, audit
         from portal.auth.principal import Actor, Principal
         from portal.db import make_engine, make_sessionmaker
         from portal.queue import take
         from portal.settings import Settings
 
+        assembly.assemble()  # the request kinds, as create_app registers them in each worker
         engine = make_engine(url)
         factory = make_sessionmaker(engine)
         # The worker's sealer, as create_app makes it (a thread sealing in batches, off the request path).
