@@ -50,7 +50,7 @@ from portal.policy.rules.retirement import Age, RetirementResult, retirement
 from portal.queue import cases, notices
 from portal.queue.kinds import CheckResult, Kind, KindSpec
 from portal.services import certificates, enrolment
-from portal.services.person_requests import Filing, prefecture_of
+from portal.services.person_requests import Filing, prefecture_from, prefecture_of
 from portal.services.records import PersonRecord, build_record
 
 BANKS_FILE = Path(__file__).parent / "data" / "banks.yaml"
@@ -326,7 +326,8 @@ def compute_award(session: Session, *, person: Person, retirement_month: date, t
     rules = retirement(person.birth_date, category_of(person), retirement_month)
     age = Age.from_months(months_between(month_of(person.birth_date), retirement_month))
     result = pension_award(
-        region=prefecture_of(session, person=person), retirement_month=retirement_month, age_at_retirement=age,
+        region=prefecture_from(person, employer_region=record.latest_employer_region),
+        retirement_month=retirement_month, age_at_retirement=age,
         actual_months=actual, deemed_months=deemed,
         average_index=min(record.average_index or Decimal("0"), Decimal("3.00")),
         account_balance=record.balance_to_date, statutory_month=rules.statutory_month)

@@ -157,6 +157,12 @@ def prefecture_of(session: Session, *, person: Person) -> str:
     region = session.exec(select(Employer.region).join(EmploymentSpell, EmploymentSpell.employer_id == Employer.id)
                           .where(EmploymentSpell.person_id == person.id)
                           .order_by(EmploymentSpell.start_month.desc())).first()
+    return prefecture_from(person, employer_region=region)
+
+
+def prefecture_from(person: Person, *, employer_region: str | None) -> str:
+    """``prefecture_of`` when the latest employer's area is already known (a record read carries it)."""
+    region = employer_region
     if region in parties.PREFECTURES:
         return region
     birthplace = regions.prefecture_of_id_number(person.id_number)

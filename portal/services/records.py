@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
-from sqlalchemy import union_all
+from sqlalchemy import bindparam, literal, null, union_all
 from sqlmodel import Session, select
 
 from portal.auth.principal import Actor
 from portal.errors import Forbidden, NotFound
-from portal.models import ContributionMonth, EmploymentSpell, FlexibleEnrolment, Person
+from portal.models import ContributionMonth, Employer, EmploymentSpell, FlexibleEnrolment, Person
 from portal.policy.dates import add_months, fmt_month, month_of
 from portal.policy.errors import ParameterNotDefined
 from portal.policy.explain import Explanation
@@ -85,6 +86,8 @@ class PersonRecord:
     index_explanation: Explanation | None = field(repr=False, default=None)
     # personal accounts brought by transfers into Jilin (credited on the merge; in a year's row once it is credited)
     account_transfers: tuple[TransferredCredit, ...] = ()
+    # the area code of the employer of the latest employment spell (None without one): where requests are handled
+    latest_employer_region: str | None = None
 
     @property
     def months_by_state(self) -> dict[str, int]:
@@ -136,10 +139,27 @@ _MONTH_COLUMNS = (ContributionMonth.month, ContributionMonth.status, Contributio
                   ContributionMonth.employer_id)
 
 
+_PAID_STATES = {"transfer_in": "transferred_in", "deemed": "deemed"}
+_UNPAID_STATES = {"billed": "unpaid"}
+
+
+# Built once: composing a statement costs more than running it for a record this small (awards are held to 5 ms).
+_MONTHS = (select(*_MONTH_COLUMNS).where(ContributionMonth.person_id == bindparam("person_id"))
+           .order_by(ContributionMonth.month))
+# Spells and flexible enrolments in one query, the spells with their employer's area (the latest one routes the
+# person's requests, so an award needs no query of its own for it).
+_SPANS = union_all(
+    select(EmploymentSpell.start_month, EmploymentSpell.end_month, Employer.region, literal(1))
+    .join(Employer, Employer.id == EmploymentSpell.employer_id)
+    .where(EmploymentSpell.person_id == bindparam("person_id")),
+    select(FlexibleEnrolment.start_month, FlexibleEnrolment.end_month, null(), literal(0))
+    .where(FlexibleEnrolment.person_id == bindparam("person_id")))
+
+
 def _state(row: ContributionMonth) -> str:
     if row.status == "paid":
-        return {"transfer_in": "transferred_in", "deemed": "deemed"}.get(row.source, "paid")
-    return {"billed": "unpaid"}.get(row.status, row.status)
+        return _PAID_STATES.get(row.source, "paid")
+    return _UNPAID_STATES.get(row.status, row.status)
 
 
 def _pick(rows: list[ContributionMonth]) -> ContributionMonth:
@@ -163,12 +183,11 @@ def person_record(session: Session, *, actor: Actor, today: date, person_id: int
 
 def build_record(session: Session, *, person: Person, today: date) -> PersonRecord:
     # Plain rows, not ORM objects: a 30-year record has 360 of them, and building entities was half the page's time.
-    rows = session.exec(select(*_MONTH_COLUMNS).where(ContributionMonth.person_id == person.id)
-                        .order_by(ContributionMonth.month)).all()
-    spans = [(start, end) for start, end in session.execute(union_all(
-        select(EmploymentSpell.start_month, EmploymentSpell.end_month).where(EmploymentSpell.person_id == person.id),
-        select(FlexibleEnrolment.start_month, FlexibleEnrolment.end_month)
-        .where(FlexibleEnrolment.person_id == person.id)))]
+    rows = session.execute(_MONTHS, {"person_id": person.id}).all()
+    span_rows = session.execute(_SPANS, {"person_id": person.id}).all()
+    spans = [(start, end) for start, end, _region, _spell in span_rows]
+    spells = [(start, region) for start, _end, region, spell in span_rows if spell]
+    latest_region = max(spells, key=lambda spell: spell[0])[1] if spells else None
     by_month: dict[date, list[ContributionMonth]] = {}
     for row in rows:
         by_month.setdefault(row.month, []).append(row)
@@ -185,9 +204,9 @@ def build_record(session: Session, *, person: Person, today: date) -> PersonReco
         found = by_month.get(month)
         if found:
             row = _pick(found)
-            cells.append(MonthCell(month, _state(row), row.source, from_fen(row.base_fen),
-                                   from_fen(row.employer_part_fen), from_fen(row.individual_part_fen),
-                                   from_fen(row.personal_account_fen), employer_id=row.employer_id))
+            cells.append(MonthCell(month, _state(row), row.source, _yuan(row.base_fen),
+                                   _yuan(row.employer_part_fen), _yuan(row.individual_part_fen),
+                                   _yuan(row.personal_account_fen), employer_id=row.employer_id))
         else:
             reason = "not_billed" if _covered(spans, month) else "not_insured"
             cells.append(MonthCell(month, "gap", gap_reason=reason))
@@ -224,9 +243,16 @@ def build_record(session: Session, *, person: Person, today: date) -> PersonReco
         average_index=index.average_index if index else None, index_months=len(history),
         index_provisional=index.provisional if index else False, cells=tuple(cells),
         index_explanation=index.explanation if index else None, account_transfers=tuple(credits),
+        latest_employer_region=latest_region,
     )
 
 
+# A record converts four amounts a month and a year's bases repeat: Decimals are immutable, so one per amount serves
+# every record (an award's record read is held to 5 ms).
+_yuan = lru_cache(maxsize=65536)(from_fen)
+
+
+@lru_cache(maxsize=4096)
 def _has_average_wage(month: date) -> bool:
     try:
         param("average_wage").at(month)
