@@ -114,6 +114,10 @@ class ContributionMonth(SQLModel, table=True):
         # What is on a bill: deleting or checking a bill would otherwise scan the whole history for its months.
         Index("ix_contribution_month_bill", "bill_id",
               sqlite_where=text("bill_id IS NOT NULL"), postgresql_where=text("bill_id IS NOT NULL")),
+        # Back payments by the day they were recorded: monitoring counts them by that month, a few rows among
+        # hundreds of millions that a plain scan would read in full.
+        Index("ix_contribution_month_back_payment", "created_at",
+              sqlite_where=text("source = 'back_payment'"), postgresql_where=text("source = 'back_payment'")),
     )
 
     id: int | None = Field(default=None, primary_key=True)

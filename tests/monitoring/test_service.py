@@ -17,6 +17,7 @@ from tests.monitoring.support import (
     TODAY,
     Province,
     award,
+    month_row,
     pension_payment,
     person,
     spell,
@@ -134,12 +135,27 @@ def test_a_payment_for_one_month_recomputes_that_month_only(db):
 def test_a_retirement_recomputes_every_later_month(db):
     province = Province(db)
     refreshed(db)
-    spell(db, person_row=province.older, employer_row=province.jilin, start=date(2019, 1, 1), end=date(2026, 9, 1),
+    spell(db, person_row=province.older, employer_row=province.jilin, start=date(2021, 1, 1), end=date(2026, 9, 1),
           reason="retired")
     db.commit()
     report = refreshed(db, now=datetime(2026, 11, 29, tzinfo=UTC))
-    assert report.recomputed == [date(2019, 1, 1), OCTOBER]  # its start month is new; October has a new pensioner
+    assert report.recomputed == [date(2021, 1, 1), OCTOBER]  # its start month is new; October has a new pensioner
     assert by_area(db, OCTOBER)["220200"].new_pensioners == 1
+
+
+def test_months_before_the_provincial_fund_began_are_not_monitored_but_their_retirements_still_count(db):
+    province = Province(db)
+    month_row(db, person_row=province.older, month=date(2020, 6, 1), employer_row=province.jilin)
+    month_row(db, person_row=province.older, month=date(2020, 7, 1), employer_row=province.jilin)
+    spell(db, person_row=province.older, employer_row=province.jilin, start=date(2015, 1, 1), end=date(2019, 5, 1),
+          reason="retired")
+    db.commit()
+    report = refreshed(db)
+    assert date(2020, 7, 1) in report.recomputed
+    assert min(report.recomputed) == date(2020, 7, 1)
+    assert date(2020, 6, 1) not in monitoring.months_available(db)
+    assert by_area(db, date(2020, 7, 1))["220200"].insured == 1
+    assert by_area(db, OCTOBER)["220000"].pensioners == by_area(db, date(2020, 7, 1))["220000"].pensioners + 1
 
 
 def test_a_month_whose_records_are_gone_is_forgotten(db):
