@@ -49,8 +49,10 @@ from sqlalchemy import (
     extract,
     func,
     insert,
+    literal_column,
     select,
     text,
+    union_all,
 )
 from sqlalchemy import case as sql_case
 from sqlalchemy.dialects.postgresql import JSONB
@@ -192,57 +194,88 @@ def _contribution_area():
                     else_=_prefecture(Person.id_number))
 
 
+# The insured's birth month as a number (year × 12 + month − 1) and a flexible worker's prefecture (the first four
+# digits of the identity number and 00), written with literal constants: migration 0029 gives PostgreSQL statistics
+# on exactly these expressions, which it matches by their text. Without them it takes each of a million persons for a
+# group of its own, and aggregates tens of millions of rows in one process instead of in parallel.
+def _birth_month_number():
+    return (cast(extract("year", Person.birth_date), Integer) * literal_column("12")
+            + cast(extract("month", Person.birth_date), Integer) - literal_column("1"))
+
+
+def _home_prefecture():
+    return func.substr(Person.id_number, literal_column("1"), literal_column("4")).concat(literal_column("'00'"))
+
+
 def _insured_cells(session: Session, months: list[date]) -> dict:
-    """The insured of ``months`` in one pass: {(month, area, band, sex): [insured, contributors, due, collected,
-    arrears]}, area None outside the prefectures.
+    """The insured of ``months``: {(month, area, band, sex): [insured, contributors, due, collected, arrears]}, area
+    None outside the prefectures.
 
     A row is a person's month: the record holds one due row per person and month (billing writes a flexible month
     only where no employer filed it, an employer's only once whatever the number of employers, and a back payment
     only for a month missing from the record), so rows are counted, not distinct persons, and the province is the
     sum of the areas. Grouping by person and month instead cost a minute for a million persons' six years.
-    The statement groups by the birth month, not the age band: a few columns the hash can take as they are, the
-    band worked out here for each group (a few thousand) rather than in SQL for each of tens of millions of rows."""
+    The statements group by the birth month, not the age band: a few columns the hash can take as they are, the
+    band worked out here for each group (a few thousand) rather than in SQL for each of tens of millions of rows.
+    Months an employer filed are placed by the employer's area, the others by the person's own: two statements, so
+    that each groups by plain expressions PostgreSQL can estimate (see ``_birth_month_number``)."""
     paid = ContributionMonth.status == "paid"
-    born = (cast(extract("year", Person.birth_date), Integer) * 12
-            + cast(extract("month", Person.birth_date), Integer) - 1)
-    area = _contribution_area()
-    statement = (
-        select(ContributionMonth.month, area, born, Person.sex, func.count(),
-               func.sum(sql_case((paid, 1), else_=0)), func.sum(_parts()),
-               func.sum(sql_case((paid, _parts()), else_=0)),
-               func.sum(sql_case((ContributionMonth.status == "arrears", _parts()), else_=0)))
-        .select_from(ContributionMonth)
-        .join(Person, Person.id == ContributionMonth.person_id)
-        .outerjoin(Employer, Employer.id == ContributionMonth.employer_id)
-        .where(ContributionMonth.month.in_(months), ContributionMonth.source.in_(DUE_SOURCES))
-        .group_by(ContributionMonth.month, area, born, Person.sex))
+    born = _birth_month_number()
+    measures = (func.count(), func.sum(sql_case((paid, 1), else_=0)), func.sum(_parts()),
+                func.sum(sql_case((paid, _parts()), else_=0)),
+                func.sum(sql_case((ContributionMonth.status == "arrears", _parts()), else_=0)))
+    due = (ContributionMonth.month.in_(months), ContributionMonth.source.in_(DUE_SOURCES))
+    filed_area = func.substr(Employer.region, literal_column("1"), literal_column("4")).concat(literal_column("'00'"))
+    filed = (select(ContributionMonth.month, filed_area.label("area"), born.label("born"), Person.sex,
+                    *measures)
+             .select_from(ContributionMonth)
+             .join(Person, Person.id == ContributionMonth.person_id)
+             .join(Employer, Employer.id == ContributionMonth.employer_id)
+             .where(*due)
+             .group_by(ContributionMonth.month, filed_area, born, Person.sex))
+    own_area = _home_prefecture()
+    own = (select(ContributionMonth.month, own_area.label("area"), born.label("born"), Person.sex, *measures)
+           .select_from(ContributionMonth)
+           .join(Person, Person.id == ContributionMonth.person_id)
+           .where(*due, ContributionMonth.employer_id.is_(None))
+           .group_by(ContributionMonth.month, own_area, born, Person.sex))
+    # Each (month, area, birth month, sex) group once more by age in whole years: a million groups become a hundred
+    # thousand before they reach Python (reading and banding each group here was 7 of the 40 seconds).
+    grouped = union_all(filed, own).subquery()
+    age = (cast(extract("year", grouped.c.month), Integer) * literal_column("12")
+           + cast(extract("month", grouped.c.month), Integer) - literal_column("1") - grouped.c.born)
+    age = age.self_group().op("/")(literal_column("12")).label("age")  # whole years: both databases divide integers so
+    by_age = (select(grouped.c.month, grouped.c.area, age, grouped.c.sex,
+                     *(func.sum(column) for column in list(grouped.c)[4:]))
+              .group_by(grouped.c.month, grouped.c.area, age, grouped.c.sex))
     cells: dict[tuple, list[int]] = {}
     with _hashed(session):
-        rows = session.execute(statement).all()
-    for month, code, birth, sex, *measures in rows:
-        month = as_month(month)
-        band = figures.band_of((month.year * 12 + month.month - 1 - int(birth)) // 12)
-        key = (month, _area(code), band, sex)
+        rows = session.execute(by_age).all()
+    for month, code, years, sex, *values in rows:
+        key = (as_month(month), _area(code), figures.band_of(int(years)), sex)
         found = cells.get(key)
-        values = [int(value or 0) for value in measures]
-        cells[key] = values if found is None else [a + b for a, b in zip(found, values, strict=True)]
+        counts = [int(value or 0) for value in values]
+        cells[key] = counts if found is None else [a + b for a, b in zip(found, counts, strict=True)]
     return cells
 
 
 @contextmanager
 def _hashed(session: Session):
-    """On PostgreSQL, a large aggregate hashed in memory: the planner cannot tell how few groups expressions over
-    joined columns make (it assumes one per row) and would sort tens of millions of rows on disk instead."""
+    """On PostgreSQL, a large aggregate hashed in memory and read in parallel: even with statistics the planner
+    expects several times the groups there are, and would sort tens of millions of rows on disk; and it prices
+    passing rows from its parallel workers so high that it read the flexible workers' months (a sixth of the rows,
+    found by scanning all of them) in one process: 11.9 s, against 8.5 s in parallel, for a million persons."""
     if _dialect(session) != "postgresql":
         yield
         return
-    session.execute(text("SET LOCAL work_mem = '256MB'"))
-    session.execute(text("SET LOCAL enable_sort = off"))
+    settings = {"work_mem": "'256MB'", "enable_sort": "off", "parallel_tuple_cost": "0.01"}
+    for name, value in settings.items():
+        session.execute(text(f"SET LOCAL {name} = {value}"))
     try:
         yield
     finally:
-        session.execute(text("SET LOCAL work_mem TO DEFAULT"))
-        session.execute(text("SET LOCAL enable_sort TO DEFAULT"))
+        for name in settings:
+            session.execute(text(f"SET LOCAL {name} TO DEFAULT"))
 
 
 def _contributions(cells: dict) -> dict:

@@ -17,6 +17,7 @@ from tests.monitoring.support import (
     TODAY,
     Province,
     award,
+    flexible,
     month_row,
     pension_payment,
     person,
@@ -211,3 +212,15 @@ def test_a_recomputed_award_counts_its_pensioner_once(db):
     refreshed(db)
     assert by_area(db, OCTOBER)["220100"].pensioners == 1
     assert by_area(db, SEPTEMBER)["220000"].new_pensioners == 1
+
+
+def test_an_insured_person_moves_up_an_age_band_in_the_month_of_their_birthday(db):
+    thirty_in_october = person(db, sex="female", birth=date(1996, 10, 31), region="220102")
+    thirty_in_november = person(db, sex="female", birth=date(1996, 11, 1), region="220102")
+    for row in (thirty_in_october, thirty_in_november):
+        flexible(db, person_row=row, start=date(2026, 1, 1))
+        month_row(db, person_row=row, month=OCTOBER)
+    refreshed(db)
+    rows = {row.label: row.women for row in monitoring.pyramid(db, area="220100", month=OCTOBER)}
+    assert rows["30–34"] == 1
+    assert rows["25–29"] == 1
