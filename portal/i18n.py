@@ -160,8 +160,22 @@ def _comma_and_point(name: str) -> bool:
 
 
 def format_number(value, locale: str | None = None, *, places: int | None = None) -> str:
+    """1,234.5 (Babel's default pattern, #,##0.###) or, with ``places``, exactly that many decimal places."""
+    name = locale or current_locale()
+    if isinstance(value, int | Decimal) and not isinstance(value, bool) and Decimal(value).is_finite() \
+            and _comma_and_point(name):
+        # The same digits as Babel's pattern, rounded the same way (the decimal context's half-even), at a tenth of
+        # the cost: Babel looks the locale's symbols up again for every number.
+        if places is not None:
+            return f"{Decimal(value).quantize(Decimal(1).scaleb(-places)):,f}"
+        whole, _point, fraction = f"{Decimal(value).quantize(_THOUSANDTH):,f}".partition(".")
+        fraction = fraction.rstrip("0")
+        return f"{whole}.{fraction}" if fraction else whole
     fmt = None if places is None else "#,##0." + "0" * places if places else "#,##0"
-    return format_decimal(value, format=fmt, locale=babel_locale(locale))
+    return format_decimal(value, format=fmt, locale=babel_locale(name))
+
+
+_THOUSANDTH = Decimal("0.001")
 
 
 def format_date(value: date | None, locale: str | None = None, *, style: str = "long") -> str:

@@ -47,6 +47,23 @@ def test_numbers_are_grouped_by_thousands():
     assert i18n.format_number(Decimal("1234.5"), "en", places=2) == "1,234.50"
 
 
+NUMBERS = [0, 7, -7, 999, 1000, 1234567, -1234567, 10**15, Decimal("0.5"), Decimal("2.5"), Decimal("0.0005"),
+           Decimal("0.0015"), Decimal("1234.5"), Decimal("1234.56789"), Decimal("-1234.5645"), Decimal("0.1000"),
+           Decimal("12.3456"), Decimal("999999.9995"), Decimal("0.030"), Decimal("100"), Decimal("1E+3"),
+           Decimal("-0.25"), Decimal("3.14159265358979")]
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+@pytest.mark.parametrize("places", [None, 0, 1, 2, 4])
+def test_numbers_read_exactly_as_babel_writes_them_in_both_languages(locale, places):
+    from babel.numbers import format_decimal
+
+    pattern = None if places is None else "#,##0." + "0" * places if places else "#,##0"
+    for value in NUMBERS:
+        assert i18n.format_number(value, locale, places=places) == format_decimal(
+            value, format=pattern, locale=i18n.babel_locale(locale)), value
+
+
 def test_templates_format_money_and_dates_in_the_current_language():
     from portal.web.templating import environment
 
