@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, literal, null, union_all
 from sqlmodel import Session, select
@@ -38,8 +39,10 @@ STATUS_ORDER = ("paid", "deferred", "arrears", "billed")
 CSV_HEADER = ("month", "status", "source", "base", "employer_part", "individual_part", "personal_account")
 
 
-@dataclass(frozen=True)
-class MonthCell:
+class MonthCell(NamedTuple):
+    """One month of the record. A named tuple, not a frozen dataclass: a 40-year record builds 480 of them for every
+    page and award, and a frozen dataclass sets each field through object.__setattr__ (awards are held to 5 ms)."""
+
     month: date
     state: str  # paid | unpaid | arrears | deferred | transferred_in | deemed | gap
     source: str | None = None
@@ -156,17 +159,16 @@ _SPANS = union_all(
     .where(FlexibleEnrolment.person_id == bindparam("person_id")))
 
 
-def _state(row: ContributionMonth) -> str:
-    if row.status == "paid":
-        return _PAID_STATES.get(row.source, "paid")
-    return _UNPAID_STATES.get(row.status, row.status)
+def _state(status: str, source: str) -> str:
+    if status == "paid":
+        return _PAID_STATES.get(source, "paid")
+    return _UNPAID_STATES.get(status, status)
 
 
-def _pick(rows: list[ContributionMonth]) -> ContributionMonth:
-    if len(rows) == 1:
-        return rows[0]
-    return min(rows, key=lambda row: (STATUS_ORDER.index(row.status) if row.status in STATUS_ORDER else 9,
-                                      SOURCE_ORDER.index(row.source) if row.source in SOURCE_ORDER else 9))
+def _pick(rows: list[tuple]) -> tuple:
+    """Of a month's rows (columns as in ``_MONTH_COLUMNS``), the most settled: paid first, then by source."""
+    return min(rows, key=lambda row: (STATUS_ORDER.index(row[1]) if row[1] in STATUS_ORDER else 9,
+                                      SOURCE_ORDER.index(row[2]) if row[2] in SOURCE_ORDER else 9))
 
 
 def _covered(spans: list[tuple[date, date | None]], month: date) -> bool:
@@ -188,9 +190,12 @@ def build_record(session: Session, *, person: Person, today: date) -> PersonReco
     spans = [(start, end) for start, end, _region, _spell in span_rows]
     spells = [(start, region) for start, _end, region, spell in span_rows if spell]
     latest_region = max(spells, key=lambda spell: spell[0])[1] if spells else None
-    by_month: dict[date, list[ContributionMonth]] = {}
+    # One row a month, the most settled where a month has several; a row's columns unpacked once (reading a column
+    # of a row by name costs more than the rest of the loop: the award's record read is held to 5 ms).
+    by_month: dict[date, tuple] = {}
     for row in rows:
-        by_month.setdefault(row.month, []).append(row)
+        earlier = by_month.get(row[0])
+        by_month[row[0]] = tuple(row) if earlier is None else _pick([earlier, tuple(row)])
     current = month_of(today)
     started = [(start, end) for start, end in spans if start <= current]
     starts = list(by_month) + [start for start, _ in started]
@@ -203,13 +208,12 @@ def build_record(session: Session, *, person: Person, today: date) -> PersonReco
     while month is not None and month <= last:
         found = by_month.get(month)
         if found:
-            row = _pick(found)
-            cells.append(MonthCell(month, _state(row), row.source, _yuan(row.base_fen),
-                                   _yuan(row.employer_part_fen), _yuan(row.individual_part_fen),
-                                   _yuan(row.personal_account_fen), employer_id=row.employer_id))
+            _month, status, source, base, employer_part, individual_part, account, employer_id = found
+            cells.append(MonthCell(month, _state(status, source), source, _yuan(base), _yuan(employer_part),
+                                   _yuan(individual_part), _yuan(account), None, employer_id))
         else:
             reason = "not_billed" if _covered(spans, month) else "not_insured"
-            cells.append(MonthCell(month, "gap", gap_reason=reason))
+            cells.append(MonthCell(month, "gap", None, None, None, None, None, reason))
         month = add_months(month, 1)
 
     gaps: list[Gap] = []
