@@ -7,6 +7,15 @@ def test_the_health_check_reports_the_database(client):
     assert response.json() == {"status": "ok", "db": "ok"}
 
 
+def test_the_health_probes_answer_without_a_session_or_a_cookie_and_keep_the_security_headers(client):
+    for path in ("/healthz", "/readyz"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert "set-cookie" not in response.headers  # a page would hand an anonymous visitor a CSRF seed
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-request-id"]
+
+
 def test_a_person_signs_in_and_lands_on_their_page(client, db):
     account = factories.person_account(db)
     number = db.get(factories.Person, account.person_id).id_number

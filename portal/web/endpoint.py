@@ -17,6 +17,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text as sa_text
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.background import BackgroundTask, BackgroundTasks
 from starlette.concurrency import run_in_threadpool
@@ -32,7 +33,7 @@ from portal.faults import crash_point
 from portal.queue import notices
 from portal.services import idempotency
 from portal.settings import Settings
-from portal.web.access import FACE_STEP, PROOF_STEP, Access
+from portal.web.access import FACE_STEP, PROOF_STEP, PUBLIC, Access
 from portal.web.templating import render
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -232,12 +233,11 @@ def database_unavailable(error: BaseException) -> bool:
         isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated)
 
 
-def database_answers(session: Session) -> bool:
-    """The health probe: does the database answer a trivial query? One round trip outside any transaction (the
-    request's own would add its BEGIN and COMMIT: three trips a probe, and probes come often); a failed probe
-    leaves nothing behind."""
+def database_answers(engine: Engine) -> bool:
+    """The health probe: does the database answer a trivial query? One round trip outside any transaction (in one,
+    its BEGIN and COMMIT made three trips a probe, and probes come often); a failed probe leaves nothing behind."""
     try:
-        with session.get_bind().connect() as connection:
+        with engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT").execute(sa_text("SELECT 1"))
         return True
     except sa_exc.SQLAlchemyError:
@@ -249,6 +249,24 @@ def unavailable_page(request: Request, error: BaseException) -> HTMLResponse:
     page = error_page(request, 503)
     page.headers["Retry-After"] = "30"
     return page
+
+
+def probe(view):
+    """A health probe for the load balancer and the orchestrator: public, read-only, no session, form or cookie.
+
+    ``view(engine) -> Response`` runs in a worker thread (it may ask the database). The request boundary is left out
+    on purpose: a probe has no visitor to resume, no form to check and nothing to commit, and the boundary's session
+    lookup, anonymous CSRF cookie and transaction cost a probe more than its one query."""
+    async def asgi_endpoint(request: Request) -> Response:
+        return await run_in_threadpool(view, request.app.state.engine)
+
+    asgi_endpoint.__access__ = PUBLIC
+    asgi_endpoint.__csrf_protected__ = False
+    asgi_endpoint.__repeatable__ = True
+    asgi_endpoint.__wrapped__ = view
+    asgi_endpoint.__name__ = view.__name__
+    asgi_endpoint.__doc__ = view.__doc__
+    return asgi_endpoint
 
 
 def endpoint(access: Access, *, csrf_protected: bool = True, repeatable: bool = False):

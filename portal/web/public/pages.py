@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from portal.web.access import PUBLIC
-from portal.web.endpoint import DISPLAY_COOKIE, Ctx, database_answers, endpoint
+from portal.web.endpoint import DISPLAY_COOKIE, Ctx, database_answers, endpoint, probe
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -28,16 +28,16 @@ def home(ctx: Ctx):
     return ctx.render("public/home.html")
 
 
-@endpoint(PUBLIC)
-def healthz(ctx: Ctx):
+@probe
+def healthz(engine):
     """Liveness: the process serves (200 even without the database, which a restart would not bring back)."""
-    return JSONResponse({"status": "ok", "db": "ok" if database_answers(ctx.db) else "unavailable"})
+    return JSONResponse({"status": "ok", "db": "ok" if database_answers(engine) else "unavailable"})
 
 
-@endpoint(PUBLIC)
-def readyz(ctx: Ctx):
+@probe
+def readyz(engine):
     """Readiness: send requests here only while the database answers."""
-    if database_answers(ctx.db):
+    if database_answers(engine):
         return JSONResponse({"status": "ready", "db": "ok"})
     return JSONResponse({"status": "unavailable", "db": "unavailable"}, status_code=503,
                         headers={"Retry-After": "30"})
