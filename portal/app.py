@@ -104,15 +104,19 @@ async def _server_error(request: Request, exc: Exception):
     return error_page(request, 500)
 
 
+def settle_worker() -> None:
+    """What a worker built to start (routes, templates, catalogues, the ORM's mappings: some 200,000 objects) lives as
+    long as the worker: moved out of the garbage collector's sight, so that its full collections, which a busy worker
+    runs every few seconds, no longer walk them. Each one stalled every request in the worker for 100-150 ms, and made
+    the p99 of a static page at 32 connections 127 ms instead of 40 (make bench, the pages section)."""
+    gc.collect()
+    gc.freeze()
+
+
 @asynccontextmanager
 async def _lifespan(app: Starlette):
     to_thread.current_default_thread_limiter().total_tokens = app.state.settings.request_threads
-    # What the worker built to start (routes, templates, catalogues, the ORM's mappings: some 200,000 objects) lives
-    # as long as the worker: moved out of the collector's sight, so that its full collections, which a busy worker
-    # runs every few seconds, no longer walk them. Each one stalled every request in the worker for 100-150 ms, and
-    # made the p99 of a static page at 32 connections 127 ms instead of 40 (make bench, the pages section).
-    gc.collect()
-    gc.freeze()
+    settle_worker()
     try:
         yield
     finally:
