@@ -119,7 +119,6 @@ def _handler_process(url: str, handler_id: int, takes: int, harness: str, barrie
     """One handler in its own process: warm up, wait for the others, then take ``takes`` cases."""
     try:
         from portal import assembly, audit
-        from portal.app import settle_worker
         from portal.auth.principal import Actor, Principal
         from portal.db import make_engine, make_sessionmaker
         from portal.queue import take
@@ -143,7 +142,6 @@ def _handler_process(url: str, handler_id: int, takes: int, harness: str, barrie
             return case
 
         take_one()  # a long-running worker has its connection open and its statements built: warm them, untimed
-        settle_worker()  # as a portal worker does once started: no full collection walks what it built to start
         samples: list[float] = []
         barrier.wait()
         first = time.monotonic()
