@@ -260,9 +260,15 @@ def probe(view):
     async def asgi_endpoint(request: Request) -> Response:
         return await run_in_threadpool(view, request.app.state.engine)
 
-    asgi_endpoint.__access__ = PUBLIC
-    asgi_endpoint.__csrf_protected__ = False
-    asgi_endpoint.__repeatable__ = True
+    # GET only, so nothing to exempt from the CSRF check (only signed machine callbacks are).
+    return _declared(asgi_endpoint, view, PUBLIC, csrf_protected=True, repeatable=True)
+
+
+def _declared(asgi_endpoint, view, access: Access, *, csrf_protected: bool, repeatable: bool):
+    """The route's declaration, read by the route walk and the tests: who may call it, and how its forms behave."""
+    asgi_endpoint.__access__ = access
+    asgi_endpoint.__csrf_protected__ = csrf_protected
+    asgi_endpoint.__repeatable__ = repeatable
     asgi_endpoint.__wrapped__ = view
     asgi_endpoint.__name__ = view.__name__
     asgi_endpoint.__doc__ = view.__doc__
@@ -302,13 +308,7 @@ def endpoint(access: Access, *, csrf_protected: bool = True, repeatable: bool = 
                 _seal_after(response, request.app.state.sealer)
             return response
 
-        asgi_endpoint.__access__ = access
-        asgi_endpoint.__csrf_protected__ = csrf_protected
-        asgi_endpoint.__repeatable__ = repeatable
-        asgi_endpoint.__wrapped__ = view
-        asgi_endpoint.__name__ = view.__name__
-        asgi_endpoint.__doc__ = view.__doc__
-        return asgi_endpoint
+        return _declared(asgi_endpoint, view, access, csrf_protected=csrf_protected, repeatable=repeatable)
 
     return decorate
 
