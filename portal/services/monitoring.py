@@ -203,8 +203,8 @@ def _birth_month_number():
             + cast(extract("month", Person.birth_date), Integer) - literal_column("1"))
 
 
-def _home_prefecture():
-    return func.substr(Person.id_number, literal_column("1"), literal_column("4")).concat(literal_column("'00'"))
+def _literal_prefecture(column):
+    return func.substr(column, literal_column("1"), literal_column("4")).concat(literal_column("'00'"))
 
 
 def _insured_cells(session: Session, months: list[date]) -> dict:
@@ -225,7 +225,7 @@ def _insured_cells(session: Session, months: list[date]) -> dict:
                 func.sum(sql_case((paid, _parts()), else_=0)),
                 func.sum(sql_case((ContributionMonth.status == "arrears", _parts()), else_=0)))
     due = (ContributionMonth.month.in_(months), ContributionMonth.source.in_(DUE_SOURCES))
-    filed_area = func.substr(Employer.region, literal_column("1"), literal_column("4")).concat(literal_column("'00'"))
+    filed_area = _literal_prefecture(Employer.region)
     filed = (select(ContributionMonth.month, filed_area.label("area"), born.label("born"), Person.sex,
                     *measures)
              .select_from(ContributionMonth)
@@ -233,7 +233,7 @@ def _insured_cells(session: Session, months: list[date]) -> dict:
              .join(Employer, Employer.id == ContributionMonth.employer_id)
              .where(*due)
              .group_by(ContributionMonth.month, filed_area, born, Person.sex))
-    own_area = _home_prefecture()
+    own_area = _literal_prefecture(Person.id_number)
     own = (select(ContributionMonth.month, own_area.label("area"), born.label("born"), Person.sex, *measures)
            .select_from(ContributionMonth)
            .join(Person, Person.id == ContributionMonth.person_id)
