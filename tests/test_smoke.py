@@ -1,10 +1,25 @@
+from sqlalchemy import event
+
 from tests import factories
 from tests.conftest import csrf_token
 
 
-def test_the_health_check_reports_the_database(client):
-    response = client.get("/healthz")
-    assert response.json() == {"status": "ok", "db": "ok"}
+def test_the_liveness_check_answers_without_asking_the_database_and_the_readiness_check_asks_it(client):
+    asked: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        asked.append(statement)
+
+    engine = client.app.state.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get("/healthz")
+        assert response.status_code == 200 and response.json() == {"status": "ok"}
+        assert asked == []
+        assert client.get("/readyz").json() == {"status": "ready", "db": "ok"}
+        assert asked != []
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_the_health_probes_answer_without_a_session_or_a_cookie_and_keep_the_security_headers(client):

@@ -7,6 +7,7 @@ transaction is committed before the response leaves (or rolled back if anything 
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -254,11 +255,16 @@ def unavailable_page(request: Request, error: BaseException) -> HTMLResponse:
 def probe(view):
     """A health probe for the load balancer and the orchestrator: public, read-only, no session, form or cookie.
 
-    ``view(engine) -> Response`` runs in a worker thread (it may ask the database). The request boundary is left out
+    ``view(engine) -> Response`` runs in a worker thread (it may ask the database), or in the event loop when it is a
+    coroutine function (it asks nothing that blocks). The request boundary is left out
     on purpose: a probe has no visitor to resume, no form to check and nothing to commit, and the boundary's session
     lookup, anonymous CSRF cookie and transaction cost a probe more than its one query."""
-    async def asgi_endpoint(request: Request) -> Response:
-        return await run_in_threadpool(view, request.app.state.engine)
+    if inspect.iscoroutinefunction(view):
+        async def asgi_endpoint(request: Request) -> Response:
+            return await view(request.app.state.engine)
+    else:
+        async def asgi_endpoint(request: Request) -> Response:
+            return await run_in_threadpool(view, request.app.state.engine)
 
     # GET only, so nothing to exempt from the CSRF check (only signed machine callbacks are).
     return _declared(asgi_endpoint, view, PUBLIC, csrf_protected=True, repeatable=True)
