@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -80,13 +80,16 @@ CHANNELS = ("web", "counter")
 # --- automatic checks, as data -----------------------------------------------------------------------
 
 
+# Built once: it runs on every take and every decision, and building it cost a third of its time.
+_OTHER_OPEN = select(Case.reference).where(
+    Case.applicant_kind == bindparam("applicant_kind"), Case.applicant_id == bindparam("applicant_id"),
+    Case.kind == bindparam("kind"), Case.id != bindparam("id"), Case.state.in_([str(s) for s in OPEN_STATES]),
+).limit(1)
+
+
 def check_no_duplicate(session: Session, *, case: Case, payload: dict) -> CheckResult:
-    other = session.exec(
-        select(Case.reference).where(
-            Case.applicant_kind == case.applicant_kind, Case.applicant_id == case.applicant_id,
-            Case.kind == case.kind, Case.id != case.id, Case.state.in_([str(s) for s in OPEN_STATES]),
-        ).limit(1)
-    ).first()
+    other = session.execute(_OTHER_OPEN, {"applicant_kind": case.applicant_kind, "applicant_id": case.applicant_id,
+                                          "kind": case.kind, "id": case.id}).scalar()
     if other:
         return CheckResult("no_duplicate", False, N_("Another open request of the same kind exists: %(reference)s."),
                            {"reference": other})
@@ -103,13 +106,18 @@ def run_checks(session: Session, *, case: Case) -> list[CheckResult]:
     return [check(session, case=case, payload=payload) for check in (*common, *spec.checks)]
 
 
+def checks_json(results: list[CheckResult]) -> str:
+    """The results as a case stores them (``Case.check_results``)."""
+    return json.dumps([r.as_json() for r in results], ensure_ascii=False)
+
+
 # Where a person looks at or decides a case, so the checks are run again there (see refresh_checks).
 RECHECKED_STATES = (State.CHECKED, State.IN_PROGRESS, State.IN_REVIEW, State.WAITING_FOR_APPLICANT)
 RECHECKED_ACTIONS = (Action.TAKE, Action.APPROVE, Action.REJECT, Action.SUBMIT_FOR_REVIEW, Action.REVIEW_APPROVE,
                      Action.REVIEW_REJECT)
 
 
-def refresh_checks(session: Session, *, case: Case, now: datetime) -> bool:
+def refresh_checks(session: Session, *, case: Case, now: datetime, locked: bool = False) -> bool:
     """Run the automatic checks again on an open case that staff open or decide; True when the results changed.
 
     A check such as "no other open request of the same kind" is only true when it runs: one computed at
@@ -118,10 +126,11 @@ def refresh_checks(session: Session, *, case: Case, now: datetime) -> bool:
     """
     if case.state not in RECHECKED_STATES:
         return False
-    case = session.exec(select(Case).where(Case.id == case.id).with_for_update()
-                        .execution_options(populate_existing=True)).one()
+    if not locked:  # ``locked``: this transaction has just written the case, so it holds the row and has it fresh
+        case = session.exec(select(Case).where(Case.id == case.id).with_for_update()
+                            .execution_options(populate_existing=True)).one()
     results = run_checks(session, case=case)
-    stored = json.dumps([r.as_json() for r in results], ensure_ascii=False)
+    stored = checks_json(results)
     if stored == case.check_results:
         return False
     passed = all(r.passed for r in results)
@@ -257,7 +266,7 @@ def _auto(session: Session, case: Case, now: datetime) -> None:
     before = case.state
     case.state = outcome.state
     case.checks_passed = passed
-    case.check_results = json.dumps([r.as_json() for r in results], ensure_ascii=False)
+    case.check_results = checks_json(results)
     case.version += 1
     case.updated_at = now
     session.add(case)
@@ -523,7 +532,7 @@ def resubmit(session: Session, *, reference: str, actor: Actor, expected_version
         merged = payload_of(case) | payload
         case.payload = json.dumps(merged, ensure_ascii=False, sort_keys=True, default=str)
         results = run_checks(session, case=case)
-        case.check_results = json.dumps([r.as_json() for r in results], ensure_ascii=False)
+        case.check_results = checks_json(results)
         case.checks_passed = all(r.passed for r in results)
         session.add(case)
         session.flush()

@@ -53,13 +53,13 @@ def take_next(session: Session, *, staff: Actor, now: datetime) -> Case | None:
         if on_pg:
             case = _claim_and_record(session, queue=queue, staff=staff, region=principal.region, now=now)
             if case is not None:
-                refresh_checks(session, case=case, now=now)  # opened: what the handler reads holds now
+                refresh_checks(session, case=case, now=now, locked=True)  # opened: what the handler reads holds now
                 return case
             continue
         case = _claim(session, queue=queue, me=me, region=principal.region, now=now)
         if case is not None:
             _after_claim(session, case, staff, queue, now)
-            refresh_checks(session, case=case, now=now)  # opened: what the handler reads holds now
+            refresh_checks(session, case=case, now=now, locked=True)  # opened: what the handler reads holds now
             return case
     return None
 

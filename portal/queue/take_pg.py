@@ -119,7 +119,11 @@ def _as_loaded(session: Session, values: dict) -> Case:
         for name, value in values.items():
             set_committed_value(known, name, value)
         return known
-    case = Case(**values)
+    # Made as the ORM's own loader makes a row's object (no __init__, no validation: the database's values are
+    # already what the columns hold); the constructor cost a fifth of a take.
+    case = Case._sa_class_manager.new_instance()
+    for name, value in values.items():
+        set_committed_value(case, name, value)
     make_transient_to_detached(case)
     session.add(case)
     return case
