@@ -60,3 +60,12 @@ def test_many_values_get_narrower_slots_and_a_canvas_that_scrolls_by_keyboard():
 def test_the_stylesheet_does_not_stretch_charts_to_the_column():
     rule = re.search(r"\.chart svg \{(.*?)\}", CSS.read_text(encoding="utf-8"), re.S).group(1)
     assert "width: 100%" not in rule and "min-width" not in rule
+
+
+def test_labels_values_and_notes_drawn_in_the_chart_are_escaped():
+    rows = [{"label": "<b>2001</b>", "value": Decimal(5), "display": "¥5 & more", "note": "<i>now</i>"},
+            {"label": "2002", "value": None, "display": "<script>x</script>"}]
+    page = environment().from_string(CHART).render(rows=rows, locale="en")
+    svg = page.split("</svg>", 1)[0]
+    assert "&lt;b&gt;2001&lt;/b&gt;" in svg and "¥5 &amp; more" in svg and "&lt;i&gt;now&lt;/i&gt;" in svg
+    assert "&lt;script&gt;x&lt;/script&gt;" in svg and "<script>" not in page and "<b>" not in page

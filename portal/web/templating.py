@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from portal import i18n
 from portal.services import idempotency
-from portal.web import policy_words
+from portal.web import charts, policy_words
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
@@ -75,7 +75,8 @@ def environment() -> jinja2.Environment:
         number=lambda v, places=None: i18n.format_number(v, places=places),
     )
     env.globals.update(field_error=_field_error, Markup=Markup, url_for=_url_for, citation=policy_words.citation,
-                       parameter_label=policy_words.parameter_label, value_word=policy_words.value_word)
+                       parameter_label=policy_words.parameter_label, value_word=policy_words.value_word,
+                       chart_items=charts.draw_items)
     # A fresh key each time a form is shown (the csrf macro): its second submission is answered as its first.
     env.globals["new_idempotency_key"] = idempotency.new_key
     return env
