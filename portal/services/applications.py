@@ -78,7 +78,7 @@ def deferrable_months(session: Session, *, actor: Actor, today: date) -> list[De
     a deferral runs from its approval, for the months it names (《吉林省用人单位延期缴纳社会保险费管理暂行办法》)."""
     _employer_of(session, actor)
     unpaid = [bill for bill in billing.bills_for(session, actor=actor) if bill.status != "paid"]
-    deferred = billing.deferred_bill_ids(session, bill_ids=[bill.id for bill in unpaid])
+    deferred = billing.deferred_bill_ids(session, bills=unpaid)
     months: dict[date, list[Bill]] = {}
     for bill in unpaid:
         if bill.id not in deferred:

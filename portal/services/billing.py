@@ -50,6 +50,7 @@ from portal.policy.parameters import param
 from portal.policy.rules.contribution import flexible_base_bounds
 from portal.policy.rules.late_fee import deferral_window as policy_deferral_window
 from portal.policy.rules.late_fee import late_fee
+from portal.services import bill_lines
 
 EMPLOYER_FILING = "employer_filing"
 FLEXIBLE_PAYMENT = "flexible_payment"
@@ -379,7 +380,7 @@ def deferral_approvals(session: Session, *, bills: list[Bill]) -> dict[int, date
     """Bill id → the day (in China) the deferral covering it was approved, for bills under an approved deferral.
 
     The approval is the deferral case's decision; a month on several approved cases counts from the first."""
-    deferred_ids = deferred_bill_ids(session, bill_ids=[bill.id for bill in bills])  # once, not once a bill
+    deferred_ids = deferred_bill_ids(session, bills=bills)  # once, not once a bill
     deferred = [bill for bill in bills if bill.id in deferred_ids]
     if not deferred:
         return {}
@@ -419,13 +420,13 @@ def bill_due(bill: Bill, *, pay_on: date, approved_on: date | None = None) -> Bi
     return BillDue(bill, amount, result.fee, result.explanation, window)
 
 
-def deferred_bill_ids(session: Session, *, bill_ids: list[int]) -> set[int]:
-    """Which of these bills carry months under an approved deferral."""
-    if not bill_ids:
+def deferred_bill_ids(session: Session, *, bills: list[Bill]) -> set[int]:
+    """The ids of those of these bills that carry months under an approved deferral."""
+    if not bills:
         return set()
     return set(session.exec(
         select(ContributionMonth.bill_id)
-        .where(ContributionMonth.bill_id.in_(bill_ids), ContributionMonth.status == "deferred").distinct()).all())
+        .where(*bill_lines.on_bills(bills), ContributionMonth.status == "deferred").distinct()).all())
 
 
 def _payer_of(actor: Actor) -> tuple[str, int]:
@@ -594,8 +595,8 @@ def bills_for(session: Session, *, actor: Actor) -> list[Bill]:
                              .order_by(Bill.month.desc(), Bill.part.desc())).all())
 
 
-def months_on_bill(session: Session, *, bill_id: int) -> list[ContributionMonth]:
-    return list(session.exec(select(ContributionMonth).where(ContributionMonth.bill_id == bill_id)
+def months_on_bill(session: Session, *, bill: Bill) -> list[ContributionMonth]:
+    return list(session.exec(select(ContributionMonth).where(*bill_lines.on_bills([bill]))
                              .order_by(ContributionMonth.person_id)).all())
 
 

@@ -227,7 +227,7 @@ def test_an_approved_back_payment_puts_the_months_on_a_bill_and_takes_two_people
     bill = db.get(Bill, added.bill_id)
     assert (bill.payer_id, bill.month, bill.status) == (employer.id, date(2026, 3, 1), "open")
     assert bill.total_fen == to_fen(policy.total) and bill.due_date == billing.month_terms(bill.month).due_date
-    assert [line.id for line in billing.months_on_bill(db, bill_id=bill.id)] == [added.id]
+    assert [line.id for line in billing.months_on_bill(db, bill=bill)] == [added.id]
     fee = billing.bill_due(bill, pay_on=TODAY).late_fee
     assert fee == late_fee(policy.total, bill.due_date, TODAY).fee
 

@@ -103,7 +103,7 @@ def test_one_bill_per_employer_carries_a_line_per_employee_and_their_total(db):
     spell(db, employer=second, wage_fen=800000)
     billing.run_billing(db, month=MONTH, now=NOW)
     bill = db.exec(select(Bill).where(Bill.employer_id == first.id)).one()
-    lines = billing.months_on_bill(db, bill_id=bill.id)
+    lines = billing.months_on_bill(db, bill=bill)
     assert len(lines) == 2 and bill.status == "open" and bill.payer_kind == "employer"
     assert bill.total_fen == sum(line.employer_part_fen + line.individual_part_fen for line in lines)
     expected = sum((employee_contribution(Decimal(w) / 100, MONTH).total for w in (500000, 600000)), Decimal(0))

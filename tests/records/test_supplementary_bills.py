@@ -35,7 +35,7 @@ def _bills(db, employer) -> list[tuple[int, Decimal, int]]:
     found = db.exec(select(Bill).where(Bill.payer_kind == "employer", Bill.payer_id == employer.id,
                                        Bill.month == OCTOBER).order_by(Bill.part)).all()
     return [(bill.part, from_fen(bill.total_fen),
-             len(billing.months_on_bill(db, bill_id=bill.id))) for bill in found]
+             len(billing.months_on_bill(db, bill=bill))) for bill in found]
 
 
 def _enrol_into_october(db, operator, number_of_people=1):

@@ -60,7 +60,7 @@ def _pay_on(ctx: Ctx) -> tuple[date, dict]:
 def _bill_views(ctx: Ctx, pay_on: date) -> list[BillView]:
     bills = billing.bills_for(ctx.db, actor=ctx.actor)
     approvals = billing.deferral_approvals(ctx.db, bills=[b for b in bills if b.status != "paid"])
-    counts = bill_lines.line_counts(ctx.db, bill_ids=[bill.id for bill in bills])
+    counts = bill_lines.line_counts(ctx.db, bills=bills)
     views = []
     for bill in bills:
         approved_on = approvals.get(bill.id)
@@ -140,7 +140,7 @@ LINE_HEADINGS = (N_("Identity number"), N_("Employee"), N_("Base"), N_("Employer
 def bill_lines_page(ctx: Ctx):
     """One bill's lines, a page at a time: an employer of thousands is never sent every line of every bill."""
     bill = bill_lines.own_bill(ctx.db, actor=ctx.actor, bill_id=ctx.path_params["bill_id"])
-    total = bill_lines.line_counts(ctx.db, bill_ids=[bill.id]).get(bill.id, 0)
+    total = bill_lines.line_counts(ctx.db, bills=[bill]).get(bill.id, 0)
     pages = max(1, -(-total // LINES_PER_PAGE))
     page = min(query_int(ctx.query, "page", default=1, low=1, high=MAX_PAGE), pages)
     rows = bill_lines.lines(ctx.db, bill=bill, offset=(page - 1) * LINES_PER_PAGE, limit=LINES_PER_PAGE)
