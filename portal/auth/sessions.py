@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, delete, select
 
 from portal.auth.principal import Principal
@@ -91,34 +92,38 @@ def resume(*, session: Session, token: str | None, now: datetime, idle: timedelt
     return row
 
 
+_PERSON_PRINCIPAL = (select(PersonAccount.id, PersonAccount.identity_proven_at, Person.id, Person.name)
+                     .join(Person, Person.id == PersonAccount.person_id)
+                     .where(PersonAccount.id == bindparam("account_id")))
+_EMPLOYER_PRINCIPAL = (select(EmployerOperator.id, EmployerOperator.active, EmployerOperator.name,
+                              EmployerOperator.is_admin, Employer.id.label("employer_id"),
+                              Employer.name.label("employer_name"), Employer.status, Employer.region)
+                       .join(Employer, Employer.id == EmployerOperator.employer_id)
+                       .where(EmployerOperator.id == bindparam("account_id")))
+
+
 def principal_for(*, session: Session, row: WebSession) -> Principal | None:
     """Loads the account behind a session; None when it no longer may sign in."""
+    # The columns a principal needs, not the account's and the person's whole rows: this runs on every page.
     if row.account_kind == "person":
-        found = session.exec(
-            select(PersonAccount, Person).join(Person, Person.id == PersonAccount.person_id)
-            .where(PersonAccount.id == row.account_id)
-        ).first()
+        found = session.execute(_PERSON_PRINCIPAL, {"account_id": row.account_id}).first()
         if not found:
             return None
-        account, person = found
-        return Principal(kind="person", account_id=account.id, display_name=person.name, person_id=person.id,
-                         identity_proven=account.identity_proven_at is not None, assurance=row.assurance)
+        account_id, proven_at, person_id, name = found
+        return Principal(kind="person", account_id=account_id, display_name=name, person_id=person_id,
+                         identity_proven=proven_at is not None, assurance=row.assurance)
     if row.account_kind == "employer":
-        found = session.exec(
-            select(EmployerOperator, Employer).join(Employer, Employer.id == EmployerOperator.employer_id)
-            .where(EmployerOperator.id == row.account_id)
-        ).first()
-        if not found or not found[0].active:
+        found = session.execute(_EMPLOYER_PRINCIPAL, {"account_id": row.account_id}).first()
+        if not found or not found.active:
             return None
-        operator, employer = found
         return Principal(
             kind="employer",
-            account_id=operator.id,
-            display_name=f"{operator.name} · {employer.name}",
-            employer_id=employer.id,
-            employer_status=employer.status,
-            is_employer_admin=operator.is_admin,
-            region=employer.region,
+            account_id=found.id,
+            display_name=f"{found.name} · {found.employer_name}",
+            employer_id=found.employer_id,
+            employer_status=found.status,
+            is_employer_admin=found.is_admin,
+            region=found.region,
         )
     if row.account_kind == "staff":
         staff = session.get(StaffMember, row.account_id)
